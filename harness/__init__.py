@@ -1,0 +1,1 @@
+"""fracas: chaos harness."""
