@@ -1,0 +1,82 @@
+"""Starting a fake service as its own process, the one way every part of fracas does it.
+
+The fakes' tests, the bundled orchestrator's tests and the harness topology all start
+fakes through ``start_fake`` so there is one place that knows the command line and
+what "healthy" means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from harness.net import LOOPBACK, free_port
+from harness.procs import ManagedProcess, python_argv
+
+SERVICES: tuple[str, ...] = ("crm", "payment", "inventory", "shipping", "notify")
+
+
+@dataclass
+class FakeProcess:
+    """A running fake: its process, address and state directory."""
+
+    name: str
+    port: int
+    state_dir: Path
+    seed: int
+    process: ManagedProcess
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_healthy(self, timeout: float = 15.0) -> FakeProcess:
+        self.process.wait_healthy(self.healthy, timeout)
+        return self
+
+    def kill(self) -> None:
+        self.process.kill()
+
+    def restart(self, timeout: float = 15.0) -> FakeProcess:
+        """SIGKILL then start again on the same port and state dir."""
+        self.process.restart(crash=True)
+        return self.wait_healthy(timeout)
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+def fake_argv(name: str, port: int, state_dir: Path, seed: int) -> list[str]:
+    return python_argv(
+        "fakes", name, "--port", str(port), "--state-dir", str(state_dir), "--seed", str(seed)
+    )
+
+
+def spawn_fake(
+    name: str, state_dir: Path, seed: int = 0, port: int | None = None, log_dir: Path | None = None
+) -> FakeProcess:
+    """Start a fake without waiting for it (so several can start in parallel)."""
+    if name not in SERVICES:
+        raise ValueError(f"unknown service {name!r}; expected one of {', '.join(SERVICES)}")
+    port = port or free_port()
+    state_dir = Path(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log_path = (log_dir or state_dir) / f"{name}.log"
+    proc = ManagedProcess(name, fake_argv(name, port, state_dir, seed), log_path)
+    proc.start()
+    return FakeProcess(name, port, state_dir, seed, proc)
+
+
+def start_fake(
+    name: str, state_dir: Path, seed: int = 0, port: int | None = None, timeout: float = 15.0
+) -> FakeProcess:
+    """Start a fake and wait until it answers /healthz."""
+    return spawn_fake(name, state_dir, seed, port).wait_healthy(timeout)
