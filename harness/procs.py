@@ -112,10 +112,10 @@ class ManagedProcess:
             return bool(check())
 
         try:
-            wait_until(ready, timeout, interval=0.02, what=f"{self.name} healthy")
-        except DeadlineExceeded as exc:
-            if isinstance(exc.__cause__, ProcessFailed):
-                raise exc.__cause__ from None
+            wait_until(
+                ready, timeout, interval=0.02, what=f"{self.name} healthy", fatal=(ProcessFailed,)
+            )
+        except DeadlineExceeded:
             raise ProcessFailed(self._failure(f"not healthy within {timeout:.1f}s")) from None
 
     def _failure(self, what: str) -> str:

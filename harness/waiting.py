@@ -23,11 +23,13 @@ def wait_until(
     timeout: float,
     interval: float = 0.01,
     what: str = "condition",
+    fatal: tuple[type[BaseException], ...] = (),
 ) -> T:
     """Poll `condition` until it returns a truthy value, and return that value.
 
-    Exceptions raised by the condition count as "not yet"; the last one is chained
-    onto the DeadlineExceeded so the cause of a hang is visible.
+    Exceptions raised by the condition count as "not yet" (the last one is chained
+    onto the DeadlineExceeded so the cause of a hang is visible), except those in
+    `fatal`, which mean "never" and propagate at once.
     """
     deadline = time.monotonic() + timeout
     last_exc: BaseException | None = None
@@ -37,6 +39,8 @@ def wait_until(
             value = condition()
             if value:
                 return value
+        except fatal:
+            raise
         except Exception as exc:  # noqa: BLE001 - "not yet" by design
             last_exc = exc
         if time.monotonic() >= deadline:
@@ -50,6 +54,7 @@ async def async_wait_until(
     timeout: float,
     interval: float = 0.01,
     what: str = "condition",
+    fatal: tuple[type[BaseException], ...] = (),
 ) -> T:
     """The asyncio twin of wait_until for coroutine conditions."""
     deadline = time.monotonic() + timeout
@@ -60,6 +65,8 @@ async def async_wait_until(
             value = await condition()
             if value:
                 return value
+        except fatal:
+            raise
         except Exception as exc:  # noqa: BLE001
             last_exc = exc
         if time.monotonic() >= deadline:
