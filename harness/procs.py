@@ -8,14 +8,16 @@ layers make sure none is left behind:
 3. each child is started with ``PR_SET_PDEATHSIG = SIGKILL`` so that the kernel kills
    it when the harness dies, even by SIGKILL, where no Python code can run.
 
-Linux delivers the death signal when the *thread* that forked the child exits, so
-spawn from the main thread (or a thread that lives as long as the child); start-up
-can still be parallel, because spawning is cheap and waiting for health is not.
+Linux delivers the death signal when the *thread* that forked the child exits, not
+the process. A fault schedule restarts processes from worker threads that end long
+before the child should, so spawns from any thread but the main one are handed to one
+spawner thread that lives as long as the interpreter.
 """
 
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import ctypes
 import os
 import signal
@@ -42,6 +44,21 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
     # The parent may already be gone between fork and prctl.
     if os.getppid() == 1:
         os._exit(1)
+
+
+_spawner: concurrent.futures.ThreadPoolExecutor | None = None
+_spawner_lock = threading.Lock()
+
+
+def _spawn(popen: Callable[[], subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+    """Fork from a thread that outlives the child (see the module docstring)."""
+    global _spawner
+    if threading.current_thread() is threading.main_thread():
+        return popen()
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = concurrent.futures.ThreadPoolExecutor(1, "fracas-spawner")
+    return _spawner.submit(popen).result()
 
 
 class ProcessFailed(RuntimeError):
@@ -76,15 +93,17 @@ class ManagedProcess:
         with open(self.log_path, "ab") as log:
             log.write(f"--- fracas: start #{self.starts + 1} {' '.join(self.argv)}\n".encode())
             log.flush()
-            self._proc = subprocess.Popen(
-                self.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=self.env,
-                cwd=self.cwd,
-                start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            self._proc = _spawn(
+                lambda: subprocess.Popen(
+                    self.argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=self.env,
+                    cwd=self.cwd,
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                )
             )
         self.starts += 1
         self.paused = False

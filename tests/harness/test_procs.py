@@ -117,3 +117,18 @@ def test_children_die_with_the_harness(tmp_path: Path, how: signal.Signals) -> N
     finally:
         parent.kill()
         parent.wait()
+
+
+def test_child_started_from_a_finished_thread_lives_on(tmp_path: Path) -> None:
+    """PDEATHSIG follows the forking thread; a restart from a worker must survive it."""
+    import threading
+
+    p = ManagedProcess("sleeper", SLEEPER, tmp_path / "t.log")
+    worker = threading.Thread(target=p.start)
+    worker.start()
+    worker.join()
+    try:
+        wait_until(lambda: "up" in p.log_tail(), 10, what="child printed")
+        assert p.alive
+    finally:
+        p.kill()

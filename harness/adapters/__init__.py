@@ -1,0 +1,28 @@
+"""Orchestrators under test, behind one small protocol.
+
+The harness never imports an orchestrator's code: it starts a process that implements
+the HTTP contract (docs/contract.md §2) and talks to it over HTTP. ``ProcessAdapter``
+runs any such command line; ``bundled`` is fracas's own orchestrator.
+"""
+
+from harness.adapters.base import (
+    CAPABILITIES,
+    AdapterError,
+    OrchestratorAdapter,
+    OrchestratorEnv,
+    SubmitResult,
+)
+from harness.adapters.process import ProcessAdapter
+from harness.adapters.select import AdapterSpec, adapter_from_spec, resolve_spec
+
+__all__ = [
+    "CAPABILITIES",
+    "AdapterError",
+    "AdapterSpec",
+    "OrchestratorAdapter",
+    "OrchestratorEnv",
+    "ProcessAdapter",
+    "SubmitResult",
+    "adapter_from_spec",
+    "resolve_spec",
+]

@@ -1,0 +1,168 @@
+"""Any orchestrator that implements the HTTP contract, run from a command line."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from harness.adapters.base import AdapterError, OrchestratorEnv, SubmitResult
+from harness.procs import ManagedProcess, ProcessFailed
+
+DEFAULT_CAPABILITIES = frozenset({"crash", "restart", "pause", "review"})
+
+
+class ProcessAdapter:
+    """Runs `argv` with the contract's FRACAS_* environment and speaks HTTP to it.
+
+    `clock_path`, when given, is the admin endpoint that advances the orchestrator's
+    clock (``POST {"seconds": N}``); the adapter then has ``advance_clock``.
+    """
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        name: str = "orchestrator",
+        health_path: str = "/healthz",
+        clock_path: str | None = None,
+        env: Mapping[str, str] | None = None,
+        capabilities: frozenset[str] | None = None,
+        request_timeout: float = 5.0,
+    ) -> None:
+        if not argv:
+            raise AdapterError("orchestrator command is empty; give the command that starts it")
+        self.argv = list(argv)
+        self.name = name
+        self.health_path = health_path
+        self.clock_path = clock_path
+        self.extra_env = dict(env or {})
+        caps = set(capabilities if capabilities is not None else DEFAULT_CAPABILITIES)
+        if clock_path:
+            caps.add("advance_clock")
+        self.capabilities = frozenset(caps)
+        self._timeout = request_timeout
+        self._env: OrchestratorEnv | None = None
+        self._proc: ManagedProcess | None = None
+        self._http: httpx.Client | None = None
+
+    # -- process ---------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        if self._env is None:
+            raise AdapterError(f"{self.name} has not been started")
+        return self._env.url
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def process(self) -> ManagedProcess | None:
+        return self._proc
+
+    def start(self, env: OrchestratorEnv, timeout: float = 20.0) -> None:
+        self._env = env
+        environ = {**os.environ, **self.extra_env, **env.as_environ()}
+        self._proc = ManagedProcess(self.name, self.argv, env.log_path, env=environ)
+        self._http = httpx.Client(base_url=env.url, timeout=self._timeout)
+        self._proc.start()
+        self._wait(timeout)
+
+    def _wait(self, timeout: float) -> None:
+        assert self._proc is not None
+        try:
+            self._proc.wait_healthy(self.healthy, timeout)
+        except ProcessFailed as exc:
+            raise AdapterError(
+                f"orchestrator {' '.join(self.argv)!r} never became healthy at "
+                f"{self.url}{self.health_path}.\n{exc}\n"
+                "It must listen on FRACAS_LISTEN and answer GET /healthz with 200 "
+                "(docs/contract.md §2)."
+            ) from None
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.stop()
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def crash(self) -> None:
+        self._require_proc().kill()
+
+    def restart(self, timeout: float = 20.0) -> None:
+        proc = self._require_proc()
+        proc.kill()
+        proc.start()
+        if self._http is None and self._env is not None:
+            self._http = httpx.Client(base_url=self._env.url, timeout=self._timeout)
+        self._wait(timeout)
+
+    def pause(self) -> None:
+        self._require_proc().pause()
+
+    def resume(self) -> None:
+        self._require_proc().resume()
+
+    def _require_proc(self) -> ManagedProcess:
+        if self._proc is None:
+            raise AdapterError(f"{self.name} has not been started")
+        return self._proc
+
+    # -- HTTP contract ---------------------------------------------------------------
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            raise AdapterError(f"{self.name} has not been started")
+        return self._http
+
+    def healthy(self) -> bool:
+        try:
+            return self._client().get(self.health_path, timeout=0.5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def submit(self, order: dict[str, Any]) -> SubmitResult:
+        try:
+            resp = self._client().post("/orders", json=order)
+        except httpx.HTTPError as exc:
+            return SubmitResult(None, error=f"{type(exc).__name__}: {exc}")
+        return SubmitResult(resp.status_code, _json_object(resp))
+
+    def status(self, order_id: str) -> dict[str, Any] | None:
+        resp = self._client().get(f"/orders/{order_id}")
+        if resp.status_code == 404:
+            return None
+        if resp.status_code != 200:
+            raise AdapterError(
+                f"GET /orders/{order_id} answered {resp.status_code}: {resp.text[:200]}"
+            )
+        body = _json_object(resp)
+        if "status" not in body:
+            raise AdapterError(
+                f"GET /orders/{order_id} answered without a status: {resp.text[:200]}"
+            )
+        return body
+
+    def review(self, order_id: str, decision: str) -> int:
+        resp = self._client().post(f"/orders/{order_id}/review", json={"decision": decision})
+        return resp.status_code
+
+    def advance_clock(self, seconds: float) -> None:
+        if not self.clock_path:
+            raise AdapterError(
+                f"{self.name} cannot advance its clock: give the adapter a clock_path "
+                "(the bundled orchestrator's is /_admin/clock/advance with --test-clock)"
+            )
+        resp = self._client().post(self.clock_path, json={"seconds": seconds})
+        if resp.status_code >= 300:
+            raise AdapterError(f"advance_clock answered {resp.status_code}: {resp.text[:200]}")
+
+
+def _json_object(resp: httpx.Response) -> dict[str, Any]:
+    try:
+        body = resp.json()
+    except ValueError:
+        return {"_raw": resp.text[:500]}
+    return body if isinstance(body, dict) else {"_raw": body}
