@@ -1,12 +1,140 @@
-"""fracas as a pytest plugin (entry point ``pytest11``; the root conftest loads it too).
+"""fracas as a pytest plugin (entry point ``pytest11``; the root conftest loads it in a
+checkout that was never installed).
 
-Fixtures, markers and options are added here as the harness grows.
+Options: ``--orchestrator`` (``bundled`` or a command line), ``--fault-backend``
+(``embedded``, ``url``, ``binary``, ``docker``), ``--fracas-seed``, ``--fracas-report``
+(a directory for the JSON and HTML reports and replay files).
+
+Fixtures: ``fracas`` (the scenario handle: ``run``, ``orders``, ``world``),
+``fracas_topology`` (the running processes), ``fracas_world`` (the seeded world).
+One topology serves the whole session; every ``fracas.run`` resets it first.
+Marker: ``@pytest.mark.fracas(needs=["advance_clock"])`` skips a scenario whose
+orchestrator lacks a capability.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+
+from fakes.world import World, build_world
+from harness.adapters import AdapterError, resolve_spec
+from harness.scenario import Fracas
+from harness.topology import Topology, TopologyConfig
+
+_HANDLE = pytest.StashKey[Fracas]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("fracas", "fracas chaos harness")
+    group.addoption(
+        "--orchestrator",
+        default=None,
+        help="orchestrator under test: 'bundled' (default) or a command line",
+    )
+    group.addoption(
+        "--fault-backend",
+        default=None,
+        help="fault proxy: embedded (default), url, binary or docker",
+    )
+    group.addoption(
+        "--fracas-seed",
+        type=int,
+        default=None,
+        help="seed for the world and the workload (default 0, or FRACAS_SEED)",
+    )
+    group.addoption(
+        "--fracas-report",
+        default=None,
+        metavar="DIR",
+        help="write JSON and HTML reports and replay files to DIR",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "fracas: a chaos scenario run against the topology")
+    config.addinivalue_line(
+        "markers",
+        "fracas(needs=[...]): a chaos scenario; skipped when the orchestrator "
+        "lacks a needed capability (crash, restart, pause, review, advance_clock)",
+    )
+
+
+def _seed(config: pytest.Config) -> int:
+    value = config.getoption("--fracas-seed")
+    if value is not None:
+        return int(value)
+    env = os.environ.get("FRACAS_SEED", "0")
+    try:
+        return int(env)
+    except ValueError:
+        raise pytest.UsageError(f"FRACAS_SEED: expected a whole number, got {env!r}") from None
+
+
+@pytest.fixture(scope="session")
+def fracas_world(pytestconfig: pytest.Config) -> World:
+    return build_world(_seed(pytestconfig))
+
+
+@pytest.fixture(scope="session")
+def fracas_topology(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Topology]:
+    try:
+        spec = resolve_spec(pytestconfig.getoption("--orchestrator"))
+    except AdapterError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    report = pytestconfig.getoption("--fracas-report")
+    run_dir = Path(report) / "run" if report else tmp_path_factory.mktemp("fracas-run")
+    config = TopologyConfig(
+        run_dir=run_dir,
+        seed=_seed(pytestconfig),
+        fault_backend=pytestconfig.getoption("--fault-backend"),
+        orchestrator=spec,
+    )
+    topo = Topology.start(config)
+    try:
+        yield topo
+    finally:
+        topo.stop()
+
+
+@pytest.fixture(scope="session")
+def fracas(pytestconfig: pytest.Config, fracas_topology: Topology) -> Fracas:
+    report = pytestconfig.getoption("--fracas-report")
+    handle = Fracas(
+        fracas_topology,
+        seed=_seed(pytestconfig),
+        report_dir=Path(report) if report else Path(fracas_topology.config.run_dir),
+    )
+    pytestconfig.stash[_HANDLE] = handle
+    return handle
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    handle = item.config.stash.get(_HANDLE, None)
+    if handle is not None:
+        handle.current_test = item.name
+    marker = item.get_closest_marker("fracas")
+    if marker is None or handle is None:
+        return
+    needs = marker.kwargs.get("needs", ())
+    missing = sorted(set(needs) - handle.orchestrator.capabilities)
+    if missing:
+        pytest.skip(f"orchestrator lacks {', '.join(missing)}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    handle = session.config.stash.get(_HANDLE, None)
+    report = session.config.getoption("--fracas-report")
+    if handle is None or not report or not handle.results:
+        return
+    from harness.report.writer import write_reports
+
+    index = write_reports(Path(report), handle.results)
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    if tr is not None:
+        tr.write_line(f"fracas report: {index}")

@@ -1,0 +1,239 @@
+"""The nemesis: carries out a fault schedule while the workload runs.
+
+One thread does every apply, heal and hold-release, in order. That keeps the fakes'
+rule lists free of read-modify-write races, and makes the history of faults a plain
+sequence. Event triggers work through the fakes' ``hold`` rules: the matching request
+is parked at its phase, the fault is applied, then the request is let go. A trigger
+that never fires is reported as such (its fault never ran), never silently dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from harness.faults.base import Fault
+from harness.faults.context import FaultContext
+from harness.faults.http import get_rules, put_rules
+from harness.history import FaultHandle, History
+from harness.schedule import RequestMatch, Schedule, ScheduledFault
+
+TRIGGER_PREFIX = "fracas-trigger-"
+POLL_SECONDS = 0.005
+
+
+@dataclass
+class _Entry:
+    index: int
+    spec: ScheduledFault
+    fault: Fault
+    handle: FaultHandle | None = None
+    applied_at: float | None = None
+    healed: bool = False
+    error: str | None = None
+
+    @property
+    def start_rule(self) -> str:
+        return f"{TRIGGER_PREFIX}{self.index}-start"
+
+    @property
+    def heal_rule(self) -> str:
+        return f"{TRIGGER_PREFIX}{self.index}-heal"
+
+
+@dataclass
+class NemesisReport:
+    """What happened to each scheduled fault, for the run's report."""
+
+    applied: list[int] = field(default_factory=list)
+    never_triggered: list[int] = field(default_factory=list)
+    errors: dict[int, str] = field(default_factory=dict)
+
+
+class Nemesis:
+    def __init__(
+        self, schedule: Schedule, ctx: FaultContext, history: History, admin_urls: dict[str, str]
+    ) -> None:
+        self.schedule = schedule
+        self.ctx = ctx
+        self.history = history
+        self.admin_urls = admin_urls
+        self._entries = [
+            _Entry(i, spec, Fault.from_json(dict(spec.fault)))
+            for i, spec in enumerate(schedule.faults)
+        ]
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._t0 = 0.0
+        self._http = httpx.Client(timeout=5.0, trust_env=False)
+        self.report = NemesisReport()
+
+    # -- control ---------------------------------------------------------------------
+    def start(self) -> None:
+        """Install the hold rules for event triggers, then run the schedule."""
+        self._install_triggers()
+        self._t0 = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="fracas-nemesis", daemon=True)
+        self._thread.start()
+
+    @property
+    def pending(self) -> bool:
+        """True while a scheduled fault has yet to start or to heal on its own."""
+        return any(not e.healed and e.error is None for e in self._entries)
+
+    def wait(self, timeout: float) -> bool:
+        """Wait for every fault to have run its course; False if some never did."""
+        deadline = time.monotonic() + timeout
+        while self.pending and time.monotonic() < deadline:
+            if self._thread is None or not self._thread.is_alive():
+                break
+            time.sleep(POLL_SECONDS)
+        return not self.pending
+
+    def finish(self) -> NemesisReport:
+        """Stop the schedule, heal whatever is active, release anything still held."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(30)
+        for entry in self._entries:
+            if entry.handle is not None and not entry.healed:
+                self._heal(entry, reason="end of workload")
+            elif entry.applied_at is None and entry.error is None:
+                self.report.never_triggered.append(entry.index)
+                self.history.note(
+                    "fault-never-triggered",
+                    index=entry.index,
+                    fault=dict(entry.spec.fault),
+                    trigger=entry.spec.when.describe() if entry.spec.when else None,
+                )
+        self._remove_triggers()
+        for service in self.admin_urls:
+            try:
+                self._release_all(service)
+            except (httpx.HTTPError, ValueError):
+                continue  # a fake that is down holds nothing
+        self._http.close()
+        return self.report
+
+    # -- the loop --------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            now = time.monotonic() - self._t0
+            for entry in self._entries:
+                if entry.error is not None or entry.healed:
+                    continue
+                spec = entry.spec
+                if entry.applied_at is None:
+                    if spec.at is not None and now >= spec.at:
+                        self._apply(entry)
+                elif spec.duration is not None and now >= entry.applied_at + spec.duration:
+                    self._heal(entry, reason=f"after {spec.duration:g}s")
+            self._serve_holds()
+            if not self.pending:
+                return
+            self._stop.wait(POLL_SECONDS)
+
+    def _serve_holds(self) -> None:
+        services = {
+            e.spec.when.service for e in self._entries if e.spec.when and e.applied_at is None
+        }
+        services |= {e.spec.until.service for e in self._entries if e.spec.until and not e.healed}
+        for service in services:
+            try:
+                resp = self._http.get(
+                    f"{self.admin_urls[service]}/_fracas/held", params={"wait": 0}
+                )
+                held = resp.json()
+            except (httpx.HTTPError, ValueError):
+                continue  # the fake may be down (a process fault); try again next round
+            items = held.get("held", held) if isinstance(held, dict) else held
+            for item in items or []:
+                self._on_held(service, item)
+
+    def _on_held(self, service: str, item: dict[str, Any]) -> None:
+        rule_id = str(item.get("rule_id", ""))
+        if not rule_id.startswith(TRIGGER_PREFIX):
+            return  # a hold the user asked for; not ours to release
+        for entry in self._entries:
+            if rule_id == entry.start_rule and entry.applied_at is None:
+                self._apply(entry, held=item)
+            elif rule_id == entry.heal_rule and entry.handle is not None and not entry.healed:
+                self._heal(
+                    entry,
+                    reason=f"trigger {entry.spec.until.describe() if entry.spec.until else ''}",
+                )
+        try:
+            self._http.post(f"{self.admin_urls[service]}/_fracas/held/{item['id']}/release")
+        except httpx.HTTPError:
+            pass
+
+    # -- apply and heal --------------------------------------------------------------
+    def _apply(self, entry: _Entry, held: dict[str, Any] | None = None) -> None:
+        extra: dict[str, Any] = {"index": entry.index}
+        if held is not None:
+            extra["trigger"] = {k: held.get(k) for k in ("method", "path", "order_id", "phase")}
+        try:
+            entry.fault.apply(self.ctx)
+        except Exception as exc:  # noqa: BLE001 - reported, the run goes on
+            entry.error = f"apply failed: {type(exc).__name__}: {exc}"
+            self.report.errors[entry.index] = entry.error
+            self.history.note("fault-apply-failed", index=entry.index, error=entry.error)
+            return
+        entry.handle = self.history.fault_applied(
+            entry.fault.to_json(), entry.fault.target, **extra
+        )
+        entry.applied_at = time.monotonic() - self._t0
+        self.report.applied.append(entry.index)
+        if entry.spec.duration == 0:
+            self._heal(entry, reason="at once")
+
+    def _heal(self, entry: _Entry, reason: str) -> None:
+        try:
+            entry.fault.heal(self.ctx)
+        except Exception as exc:  # noqa: BLE001
+            entry.error = f"heal failed: {type(exc).__name__}: {exc}"
+            self.report.errors[entry.index] = entry.error
+        if entry.handle is not None and not entry.healed:
+            entry.handle.healed(reason=reason)
+        entry.healed = True
+
+    # -- trigger rules ---------------------------------------------------------------
+    def _trigger_rules(self) -> dict[str, list[dict[str, Any]]]:
+        rules: dict[str, list[dict[str, Any]]] = {}
+        for entry in self._entries:
+            pairs: list[tuple[RequestMatch | None, str]] = [
+                (entry.spec.when, entry.start_rule),
+                (entry.spec.until, entry.heal_rule),
+            ]
+            for match, rule_id in pairs:
+                if match is not None:
+                    rules.setdefault(match.service, []).append(match.hold_rule(rule_id))
+        return rules
+
+    def _install_triggers(self) -> None:
+        for service, new in self._trigger_rules().items():
+            url = self.admin_urls[service]
+            rules, wrapped = get_rules(url)
+            kept = [r for r in rules if not str(r.get("id", "")).startswith(TRIGGER_PREFIX)]
+            put_rules(url, kept + new, wrapped)
+
+    def _remove_triggers(self) -> None:
+        for service in self._trigger_rules():
+            url = self.admin_urls[service]
+            try:
+                rules, wrapped = get_rules(url)
+                kept = [r for r in rules if not str(r.get("id", "")).startswith(TRIGGER_PREFIX)]
+                put_rules(url, kept, wrapped)
+            except httpx.HTTPError:
+                continue
+
+    def _release_all(self, service: str) -> None:
+        """Let every parked request go: a request still held is a fault not yet healed."""
+        resp = self._http.get(f"{self.admin_urls[service]}/_fracas/held", params={"wait": 0})
+        held = resp.json()
+        for item in (held.get("held", held) if isinstance(held, dict) else held) or []:
+            self._http.post(f"{self.admin_urls[service]}/_fracas/held/{item['id']}/release")

@@ -1,0 +1,310 @@
+"""One chaos run: the workload and the nemesis act, the checker judges.
+
+They meet only in the History: the workload records each submit, status read and
+review as invoked then ok, failed or unknown; the nemesis records each fault applied
+and healed; the fakes' journals are attached at the end; the checkers read the
+ledgers beside it. ``run`` returns a RunResult that carries everything a report or a
+replay file needs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness.adapters import OrchestratorAdapter
+from harness.checkers import CheckConfig, CheckResult, Settle, Snapshot, check
+from harness.history import REVIEW, STATUS, SUBMIT, TERMINAL_STATUSES, History
+from harness.nemesis import Nemesis, NemesisReport
+from harness.schedule import Schedule, parse_schedule
+from harness.topology import Topology
+from harness.workload import OrderPlan
+
+REPLAY_VERSION = 1
+#: How far the clock jumps to let a review time out (past any sane review timeout).
+REVIEW_TIMEOUT_JUMP = 30 * 24 * 3600.0
+
+
+class ConsistencyError(AssertionError):
+    """A run broke contract §5. The message leads with the witness."""
+
+
+@dataclass
+class RunOptions:
+    settle_seconds: float = 30.0
+    submit_deadline: float = 60.0
+    concurrency: int = 16
+    poll_interval: float = 0.02
+    check: CheckConfig = field(default_factory=CheckConfig)
+
+
+@dataclass
+class RunResult:
+    seed: int
+    plans: list[OrderPlan]
+    schedule: Schedule
+    history: History
+    snapshot: Snapshot
+    verdict: CheckResult
+    nemesis: NemesisReport
+    timings: dict[str, float]
+    orchestrator: str
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict.ok
+
+    @property
+    def statuses(self) -> dict[str, str | None]:
+        return {
+            oid: (rep or {}).get("status") if rep else None
+            for oid, rep in self.snapshot.reported.items()
+        }
+
+    def replay_json(self) -> dict[str, Any]:
+        """Everything needed to run the same orders and schedule again (data only)."""
+        return {
+            "fracas_replay": REPLAY_VERSION,
+            "seed": self.seed,
+            "orders": [p.to_json() for p in self.plans],
+            "schedule": self.schedule.to_json(),
+            "settle_seconds": self.history.meta.get("settle_seconds"),
+        }
+
+    def write_replay(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.replay_json(), indent=2, sort_keys=True))
+        return path
+
+    def failure_text(self) -> str:
+        from harness.report import failure_text
+
+        return failure_text(self)
+
+    def assert_consistent(self) -> RunResult:
+        if not self.ok:
+            raise ConsistencyError(self.failure_text())
+        return self
+
+
+def run(
+    topo: Topology,
+    plans: Sequence[OrderPlan],
+    schedule: Schedule | dict[str, Any] | list[Any] | None = None,
+    options: RunOptions | None = None,
+    seed: int | None = None,
+    reset: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> RunResult:
+    opts = options or RunOptions()
+    sched = schedule if isinstance(schedule, Schedule) else parse_schedule(schedule or [])
+    say = progress or (lambda _msg: None)
+    timings: dict[str, float] = {}
+    t = time.monotonic()
+    if reset:
+        timings["reset"] = topo.reset(seed)
+    timings["reset_total"] = time.monotonic() - t
+    history = History()
+    history.meta.update(
+        seed=topo.seed,
+        settle_seconds=opts.settle_seconds,
+        orders=len(plans),
+        orchestrator=topo.orchestrator.name,
+    )
+    adapter = topo.orchestrator
+    nemesis = Nemesis(
+        sched, topo.fault_context(), history, {n: f.url for n, f in topo.fakes.items()}
+    )
+    t = time.monotonic()
+    nemesis.start()
+    say(f"submitting {len(plans)} orders, {len(sched)} scheduled faults")
+    _submit_all(adapter, plans, history, opts)
+    timings["submit"] = time.monotonic() - t
+    reported = _drive(adapter, plans, history, opts, nemesis, say)
+    timings["workload"] = time.monotonic() - t
+    report = nemesis.finish()
+    heal_t = time.monotonic()
+    say("faults healed; settling")
+    reported = _settle(adapter, plans, history, opts, reported)
+    timings["settle"] = time.monotonic() - heal_t
+    t = time.monotonic()
+    ledgers = topo.ledgers()
+    history.attach_journals(topo.journals())
+    snapshot = Snapshot(
+        ledgers=ledgers,
+        orders={p.order_id: p.order for p in plans},
+        reported=reported,
+        history=history,
+        settle=Settle(
+            settle_seconds=opts.settle_seconds,
+            last_heal_t=history.last_heal_t(),
+            terminal_t=history.terminal_times(),
+            submitted_t=history.submit_times(),
+        ),
+    )
+    verdict = check(snapshot, opts.check)
+    timings["check"] = time.monotonic() - t
+    return RunResult(
+        seed=topo.seed,
+        plans=list(plans),
+        schedule=sched,
+        history=history,
+        snapshot=snapshot,
+        verdict=verdict,
+        nemesis=report,
+        timings=timings,
+        orchestrator=adapter.name,
+    )
+
+
+# -- workload ------------------------------------------------------------------------
+def _submit_all(
+    adapter: OrchestratorAdapter, plans: Sequence[OrderPlan], history: History, opts: RunOptions
+) -> None:
+    """Submit every order; an order without an answer is sent again (POST /orders is
+    idempotent on order_id) until it is accepted or refused, or the deadline passes."""
+    deadline = time.monotonic() + opts.submit_deadline
+
+    def submit(plan: OrderPlan) -> None:
+        delay = 0.02
+        while True:
+            op = history.invoke(SUBMIT, plan.order_id, order=plan.order)
+            res = adapter.submit(plan.order)
+            if res.accepted:
+                op.ok(status_code=res.status_code, status=res.body.get("status"))
+                return
+            if res.status_code is not None and res.status_code < 500:
+                op.fail(status_code=res.status_code, body=res.body)
+                return
+            op.unknown(status_code=res.status_code, error=res.error)
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(delay)  # back-off between retries of a real client, not a sync
+            delay = min(delay * 2, 0.5)
+
+    with ThreadPoolExecutor(max(1, min(opts.concurrency, len(plans) or 1))) as pool:
+        list(pool.map(submit, plans))
+
+
+def _read_status(
+    adapter: OrchestratorAdapter, order_id: str, history: History, last: dict[str, str | None]
+) -> dict[str, Any] | None:
+    """Read one order's status; record it in the history when it changed."""
+    try:
+        body = adapter.status(order_id)
+    except Exception as exc:  # noqa: BLE001 - the orchestrator may be down
+        if last.get(order_id, "") != "<unreachable>":
+            op = history.invoke(STATUS, order_id)
+            op.unknown(error=f"{type(exc).__name__}: {exc}")
+            last[order_id] = "<unreachable>"
+        return None
+    status = None if body is None else body.get("status")
+    if last.get(order_id, "") != status:
+        op = history.invoke(STATUS, order_id)
+        if body is None:
+            op.fail(status_code=404)
+        else:
+            op.ok(**body)
+        last[order_id] = status
+    return body
+
+
+def _drive(
+    adapter: OrchestratorAdapter,
+    plans: Sequence[OrderPlan],
+    history: History,
+    opts: RunOptions,
+    nemesis: Nemesis,
+    say: Callable[[str], None],
+) -> dict[str, dict[str, Any] | None]:
+    """Answer reviews and follow statuses until the nemesis is done with its schedule."""
+    last: dict[str, str | None] = {}
+    reported: dict[str, dict[str, Any] | None] = {}
+    reviewed: set[str] = set()
+    by_id = {p.order_id: p for p in plans}
+    while True:
+        _poll_round(adapter, by_id, history, last, reported, reviewed)
+        if not nemesis.pending:
+            return reported
+        time.sleep(opts.poll_interval)  # polling period of the client, not a sync
+
+
+def _poll_round(
+    adapter: OrchestratorAdapter,
+    by_id: dict[str, OrderPlan],
+    history: History,
+    last: dict[str, str | None],
+    reported: dict[str, dict[str, Any] | None],
+    reviewed: set[str],
+) -> None:
+    waiting_timeout: list[str] = []
+    for oid, plan in by_id.items():
+        if (reported.get(oid) or {}).get("status") in TERMINAL_STATUSES:
+            continue
+        body = _read_status(adapter, oid, history, last)
+        if body is None:
+            continue
+        reported[oid] = body
+        if body.get("status") != "awaiting_review":
+            continue
+        decision = plan.review or "approve"
+        if decision == "timeout":
+            waiting_timeout.append(oid)
+        elif oid not in reviewed:
+            op = history.invoke(REVIEW, oid, decision=decision)
+            try:
+                code = adapter.review(oid, decision)
+            except httpx.HTTPError as exc:
+                op.unknown(error=f"{type(exc).__name__}: {exc}")
+                continue
+            (op.ok if code == 200 else op.fail)(status_code=code)
+            if code == 200:
+                reviewed.add(oid)
+    if waiting_timeout and "advance_clock" in adapter.capabilities:
+        others = [
+            o
+            for o, b in reported.items()
+            if (b or {}).get("status") == "awaiting_review" and o not in waiting_timeout
+        ]
+        if not others:
+            op = history.invoke(
+                "advance_clock", None, seconds=REVIEW_TIMEOUT_JUMP, orders=waiting_timeout
+            )
+            try:
+                adapter.advance_clock(REVIEW_TIMEOUT_JUMP)
+                op.ok()
+            except Exception as exc:  # noqa: BLE001
+                op.unknown(error=str(exc))
+
+
+def _settle(
+    adapter: OrchestratorAdapter,
+    plans: Sequence[OrderPlan],
+    history: History,
+    opts: RunOptions,
+    reported: dict[str, dict[str, Any] | None],
+) -> dict[str, dict[str, Any] | None]:
+    """Follow every order until all are terminal or the settle time runs out."""
+    last = {oid: (b or {}).get("status") for oid, b in reported.items()}
+    by_id = {p.order_id: p for p in plans}
+    reviewed: set[str] = set()
+    deadline = time.monotonic() + opts.settle_seconds
+    while True:
+        _poll_round(adapter, by_id, history, last, reported, reviewed)
+        done = all((reported.get(o) or {}).get("status") in TERMINAL_STATUSES for o in by_id)
+        if done or time.monotonic() >= deadline:
+            break
+        time.sleep(opts.poll_interval)
+    # One last read of every order, so `reported` is what the orchestrator says now.
+    for oid in by_id:
+        body = _read_status(adapter, oid, history, last)
+        if body is not None or oid not in reported:
+            reported[oid] = body
+    return reported

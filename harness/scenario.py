@@ -1,0 +1,86 @@
+"""The handle a scenario holds: the running topology, the seeded world, and ``run``.
+
+A scenario is a pytest test that takes the ``fracas`` fixture::
+
+    def test_payment_latency(fracas):
+        result = fracas.run(fracas.orders(10), [
+            {"fault": {"kind": "latency", "target": "payment", "params": {"latency_ms": 200}},
+             "at": 0, "for": 2},
+        ])
+        result.assert_consistent()
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fakes.world import World, build_world
+from harness.adapters import OrchestratorAdapter
+from harness.runner import RunOptions, RunResult, run
+from harness.schedule import Schedule
+from harness.topology import Topology
+from harness.workload import OrderPlan, mixed, orders
+
+
+@dataclass
+class Fracas:
+    topology: Topology
+    seed: int = 0
+    report_dir: Path | None = None
+    results: list[tuple[str, RunResult]] = field(default_factory=list)
+    current_test: str = "run"
+    progress: Callable[[str], None] | None = None
+
+    @property
+    def world(self) -> World:
+        return build_world(self.seed)
+
+    @property
+    def orchestrator(self) -> OrchestratorAdapter:
+        return self.topology.orchestrator
+
+    def orders(self, count: int, intents: Sequence[str] = ("ok",)) -> list[OrderPlan]:
+        """`count` orders from this run's world, cycling through `intents`."""
+        return orders(count, self.seed, intents, self.world)
+
+    def mixed_orders(self, count: int) -> list[OrderPlan]:
+        """Mostly happy orders with every edge case in the mix."""
+        return mixed(count, self.seed, self.world)
+
+    def require(self, *capabilities: str) -> None:
+        """Skip the calling test when the orchestrator lacks a capability."""
+        import pytest
+
+        missing = sorted(set(capabilities) - self.orchestrator.capabilities)
+        if missing:
+            pytest.skip(f"orchestrator lacks {', '.join(missing)}")
+
+    def run(
+        self,
+        plans: Sequence[OrderPlan],
+        schedule: Schedule | dict[str, Any] | list[Any] | None = None,
+        *,
+        settle_seconds: float = 30.0,
+        seed: int | None = None,
+        options: RunOptions | None = None,
+    ) -> RunResult:
+        """Reset the world, run the orders under the schedule, check, and keep the
+        result for the report. Raises nothing on violations: call assert_consistent."""
+        opts = options or RunOptions(settle_seconds=settle_seconds)
+        result = run(
+            self.topology,
+            plans,
+            schedule,
+            opts,
+            seed=self.seed if seed is None else seed,
+            progress=self.progress,
+        )
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.current_test)
+        self.results.append((name, result))
+        if not result.ok and self.report_dir is not None:
+            result.write_replay(self.report_dir / "replays" / f"{name}-{len(self.results)}.json")
+        return result

@@ -1,0 +1,246 @@
+"""Fault schedules as data: which fault, when it starts, when it heals.
+
+A schedule is JSON, parsed and validated, never executed. Each entry names a fault
+from the catalog (docs/faults.md) and a trigger:
+
+- ``"at": 1.5``: seconds after the workload starts;
+- ``"when": {request}``: the moment a matching request reaches a fake, before or after
+  its commit. fracas parks that request with a ``hold`` rule, applies the fault, then
+  lets the request go on. However orders interleave, the fault lands on the same step
+  of the same order on every run, which is what replay and shrinking need.
+
+and a heal:
+
+- ``"for": 2.0``: seconds after it was applied (0 = at once: a crash-and-restart);
+- ``"until": {request}``: when a matching request reaches a fake;
+- neither: when the workload ends. Every fault is healed before the checkers run.
+
+Example::
+
+    {"faults": [
+      {"fault": {"kind": "latency", "target": "payment", "latency_ms": 300}, "at": 0, "for": 2},
+      {"fault": {"kind": "kill", "target": "orchestrator"},
+       "when": {"service": "payment", "path": "/payments", "order_id": "ord-0003",
+                "phase": "after_commit"},
+       "for": 0}
+    ]}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SERVICES = ("crm", "payment", "inventory", "shipping", "notify")
+PHASES = ("before_commit", "after_commit")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+class ScheduleError(ValueError):
+    """A schedule that does not validate; the message names the field and the fix."""
+
+
+@dataclass(frozen=True)
+class RequestMatch:
+    """A request reaching a fake: the event a trigger waits for."""
+
+    service: str
+    path: str
+    method: str = "POST"
+    order_id: str | None = None
+    nth: int = 1
+    phase: str = "after_commit"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"service": self.service, "method": self.method, "path": self.path}
+        if self.order_id is not None:
+            out["order_id"] = self.order_id
+        out["nth"] = self.nth
+        out["phase"] = self.phase
+        return out
+
+    def hold_rule(self, rule_id: str) -> dict[str, Any]:
+        """The fakes' fault rule that parks exactly this request (contract §4)."""
+        match: dict[str, Any] = {"method": self.method, "path": self.path, "nth": [self.nth]}
+        if self.order_id is not None:
+            match["order_id"] = self.order_id
+        return {
+            "id": rule_id,
+            "match": match,
+            "phase": self.phase,
+            "action": {"kind": "hold"},
+            "times": 1,
+        }
+
+    def describe(self) -> str:
+        who = f" of {self.order_id}" if self.order_id else ""
+        nth = "" if self.nth == 1 else f" (#{self.nth})"
+        when = "has committed" if self.phase == "after_commit" else "arrives"
+        return f"when {self.method} {self.service}{self.path}{who}{nth} {when}"
+
+
+@dataclass(frozen=True)
+class ScheduledFault:
+    """One entry of a schedule. `fault` is the catalog's JSON form, already validated."""
+
+    fault: Mapping[str, Any]
+    at: float | None = None
+    when: RequestMatch | None = None
+    duration: float | None = None
+    until: RequestMatch | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"fault": dict(self.fault)}
+        if self.at is not None:
+            out["at"] = self.at
+        if self.when is not None:
+            out["when"] = self.when.to_json()
+        if self.duration is not None:
+            out["for"] = self.duration
+        if self.until is not None:
+            out["until"] = self.until.to_json()
+        return out
+
+
+@dataclass(frozen=True)
+class Schedule:
+    faults: tuple[ScheduledFault, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"faults": [f.to_json() for f in self.faults]}
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, sort_keys=True)
+
+    def __len__(self) -> int:
+        return len(self.faults)
+
+
+FaultValidator = Callable[[Mapping[str, Any], str], Mapping[str, Any]]
+
+
+def _no_catalog(fault: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+    return fault
+
+
+def parse_schedule(data: Any, validate_fault: FaultValidator | None = None) -> Schedule:
+    """Validate a schedule's JSON value. `validate_fault(json, field_path)` checks each
+    fault against the catalog and returns its canonical JSON (or raises ScheduleError)."""
+    check = validate_fault or _default_validator()
+    if isinstance(data, list):
+        data = {"faults": data}
+    if not isinstance(data, dict):
+        raise ScheduleError(f'schedule: expected an object with "faults", got {_kind(data)}')
+    unknown = sorted(set(data) - {"faults", "version"})
+    if unknown:
+        raise ScheduleError(f'schedule: unknown key(s) {unknown}; expected "faults"')
+    items = data.get("faults", [])
+    if not isinstance(items, list):
+        raise ScheduleError(f"schedule.faults: expected a list, got {_kind(items)}")
+    return Schedule(
+        tuple(_parse_entry(item, f"faults[{i}]", check) for i, item in enumerate(items))
+    )
+
+
+def loads_schedule(text: str, validate_fault: FaultValidator | None = None) -> Schedule:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScheduleError(f"schedule: not valid JSON ({exc})") from None
+    return parse_schedule(data, validate_fault)
+
+
+def _parse_entry(item: Any, where: str, check: FaultValidator) -> ScheduledFault:
+    if not isinstance(item, dict):
+        raise ScheduleError(f"{where}: expected an object, got {_kind(item)}")
+    unknown = sorted(set(item) - {"fault", "at", "when", "for", "until"})
+    if unknown:
+        raise ScheduleError(
+            f'{where}: unknown key(s) {unknown}; expected "fault", a trigger ("at" or '
+            '"when") and optionally a heal ("for" or "until")'
+        )
+    if not isinstance(item.get("fault"), dict):
+        raise ScheduleError(
+            f"{where}.fault: expected a fault object such as "
+            '{"kind": "latency", "target": "payment", ...}'
+        )
+    fault = check(item["fault"], f"{where}.fault")
+    if ("at" in item) == ("when" in item):
+        raise ScheduleError(
+            f'{where}: give exactly one trigger, "at" (seconds) or "when" '
+            "(a request reaching a fake)"
+        )
+    if "for" in item and "until" in item:
+        raise ScheduleError(f'{where}: give at most one heal, "for" or "until", not both')
+    at = _seconds(item["at"], f"{where}.at") if "at" in item else None
+    when = _match(item["when"], f"{where}.when") if "when" in item else None
+    duration = _seconds(item["for"], f"{where}.for") if "for" in item else None
+    until = _match(item["until"], f"{where}.until") if "until" in item else None
+    return ScheduledFault(fault, at, when, duration, until)
+
+
+def _seconds(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ScheduleError(f"{where}: expected seconds as a number, got {_kind(value)}")
+    if not 0 <= value <= 3600:
+        raise ScheduleError(f"{where}: expected 0 to 3600 seconds, got {value}")
+    return float(value)
+
+
+def _match(value: Any, where: str) -> RequestMatch:
+    if not isinstance(value, dict):
+        raise ScheduleError(f"{where}: expected a request match object, got {_kind(value)}")
+    known = {"service", "method", "path", "order_id", "nth", "phase"}
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise ScheduleError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(known)}")
+    service = value.get("service")
+    if service not in SERVICES:
+        raise ScheduleError(
+            f"{where}.service: expected one of {', '.join(SERVICES)}, got {service!r}"
+        )
+    path = value.get("path")
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise ScheduleError(f'{where}.path: expected a path such as "/payments", got {path!r}')
+    method = value.get("method", "POST")
+    if not isinstance(method, str) or method.upper() not in METHODS:
+        raise ScheduleError(f"{where}.method: expected one of {', '.join(METHODS)}, got {method!r}")
+    order_id = value.get("order_id")
+    if order_id is not None and (not isinstance(order_id, str) or not order_id):
+        raise ScheduleError(f"{where}.order_id: expected an order id string, got {order_id!r}")
+    nth = value.get("nth", 1)
+    if isinstance(nth, bool) or not isinstance(nth, int) or nth < 1:
+        raise ScheduleError(
+            f"{where}.nth: expected a whole number from 1 (the first match), got {nth!r}"
+        )
+    phase = value.get("phase", "after_commit")
+    if phase not in PHASES:
+        raise ScheduleError(
+            f'{where}.phase: expected "before_commit" or "after_commit", got {phase!r}'
+        )
+    return RequestMatch(service, path, method.upper(), order_id, nth, phase)
+
+
+def _kind(value: Any) -> str:
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+
+
+def _default_validator() -> FaultValidator:
+    """The fault catalog's validator, imported late so schedules parse on their own."""
+    from harness.faults.base import Fault, FaultValidationError
+
+    def validate(fault: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+        try:
+            return Fault.from_json(fault).to_json()
+        except FaultValidationError as exc:
+            raise ScheduleError(f"{where}.{exc}") from None
+
+    return validate

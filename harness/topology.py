@@ -1,0 +1,238 @@
+"""The whole system under test on one machine: a fault-proxy server, the five fakes
+each behind its proxy, and the orchestrator pointed at the proxies.
+
+Start-up is parallel where it can be: every process is spawned first, then each is
+waited for. One run directory holds every process's state and log, so a failing run
+can be read afterwards. ``reset`` puts the world back for the next Hypothesis example
+without restarting the fakes or the proxy server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness.adapters import OrchestratorAdapter, OrchestratorEnv, adapter_from_spec, resolve_spec
+from harness.adapters.select import AdapterSpec
+from harness.backends import FaultBackend, UrlBackend, make_backend
+from harness.faults.context import SimpleFaultContext
+from harness.net import LOOPBACK, free_port
+from harness.services import SERVICES, FakeProcess, spawn_fake
+from harness.toxiclient import ToxiClient
+
+
+@dataclass
+class TopologyConfig:
+    run_dir: Path
+    seed: int = 0
+    fault_backend: str | None = None
+    orchestrator: AdapterSpec | None = None
+    start_timeout: float = 30.0
+
+
+@dataclass
+class Topology:
+    """Handles to every running part. Build with ``Topology.start(config)``."""
+
+    config: TopologyConfig
+    backend: FaultBackend
+    fakes: dict[str, FakeProcess]
+    proxy_names: dict[str, str]
+    proxy_urls: dict[str, str]
+    orchestrator: OrchestratorAdapter
+    started_in: float = 0.0
+    seed: int = 0
+    _admin: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10.0))
+
+    # -- lifecycle -------------------------------------------------------------------
+    @classmethod
+    def start(cls, config: TopologyConfig) -> Topology:
+        t0 = time.monotonic()
+        run_dir = Path(config.run_dir)
+        logs = run_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        spec = config.orchestrator or resolve_spec()
+        backend = make_backend(config.fault_backend, seed=config.seed, log_dir=logs)
+        fakes: dict[str, FakeProcess] = {}
+        adapter = adapter_from_spec(spec)
+        topo: Topology | None = None
+        try:
+            for name in SERVICES:
+                fakes[name] = spawn_fake(name, run_dir / "state" / name, config.seed, log_dir=logs)
+            backend.start()
+            proxy_names = {
+                name: name
+                if not isinstance(backend, UrlBackend)
+                else f"fracas-{os.getpid()}-{name}"
+                for name in SERVICES
+            }
+            made = backend.client.populate(
+                [
+                    {
+                        "name": proxy_names[n],
+                        "listen": f"{LOOPBACK}:0",
+                        "upstream": f"{LOOPBACK}:{fakes[n].port}",
+                        "enabled": True,
+                    }
+                    for n in SERVICES
+                ]
+            )
+            by_name = {p.name: p for p in made}
+            proxy_urls = {n: f"http://{LOOPBACK}:{by_name[proxy_names[n]].port}" for n in SERVICES}
+            with ThreadPoolExecutor(len(fakes)) as pool:
+                list(pool.map(lambda f: f.wait_healthy(config.start_timeout), fakes.values()))
+            topo = cls(config, backend, fakes, proxy_names, proxy_urls, adapter, seed=config.seed)
+            topo._start_orchestrator(fresh=True)
+            topo.started_in = time.monotonic() - t0
+            return topo
+        except BaseException:
+            if topo is not None:
+                topo.stop()
+            else:
+                for fake in fakes.values():
+                    fake.process.kill()
+                adapter.stop()
+                backend.stop()
+            raise
+
+    def _orchestrator_env(self) -> OrchestratorEnv:
+        run_dir = Path(self.config.run_dir)
+        return OrchestratorEnv(
+            service_urls=dict(self.proxy_urls),
+            listen_host=LOOPBACK,
+            listen_port=free_port(),
+            state_dir=run_dir / "state" / "orchestrator",
+            log_path=run_dir / "logs" / "orchestrator.log",
+        )
+
+    def _start_orchestrator(self, fresh: bool) -> None:
+        env = self._orchestrator_env()
+        if fresh and env.state_dir.exists():
+            shutil.rmtree(env.state_dir)
+        env.state_dir.mkdir(parents=True, exist_ok=True)
+        self.orchestrator.start(env, timeout=self.config.start_timeout)
+
+    def stop(self) -> None:
+        """Stop everything; safe to call twice and after a partial start."""
+        errors: list[BaseException] = []
+        for action in (
+            self.orchestrator.stop,
+            *(fake.process.kill for fake in self.fakes.values()),
+            self.backend.stop,
+            self._admin.close,
+        ):
+            try:
+                action()
+            except Exception as exc:  # noqa: BLE001 - keep tearing down
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+
+    def __enter__(self) -> Topology:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- between examples ------------------------------------------------------------
+    def reset(self, seed: int | None = None, restart_orchestrator: bool = True) -> float:
+        """Back to a fresh world: faults healed, ledgers reseeded, proxies clean,
+        orchestrator restarted on an empty state dir. Returns the seconds spent
+        outside the orchestrator restart (the part that must stay under 100 ms)."""
+        self.seed = self.seed if seed is None else seed
+        t0 = time.monotonic()
+        self.orchestrator.stop()
+        for fake in self.fakes.values():
+            if not fake.process.alive:
+                fake.process.start()
+            elif fake.process.paused:
+                fake.process.resume()
+        for fake in self.fakes.values():
+            if not fake.healthy():
+                fake.wait_healthy(self.config.start_timeout)
+        self.toxi.reset()
+        with ThreadPoolExecutor(len(self.fakes)) as pool:
+            list(pool.map(self._reset_fake, self.fakes.values()))
+        spent = time.monotonic() - t0
+        if restart_orchestrator:
+            self._start_orchestrator(fresh=True)
+        return spent
+
+    def _reset_fake(self, fake: FakeProcess) -> None:
+        self._admin.delete(f"{fake.url}/_fracas/faults").raise_for_status()
+        self._admin.post(f"{fake.url}/_fracas/reset", json={"seed": self.seed}).raise_for_status()
+
+    # -- access ----------------------------------------------------------------------
+    @property
+    def toxi(self) -> ToxiClient:
+        return self.backend.client
+
+    def admin_url(self, service: str) -> str:
+        return self.fakes[service].url
+
+    def fault_context(self) -> SimpleFaultContext:
+        """What the fault catalog needs to apply and heal faults on this topology."""
+        processes = {name: fake.process for name, fake in self.fakes.items()}
+        health: dict[str, Any] = {name: fake.healthy for name, fake in self.fakes.items()}
+        proc = getattr(self.orchestrator, "process", None)
+        if proc is not None:
+            processes["orchestrator"] = proc
+            health["orchestrator"] = self.orchestrator.healthy
+        return SimpleFaultContext(
+            toxiproxy=self.toxi,
+            proxies=dict(self.proxy_names),
+            admin_urls={name: fake.url for name, fake in self.fakes.items()},
+            processes=processes,
+            health=health,
+            health_timeout=self.config.start_timeout,
+        )
+
+    def ledgers(self) -> dict[str, Any]:
+        """Every fake's `/_fracas/state` (contract §6)."""
+        return {n: self._get_json(f"{f.url}/_fracas/state") for n, f in self.fakes.items()}
+
+    def journals(self) -> dict[str, list[dict[str, Any]]]:
+        """Every fake's whole journal since its last reset (contract §6)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for name, fake in self.fakes.items():
+            entries: list[dict[str, Any]] = []
+            since = 0
+            while True:
+                page = self._get_json(f"{fake.url}/_fracas/journal?since={since}")
+                entries.extend(page["entries"])
+                if not page["entries"] or page.get("next", since) == since:
+                    break
+                since = page["next"]
+            out[name] = entries
+        return out
+
+    def _get_json(self, url: str) -> Any:
+        resp = self._admin.get(url)
+        resp.raise_for_status()
+        return resp.json()
+
+    def urls(self) -> dict[str, str]:
+        """What `fracas up` prints: every service direct and proxied, and the orchestrator."""
+        out = {"orchestrator": self.orchestrator.url, "toxiproxy": self.backend.base_url or ""}
+        for name in SERVICES:
+            out[name] = self.proxy_urls[name]
+            out[f"{name} (direct, admin)"] = self.fakes[name].url
+        return out
+
+
+@contextmanager
+def running(config: TopologyConfig) -> Iterator[Topology]:
+    topo = Topology.start(config)
+    try:
+        yield topo
+    finally:
+        topo.stop()
