@@ -77,22 +77,22 @@ class Nemesis:
         """Install the hold rules for event triggers, then run the schedule."""
         self._install_triggers()
         self._t0 = time.monotonic()
+        for entry in self._entries:  # "at 0" means in place before the first order
+            if entry.spec.at is not None and entry.spec.at <= 0:
+                self._apply(entry)
         self._thread = threading.Thread(target=self._run, name="fracas-nemesis", daemon=True)
         self._thread.start()
 
     @property
     def pending(self) -> bool:
-        """True while a scheduled fault has yet to start or to heal on its own."""
-        return any(not e.healed and e.error is None for e in self._entries)
-
-    def wait(self, timeout: float) -> bool:
-        """Wait for every fault to have run its course; False if some never did."""
-        deadline = time.monotonic() + timeout
-        while self.pending and time.monotonic() < deadline:
-            if self._thread is None or not self._thread.is_alive():
-                break
-            time.sleep(POLL_SECONDS)
-        return not self.pending
+        """True while a scheduled fault has yet to start, or to heal by its own trigger.
+        A fault with no heal trigger lasts until ``finish`` and does not count."""
+        return any(
+            e.error is None
+            and not e.healed
+            and (e.applied_at is None or e.spec.duration is not None or e.spec.until is not None)
+            for e in self._entries
+        )
 
     def finish(self) -> NemesisReport:
         """Stop the schedule, heal whatever is active, release anything still held."""
@@ -119,6 +119,14 @@ class Nemesis:
         self._http.close()
         return self.report
 
+    @property
+    def waiting_on_time(self) -> bool:
+        """True while a fault is due at a time that has not come yet (it will fire)."""
+        return any(
+            e.error is None and e.applied_at is None and e.spec.at is not None
+            for e in self._entries
+        )
+
     # -- the loop --------------------------------------------------------------------
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -133,8 +141,6 @@ class Nemesis:
                 elif spec.duration is not None and now >= entry.applied_at + spec.duration:
                     self._heal(entry, reason=f"after {spec.duration:g}s")
             self._serve_holds()
-            if not self.pending:
-                return
             self._stop.wait(POLL_SECONDS)
 
     def _serve_holds(self) -> None:

@@ -39,6 +39,9 @@ class ConsistencyError(AssertionError):
 @dataclass
 class RunOptions:
     settle_seconds: float = 30.0
+    #: The workload phase ends when every scheduled fault has run its course, or every
+    #: order is terminal (a trigger that can no longer fire), or after this long.
+    workload_seconds: float = 120.0
     submit_deadline: float = 60.0
     concurrency: int = 16
     poll_interval: float = 0.02
@@ -57,6 +60,10 @@ class RunResult:
     timings: dict[str, float]
     orchestrator: str
 
+    def __repr__(self) -> str:
+        verdict = "consistent" if self.ok else f"{len(self.verdict.violations)} violation(s)"
+        return f"<RunResult seed={self.seed} orders={len(self.plans)} faults={len(self.schedule)} {verdict}>"
+
     @property
     def ok(self) -> bool:
         return self.verdict.ok
@@ -68,6 +75,19 @@ class RunResult:
             for oid, rep in self.snapshot.reported.items()
         }
 
+    def fired(self, kind: str | None = None, service: str | None = None) -> int:
+        """How many requests a fake's HTTP fault rule hit (from the journals), so a
+        scenario can prove its fault really happened rather than pass vacuously."""
+        count = 0
+        for name, entries in self.history.journals.items():
+            if service is not None and name != service:
+                continue
+            for entry in entries:
+                fault = entry.get("fault")
+                if fault and (kind is None or fault.get("kind") == kind):
+                    count += 1
+        return count
+
     def replay_json(self) -> dict[str, Any]:
         """Everything needed to run the same orders and schedule again (data only)."""
         return {
@@ -76,6 +96,7 @@ class RunResult:
             "orders": [p.to_json() for p in self.plans],
             "schedule": self.schedule.to_json(),
             "settle_seconds": self.history.meta.get("settle_seconds"),
+            "violations": sorted({(v.rule, v.order_id or "") for v in self.verdict.violations}),
         }
 
     def write_replay(self, path: Path) -> Path:
@@ -229,9 +250,17 @@ def _drive(
     reported: dict[str, dict[str, Any] | None] = {}
     reviewed: set[str] = set()
     by_id = {p.order_id: p for p in plans}
+    deadline = time.monotonic() + opts.workload_seconds
     while True:
         _poll_round(adapter, by_id, history, last, reported, reviewed)
         if not nemesis.pending:
+            return reported
+        if not nemesis.waiting_on_time and all(
+            (reported.get(o) or {}).get("status") in TERMINAL_STATUSES for o in by_id
+        ):
+            return reported  # an event trigger can no longer fire
+        if time.monotonic() >= deadline:
+            say(f"workload phase ended after {opts.workload_seconds:g}s with faults pending")
             return reported
         time.sleep(opts.poll_interval)  # polling period of the client, not a sync
 

@@ -35,6 +35,9 @@ class Fracas:
     current_test: str = "run"
     progress: Callable[[str], None] | None = None
 
+    def __repr__(self) -> str:  # Hypothesis prints fixtures in falsifying examples
+        return f"<fracas seed={self.seed} orchestrator={self.orchestrator.name} runs={len(self.results)}>"
+
     @property
     def world(self) -> World:
         return build_world(self.seed)

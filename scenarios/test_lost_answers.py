@@ -17,6 +17,7 @@ def rule(kind, service, path, phase, **extra):
 def test_lost_answer_after_commit(fracas, kind, step):
     result = fracas.run(fracas.orders(3), [rule(kind, *step, "after_commit")])
     result.assert_consistent()
+    assert result.fired(kind, step[0]) == 1
     assert set(result.statuses.values()) == {"completed"}
 
 
@@ -24,7 +25,8 @@ def test_lost_answer_after_commit(fracas, kind, step):
 @pytest.mark.parametrize("shape", SHAPES)
 def test_malformed_answers(fracas, shape, phase):
     schedule = [rule("malformed", s, p, phase, shape=shape) for s, p in STEPS]
-    fracas.run(fracas.orders(3), schedule).assert_consistent()
+    result = fracas.run(fracas.orders(3), schedule).assert_consistent()
+    assert result.fired("malformed") >= 1
 
 
 @pytest.mark.parametrize("status", [500, 503, 429])
@@ -32,4 +34,5 @@ def test_server_errors_before_commit(fracas, status):
     schedule = [rule("status", s, p, "before_commit", status=status, retry_after=0.1)
                 for s, p in STEPS]
     result = fracas.run(fracas.orders(3), schedule).assert_consistent()
+    assert result.fired("status") == len(STEPS)
     assert set(result.statuses.values()) == {"completed"}

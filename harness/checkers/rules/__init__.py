@@ -1,0 +1,1 @@
+"""One module per checker rule; every module here is imported by ``registry.discover``."""

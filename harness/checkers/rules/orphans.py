@@ -1,0 +1,35 @@
+"""Orphan effects: money moved, stock held or mail sent for an order nobody submitted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from harness.checkers.registry import rule
+from harness.checkers.view import View, tag
+from harness.checkers.violation import Violation
+
+
+@rule("orphan-effects")
+def check(view: View) -> Iterator[Violation]:
+    """Every payment, refund, reservation, shipment and message belongs to a submitted order
+    (one violation per unknown order id, listing all its rows)."""
+    orphans: dict[Any, list[dict[str, Any]]] = {}
+    for service, table, index in (
+        ("payment", "payments", view.payments_by_order),
+        ("payment", "refunds", view.refunds_by_order),
+        ("inventory", "reservations", view.reservations_by_order),
+        ("shipping", "shipments", view.shipments_by_order),
+        ("notify", "messages", view.messages_by_order),
+    ):
+        for oid, rows in index.items():
+            if oid not in view.orders:
+                orphans.setdefault(oid, []).extend(tag(service, table, r) for r in rows)
+    for oid, rows in orphans.items():
+        kinds = sorted({f"{r['table']}" for r in rows})
+        yield Violation(
+            "orphan-effects",
+            None if oid is None else str(oid),
+            f"{len(rows)} effect(s) ({', '.join(kinds)}) for order {oid!r}, which was never submitted",
+            ledger_rows=rows,
+        )

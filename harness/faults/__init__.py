@@ -1,0 +1,52 @@
+"""The fault catalog: every kind of failure fracas can inject, as data.
+
+A fault is JSON (``{"kind", "target", "params", "id"?}``) that round-trips exactly, is
+checked with messages that say what to do next, and has ``apply(ctx)``/``heal(ctx)``
+against a ``FaultContext``. Kinds live one per module in ``harness.faults.kinds``; all of
+them are imported here, so adding a kind is adding a file. See docs/faults.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from harness.faults import kinds as _kinds
+from harness.faults.base import (
+    FAMILIES,
+    Fault,
+    FaultValidationError,
+    Param,
+    fault_class,
+    fault_kinds,
+)
+from harness.faults.context import FaultContext, FaultError, SimpleFaultContext
+from harness.faults.healing import heal_all
+
+
+def _load_kinds() -> None:
+    for info in pkgutil.iter_modules(_kinds.__path__, _kinds.__name__ + "."):
+        importlib.import_module(info.name)
+
+
+_load_kinds()
+
+
+def from_json(data: object) -> Fault:
+    """A fault from its JSON form; see ``Fault.from_json``."""
+    return Fault.from_json(data)
+
+
+__all__ = [
+    "FAMILIES",
+    "Fault",
+    "FaultContext",
+    "FaultError",
+    "FaultValidationError",
+    "Param",
+    "SimpleFaultContext",
+    "fault_class",
+    "fault_kinds",
+    "from_json",
+    "heal_all",
+]

@@ -1,0 +1,15 @@
+"""A crash: SIGKILL, nothing flushed; the target stays down until healed."""
+
+from __future__ import annotations
+
+from harness.faults.context import FaultContext
+from harness.faults.process import ProcessFault, process_of
+
+
+class Kill(ProcessFault):
+    kind = "kill"
+    summary = "SIGKILL the target; it stays down until heal starts it on the same state dir"
+    params_spec = ()
+
+    def apply(self, ctx: FaultContext) -> None:
+        process_of(self, ctx).kill()

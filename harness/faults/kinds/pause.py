@@ -1,0 +1,15 @@
+"""A frozen process (SIGSTOP): connections open but nothing answers, like a long GC pause."""
+
+from __future__ import annotations
+
+from harness.faults.context import FaultContext
+from harness.faults.process import ProcessFault, process_of
+
+
+class Pause(ProcessFault):
+    kind = "pause"
+    summary = "SIGSTOP the target; heal sends SIGCONT"
+    params_spec = ()
+
+    def apply(self, ctx: FaultContext) -> None:
+        process_of(self, ctx).pause()

@@ -1,0 +1,25 @@
+"""A crash and a recovery in one step: what survives must have been committed."""
+
+from __future__ import annotations
+
+from harness.faults.base import Param
+from harness.faults.context import FaultContext
+from harness.faults.process import ProcessFault, process_of
+
+
+class Restart(ProcessFault):
+    kind = "restart"
+    summary = "kill (or stop) the target and start it again on the same state dir"
+    params_spec = (
+        Param(
+            "graceful",
+            "bool",
+            "true: SIGTERM and let it shut down; false: SIGKILL, a crash",
+            default=False,
+        ),
+    )
+
+    def apply(self, ctx: FaultContext) -> None:
+        proc = process_of(self, ctx)
+        proc.restart(crash=not self.params["graceful"])
+        ctx.wait_healthy(self.target)

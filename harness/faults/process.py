@@ -1,0 +1,32 @@
+"""Process faults: the ManagedProcess verbs (SIGKILL, SIGSTOP/SIGCONT, restart) by target name."""
+
+from __future__ import annotations
+
+from harness.faults.base import Fault, missing_target
+from harness.faults.context import FaultContext
+from harness.procs import ManagedProcess
+
+
+def process_of(fault: Fault, ctx: FaultContext) -> ManagedProcess:
+    proc = ctx.process(fault.target)
+    if proc is None:
+        raise missing_target(fault, ctx, "process", "process started by fracas")
+    return proc
+
+
+def ensure_running(target: str, proc: ManagedProcess, ctx: FaultContext) -> None:
+    """Running, unpaused and healthy, whatever state it was left in."""
+    if proc.alive:
+        proc.resume()  # SIGCONT to a running process is harmless; a stale flag is not
+        return
+    proc.start()
+    ctx.wait_healthy(target)
+
+
+class ProcessFault(Fault):
+    """Heal is the same for every process fault: the target is running and healthy."""
+
+    family = "process"
+
+    def heal(self, ctx: FaultContext) -> None:
+        ensure_running(self.target, process_of(self, ctx), ctx)

@@ -1,0 +1,61 @@
+"""Formatting shared by the text and HTML reports (relative times, compact journal lines)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+JSON = dict[str, Any]
+
+#: Rules whose violations mean money or goods went wrong: shown first.
+RULE_PRIORITY = (
+    "double-charge",
+    "idempotency",
+    "completed-ledger",
+    "failed-ledger",
+    "stock-conservation",
+    "orphan-effects",
+    "reported-truth",
+    "liveness",
+    "needs-attention",
+)
+
+
+def rule_rank(rule: str) -> int:
+    return RULE_PRIORITY.index(rule) if rule in RULE_PRIORITY else len(RULE_PRIORITY)
+
+
+def rel(t: Any, t0: float) -> str:
+    return "?" if t is None else f"{float(t) - t0:+.3f}s"
+
+
+def journal_line(e: Mapping[str, Any], t0: float) -> str:
+    q = f"?{e['query']}" if e.get("query") else ""
+    parts = [
+        rel(e.get("t"), t0),
+        str(e.get("service")),
+        f"{e.get('method')} {e.get('path')}{q}",
+        str(e.get("status")),
+    ]
+    if e.get("idempotency_key"):
+        parts.append(f"key={e['idempotency_key']}")
+    if e.get("effect_id"):
+        parts.append(f"effect={e['effect_id']}")
+    if e.get("replayed"):
+        parts.append("REPLAYED")
+    f = e.get("fault")
+    if f:
+        parts.append(f"FAULT[{f.get('rule_id')} {f.get('kind')} {f.get('phase')}]")
+    return " ".join(parts)
+
+
+def ledger_line(r: Mapping[str, Any]) -> str:
+    row = r.get("row") or {}
+    skip = {"seq", "correlation_id", "card_token", "address", "tracking_number", "customer_id"}
+    fields = " ".join(f"{k}={v}" for k, v in row.items() if k not in skip and v is not None)
+    return f"{r.get('service')}.{r.get('table')}: {fields}"
+
+
+def fault_line(f: Mapping[str, Any], t0: float) -> str:
+    healed = "never healed" if f.get("healed_t") is None else f"healed {rel(f.get('healed_t'), t0)}"
+    return f"{f.get('label')} on {f.get('target')}, applied {rel(f.get('applied_t'), t0)}, {healed}"

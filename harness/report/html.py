@@ -1,0 +1,370 @@
+"""One self-contained HTML report: timeline, violations with witnesses, traces, ledger diffs.
+
+Everything is inline (CSS, a few lines of JS, SVG) and nothing refers to the network, so
+the file can be attached to a CI run and opened anywhere, offline.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from harness.checkers.engine import CheckResult
+from harness.checkers.picture import picture
+from harness.checkers.summary import summarize
+from harness.checkers.view import View, fmt_money
+from harness.checkers.violation import Violation
+from harness.report.common import fault_line, rule_rank
+from harness.report.timeline import render_timeline
+
+JSON = dict[str, Any]
+MAX_TRACES = 40
+MAX_VIOLATIONS = 200
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d232a;background:#fafafa}
+header{padding:14px 24px;background:#1d232a;color:#fff}header h1{margin:0;font-size:20px}
+.ok{color:#3fb950}.ko{color:#ff7b72}main{padding:8px 24px 40px}
+h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}
+table{border-collapse:collapse;margin:6px 0;font-size:13px}td,th{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
+th{background:#f0f0f0}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
+.viol{border-left:4px solid #d73a49;background:#fff;padding:8px 14px;margin:12px 0;box-shadow:0 1px 2px #0001}
+.viol h3{margin:2px 0 6px;font-size:15px}.rule{background:#d73a49;color:#fff;border-radius:3px;padding:1px 6px;font-size:12px}
+.account{font-size:14px;margin:6px 0 8px}.exp{color:#22863a}.act{color:#b31d28;font-weight:600}
+tr.fault td{background:#f3e8ff}tr.hist td{background:#eef6ff}
+.oid{cursor:pointer;color:#0366d6;text-decoration:underline dotted}
+.timeline{background:#fff;border:1px solid #ddd}.lane{fill:#f6f8fa}.ln{font-size:12px;fill:#333}
+.ax{font-size:10px;fill:#666;text-anchor:middle}.grid{stroke:#e5e5e5}
+.band{fill:#8250df;opacity:.22}.tk{opacity:.75}.t2{fill:#6a737d}.t4{fill:#e36209}.t5{fill:#d73a49}
+.tu{fill:#000}.tf{fill:#8250df;opacity:1}.tr{fill:#2188ff}.op{fill:#0366d6;opacity:.6}
+.bad{fill:#d73a49;opacity:1;stroke:#7a0010;stroke-width:.6}.hl{fill:#ffd33d!important;opacity:1;stroke:#000;stroke-width:1}
+.note{color:#666;font-size:12px}details{margin:4px 0}summary{cursor:pointer}
+.legend span{display:inline-block;margin-right:14px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
+"""
+
+JS = """
+function hl(o){document.querySelectorAll('#timeline [data-o]').forEach(function(e){
+ if(e.getAttribute('data-o')===o){e.classList.toggle('hl')}else{e.classList.remove('hl')}});
+ var t=document.getElementById('trace-'+o);if(t){t.open=true;}}
+document.querySelectorAll('.oid').forEach(function(e){e.addEventListener('click',function(){hl(e.getAttribute('data-o'))})});
+document.querySelectorAll('#timeline [data-o]').forEach(function(e){e.addEventListener('click',function(){
+ var o=e.getAttribute('data-o');hl(o);var t=document.getElementById('trace-'+o);if(t){t.scrollIntoView({block:'center'})}})});
+"""
+
+
+def _e(x: Any) -> str:
+    return escape("" if x is None else str(x))
+
+
+def _oid(o: Any) -> str:
+    return f'<span class="oid" data-o="{_e(o)}">{_e(o)}</span>' if o is not None else "—"
+
+
+def _table(rows: list[list[str]], head: list[str], cls: list[str] | None = None) -> str:
+    h = "".join(f"<th>{_e(c)}</th>" for c in head)
+    body = []
+    for i, r in enumerate(rows):
+        c = f' class="{cls[i]}"' if cls and cls[i] else ""
+        body.append(f"<tr{c}>" + "".join(f"<td>{cell}</td>" for cell in r) + "</tr>")
+    return f"<table><tr>{h}</tr>{''.join(body)}</table>"
+
+
+def _journal_table(lines: Sequence[Mapping[str, Any]], t0: float) -> str:
+    rows, cls = [], []
+    for e in lines:
+        f = e.get("fault")
+        rows.append(
+            [
+                f"{float(e.get('t') or 0.0) - t0:.3f}s",
+                _e(e.get("service")),
+                f"<code>{_e(e.get('method'))} {_e(e.get('path'))}</code>",
+                _e(e.get("status")),
+                f"<code>{_e(e.get('idempotency_key'))}</code>",
+                _e(e.get("effect_id")),
+                "replayed" if e.get("replayed") else "",
+                _e(f"{f.get('rule_id')} {f.get('kind')} {f.get('phase')}") if f else "",
+            ]
+        )
+        cls.append("fault" if f else "")
+    return _table(
+        rows, ["t", "service", "request", "status", "idempotency key", "effect", "", "fault"], cls
+    )
+
+
+def _ledger_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    out = []
+    for r in rows:
+        row = r.get("row") or {}
+        ident = next(
+            (
+                row[k]
+                for k in (
+                    "payment_id",
+                    "refund_id",
+                    "reservation_id",
+                    "shipment_id",
+                    "message_id",
+                    "sku",
+                )
+                if row.get(k) is not None
+            ),
+            "",
+        )
+        detail = {
+            k: v
+            for k, v in row.items()
+            if k not in ("seq", "correlation_id", "address", "card_token")
+        }
+        out.append(
+            [
+                f"{_e(r.get('service'))}.{_e(r.get('table'))}",
+                _e(ident),
+                f"<code>{_e(json.dumps(detail, default=str))}</code>",
+            ]
+        )
+    return _table(out, ["table", "id", "row"])
+
+
+def _diff_table(v: Violation) -> str:
+    keys = list(dict.fromkeys([*v.expected, *v.actual]))
+    if not keys:
+        return ""
+    rows = [
+        [
+            _e(k),
+            f'<span class="exp">{_e(v.expected.get(k, "—"))}</span>',
+            f'<span class="act">{_e(v.actual.get(k, "—"))}</span>',
+        ]
+        for k in keys
+    ]
+    return "<b>Ledger diff</b>" + _table(rows, ["what", "expected", "actual"])
+
+
+def _violation_html(v: Violation, t0: float) -> str:
+    faults = "".join(f"<li>{_e(fault_line(f, t0))}</li>" for f in v.faults)
+    return (
+        f'<div class="viol" id="v-{_e(v.rule)}-{_e(v.order_id)}"><h3><span class="rule">{_e(v.rule)}</span> '
+        f'order {_oid(v.order_id)}</h3><div class="account">{_e(v.account or v.message)}</div>'
+        + _diff_table(v)
+        + (f"<b>Faults active</b><ul>{faults}</ul>" if faults else "")
+        + f"<details><summary>Ledger rows ({len(v.ledger_rows)})</summary>{_ledger_table(v.ledger_rows)}</details>"
+        + f"<details><summary>Journal lines ({len(v.journal_lines)})</summary>{_journal_table(v.journal_lines, t0)}</details>"
+        + "</div>"
+    )
+
+
+def _trace(view: View, oid: str, hist_events: list[Any], bad: bool) -> str:
+    t0 = view.t0
+    rows: list[tuple[float, list[str], str]] = []
+    for ev in hist_events:
+        data = json.dumps({k: v for k, v in ev.data.items() if k != "order"}, default=str)
+        rows.append(
+            (
+                ev.t,
+                [
+                    f"{ev.t - t0:.3f}s",
+                    "orchestrator",
+                    _e(f"{ev.op} {ev.type}"),
+                    f"<code>{_e(data)}</code>",
+                ],
+                "hist",
+            )
+        )
+    for e in view.journal_by_order.get(oid, ()):
+        f = e.get("fault")
+        desc = f"{e.get('status')} key={e.get('idempotency_key')} effect={e.get('effect_id')}"
+        if e.get("replayed"):
+            desc += " replayed"
+        if f:
+            desc += f" FAULT {f.get('rule_id')} {f.get('kind')} {f.get('phase')}"
+        rows.append(
+            (
+                float(e.get("t") or 0.0),
+                [
+                    f"{float(e.get('t') or 0.0) - t0:.3f}s",
+                    _e(e.get("service")),
+                    f"<code>{_e(e.get('method'))} {_e(e.get('path'))}</code>",
+                    f"<code>{_e(desc)}</code>",
+                ],
+                "fault" if f else "",
+            )
+        )
+    rows.sort(key=lambda r: r[0])
+    pic = picture(view, oid).to_json()
+    order = view.orders.get(oid) or {}
+    exp = view.expected_charge(oid)
+    head = (
+        f"{_oid(oid)} — reported <b>{_e(view.status(oid))}</b>; expected charge "
+        f"{_e(fmt_money(exp, order.get('currency')))}; ledgers: <code>{_e(json.dumps(pic))}</code>"
+    )
+    return (
+        f'<details id="trace-{_e(oid)}"{" open" if bad else ""}><summary>{"⚠ " if bad else ""}{head}</summary>'
+        + _table([r[1] for r in rows], ["t", "where", "what", "detail"], [r[2] for r in rows])
+        + "</details>"
+    )
+
+
+def _stock_diff(view: View, flagged: set[str]) -> str:
+    rows, cls = [], []
+    for s in view.stock:
+        sku = str(s.get("sku"))
+        on_hand, held, init = (
+            int(s.get("on_hand") or 0),
+            int(s.get("held") or 0),
+            int(s.get("initial_on_hand") or 0),
+        )
+        if sku not in flagged and on_hand == init and held == 0:
+            continue
+        rows.append([_e(sku), _e(init), _e(on_hand), _e(held), _e(on_hand + held - init)])
+        cls.append("fault" if sku in flagged else "")
+    order = sorted(range(len(rows)), key=lambda i: (cls[i] != "fault", i))[:100]
+    return (
+        _table(
+            [rows[i] for i in order],
+            ["sku", "initial", "on_hand", "held", "on_hand+held−initial"],
+            [cls[i] for i in order],
+        )
+        if rows
+        else "<p>No stock moved.</p>"
+    )
+
+
+def _summary_html(s: Mapping[str, Any]) -> str:
+    out = [_table([[_e(k), _e(v)] for k, v in s["outcomes"].items()], ["outcome", "orders"])]
+    out.append(
+        _table(
+            [[_e(k), _e(v)] for k, v in {**s["requests"], **s["compensations"]}.items()], ["", ""]
+        )
+    )
+    tts = {
+        **s["time_to_settle_s"],
+        "last order after last heal": s.get("settled_after_last_heal_s"),
+    }
+    out.append(_table([[_e(k), _e(v)] for k, v in tts.items()], ["time to settle", "s"]))
+    out.append(
+        _table(
+            [
+                [
+                    _e(r[k])
+                    for k in (
+                        "step",
+                        "requests",
+                        "orders",
+                        "per_order_mean",
+                        "per_order_max",
+                        "retries_same_key",
+                        "new_key_attempts",
+                        "replayed",
+                    )
+                ]
+                for r in s["steps"]
+            ],
+            [
+                "step",
+                "requests",
+                "orders",
+                "per order",
+                "max",
+                "retries (same key)",
+                "new key",
+                "replayed",
+            ],
+        )
+    )
+    if s["fault_coverage"]:
+        out.append(
+            "<b>Fault coverage</b>"
+            + _table(
+                [
+                    [
+                        _e(r["step"]),
+                        _e(r["fault"]),
+                        _e(r["phase"]),
+                        _e(r["requests"]),
+                        _e(r["orders"]),
+                    ]
+                    for r in s["fault_coverage"]
+                ],
+                ["step", "fault", "phase", "requests", "orders"],
+            )
+        )
+    return "".join(out)
+
+
+def render_html(
+    result: CheckResult,
+    view: View,
+    *,
+    title: str = "fracas run",
+    summary: Mapping[str, Any] | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> str:
+    t0 = view.t0
+    viols = sorted(result.violations, key=lambda v: rule_rank(v.rule))
+    bad = {v.order_id for v in viols if v.order_id is not None}
+    summ = summary if summary is not None else summarize(view)
+    verdict = (
+        '<span class="ok">consistent</span>'
+        if result.ok
+        else f'<span class="ko">{len(viols)} violation(s), {len(result.errors)} rule error(s)</span>'
+    )
+    hist = view.snapshot.history
+    by_order: dict[str, list[Any]] = {}
+    chosen = [o for o in view.orders if o in bad][: MAX_TRACES * 5]
+    chosen += [o for o in list(view.orders)[:MAX_TRACES] if o not in bad]
+    want = set(chosen)
+    if hist is not None:
+        for ev in hist.events:
+            if ev.order_id in want:
+                by_order.setdefault(ev.order_id, []).append(ev)
+    flagged = {str(v.actual.get("sku")) for v in viols if v.rule == "stock-conservation"}
+    legend = "".join(
+        f'<span><i class="sw" style="background:{c}"></i>{_e(n)}</span>'
+        for n, c in (
+            ("2xx/3xx", "#6a737d"),
+            ("4xx", "#e36209"),
+            ("5xx", "#d73a49"),
+            ("fault fired", "#8250df"),
+            ("replayed", "#2188ff"),
+            ("violating order", "#d73a49"),
+            ("fault band", "#d5c6f5"),
+        )
+    )
+    meta_rows = (
+        _table([[_e(k), f"<code>{_e(v)}</code>"] for k, v in (meta or {}).items()], ["", ""])
+        if meta
+        else ""
+    )
+    errors = "".join(f"<pre>{_e(n)}: {_e(tb)}</pre>" for n, tb in result.errors.items())
+    parts = [
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
+        f"<header><h1>{_e(title)}: {verdict}</h1><div>{result.orders} orders · {len(result.rules)} rules · "
+        f"checked in {result.seconds:.3f}s</div></header><main>",
+        meta_rows,
+        f'<h2>Timeline</h2><div class="legend">{legend}</div>',
+        render_timeline(view, bad),
+        f"<h2>Violations ({len(viols)})</h2>" + errors,
+        "".join(_violation_html(v, t0) for v in viols[:MAX_VIOLATIONS]) or "<p>None.</p>",
+        f'<p class="note">{len(viols) - MAX_VIOLATIONS} more in the JSON report.</p>'
+        if len(viols) > MAX_VIOLATIONS
+        else "",
+        "<h2>Order traces</h2>",
+        "".join(_trace(view, o, by_order.get(o, []), o in bad) for o in chosen),
+        "<h2>Stock diff</h2>",
+        _stock_diff(view, flagged),
+        "<h2>Resilience summary</h2>",
+        _summary_html(summ),
+        f"<script>{JS}</script></main></body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def write_html(path: str | Path, html: str) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(html, encoding="utf-8")
+    return p

@@ -1,0 +1,102 @@
+"""The pytest failure text: the first thing a reader sees is how the first violation happened."""
+
+from __future__ import annotations
+
+import textwrap
+from collections import Counter
+from typing import Any
+
+from harness.checkers.engine import CheckResult
+from harness.checkers.violation import Violation
+from harness.report.common import fault_line, journal_line, ledger_line, rule_rank
+
+MAX_DETAILED = 5
+MAX_LINES = 25
+
+
+class ConsistencyError(AssertionError):
+    """Raised by ``raise_if_violated``; its message is ``failure_text``."""
+
+    def __init__(self, result: CheckResult, text: str) -> None:
+        super().__init__(text)
+        self.result = result
+
+
+def _wrap(s: str, indent: str = "    ") -> str:
+    return textwrap.fill(s, width=100, initial_indent=indent, subsequent_indent=indent)
+
+
+def violation_text(v: Violation, t0: float, *, lead: bool = False) -> str:
+    """``lead``: its account was already printed at the top, so it is not repeated."""
+    where = f"order {v.order_id}" if v.order_id else "the run"
+    out = (
+        [f"[{v.rule}] {where} (witness above)"]
+        if lead
+        else [f"[{v.rule}] {where}", _wrap(v.account or v.message)]
+    )
+    if v.expected or v.actual:
+        keys = list(dict.fromkeys([*v.expected, *v.actual]))
+        out.append("  ledger diff (expected -> actual):")
+        out += [f"    {k}: {v.expected.get(k, '-')} -> {v.actual.get(k, '-')}" for k in keys]
+    if v.faults:
+        out.append("  faults active:")
+        out += [f"    {fault_line(f, t0)}" for f in v.faults]
+    if v.ledger_rows:
+        out.append("  ledger rows:")
+        out += [f"    {ledger_line(r)}" for r in v.ledger_rows[:MAX_LINES]]
+        if len(v.ledger_rows) > MAX_LINES:
+            out.append(f"    ... {len(v.ledger_rows) - MAX_LINES} more")
+    if v.journal_lines:
+        out.append("  journal:")
+        out += [f"    {journal_line(e, t0)}" for e in v.journal_lines[:MAX_LINES]]
+        if len(v.journal_lines) > MAX_LINES:
+            out.append(f"    ... {len(v.journal_lines) - MAX_LINES} more")
+    return "\n".join(out)
+
+
+def failure_text(
+    result: CheckResult | Any, t0: float | None = None, *, max_detailed: int = MAX_DETAILED
+) -> str:
+    """Times are shown relative to ``t0`` (the history's run start). ``result`` is a
+    CheckResult or anything with ``.verdict`` (and ``.history``), like the runner's RunResult."""
+    if not isinstance(result, CheckResult):
+        hist = getattr(result, "history", None)
+        if t0 is None and hist is not None:
+            t0 = float(hist.t0)
+        result = result.verdict
+    assert isinstance(result, CheckResult)
+    t0 = 0.0 if t0 is None else t0
+    if result.ok:
+        return f"fracas: consistent ({result.orders} orders, {len(result.rules)} rules)"
+    ordered = sorted(result.violations, key=lambda v: rule_rank(v.rule))
+    counts = Counter(v.rule for v in ordered)
+    head = [
+        f"fracas: {len(ordered)} violation(s) over {result.orders} orders: "
+        + ", ".join(
+            f"{r} x{n}" for r, n in sorted(counts.items(), key=lambda kv: rule_rank(kv[0]))
+        ),
+        "",
+    ]
+    if ordered:
+        head.append(_wrap(ordered[0].account or ordered[0].message, indent=""))
+        head.append("")
+    body = [violation_text(v, t0, lead=i == 0) for i, v in enumerate(ordered[:max_detailed])]
+    if len(ordered) > max_detailed:
+        body.append(
+            f"... and {len(ordered) - max_detailed} more violation(s); see the JSON/HTML report"
+        )
+        body.append(
+            "  "
+            + "\n  ".join(
+                f"[{v.rule}] {v.order_id}: {v.message}"
+                for v in ordered[max_detailed : max_detailed + 20]
+            )
+        )
+    for name, tb in result.errors.items():
+        body.append(f"[rule error] {name}:\n{textwrap.indent(tb.rstrip(), '    ')}")
+    return "\n".join(head) + "\n\n".join(body)
+
+
+def raise_if_violated(result: CheckResult, t0: float | None = None) -> None:
+    if not result.ok:
+        raise ConsistencyError(result, failure_text(result, t0))

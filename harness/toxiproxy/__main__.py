@@ -1,0 +1,122 @@
+"""``python -m harness.toxiproxy``: the embedded Toxiproxy-compatible server.
+
+One process, one uvloop event loop for the API and every proxy. Stops cleanly on
+SIGTERM/SIGINT (listeners and connections closed) so a ManagedProcess ``stop`` is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import resource
+import signal
+import sys
+from pathlib import Path
+
+from harness.toxiproxy.api import App, HttpServer
+from harness.toxiproxy.server import Server
+
+log = logging.getLogger("fracas.toxiproxy")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m harness.toxiproxy", description=__doc__)
+    parser.add_argument(
+        "--host",
+        "-host",
+        default="127.0.0.1",
+        help="API address (default 127.0.0.1: loopback only)",
+    )
+    parser.add_argument("--port", "-port", type=int, default=8474)
+    parser.add_argument(
+        "--seed",
+        "-seed",
+        type=int,
+        default=None,
+        help="make jitter, slicing and toxicity rolls repeat",
+    )
+    parser.add_argument(
+        "--config",
+        "-config",
+        type=Path,
+        default=None,
+        help="JSON file in the /populate format, loaded at start",
+    )
+    parser.add_argument(
+        "--no-metrics",
+        dest="metrics",
+        action="store_false",
+        help="do not serve GET /metrics (served by default)",
+    )
+    parser.add_argument("--log-level", default="INFO")
+    return parser.parse_args(argv)
+
+
+def _raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            pass
+
+
+async def serve(args: argparse.Namespace) -> None:
+    server = Server(seed=args.seed, metrics=args.metrics)
+    app = App(server)
+    if args.config is not None:
+        try:
+            body = args.config.read_bytes()
+            response = await app.handle("POST", "/populate", {}, body)
+            result = json.loads(response.body)
+            if response.status != 201:
+                log.error("config %s: %s", args.config, result.get("error"))
+            else:
+                log.info("populated %d proxies from %s", len(result["proxies"]), args.config)
+        except OSError as exc:
+            log.error("config %s: %s", args.config, exc)
+    http = HttpServer(app)
+    await http.start(args.host, args.port)
+    log.info("fracas toxiproxy API on %s:%d (seed %s)", args.host, args.port, args.seed)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    http.close()
+    server.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    _raise_fd_limit()
+    # A development aid for bench/proxy.py: profile the whole loop, dump at exit.
+    profile_path = os.environ.get("FRACAS_TOXIPROXY_PROFILE")
+    profiler = None
+    if profile_path:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+        asyncio.run(serve(args))
+    else:
+        uvloop.run(serve(args))
+    if profiler is not None and profile_path:
+        profiler.disable()
+        profiler.dump_stats(profile_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
