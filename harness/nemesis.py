@@ -120,6 +120,15 @@ class Nemesis:
         return self.report
 
     @property
+    def lasting(self) -> bool:
+        """True while a fault with no heal trigger is active: it lasts the workload."""
+        return any(
+            e.handle is not None and not e.healed
+            and e.spec.duration is None and e.spec.until is None
+            for e in self._entries
+        )
+
+    @property
     def waiting_on_time(self) -> bool:
         """True while a fault is due at a time that has not come yet (it will fire)."""
         return any(

@@ -23,6 +23,7 @@ from harness.adapters import OrchestratorAdapter
 from harness.checkers import CheckConfig, CheckResult, Settle, Snapshot, check
 from harness.history import REVIEW, STATUS, SUBMIT, TERMINAL_STATUSES, History
 from harness.nemesis import Nemesis, NemesisReport
+from harness.report.text import ConsistencyError, failure_text
 from harness.schedule import Schedule, parse_schedule
 from harness.topology import Topology
 from harness.workload import OrderPlan
@@ -30,10 +31,6 @@ from harness.workload import OrderPlan
 REPLAY_VERSION = 1
 #: How far the clock jumps to let a review time out (past any sane review timeout).
 REVIEW_TIMEOUT_JUMP = 30 * 24 * 3600.0
-
-
-class ConsistencyError(AssertionError):
-    """A run broke contract §5. The message leads with the witness."""
 
 
 @dataclass
@@ -59,6 +56,7 @@ class RunResult:
     nemesis: NemesisReport
     timings: dict[str, float]
     orchestrator: str
+    replay_path: Path | None = None
 
     def __repr__(self) -> str:
         verdict = "consistent" if self.ok else f"{len(self.verdict.violations)} violation(s)"
@@ -105,13 +103,21 @@ class RunResult:
         return path
 
     def failure_text(self) -> str:
-        from harness.report import failure_text
-
-        return failure_text(self)
+        """The witness first, then how to run the same thing again."""
+        text = failure_text(self)
+        if self.ok:
+            return text
+        lines = [text, "", f"seed: {self.seed}"]
+        if self.replay_path is not None:
+            lines.append(f"replay: fracas replay {self.replay_path}")
+        if self.nemesis.never_triggered:
+            lines.append(f"faults whose trigger never fired: {self.nemesis.never_triggered}")
+        return "\n".join(lines)
 
     def assert_consistent(self) -> RunResult:
+        """Raise ConsistencyError (an AssertionError) leading with the witness."""
         if not self.ok:
-            raise ConsistencyError(self.failure_text())
+            raise ConsistencyError(self.verdict, self.failure_text())
         return self
 
 
@@ -253,11 +259,12 @@ def _drive(
     deadline = time.monotonic() + opts.workload_seconds
     while True:
         _poll_round(adapter, by_id, history, last, reported, reviewed)
-        if not nemesis.pending:
-            return reported
-        if not nemesis.waiting_on_time and all(
+        all_terminal = all(
             (reported.get(o) or {}).get("status") in TERMINAL_STATUSES for o in by_id
-        ):
+        )
+        if not nemesis.pending and (all_terminal or not nemesis.lasting):
+            return reported
+        if all_terminal and not nemesis.waiting_on_time:
             return reported  # an event trigger can no longer fire
         if time.monotonic() >= deadline:
             say(f"workload phase ended after {opts.workload_seconds:g}s with faults pending")

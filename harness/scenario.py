@@ -85,5 +85,6 @@ class Fracas:
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.current_test)
         self.results.append((name, result))
         if not result.ok and self.report_dir is not None:
-            result.write_replay(self.report_dir / "replays" / f"{name}-{len(self.results)}.json")
+            path = self.report_dir / "replays" / f"{name}-{len(self.results)}.json"
+            result.replay_path = result.write_replay(path)
         return result

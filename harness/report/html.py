@@ -38,7 +38,7 @@ tr.fault td{background:#f3e8ff}tr.hist td{background:#eef6ff}
 .oid{cursor:pointer;color:#0366d6;text-decoration:underline dotted}
 .timeline{background:#fff;border:1px solid #ddd}.lane{fill:#f6f8fa}.ln{font-size:12px;fill:#333}
 .ax{font-size:10px;fill:#666;text-anchor:middle}.grid{stroke:#e5e5e5}
-.band{fill:#8250df;opacity:.22}.tk{opacity:.75}.t2{fill:#6a737d}.t4{fill:#e36209}.t5{fill:#d73a49}
+.band{fill:#8250df;opacity:.22}.band.rule{opacity:.1}.tk{opacity:.75}.t2{fill:#6a737d}.t4{fill:#e36209}.t5{fill:#d73a49}
 .tu{fill:#000}.tf{fill:#8250df;opacity:1}.tr{fill:#2188ff}.op{fill:#0366d6;opacity:.6}
 .bad{fill:#d73a49;opacity:1;stroke:#7a0010;stroke-width:.6}.hl{fill:#ffd33d!important;opacity:1;stroke:#000;stroke-width:1}
 .note{color:#666;font-size:12px}details{margin:4px 0}summary{cursor:pointer}
@@ -132,14 +132,13 @@ def _diff_table(v: Violation) -> str:
     keys = list(dict.fromkeys([*v.expected, *v.actual]))
     if not keys:
         return ""
-    rows = [
-        [
-            _e(k),
-            f'<span class="exp">{_e(v.expected.get(k, "—"))}</span>',
-            f'<span class="act">{_e(v.actual.get(k, "—"))}</span>',
-        ]
-        for k in keys
-    ]
+    rows = []
+    for k in keys:
+        exp, act = v.expected.get(k, "—"), v.actual.get(k, "—")
+        cls = "same" if exp == act else "act"
+        rows.append(
+            [_e(k), f'<span class="exp">{_e(exp)}</span>', f'<span class="{cls}">{_e(act)}</span>']
+        )
     return "<b>Ledger diff</b>" + _table(rows, ["what", "expected", "actual"])
 
 
@@ -147,7 +146,8 @@ def _violation_html(v: Violation, t0: float) -> str:
     faults = "".join(f"<li>{_e(fault_line(f, t0))}</li>" for f in v.faults)
     return (
         f'<div class="viol" id="v-{_e(v.rule)}-{_e(v.order_id)}"><h3><span class="rule">{_e(v.rule)}</span> '
-        f'order {_oid(v.order_id)}</h3><div class="account">{_e(v.account or v.message)}</div>'
+        f"{('order ' + _oid(v.order_id)) if v.order_id is not None else 'run-wide'}</h3>"
+        f'<div class="account">{_e(v.account or v.message)}</div>'
         + _diff_table(v)
         + (f"<b>Faults active</b><ul>{faults}</ul>" if faults else "")
         + f"<details><summary>Ledger rows ({len(v.ledger_rows)})</summary>{_ledger_table(v.ledger_rows)}</details>"
@@ -175,7 +175,11 @@ def _trace(view: View, oid: str, hist_events: list[Any], bad: bool) -> str:
         )
     for e in view.journal_by_order.get(oid, ()):
         f = e.get("fault")
-        desc = f"{e.get('status')} key={e.get('idempotency_key')} effect={e.get('effect_id')}"
+        desc = str(e.get("status"))
+        if e.get("idempotency_key") is not None:
+            desc += f" key={e['idempotency_key']}"
+        if e.get("effect_id") is not None:
+            desc += f" effect={e['effect_id']}"
         if e.get("replayed"):
             desc += " replayed"
         if f:
@@ -236,7 +240,8 @@ def _summary_html(s: Mapping[str, Any]) -> str:
     out = [_table([[_e(k), _e(v)] for k, v in s["outcomes"].items()], ["outcome", "orders"])]
     out.append(
         _table(
-            [[_e(k), _e(v)] for k, v in {**s["requests"], **s["compensations"]}.items()], ["", ""]
+            [[_e(k), _e(v)] for k, v in {**s["requests"], **s["compensations"]}.items()],
+            ["requests and compensations", ""],
         )
     )
     tts = {
@@ -330,11 +335,11 @@ def render_html(
             ("fault fired", "#8250df"),
             ("replayed", "#2188ff"),
             ("violating order", "#d73a49"),
-            ("fault band", "#d5c6f5"),
+            ("fault band (network/process; paler: HTTP rule armed)", "#d5c6f5"),
         )
     )
     meta_rows = (
-        _table([[_e(k), f"<code>{_e(v)}</code>"] for k, v in (meta or {}).items()], ["", ""])
+        _table([[_e(k), f"<code>{_e(v)}</code>"] for k, v in (meta or {}).items()], ["run", ""])
         if meta
         else ""
     )
@@ -343,7 +348,7 @@ def render_html(
         '<!doctype html><html lang="en"><head><meta charset="utf-8">',
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
         f"<header><h1>{_e(title)}: {verdict}</h1><div>{result.orders} orders · {len(result.rules)} rules · "
-        f"checked in {result.seconds:.3f}s</div></header><main>",
+        f"checked in {result.seconds * 1000:.1f} ms</div></header><main>",
         meta_rows,
         f'<h2>Timeline</h2><div class="legend">{legend}</div>',
         render_timeline(view, bad),

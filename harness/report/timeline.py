@@ -84,7 +84,7 @@ def render_timeline(view: View, bad_orders: Iterable[Any], *, max_ticks: int = 6
     for f in faults:  # fault bands
         x1, x2 = x(f.applied_t), x(f.healed_t if f.healed_t is not None else end)
         out.append(
-            f'<rect class="band" x="{x1:.1f}" y="{y[f.target] - 2}" width="{max(2.0, x2 - x1):.1f}" '
+            f'<rect class="band{" rule" if f.is_http_rule else ""}" x="{x1:.1f}" y="{y[f.target] - 2}" width="{max(2.0, x2 - x1):.1f}" '
             f'height="{LANE_H}"><title>{escape(f.label)} on {escape(f.target)}: '
             f"{f.applied_t - t0:.3f}s to "
             f"{'never healed' if f.healed_t is None else f'{f.healed_t - t0:.3f}s'}</title></rect>"

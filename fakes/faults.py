@@ -1,0 +1,327 @@
+"""Fault rules: their format, validation and matching, and the requests a ``hold`` parks.
+
+A rule fires on the requests it matches (method, path pattern, order id), counted per
+rule, so ``nth`` and ``order_id`` pick the same step of the same order on every run,
+however requests interleave. ``probability`` draws from the rule's own seeded RNG, only
+for requests that pass every other test, so a run replays exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+PHASES = ("before_commit", "after_commit")
+KINDS = ("status", "drop", "reset", "delay", "malformed", "hold")
+SHAPES = ("invalid_json", "truncated", "empty", "html", "wrong_types", "missing_fields")
+_RULE_KEYS = {"id", "match", "phase", "action", "times", "seed"}
+_MATCH_KEYS = {"method", "path", "order_id", "nth", "probability"}
+_ACTION_KEYS = {
+    "status": {"kind", "status", "retry_after"},
+    "drop": {"kind"},
+    "reset": {"kind"},
+    "delay": {"kind", "ms"},
+    "malformed": {"kind", "shape"},
+    "hold": {"kind"},
+}
+
+
+class RuleError(ValueError):
+    """A rule that cannot be used; `field` names where, the message says what was expected."""
+
+    def __init__(self, field: str, expected: str) -> None:
+        super().__init__(f"{field}: {expected}")
+        self.field = field
+        self.expected = expected
+
+
+def path_regex(pattern: str) -> re.Pattern[str]:
+    """``*`` matches within one segment, ``**`` across segments, ``{name}`` one segment."""
+    out = []
+    for token in re.split(r"(\*\*|\*|\{[^/{}]*\})", pattern):
+        if token == "**":
+            out.append(".*")
+        elif token == "*":
+            out.append("[^/]*")
+        elif token.startswith("{") and token.endswith("}"):
+            out.append("[^/]+")
+        else:
+            out.append(re.escape(token))
+    return re.compile("^" + "".join(out) + "$")
+
+
+@dataclass
+class Rule:
+    id: str
+    phase: str
+    kind: str
+    raw: dict[str, Any]
+    method: str | None = None
+    path: re.Pattern[str] | None = None
+    order_id: str | None = None
+    nth: frozenset[int] | None = None
+    probability: float | None = None
+    times: int | None = None
+    status: int = 503
+    retry_after: float | None = None
+    ms: int = 0
+    shape: str = "invalid_json"
+    rng: random.Random = field(default_factory=random.Random)
+    matched: int = 0
+    fired: int = 0
+
+    @property
+    def retired(self) -> bool:
+        return self.times is not None and self.fired >= self.times
+
+    def matches(self, method: str, path: str, order_id: str | None) -> bool:
+        if self.method is not None and self.method != method:
+            return False
+        if self.path is not None and not self.path.match(path):
+            return False
+        return self.order_id is None or self.order_id == order_id
+
+    def view(self) -> dict[str, Any]:
+        return {**self.raw, "matched": self.matched, "fired": self.fired, "retired": self.retired}
+
+    def tag(self) -> dict[str, Any]:
+        """What the journal records about this rule firing."""
+        tag: dict[str, Any] = {"rule_id": self.id, "phase": self.phase, "kind": self.kind}
+        if self.kind == "status":
+            tag["status"] = self.status
+        elif self.kind == "malformed":
+            tag["shape"] = self.shape
+        elif self.kind == "delay":
+            tag["ms"] = self.ms
+        return tag
+
+
+def _int(value: Any, where: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise RuleError(where, f"expected an integer from {lo} to {hi}, got {value!r}")
+    return value
+
+
+def _number(value: Any, where: str, lo: float, hi: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
+        raise RuleError(where, f"expected a number from {lo} to {hi}, got {value!r}")
+    return float(value)
+
+
+def _str(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise RuleError(where, f"expected a non-empty string, got {value!r}")
+    return value
+
+
+def _keys(data: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise RuleError(
+            f"{where}.{unknown[0]}", f"unknown field; expected one of {sorted(allowed)}"
+        )
+
+
+def parse_rule(data: Any, where: str, default_id: str, world_seed: int) -> Rule:
+    if not isinstance(data, dict):
+        raise RuleError(where, "expected an object")
+    _keys(data, _RULE_KEYS, where)
+    rule_id = _str(data.get("id", default_id), f"{where}.id")
+    phase = data.get("phase", "before_commit")
+    if phase not in PHASES:
+        raise RuleError(f"{where}.phase", f"expected one of {', '.join(PHASES)}, got {phase!r}")
+    action = data.get("action")
+    if not isinstance(action, dict):
+        raise RuleError(f"{where}.action", "expected an object with a kind")
+    kind = action.get("kind")
+    if kind not in KINDS:
+        raise RuleError(f"{where}.action.kind", f"expected one of {', '.join(KINDS)}, got {kind!r}")
+    _keys(action, _ACTION_KEYS[kind], f"{where}.action")
+    seed = _int(data.get("seed", world_seed), f"{where}.seed", -(2**63), 2**63 - 1)
+    rule = Rule(
+        id=rule_id, phase=phase, kind=kind, raw=data, rng=random.Random(f"{seed}:{rule_id}")
+    )
+    if kind == "status":
+        rule.status = _int(action.get("status", 503), f"{where}.action.status", 400, 599)
+        if action.get("retry_after") is not None:
+            rule.retry_after = _number(
+                action["retry_after"], f"{where}.action.retry_after", 0, 86400
+            )
+    elif kind == "delay":
+        if "ms" not in action:
+            raise RuleError(f"{where}.action.ms", "is required for delay")
+        rule.ms = _int(action["ms"], f"{where}.action.ms", 0, 600_000)
+    elif kind == "malformed":
+        shape = action.get("shape")
+        if shape not in SHAPES:
+            raise RuleError(
+                f"{where}.action.shape", f"expected one of {', '.join(SHAPES)}, got {shape!r}"
+            )
+        rule.shape = shape
+    match = data.get("match", {})
+    if not isinstance(match, dict):
+        raise RuleError(f"{where}.match", "expected an object")
+    _keys(match, _MATCH_KEYS, f"{where}.match")
+    if match.get("method") is not None:
+        method = _str(match["method"], f"{where}.match.method").upper()
+        rule.method = None if method == "*" else method
+    if match.get("path") is not None:
+        rule.path = path_regex(_str(match["path"], f"{where}.match.path"))
+    if match.get("order_id") is not None:
+        rule.order_id = _str(match["order_id"], f"{where}.match.order_id")
+    if match.get("nth") is not None:
+        nth = match["nth"]
+        if isinstance(nth, int) and not isinstance(nth, bool):
+            nth = [nth]
+        if not isinstance(nth, list) or not nth:
+            raise RuleError(f"{where}.match.nth", "expected a non-empty list of integers >= 1")
+        rule.nth = frozenset(
+            _int(n, f"{where}.match.nth[{i}]", 1, 2**31) for i, n in enumerate(nth)
+        )
+    if match.get("probability") is not None:
+        rule.probability = _number(match["probability"], f"{where}.match.probability", 0, 1)
+    if data.get("times") is not None:
+        rule.times = _int(data["times"], f"{where}.times", 0, 2**31)
+    return rule
+
+
+def parse_rules(data: Any, world_seed: int, existing: list[Rule] | None = None) -> list[Rule]:
+    """A list of rules (or ``{"rules": [...]}``), validated as a whole: ids are unique."""
+    if isinstance(data, dict) and "rules" in data:
+        _keys(data, {"rules"}, "body")
+        data = data["rules"]
+        where = "rules"
+    else:
+        where = "body"
+    if not isinstance(data, list):
+        raise RuleError(where, "expected a list of rules")
+    taken = {r.id for r in existing or []}
+    rules = []
+    for i, item in enumerate(data):
+        rule = parse_rule(item, f"{where}[{i}]", f"rule-{len(taken) + 1}", world_seed)
+        if rule.id in taken:
+            raise RuleError(f"{where}[{i}].id", f"expected a unique id, {rule.id!r} is taken")
+        taken.add(rule.id)
+        rules.append(rule)
+    return rules
+
+
+class Faults:
+    def __init__(self) -> None:
+        self.rules: list[Rule] = []
+
+    def pick(self, method: str, path: str, order_id: str | None) -> Rule | None:
+        """Count the request against every rule it matches; return the first that fires."""
+        chosen: Rule | None = None
+        for rule in self.rules:
+            if not rule.matches(method, path, order_id):
+                continue
+            rule.matched += 1
+            if chosen is not None or rule.retired:
+                continue
+            if rule.nth is not None and rule.matched not in rule.nth:
+                continue
+            if rule.probability is not None and rule.rng.random() >= rule.probability:
+                continue
+            rule.fired += 1
+            chosen = rule
+        return chosen
+
+    def view(self) -> dict[str, Any]:
+        return {"rules": [r.view() for r in self.rules]}
+
+
+@dataclass
+class HeldRequest:
+    id: str
+    rule_id: str
+    phase: str
+    method: str
+    path: str
+    order_id: str | None
+    idempotency_key: str | None
+    since: float
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+    aborted: bool = False
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "rule_id": self.rule_id,
+            "phase": self.phase,
+            "method": self.method,
+            "path": self.path,
+            "order_id": self.order_id,
+            "idempotency_key": self.idempotency_key,
+            "since": self.since,
+        }
+
+
+class HeldRequests:
+    """Requests parked by ``hold`` rules until the harness releases them."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, HeldRequest] = {}
+        self._waiters: list[asyncio.Event] = []
+        self._count = 0
+
+    async def park(
+        self,
+        rule: Rule,
+        method: str,
+        path: str,
+        order_id: str | None,
+        idempotency_key: str | None,
+    ) -> bool:
+        """Wait until released; False when the hold was aborted (by a reset)."""
+        self._count += 1
+        item = HeldRequest(
+            f"held-{self._count}", rule.id, rule.phase, method, path, order_id,
+            idempotency_key, time.time(),
+        )  # fmt: skip
+        self._held[item.id] = item
+        for waiter in self._waiters:
+            waiter.set()
+        try:
+            await item.event.wait()
+        finally:
+            self._held.pop(item.id, None)
+        return not item.aborted
+
+    def release(self, held_id: str) -> bool:
+        item = self._held.pop(held_id, None)
+        if item is None:
+            return False
+        item.event.set()
+        return True
+
+    def release_all(self) -> list[str]:
+        ids = list(self._held)
+        for held_id in ids:
+            self.release(held_id)
+        return ids
+
+    def abort_all(self) -> None:
+        for item in list(self._held.values()):
+            item.aborted = True
+            self.release(item.id)
+
+    def view(self) -> list[dict[str, Any]]:
+        return [item.view() for item in self._held.values()]
+
+    async def wait(self, timeout: float) -> list[dict[str, Any]]:
+        """Long-poll: the held requests, waiting up to `timeout` for at least one."""
+        if not self._held and timeout > 0:
+            waiter = asyncio.Event()
+            self._waiters.append(waiter)
+            try:
+                await asyncio.wait_for(waiter.wait(), timeout)
+            except TimeoutError:
+                pass
+            finally:
+                self._waiters.remove(waiter)
+        return self.view()

@@ -1,0 +1,67 @@
+"""Running one fake as a process: uvicorn on loopback, with the protocol hook that lets
+fault actions reach the connection.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from fakes import crm, inventory, notify, payment, shipping
+from fakes.app import FakeApp
+from fakes.service import Service
+from fakes.store import Store
+from fakes.world import build_world
+
+LOOPBACK = "127.0.0.1"
+
+SERVICES: dict[str, Service] = {
+    s.name: s
+    for s in (crm.SERVICE, payment.SERVICE, inventory.SERVICE, shipping.SERVICE, notify.SERVICE)
+}
+
+log = logging.getLogger("fakes")
+
+
+class FracasProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, plus the transport in the scope (``fracas.transport``)
+    so ``drop``, ``reset`` and ``truncated`` can close or abort the real connection."""
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope["fracas.transport"] = self.transport  # type: ignore[typeddict-unknown-key]
+
+
+def open_app(name: str, state_dir: Path, seed: int) -> FakeApp:
+    """The app on its ledger; a fresh ledger is seeded, an existing one is kept as is
+    (a restart after a crash must find every committed effect)."""
+    service = SERVICES[name]
+    state_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(state_dir / f"{name}.sqlite3", service)
+    if store.seed is None:
+        store.reset(build_world(seed))
+    elif store.seed != seed:
+        log.warning("%s: ledger has seed %s, keeping it (asked for %s)", name, store.seed, seed)
+    return FakeApp(service, store)
+
+
+def serve(name: str, port: int, state_dir: Path, seed: int, log_level: str = "warning") -> None:
+    app = open_app(name, state_dir, seed)
+    config = uvicorn.Config(
+        app,
+        host=LOOPBACK,
+        port=port,
+        loop="uvloop",
+        http=FracasProtocol,
+        lifespan="off",
+        access_log=False,
+        log_level=log_level,
+        server_header=False,
+        date_header=False,
+        timeout_graceful_shutdown=2,
+        backlog=4096,
+    )
+    uvicorn.Server(config).run()

@@ -1,0 +1,237 @@
+"""The orchestrator's HTTP API (contract §2) plus metrics and test-only admin calls.
+
+Bad input is always a 4xx problem document (RFC 9457), never a 5xx: the harness
+fuzzes this API, and a 500 on garbage would be a finding against us.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from orchestrator import validate
+from orchestrator.clock import Clock
+from orchestrator.config import Config
+from orchestrator.metrics import Metrics
+from orchestrator.saga import Engine
+from orchestrator.store import STATUSES, OrderRow, Store, canonical
+
+
+def problem(status: int, ptype: str, title: str, detail: str = "", **extra: Any) -> Response:
+    body = {"type": ptype, "title": title, "status": status, "detail": detail, **extra}
+    return Response(json.dumps(body), status_code=status, media_type="application/problem+json")
+
+
+def view(row: OrderRow) -> dict[str, Any]:
+    out: dict[str, Any] = {"order_id": row.order_id, "status": row.status}
+    if row.reason:
+        out["reason"] = row.reason
+    for name in ("payment_id", "reservation_id", "shipment_id"):
+        if row.ctx.get(name):
+            out[name] = row.ctx[name]
+    return out
+
+
+async def _json(request: Request) -> tuple[Any, Response | None]:
+    raw = await request.body()
+    try:
+        return json.loads(raw), None
+    except (ValueError, UnicodeDecodeError):
+        return None, problem(400, "malformed-request", "Malformed JSON", "body is not JSON")
+
+
+def build_app(config: Config) -> Starlette:
+    store = Store(config.state_dir)
+    offset = float(store.meta_get("clock_offset") or 0.0)
+    clock = Clock(offset, adjustable=config.test_clock)
+    metrics = Metrics()
+    state: dict[str, Engine] = {}
+
+    def engine() -> Engine:
+        return state["engine"]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        eng = Engine(config, store, clock, metrics)
+        state["engine"] = eng
+        eng.start()
+        try:
+            yield
+        finally:
+            await eng.stop()
+            store.close()
+
+    async def create_order(request: Request) -> Response:
+        body, err = await _json(request)
+        if err:
+            return err
+        order, errors = validate.order(body)
+        if order is None:
+            return problem(
+                422, "invalid-request", "Invalid order",
+                "; ".join(f"{e['field']}: {e['problem']}" for e in errors),
+                errors=errors,
+            )  # fmt: skip
+        row, result = engine().submit(order, canonical(order))
+        await store.durable()  # 202 means the order will survive a crash
+        if result == "conflict":
+            return problem(
+                409, "order-conflict", "Order id already used",
+                f"order {row.order_id} exists with a different body",
+            )  # fmt: skip
+        return JSONResponse(
+            {"order_id": row.order_id, "status": row.status},
+            status_code=202 if result == "created" else 200,
+        )
+
+    async def list_orders(request: Request) -> Response:
+        status = request.query_params.get("status")
+        if status is not None and status not in STATUSES:
+            return problem(
+                422, "invalid-request", "Unknown status",
+                f"status must be one of {', '.join(STATUSES)}",
+                errors=[{"field": "status", "problem": "unknown status"}],
+            )  # fmt: skip
+        try:
+            limit = int(request.query_params.get("limit", "1000"))
+        except ValueError:
+            limit = -1
+        if not 1 <= limit <= 100_000:
+            return problem(
+                422, "invalid-request", "Bad limit", "limit must be 1..100000",
+                errors=[{"field": "limit", "problem": "must be an integer 1..100000"}],
+            )  # fmt: skip
+        await store.durable()
+        rows = store.list(status, limit)
+        return JSONResponse({"orders": [view(r) for r in rows], "count": len(rows)})
+
+    async def get_order(request: Request) -> Response:
+        order_id = request.path_params["order_id"]
+        wait = request.query_params.get("wait")
+        if wait is not None:
+            try:
+                seconds = float(wait)
+            except ValueError:
+                seconds = math.nan
+            if not 0 <= seconds <= 60:
+                return problem(
+                    422, "invalid-request", "Bad wait", "wait must be 0..60 seconds",
+                    errors=[{"field": "wait", "problem": "must be a number 0..60"}],
+                )  # fmt: skip
+            await engine().wait_settled(order_id, seconds)
+        else:
+            await store.durable()
+        row = store.get(order_id, committed=True)
+        if row is None:
+            return problem(404, "not-found", "Unknown order", f"no order {order_id}")
+        return JSONResponse(view(row))
+
+    async def order_events(request: Request) -> Response:
+        order_id = request.path_params["order_id"]
+        await store.durable()
+        if store.get(order_id, committed=True) is None:
+            return problem(404, "not-found", "Unknown order", f"no order {order_id}")
+        return JSONResponse({"order_id": order_id, "events": store.events(order_id)})
+
+    async def review(request: Request) -> Response:
+        order_id = request.path_params["order_id"]
+        body, err = await _json(request)
+        if err:
+            return err
+        decision = body.get("decision") if isinstance(body, dict) else None
+        if decision not in ("approve", "reject"):
+            return problem(
+                422, "invalid-request", "Invalid decision",
+                "decision must be 'approve' or 'reject'",
+                errors=[{"field": "decision", "problem": "must be 'approve' or 'reject'"}],
+            )  # fmt: skip
+        row = store.get(order_id)
+        if row is None:
+            return problem(404, "not-found", "Unknown order", f"no order {order_id}")
+        updated = engine().review(order_id, decision)
+        if updated is None:
+            return problem(
+                409, "not-awaiting-review", "Order is not awaiting review",
+                f"order {order_id} is {row.status}",
+            )  # fmt: skip
+        await store.durable()
+        return JSONResponse(view(store.get(order_id, committed=True) or updated))
+
+    async def healthz(request: Request) -> Response:
+        if "engine" not in state:
+            return problem(503, "starting", "Not ready")
+        return JSONResponse({"status": "ok"})
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return PlainTextResponse(
+            metrics.render(store.counts()), media_type="text/plain; version=0.0.4"
+        )
+
+    async def clock_get(request: Request) -> Response:
+        return JSONResponse({"now": clock.now(), "offset": clock.offset, "test": clock.adjustable})
+
+    async def clock_advance(request: Request) -> Response:
+        if not clock.adjustable:
+            return problem(404, "not-found", "No test clock", "start with --test-clock")
+        body, err = await _json(request)
+        if err:
+            return err
+        seconds = body.get("seconds") if isinstance(body, dict) else None
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            return problem(
+                422, "invalid-request", "Invalid seconds", "seconds must be a number >= 0",
+                errors=[{"field": "seconds", "problem": "must be a number >= 0"}],
+            )  # fmt: skip
+        now = clock.advance(float(seconds))
+        store.meta_set("clock_offset", repr(clock.offset))
+        expired = engine().expire_reviews()
+        await store.durable()
+        return JSONResponse({"now": now, "offset": clock.offset, "expired_reviews": expired})
+
+    async def resume(request: Request) -> Response:
+        """Let a person retry an escalated order from the step where it gave up."""
+        order_id = request.path_params["order_id"]
+        row = store.get(order_id)
+        if row is None:
+            return problem(404, "not-found", "Unknown order", f"no order {order_id}")
+        if row.status != "needs_attention":
+            return problem(409, "not-needs-attention", "Order is not escalated", row.status)
+        engine().resume(order_id)
+        await store.durable()
+        return JSONResponse(view(store.get(order_id, committed=True) or row))
+
+    routes = [
+        Route("/orders", create_order, methods=["POST"]),
+        Route("/orders", list_orders, methods=["GET"]),
+        Route("/orders/{order_id}", get_order, methods=["GET"]),
+        Route("/orders/{order_id}/events", order_events, methods=["GET"]),
+        Route("/orders/{order_id}/review", review, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+        Route("/_admin/clock", clock_get, methods=["GET"]),
+        Route("/_admin/clock/advance", clock_advance, methods=["POST"]),
+        Route("/_admin/orders/{order_id}/resume", resume, methods=["POST"]),
+    ]
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return problem(404, "not-found", "Not found", request.url.path)
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return problem(405, "method-not-allowed", "Method not allowed", request.method)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return problem(500, "internal-error", "Internal error", type(exc).__name__)
+
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: not_found, 405: not_allowed, 500: server_error},
+    )

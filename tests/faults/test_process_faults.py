@@ -1,0 +1,132 @@
+"""Process faults against a real child process (``python -m http.server``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from faults_support import Upstream, proc_state, start_upstream
+
+from harness.faults import FaultError, SimpleFaultContext, from_json, heal_all
+from harness.waiting import wait_until
+
+
+@pytest.fixture
+def svc(tmp_path: Path) -> Iterator[tuple[Upstream, SimpleFaultContext]]:
+    up = start_upstream(tmp_path, "svc")
+    ctx = SimpleFaultContext(
+        processes={"svc": up.process}, health={"svc": up.healthy}, health_timeout=15
+    )
+    yield up, ctx
+    up.process.stop()
+
+
+def serves(up: Upstream) -> bool:
+    try:
+        return httpx.get(up.url + "/hello.txt", timeout=0.3, trust_env=False).text.startswith(
+            "hello"
+        )
+    except httpx.HTTPError:
+        return False
+
+
+def test_kill_stays_down_until_heal(svc: tuple[Upstream, SimpleFaultContext]) -> None:
+    up, ctx = svc
+    fault = from_json({"kind": "kill", "target": "svc"})
+    old_pid = up.process.pid
+    fault.apply(ctx)
+    assert not up.process.alive and up.process.returncode == -9
+    assert not serves(up)
+    fault.heal(ctx)
+    assert up.process.alive and up.process.pid != old_pid and serves(up)
+    assert up.process.starts == 2
+    fault.heal(ctx)  # twice is fine, and does not restart again
+    assert up.process.starts == 2
+
+
+def test_pause_freezes_and_heal_resumes(svc: tuple[Upstream, SimpleFaultContext]) -> None:
+    up, ctx = svc
+    fault = from_json({"kind": "pause", "target": "svc"})
+    fault.apply(ctx)
+    assert up.process.pid is not None
+    wait_until(lambda: proc_state(up.process.pid) == "T", 5, what="stopped state")
+    with pytest.raises(httpx.TimeoutException):
+        httpx.get(up.url + "/hello.txt", timeout=0.3, trust_env=False)
+    fault.heal(ctx)
+    wait_until(lambda: proc_state(up.process.pid) != "T", 5, what="running again")
+    wait_until(lambda: serves(up), 5, what="answers again")
+    fault.heal(ctx)
+    assert up.process.starts == 1
+
+
+def test_restart_keeps_state_dir(svc: tuple[Upstream, SimpleFaultContext]) -> None:
+    up, ctx = svc
+    (up.root / "written-before.txt").write_text("survives")
+    old_pid = up.process.pid
+    fault = from_json({"kind": "restart", "target": "svc"})
+    fault.apply(ctx)
+    assert up.process.pid != old_pid and up.process.alive
+    r = httpx.get(up.url + "/written-before.txt", timeout=2, trust_env=False)
+    assert r.text == "survives"
+    fault.heal(ctx)
+    assert up.process.starts == 2
+
+
+def test_graceful_restart_uses_sigterm(svc: tuple[Upstream, SimpleFaultContext]) -> None:
+    up, ctx = svc
+    from_json({"kind": "restart", "target": "svc", "params": {"graceful": True}}).apply(ctx)
+    assert up.process.alive and serves(up)
+    assert "start #2" in up.process.log_path.read_text()
+
+
+def test_heal_after_the_process_was_restarted_by_someone_else(
+    svc: tuple[Upstream, SimpleFaultContext],
+) -> None:
+    up, ctx = svc
+    for kind in ("kill", "pause"):
+        fault = from_json({"kind": kind, "target": "svc"})
+        fault.apply(ctx)
+        up.process.restart()
+        up.process.wait_healthy(up.healthy, 15)
+        starts = up.process.starts
+        fault.heal(ctx)
+        assert up.process.starts == starts and serves(up)
+
+
+def test_heal_all_restarts_killed_and_resumes_paused(tmp_path: Path) -> None:
+    a = start_upstream(tmp_path, "a")
+    b = start_upstream(tmp_path, "b")
+    try:
+        ctx = SimpleFaultContext(
+            processes={"a": a.process, "b": b.process},
+            health={"a": a.healthy, "b": b.healthy},
+        )
+        from_json({"kind": "kill", "target": "a"}).apply(ctx)
+        from_json({"kind": "pause", "target": "b"}).apply(ctx)
+        done = heal_all(ctx)
+        assert done == ["a: restarted", "b: resumed"]
+        assert serves(a) and serves(b)
+        assert heal_all(ctx) == []
+    finally:
+        a.process.stop()
+        b.process.stop()
+
+
+def test_unknown_target_names_the_ones_that_exist(svc: tuple[Upstream, SimpleFaultContext]) -> None:
+    _, ctx = svc
+    with pytest.raises(FaultError, match=r"'nope'.*targets with one: svc"):
+        from_json({"kind": "kill", "target": "nope"}).apply(ctx)
+
+
+def test_restart_that_never_gets_healthy_fails_loudly(tmp_path: Path) -> None:
+    up = start_upstream(tmp_path, "flaky")
+    try:
+        ctx = SimpleFaultContext(
+            processes={"flaky": up.process}, health={"flaky": lambda: False}, health_timeout=0.5
+        )
+        with pytest.raises(Exception, match="not healthy"):
+            from_json({"kind": "restart", "target": "flaky"}).apply(ctx)
+    finally:
+        up.process.stop()

@@ -1,0 +1,19 @@
+"""Helpers for the harness runtime's tests (a unique module name: tests/ has no packages)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from harness.adapters.select import AdapterSpec
+
+ROOT = Path(__file__).resolve().parents[2]
+NAIVE = ROOT / "examples" / "naive_orchestrator.py"
+
+
+def naive_spec(*bugs: str) -> AdapterSpec:
+    argv = [sys.executable, str(NAIVE)]
+    for bug in bugs:
+        argv += ["--bug", bug]
+    return AdapterSpec(command=tuple(argv), source="test",
+                       capabilities=frozenset({"crash", "restart", "pause"}))
