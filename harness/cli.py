@@ -1,8 +1,9 @@
-"""The ``fracas`` command line. Subcommands are added as the harness grows.
+"""The ``fracas`` command line.
 
+- ``fracas run``: the scenario suite against the orchestrator under test, with its report.
+- ``fracas replay FILE``: run a replay file's orders and faults again; say if it reproduces.
+- ``fracas up``: start the whole topology, print every URL, wait for Ctrl-C.
 - ``fracas serve NAME --port P --state-dir D --seed S``: run one fake in this process.
-- ``fracas up [--state-dir D] [--seed S] [--base-port P]``: run all five fakes, print
-  their URLs, stop them cleanly on Ctrl-C or SIGTERM.
 
 Bad input exits with status 2 and a message naming the argument, never a traceback.
 """
@@ -10,9 +11,11 @@ Bad input exits with status 2 and a message naming the argument, never a traceba
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 
@@ -23,24 +26,76 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fracas", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run one fake service in the foreground")
-    add_serve_arguments(serve)
+    run = sub.add_parser("run", help="run the scenario suite and write its report")
+    _topology_options(run)
+    run.add_argument(
+        "--report",
+        type=Path,
+        default=Path("fracas-report"),
+        help="report directory (default fracas-report)",
+    )
+    run.add_argument(
+        "--profile",
+        choices=("ci", "dev", "soak"),
+        default="ci",
+        help="how many property-based examples (default ci)",
+    )
+    run.add_argument("-k", dest="keyword", default=None, help="only scenarios matching this")
+    run.add_argument(
+        "pytest_args", nargs=argparse.REMAINDER, help="after --: more arguments for pytest"
+    )
 
-    up = sub.add_parser("up", help="run all five fake services until Ctrl-C")
+    replay = sub.add_parser("replay", help="run a replay file again")
+    replay.add_argument("file", type=Path, help="a replay file written by a failing run")
+    _topology_options(replay)
+    replay.add_argument(
+        "--report",
+        type=Path,
+        default=Path("fracas-report/replay"),
+        help="report directory (default fracas-report/replay)",
+    )
+    replay.add_argument(
+        "--times", type=_positive_int, default=1, help="run it this many times (default 1)"
+    )
+
+    up = sub.add_parser("up", help="start the whole topology until Ctrl-C")
+    _topology_options(up)
     up.add_argument(
         "--state-dir",
         type=Path,
         default=Path(".fracas/up"),
-        help="ledgers go here (default .fracas/up)",
+        help="state and logs go here (default .fracas/up)",
     )
-    up.add_argument("--seed", type=_nonneg_int, default=0, help="world seed (default 0)")
+    up.add_argument(
+        "--fakes-only",
+        action="store_true",
+        help="only the five fakes, no proxy and no orchestrator",
+    )
     up.add_argument(
         "--base-port",
         type=_port,
         default=None,
-        help="crm gets this port, the others the next four (default: any free ports)",
+        help="with --fakes-only: crm gets this port, the others the next four",
     )
+
+    serve = sub.add_parser("serve", help="run one fake service in the foreground")
+    add_serve_arguments(serve)
     return parser
+
+
+def _topology_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--orchestrator",
+        default=None,
+        help="'bundled' (default) or the command line of another orchestrator",
+    )
+    p.add_argument(
+        "--fault-backend",
+        choices=("embedded", "url", "binary", "docker"),
+        default=None,
+        help="fault proxy (default embedded, or FRACAS_FAULT_BACKEND)",
+    )
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="world seed (default 0)")
 
 
 def _nonneg_int(text: str) -> int:
@@ -50,6 +105,13 @@ def _nonneg_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _nonneg_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
     return value
 
 
@@ -65,6 +127,93 @@ def _check_state_dir(parser: argparse.ArgumentParser, path: Path) -> None:
         parser.error(f"argument --state-dir: {path} exists and is not a directory")
 
 
+# -- run -----------------------------------------------------------------------------
+def _scenarios_dir() -> Path:
+    spec = importlib.util.find_spec("scenarios")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("fracas: the scenario suite is not installed (package 'scenarios')")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    import pytest
+
+    extra = [a for a in args.pytest_args if a != "--"]
+    argv = [
+        str(_scenarios_dir()),
+        "--fracas-report",
+        str(args.report),
+        "--hypothesis-profile",
+        args.profile,
+        "--fracas-seed",
+        str(args.seed),
+        "-p",
+        "no:cacheprovider",
+        "-v",
+    ]
+    if args.orchestrator:
+        argv += ["--orchestrator", args.orchestrator]
+    if args.fault_backend:
+        argv += ["--fault-backend", args.fault_backend]
+    if args.keyword:
+        argv += ["-k", args.keyword]
+    return int(pytest.main(argv + extra))
+
+
+# -- replay --------------------------------------------------------------------------
+def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from harness.adapters import AdapterError, resolve_spec
+    from harness.backends import BackendError
+    from harness.replay import ReplayError, load_replay
+    from harness.report.writer import write_reports
+    from harness.runner import RunOptions, run
+    from harness.topology import TopologyConfig, running
+
+    try:
+        replay = load_replay(args.file)
+        spec = resolve_spec(args.orchestrator)
+    except (ReplayError, AdapterError) as exc:
+        parser.error(f"argument file: {exc}" if isinstance(exc, ReplayError) else str(exc))
+    config = TopologyConfig(
+        run_dir=args.report / "run",
+        seed=replay.seed,
+        fault_backend=args.fault_backend,
+        orchestrator=spec,
+    )
+    results = []
+    outcomes: list[str] = []
+    try:
+        with running(config) as topo:
+            for i in range(args.times):
+                result = run(
+                    topo,
+                    replay.plans,
+                    replay.schedule,
+                    RunOptions(settle_seconds=replay.settle_seconds),
+                    seed=replay.seed,
+                    progress=lambda m: print(f"fracas: {m}", flush=True),
+                )
+                outcome = replay.outcome(result)
+                outcomes.append(outcome)
+                results.append((f"replay-{i + 1}", result))
+                print(f"fracas: run {i + 1}/{args.times}: {outcome}", flush=True)
+                if not result.ok:
+                    print(result.failure_text(), flush=True)
+    except (BackendError, AdapterError) as exc:
+        print(f"fracas: {exc}", file=sys.stderr)
+        return 2
+    index = write_reports(args.report, results)
+    print(f"fracas report: {index}")
+    if replay.violations and "reproduced" not in outcomes:
+        print(
+            "fracas: the recorded failure did NOT reproduce: it depends on timing this "
+            "replay did not recreate; keep the replay file, the finding stands",
+            flush=True,
+        )
+    return 0 if all(r.ok for _, r in results) else 1
+
+
+# -- up and serve --------------------------------------------------------------------
 def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from harness.net import is_listening
 
@@ -77,36 +226,94 @@ def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return 0
 
 
+def _wait_for_signal() -> threading.Event:
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    return stop
+
+
 def _up(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    _check_state_dir(parser, args.state_dir)
+    if args.fakes_only:
+        return _up_fakes(parser, args)
+    if args.base_port is not None:
+        parser.error("argument --base-port: only with --fakes-only (the topology picks free ports)")
+    from harness.adapters import AdapterError, resolve_spec
+    from harness.backends import BackendError
+    from harness.procs import ProcessFailed
+    from harness.topology import Topology, TopologyConfig
+
+    try:
+        spec = resolve_spec(args.orchestrator)
+    except AdapterError as exc:
+        parser.error(str(exc))
+    stop = _wait_for_signal()
+    try:
+        topo = Topology.start(
+            TopologyConfig(
+                run_dir=args.state_dir,
+                seed=args.seed,
+                fault_backend=args.fault_backend,
+                orchestrator=spec,
+            )
+        )
+    except (ProcessFailed, AdapterError, BackendError) as exc:
+        print(f"fracas: {exc}", file=sys.stderr)
+        return 1
+    try:
+        for name, url in topo.urls().items():
+            print(f"{name:<24} {url}", flush=True)
+        print(
+            f"fracas: up in {topo.started_in:.2f}s (seed {args.seed}, {spec.describe()}); "
+            "Ctrl-C to stop",
+            flush=True,
+        )
+        while not stop.wait(0.5):
+            dead = [f for f in topo.fakes.values() if not f.process.alive]
+            if dead:
+                print(
+                    f"fracas: {dead[0].name} exited; see {dead[0].process.log_path}",
+                    file=sys.stderr,
+                )
+                return 1
+        return 0
+    finally:
+        topo.stop()
+        print("fracas: stopped", flush=True)
+
+
+def _up_fakes(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from harness.net import is_listening
     from harness.procs import ProcessFailed
     from harness.services import SERVICES, FakeProcess, spawn_fake
 
-    _check_state_dir(parser, args.state_dir)
     ports: list[int | None] = [None] * len(SERVICES)
     if args.base_port is not None:
         ports = [args.base_port + i for i in range(len(SERVICES))]
         busy = [p for p in ports if p is not None and is_listening(p)]
         if busy:
             parser.error(f"argument --base-port: port {busy[0]} is already in use on 127.0.0.1")
-
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
     fakes: list[FakeProcess] = []
     try:
         for name, port in zip(SERVICES, ports, strict=True):
             fakes.append(spawn_fake(name, args.state_dir / name, args.seed, port))
         # After spawning: the process registry installs its own (kill-everything) handlers.
-        signal.signal(signal.SIGINT, on_signal)
-        signal.signal(signal.SIGTERM, on_signal)
+        stop = _wait_for_signal()
+        t0 = time.monotonic()
         for fake in fakes:
             fake.wait_healthy(30.0)
         for fake in fakes:
             print(f"{fake.name:<10} {fake.url}", flush=True)
-        print(f"fracas: {len(fakes)} fakes up (seed {args.seed}); Ctrl-C to stop", flush=True)
+        print(
+            f"fracas: {len(fakes)} fakes up in {time.monotonic() - t0:.2f}s (seed {args.seed});"
+            " Ctrl-C to stop",
+            flush=True,
+        )
         while not stop.wait(0.5):
             dead = [f for f in fakes if not f.process.alive]
             if dead:
@@ -125,15 +332,13 @@ def _up(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         print("fracas: stopped", flush=True)
 
 
+COMMANDS = {"run": _run, "replay": _replay, "up": _up, "serve": _serve}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "serve":
-        return _serve(parser, args)
-    if args.command == "up":
-        return _up(parser, args)
-    parser.error(f"unknown command {args.command!r}")
-    return 2
+    return COMMANDS[args.command](parser, args)
 
 
 if __name__ == "__main__":

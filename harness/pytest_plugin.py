@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,7 +115,8 @@ def fracas(pytestconfig: pytest.Config, fracas_topology: Topology) -> Fracas:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """After fixture setup, so the session's handle exists even for the first test."""
     handle = item.config.stash.get(_HANDLE, None)
     if handle is not None:
         handle.current_test = item.name
@@ -138,3 +140,37 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     tr = session.config.pluginmanager.get_plugin("terminalreporter")
     if tr is not None:
         tr.write_line(f"fracas report: {index}")
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """One line per chaos run: what happened to the orders, and the verdict."""
+    handle = config.stash.get(_HANDLE, None)
+    if handle is None or not handle.results:
+        return
+    from harness.checkers.summary import summarize
+
+    tr = terminalreporter
+    tr.section("fracas runs")
+    head = (
+        f"{'run':<52} {'orders':>6} {'done':>5} {'fail':>5} {'attn':>5} {'faults':>6} "
+        f"{'req/order':>9} {'retries':>7}  verdict"
+    )
+    tr.write_line(head)
+    totals = {"runs": 0, "orders": 0, "violations": 0}
+    for name, result in handle.results:
+        s = summarize(result.snapshot)
+        out = s["outcomes"]
+        verdict = "consistent" if result.ok else f"{len(result.verdict.violations)} VIOLATION(S)"
+        tr.write_line(
+            f"{name[:52]:<52} {s['orders']:>6} {out.get('completed', 0):>5} "
+            f"{out.get('failed', 0):>5} {out.get('needs_attention', 0):>5} "
+            f"{len(result.nemesis.applied):>6} {s['requests']['per_order_mean']:>9.2f} "
+            f"{s['requests']['retries_per_order_mean']:>7.2f}  {verdict}",
+            red=not result.ok,
+        )
+        totals["runs"] += 1
+        totals["orders"] += s["orders"]
+        totals["violations"] += len(result.verdict.violations)
+    tr.write_line(
+        f"{totals['runs']} runs, {totals['orders']} orders, {totals['violations']} violations"
+    )

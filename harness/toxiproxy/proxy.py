@@ -314,44 +314,35 @@ class Pipeline:
         input: asyncio.Queue[Item],
         output: asyncio.Queue[Item],
         state: object = None,
-        fresh_state: bool = True,
+        active: bool | None = None,
     ) -> _Stage:
+        """Start a toxic on this direction; ``active`` None means roll toxicity."""
         d = self.d
-        active = d.rng.random() < spec.toxicity
-        stub = Stub(input, output, d.rng, d, spec.impl.new_state() if fresh_state else state)
-        stage = _Stage(spec, stub, active)
+        if active is None:
+            active = d.rng.random() < spec.toxicity
+        if state is None:
+            state = spec.impl.new_state()
+        stage = _Stage(spec, Stub(input, output, d.rng, d, state), active)
         stage.task = d.conn.proxy.server.spawn(self._run(stage))
         return stage
 
-    def _restart(self, old: _Stage) -> _Stage:
-        """Interrupt a stage and start its toxic again on the same queues (a new
-        toxicity roll). As in Toxiproxy, what it held is let go unaltered."""
+    def _restart(self, old: _Stage, active: bool | None = None) -> _Stage:
+        """Interrupt a stage and start its toxic again on the same queues, keeping
+        its state. As in Toxiproxy, what it held is let go unaltered."""
         _cancel(old)
         if old.stub.holding:
             old.stub.output.put_nowait(old.stub.held)
-        return self._start(
-            old.spec, old.stub.input, old.stub.output, old.stub.state, fresh_state=False
-        )
+        return self._start(old.spec, old.stub.input, old.stub.output, old.stub.state, active)
 
     def _reroll(self, skip: _Stage | None = None) -> None:
         """The chain changed: every toxic in it rolls its toxicity again; only those
         whose decision flips are interrupted."""
-        d = self.d
         for i, stage in enumerate(self.stages):
             if stage is skip:
                 continue
-            if (d.rng.random() < stage.spec.toxicity) != stage.active:
-                _cancel(stage)
-                if stage.stub.holding:
-                    stage.stub.output.put_nowait(stage.stub.held)
-                stub = stage.stub
-                new = _Stage(
-                    stage.spec,
-                    Stub(stub.input, stub.output, d.rng, d, stub.state),
-                    not stage.active,
-                )
-                new.task = d.conn.proxy.server.spawn(self._run(new))
-                self.stages[i] = new
+            active = self.d.rng.random() < stage.spec.toxicity
+            if active != stage.active:
+                self.stages[i] = self._restart(stage, active)
 
     async def _run(self, stage: _Stage) -> None:
         try:

@@ -74,7 +74,7 @@ def test_serve_runs_one_fake(tmp_path: Path) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
 def test_up_starts_all_five_and_stops_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
     log = tmp_path / "up.log"
-    argv = FRACAS + ["up", "--state-dir", str(tmp_path / "state"), "--seed", "5"]
+    argv = FRACAS + ["up", "--fakes-only", "--state-dir", str(tmp_path / "state"), "--seed", "5"]
     proc = ManagedProcess("up", argv, log).start()
     try:
         wait_until(lambda: "fakes up" in log.read_text(), 60, what="fracas up ready")

@@ -173,3 +173,20 @@ def test_upstream_close_closes_client(tp: ToxiproxyServer, upstream: Upstream) -
     with connect(port) as s:
         assert recv_exactly(s, 5) == b"hello"
         assert _closed(s)
+
+
+def test_limit_data_count_survives_an_update(tp: ToxiproxyServer, upstream: Upstream) -> None:
+    port = tp.proxy("lim", upstream.echo_port)
+    tp.toxic("lim", "limit_data", bytes=10)
+    with connect(port) as s:
+        s.sendall(b"a" * 5)
+        assert recv_exactly(s, 5) == b"a" * 5
+        r = tp.http.patch(
+            "/proxies/lim/toxics/limit_data_downstream", json={"attributes": {"bytes": 20}}
+        )
+        assert r.json()["attributes"] == {"bytes": 20}
+        s.sendall(b"b" * 10)
+        assert recv_exactly(s, 10) == b"b" * 10
+        s.sendall(b"c" * 10)
+        assert recv_exactly(s, 5) == b"c" * 5
+        assert _closed(s)
