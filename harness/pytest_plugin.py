@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+import harness.profiles  # noqa: F401 - registers ci, dev, soak for --hypothesis-profile
 from fakes.world import World, build_world
 from harness.adapters import AdapterError, resolve_spec
 from harness.scenario import Fracas

@@ -16,14 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import settings
 from hypothesis import strategies as st
 
 from fakes.world import World, build_world
 from harness.faults import fault_kinds
 from harness.faults.base import REQUIRED, Fault, Param
+from harness.profiles import register_profiles
 from harness.schedule import RequestMatch, Schedule, ScheduledFault
 from harness.workload import INTENTS, OrderPlan, make_order
+
+register_profiles()
 
 SERVICES = ("crm", "payment", "inventory", "shipping", "notify")
 PROCESS_TARGETS = (*SERVICES, "orchestrator")
@@ -57,13 +59,6 @@ RANGES: dict[tuple[str, str], tuple[int, int]] = {
 }
 #: Params generation leaves out (they are match details a schedule sets itself).
 LEFT_OUT = frozenset({"probability", "seed", "path", "method", "order_id", "nth", "times"})
-
-# -- settings profiles ---------------------------------------------------------------
-settings.register_profile(
-    "ci", max_examples=4, deadline=None, derandomize=True, print_blob=True, stateful_step_count=10
-)
-settings.register_profile("dev", max_examples=20, deadline=None, print_blob=True)
-settings.register_profile("soak", max_examples=500, deadline=None, print_blob=True)
 
 
 # -- orders --------------------------------------------------------------------------

@@ -44,7 +44,7 @@ async def _json(request: Request) -> tuple[Any, Response | None]:
     raw = await request.body()
     try:
         return json.loads(raw), None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None, problem(400, "malformed-request", "Malformed JSON", "body is not JSON")
 
 
@@ -110,7 +110,7 @@ def build_app(config: Config) -> Starlette:
                 errors=[{"field": "limit", "problem": "must be an integer 1..100000"}],
             )  # fmt: skip
         await store.durable()
-        rows = store.list(status, limit)
+        rows = store.list_orders(status, limit)
         return JSONResponse({"orders": [view(r) for r in rows], "count": len(rows)})
 
     async def get_order(request: Request) -> Response:

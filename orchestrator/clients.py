@@ -30,10 +30,16 @@ from orchestrator import validate
 from orchestrator.http import AnswerTimeout, Broken, ConnectFailed, HttpClient, RawResponse
 from orchestrator.validate import Validator
 
-# 4xx problem types that mean "try again", not "no".
-RETRYABLE_PROBLEMS = frozenset(
-    {"idempotency-in-progress", "request-in-progress", "in-progress", "conflict-in-flight"}
-)
+# The 4xx problem types that are a service's definite "no, and nothing was done".
+# Any other 4xx (say an injected "injected-fault" 409 sent *after* the effect was
+# committed) proves nothing about the effect, so it is retried like a 5xx.
+DEFINITE_PROBLEMS = frozenset(
+    {
+        "card-declined", "out-of-stock", "undeliverable", "unknown-sku", "not-found",
+        "refund-exceeds-capture", "idempotency-key-reused", "invalid-request",
+        "malformed-request", "method-not-allowed", "request-too-large",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Exponential with 'equal jitter': half fixed, half random, never above the cap."""
-        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** (attempt - 1)))
+        ceiling = min(self.backoff_cap, self.backoff_base * float(2 ** (attempt - 1)))
         return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
@@ -271,7 +277,7 @@ class ServiceClient:
             if err is not None:
                 return _Attempt(None, f"malformed: {status} problem {err}", ambiguous=True)
             ptype = str(body["type"]).rsplit("/", 1)[-1]
-            if status == 408 or ptype in RETRYABLE_PROBLEMS:
+            if status == 408 or ptype not in DEFINITE_PROBLEMS:
                 return _Attempt(
                     None,
                     f"status: {status} {ptype}",

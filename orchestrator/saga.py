@@ -18,6 +18,7 @@ so money is never left charged on an order reported as failed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import random
@@ -174,9 +175,9 @@ class Engine:
             return
         task = asyncio.create_task(self._run(order_id), name=f"saga {order_id}")
         self.tasks[order_id] = task
-        task.add_done_callback(lambda _t, oid=order_id: self._finished(oid))
+        task.add_done_callback(functools.partial(self._finished, order_id))
 
-    def _finished(self, order_id: str) -> None:
+    def _finished(self, order_id: str, _task: object = None) -> None:
         self.tasks.pop(order_id, None)
         # A review decision may have re-activated the order while this task was ending.
         row = self.store.get(order_id)
@@ -353,10 +354,13 @@ class Engine:
         *,
         event: tuple[str, str],
         outcome: Outcome | None = None,
-        notify: bool = True,
+        notify: bool | None = None,
     ) -> None:
-        """Start compensation: everything intended is undone, then order_failed is sent."""
-        saga.ctx["notify_failed"] = notify and saga.ctx.get("customer") is not None
+        """Start compensation: everything intended is undone, then order_failed is sent
+        (by default when the customer is known to exist)."""
+        if notify is None:
+            notify = saga.ctx.get("customer") is not None
+        saga.ctx["notify_failed"] = notify
         self._move(
             saga,
             COMPENSATION_STEPS[0],
@@ -483,8 +487,10 @@ class Engine:
                 outcome=o, notify=False,
             )  # fmt: skip
         else:
-            # Whether the customer exists (and so must hear order_failed) is unknown.
-            self._attention(saga, f"crm unavailable: {o.error}", o, "customer")
+            # Nothing has been done. Whether the customer exists is unknown, so tell
+            # them: §5 wants order_failed if they exist and tolerates one if not.
+            self._fail(saga, "crm-unavailable", event=("customer", "unknown"), outcome=o,
+                       notify=True)  # fmt: skip
 
     async def _quote(self, saga: Saga) -> None:
         body = {
@@ -581,8 +587,8 @@ class Engine:
             self._fail(saga, "shipping-unavailable", event=("ship", "unknown"), outcome=o)
 
     async def _confirm(self, saga: Saga) -> None:
-        o = await self._notify(saga, "order_confirmed", "confirm")
-        if o is True:
+        sent, o = await self._notify(saga, "order_confirmed", "confirm")
+        if sent:
             self._move(saga, "done", status="completed", event=("confirm", "completed"))
         else:
             self._attention(saga, f"order_confirmed not sent: {o.error or o.problem}", o,
@@ -618,7 +624,7 @@ class Engine:
         reason = o.problem if o.problem in business else f"{purpose}-refused:{o.problem}"
         self._fail(saga, reason or f"{purpose}-refused", event=(purpose, "refused"), outcome=o)
 
-    async def _notify(self, saga: Saga, template: str, step: str) -> Outcome | bool:
+    async def _notify(self, saga: Saga, template: str, step: str) -> tuple[bool, Outcome]:
         """Send one message at most once; True when the ledger holds it."""
         body = {
             "order_id": saga.order_id,
@@ -632,13 +638,13 @@ class Engine:
         )  # fmt: skip
         self.metrics.step(step, o.kind, o.duration)
         if o.ok:
-            return True
+            return True, o
         if o.kind == "unknown" and o.ambiguous:
             rows = await self._lookup("notify", "/messages", "messages", saga, step,
                                       "message_id", compensation=True)  # fmt: skip
             if rows is not None and any(r.get("template") == template for r in rows):
-                return True
-        return o
+                return True, o
+        return False, o
 
     # -- compensation ------------------------------------------------------------------
     def _next_comp(self, saga: Saga, step: str, o: Outcome | None = None) -> None:
@@ -749,8 +755,8 @@ class Engine:
         if not saga.ctx.get("notify_failed"):
             self._next_comp(saga, "comp:notify")
             return
-        o = await self._notify(saga, "order_failed", "comp:notify")
-        if o is True:
+        sent, o = await self._notify(saga, "order_failed", "comp:notify")
+        if sent:
             self.metrics.compensation("comp:notify", "ok")
             self._next_comp(saga, "comp:notify")
         else:

@@ -240,7 +240,7 @@ class Store:
             ),
         )
 
-    def list(self, status: str | None = None, limit: int = 1000) -> list[OrderRow]:
+    def list_orders(self, status: str | None = None, limit: int = 1000) -> list[OrderRow]:
         sql = (
             "SELECT order_id, body, status, step, reason, ctx, review_deadline, created_at,"
             " updated_at FROM orders"

@@ -190,9 +190,9 @@ def order(body: Any) -> tuple[dict[str, Any] | None, list[dict[str, str]]]:
             sku, qty, price = line.get("sku"), line.get("qty"), line.get("unit_price_cents")
             if not isinstance(sku, str) or not sku:
                 bad(f"lines[{i}].sku", "required: a non-empty string")
-            if not _is_int(qty) or not 1 <= qty <= 1_000_000:
+            if not (type(qty) is int and 1 <= qty <= 1_000_000):
                 bad(f"lines[{i}].qty", "required: an integer from 1")
-            if not _is_int(price) or not 0 <= price <= 10**12:
+            if not (type(price) is int and 0 <= price <= 10**12):
                 bad(f"lines[{i}].unit_price_cents", "required: an integer from 0")
             clean_lines.append({"sku": sku, "qty": qty, "unit_price_cents": price})
     if errors:

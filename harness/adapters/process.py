@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,6 +35,9 @@ class ProcessAdapter:
         if not argv:
             raise AdapterError("orchestrator command is empty; give the command that starts it")
         self.argv = list(argv)
+        if self.argv[0] in ("python", "python3"):
+            # "python" means the interpreter fracas runs under, venv and all.
+            self.argv[0] = sys.executable
         self.name = name
         self.health_path = health_path
         self.clock_path = clock_path
@@ -63,10 +67,14 @@ class ProcessAdapter:
         return self._proc
 
     def start(self, env: OrchestratorEnv, timeout: float = 20.0) -> None:
+        if self._proc is not None and self._proc.alive:
+            raise AdapterError(f"{self.name} is already running; stop or crash it first")
+        if self._http is not None:
+            self._http.close()
         self._env = env
         environ = {**os.environ, **self.extra_env, **env.as_environ()}
         self._proc = ManagedProcess(self.name, self.argv, env.log_path, env=environ)
-        self._http = httpx.Client(base_url=env.url, timeout=self._timeout)
+        self._http = httpx.Client(base_url=env.url, timeout=self._timeout, trust_env=False)
         self._proc.start()
         self._wait(timeout)
 
@@ -97,7 +105,9 @@ class ProcessAdapter:
         proc.kill()
         proc.start()
         if self._http is None and self._env is not None:
-            self._http = httpx.Client(base_url=self._env.url, timeout=self._timeout)
+            self._http = httpx.Client(
+                base_url=self._env.url, timeout=self._timeout, trust_env=False
+            )
         self._wait(timeout)
 
     def pause(self) -> None:

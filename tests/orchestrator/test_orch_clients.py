@@ -236,3 +236,12 @@ def test_retry_after_parsing():
     assert _retry_after(None) is None
     assert _retry_after("garbage") is None
     assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+@respx.mock
+def test_an_injected_4xx_proves_nothing_and_is_retried(client):
+    route = respx.post(f"{BASE}/payments").mock(
+        side_effect=[problem(409, "injected-fault"), httpx.Response(201, json=PAYMENT)]
+    )
+    out = run(capture(client))
+    assert out.kind == "ok" and out.ambiguous and route.call_count == 2

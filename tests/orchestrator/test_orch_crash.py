@@ -133,3 +133,37 @@ def test_sigkill_ten_times_with_200_orders_in_flight(orch: Orchestrator) -> None
     resumed_steps = {step for steps in resumed.values() for step in steps}
     assert sum(1 for steps in resumed.values() if steps) >= 20, resumed_steps
     assert len(resumed_steps) >= 4, resumed_steps
+
+
+@pytest.mark.parametrize(
+    "service,path",
+    [("payment", "/payments"), ("inventory", "/reservations"), ("shipping", "/shipments")],
+)
+def test_crash_exactly_between_commit_and_answer(
+    orch: Orchestrator, service: str, path: str
+) -> None:
+    """hold after_commit: the effect is made, the orchestrator dies before hearing of it."""
+    body = order(f"held-{service}", W.ordinary_customers()[0].customer_id,
+                 [line(W.stocked_skus(40)[0].sku)])  # fmt: skip
+    fake = orch.fakes[service]
+    rule = {
+        "id": "hold-it",
+        "match": {"method": "POST", "path": path, "order_id": body["order_id"], "nth": [1]},
+        "phase": "after_commit",
+        "action": {"kind": "hold"},
+        "times": 1,
+    }
+    with httpx.Client(timeout=10.0, trust_env=False) as http:
+        http.put(f"{fake.url}/_fracas/faults", json=[rule]).raise_for_status()
+        orch.submit(body)
+        held = wait_until(
+            lambda: http.get(f"{fake.url}/_fracas/held", params={"wait": 1}).json()["held"],
+            15.0,
+            what="request held after commit",
+        )
+        orch.process.kill()
+        http.post(f"{fake.url}/_fracas/held/{held[0]['id']}/release").raise_for_status()
+    orch.start()
+    assert orch.wait_status(body["order_id"], TERMINAL)["status"] == "completed"
+    assert_consistent(judge(orch, [body]))
+    assert any(e["outcome"] == "resumed" for e in orch.events(body["order_id"]))

@@ -190,3 +190,41 @@ def test_persistently_garbled_capture_is_looked_up_never_assumed(
             assert payments == []
             assert orch.get(oid)["reason"] == "payment-unavailable"
     assert_consistent(judge(orch, orders, CheckConfig(needs_attention_tolerance=0)))
+
+
+STATUS_FAULTS: list[tuple[str, dict[str, Any]]] = [
+    ("after_commit", {"kind": "status", "status": 500}),
+    ("after_commit", {"kind": "status", "status": 409}),
+    ("after_commit", {"kind": "status", "status": 402}),
+    ("before_commit", {"kind": "status", "status": 429, "retry_after": 0.2}),
+    ("before_commit", {"kind": "status", "status": 503}),
+    ("after_commit", {"kind": "reset"}),
+    ("before_commit", {"kind": "drop"}),
+]
+
+
+def test_injected_statuses_and_resets_on_effectful_steps(orch: Orchestrator) -> None:
+    """An injected 4xx/5xx, before or after commit, is never taken for a business 'no'."""
+    orders = happy_orders(len(STATUS_FAULTS) * 3, "status")
+    rules: dict[str, list[dict[str, Any]]] = {}
+    steps = [("payment", "/payments"), ("inventory", "/reservations"), ("shipping", "/shipments")]
+    for i, o in enumerate(orders):
+        phase, action = STATUS_FAULTS[i % len(STATUS_FAULTS)]
+        service, path = steps[i // len(STATUS_FAULTS)]
+        rules.setdefault(service, []).append(
+            {
+                "id": f"st-{o['order_id']}",
+                "match": {"method": "POST", "path": path, "order_id": o["order_id"], "nth": [1]},
+                "phase": phase,
+                "action": action,
+                "times": 1,
+            }
+        )
+    put_faults(orch.fakes, rules)
+    for o in orders:
+        orch.submit(o)
+    statuses = orch.wait_terminal([o["order_id"] for o in orders], timeout=60)
+    wrong = {oid: s for oid, s in statuses.items() if s != "completed"}
+    assert not wrong, wrong
+    assert fired(orch.fakes) == len(orders)
+    assert_consistent(judge(orch, orders))

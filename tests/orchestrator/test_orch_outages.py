@@ -131,3 +131,19 @@ def test_ambiguous_capture_resolved_when_payment_returns_in_time(
 
 def orch_order(orch: Orchestrator, oid: str) -> dict[str, Any]:
     return happy_orders(1, oid.rsplit("-", 1)[0])[0] | {"order_id": oid}
+
+
+def test_crm_down_fails_cleanly_and_still_tells_the_customer(start_orchestrator: Any) -> None:
+    orch: Orchestrator = start_orchestrator(env={"FRACAS_RETRY_BUDGET": "1"})
+    body = happy_orders(1, "nocrm")[0]
+    orch.fakes["crm"].kill()
+    orch.submit(body)
+    view = orch.wait_status(body["order_id"], {"failed", "completed", "needs_attention"})
+    orch.fakes["crm"].restart()
+    assert view["status"] == "failed" and view["reason"] == "crm-unavailable", view
+    state = ledgers(orch.fakes)
+    assert rows(state["payment"], "payments", body["order_id"]) == []
+    assert [m["template"] for m in rows(state["notify"], "messages", body["order_id"])] == [
+        "order_failed"
+    ]
+    assert_consistent(judge(orch, [body]))

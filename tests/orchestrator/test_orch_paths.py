@@ -167,6 +167,12 @@ def test_api_input_errors_are_problems(orch: Orchestrator) -> None:
     assert orch.http.post("/orders/nope/review", json={"decision": "maybe"}).status_code == 422
     assert orch.http.get("/orders", params={"status": "bogus"}).status_code == 422
     assert orch.http.delete("/orders").status_code == 405
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert orch.http.post("/orders", content=deep).status_code == 400
+    assert orch.http.post("/orders", content=b"\xff\xfe").status_code == 400
+    assert orch.http.get("/orders/x", params={"wait": "nan"}).status_code == 422
+    assert orch.http.post("/_admin/clock/advance", json={"seconds": -1}).status_code == 422
+    assert orch.http.post("/_admin/orders/nope/resume").status_code == 404
 
 
 def test_idempotent_submit(orch: Orchestrator) -> None:

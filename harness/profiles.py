@@ -1,0 +1,22 @@
+"""Hypothesis settings profiles for chaos runs: each example starts real processes, so
+counts are small and deadlines off.
+
+- ``ci``: a handful of derandomized examples (the scenario suite's default);
+- ``dev``: more, randomized, for a developer's afternoon;
+- ``soak``: hundreds, for a night.
+"""
+
+from __future__ import annotations
+
+from hypothesis import settings
+
+
+def register_profiles() -> None:
+    settings.register_profile(
+        "ci", max_examples=4, deadline=None, derandomize=True, print_blob=True
+    )
+    settings.register_profile("dev", max_examples=20, deadline=None, print_blob=True)
+    settings.register_profile("soak", max_examples=500, deadline=None, print_blob=True)
+
+
+register_profiles()
