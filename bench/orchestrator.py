@@ -63,6 +63,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--orchestrator-url", default=None)
     p.add_argument("--orchestrator-profile", default="default", help="its --profile")
     p.add_argument("--no-transition-log", action="store_true")
+    p.add_argument("--orchestrator-http-client", choices=("fast", "httpx"), default="fast")
     for s in SERVICES:
         p.add_argument(f"--{s}-url", default=None, help=f"use this {s} (e.g. via a proxy)")
     p.add_argument("--inventory-admin-url", default=None, help="for restocking via a proxy")
@@ -267,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
             env["FRACAS_LISTEN"] = f"127.0.0.1:{port}"
             env["FRACAS_STATE_DIR"] = str(tmp / "orchestrator")
             env["FRACAS_PROFILE"] = args.orchestrator_profile
+            env["FRACAS_HTTP_CLIENT"] = args.orchestrator_http_client
             if args.no_transition_log:
                 env["FRACAS_TRANSITION_LOG"] = "0"
             orch = ManagedProcess(

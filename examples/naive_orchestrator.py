@@ -90,6 +90,8 @@ class Naive:
         raise RuntimeError(f"{method} {service}{path} kept failing")
 
     def save(self, doc: dict[str, Any], status: str, reason: str | None = None) -> None:
+        if "optimistic" in self.bugs and doc.get("status") == "completed":
+            return  # "we already told the customer": never takes it back
         doc["status"] = status
         if reason:
             doc["reason"] = reason

@@ -133,6 +133,7 @@ class Engine:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.settled: dict[str, asyncio.Event] = {}
         self._background: list[asyncio.Task[None]] = []
+        self._stopping = False
         self._review_wakeup = asyncio.Event()
         self.clock.on_advance(self._review_wakeup.set)
         self._steps: dict[str, Callable[[Saga], Awaitable[None]]] = {
@@ -163,6 +164,7 @@ class Engine:
         self._background.append(asyncio.create_task(self._flusher()))
 
     async def stop(self) -> None:
+        self._stopping = True
         for task in [*self._background, *self.tasks.values()]:
             task.cancel()
         await asyncio.gather(*self._background, *self.tasks.values(), return_exceptions=True)
@@ -179,6 +181,8 @@ class Engine:
 
     def _finished(self, order_id: str, _task: object = None) -> None:
         self.tasks.pop(order_id, None)
+        if self._stopping:
+            return
         # A review decision may have re-activated the order while this task was ending.
         row = self.store.get(order_id)
         if row is not None and row.status in ACTIVE:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ env = { MYORCH = "1" }
 """,
     )
     adapter = adapter_from_spec(resolve_spec(None, {}, py))
-    assert adapter.argv == ["python", "-m", "myorch"]
+    assert adapter.argv == [sys.executable, "-m", "myorch"]  # "python" = fracas's interpreter
     assert adapter.capabilities == frozenset({"crash", "restart", "advance_clock"})
     assert adapter.extra_env == {"MYORCH": "1"}
 

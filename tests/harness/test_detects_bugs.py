@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from harness_helpers import naive_spec
 
-from harness.runner import ConsistencyError, run
+from harness.runner import ConsistencyError, RunOptions, run
 from harness.workload import orders
 
 
@@ -57,7 +57,7 @@ def test_amnesia_is_a_liveness_violation(start_topology) -> None:
                  "when": {"service": "payment", "path": "/payments",
                           "order_id": plans[0].order_id, "phase": "after_commit"},
                  "for": 0}]
-    result = run(topo, plans, schedule, reset=False)
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=3), reset=False)
     assert (("liveness", plans[0].order_id) in
             {(v.rule, v.order_id) for v in result.verdict.violations})
 
@@ -74,3 +74,50 @@ def test_the_naive_orchestrator_without_bugs_passes_the_same_runs(start_topology
     for i, (_, intents, schedule, _) in enumerate(CASES[:2]):
         result = run(topo, orders(2, intents=intents), schedule, reset=i > 0)
         result.assert_consistent()
+
+
+# -- bugs in a service itself ----------------------------------------------------------
+# An orchestrator cannot break stock conservation or make one idempotency key give two
+# effects through a correct service: these rules guard the services. The runs are real;
+# the ledger is then changed behind the fake's back, as a bug in a real service would.
+
+
+def corrupt(topo, service: str, sql: str, *params: object) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    (db,) = [p for p in topo.fakes[service].state_dir.glob("*.sqlite3")]
+    with sqlite3.connect(db) as conn:
+        conn.execute(sql, params)
+
+
+def test_stock_leak_in_the_inventory_service_is_named(start_topology) -> None:
+    from harness.checkers import Snapshot, check
+
+    topo = start_topology(naive_spec())
+    plans = orders(2)
+    result = run(topo, plans, [], reset=False).assert_consistent()
+    sku = plans[0].order["lines"][0]["sku"]
+    corrupt(topo, "inventory", "UPDATE stock SET on_hand = on_hand - 1 WHERE sku = ?", sku)
+    snapshot = Snapshot(topo.ledgers(), result.snapshot.orders, result.snapshot.reported,
+                        result.history, result.snapshot.settle)
+    verdict = check(snapshot)
+    stock = [v for v in verdict.violations if v.rule == "stock-conservation"]
+    assert stock and sku in stock[0].message
+
+
+def test_one_key_two_effects_in_the_payment_service_is_named(start_topology) -> None:
+    from harness.checkers import Snapshot, check
+
+    topo = start_topology(naive_spec())
+    plans = orders(1)
+    result = run(topo, plans, [], reset=False).assert_consistent()
+    corrupt(topo, "payment",
+            "INSERT INTO payments (payment_id, order_id, amount_cents, currency, card_token, "
+            "status, refunded_cents, idempotency_key, correlation_id, created_at) "
+            "SELECT 'pay-dup', order_id, amount_cents, currency, card_token, status, "
+            "refunded_cents, idempotency_key, correlation_id, created_at FROM payments")
+    snapshot = Snapshot(topo.ledgers(), result.snapshot.orders, result.snapshot.reported,
+                        result.history, result.snapshot.settle)
+    named = {(v.rule, v.order_id) for v in check(snapshot).violations}
+    assert ("idempotency", plans[0].order_id) in named
+    assert ("double-charge", plans[0].order_id) in named

@@ -132,3 +132,16 @@ def test_child_started_from_a_finished_thread_lives_on(tmp_path: Path) -> None:
         assert p.alive
     finally:
         p.kill()
+
+
+def test_orchestrator_that_never_gets_healthy_is_named_with_its_log(tmp_path: Path) -> None:
+    from harness.adapters import AdapterError, OrchestratorEnv, ProcessAdapter
+
+    adapter = ProcessAdapter(["python", "-c", "import sys; print('cannot bind: no config'); "
+                              "sys.exit(4)"])
+    env = OrchestratorEnv({}, "127.0.0.1", 1, tmp_path / "state", tmp_path / "orch.log")
+    with pytest.raises(AdapterError) as info:
+        adapter.start(env, timeout=10)
+    text = str(info.value)
+    assert "never became healthy" in text and "exited with 4" in text
+    assert "cannot bind: no config" in text and "GET /healthz" in text

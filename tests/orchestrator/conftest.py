@@ -1,8 +1,9 @@
 """Real processes for the orchestrator's tests: the five fakes and the orchestrator.
 
-The fakes are started once per module (start-up costs a second of CPU each on a busy
-machine) and reset to the seeded world before every test; each test gets its own
-orchestrator with a fresh state directory. Everything is stopped in teardown.
+The fakes are started once per session (start-up costs a second of CPU each on a busy
+machine) and reset to the seeded world before every test (restarted if a test killed
+one); each test gets its own orchestrator with a fresh state directory. Everything is
+stopped in teardown.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from harness.procs import ManagedProcess, python_argv  # noqa: E402
 from harness.services import SERVICES, FakeProcess, spawn_fake  # noqa: E402
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fakes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, FakeProcess]]:
     root = tmp_path_factory.mktemp("fakes")
     started: dict[str, FakeProcess] = {}

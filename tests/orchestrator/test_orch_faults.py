@@ -228,3 +228,50 @@ def test_injected_statuses_and_resets_on_effectful_steps(orch: Orchestrator) -> 
     assert not wrong, wrong
     assert fired(orch.fakes) == len(orders)
     assert_consistent(judge(orch, orders))
+
+
+@pytest.mark.parametrize("shape", ["truncated", "wrong_types"])
+def test_unresolved_shipment_is_found_and_cancelled_by_compensation(
+    start_orchestrator: Any, shape: str
+) -> None:
+    """Every shipment answer lost and the forward lookup failing too: the saga gives up
+    on shipping, and compensation finds the shipment by order_id and cancels it (its
+    first cancel answer garbled as well)."""
+    orch: Orchestrator = start_orchestrator(env={"FRACAS_RETRY_ATTEMPTS": "3"})
+    body = happy_orders(1, f"unship-{shape}")[0]
+    oid = body["order_id"]
+    put_faults(
+        orch.fakes,
+        {
+            "shipping": [
+                {
+                    "id": "lost-ship",
+                    "match": {"method": "POST", "path": "/shipments", "order_id": oid},
+                    "phase": "after_commit",
+                    "action": {"kind": "drop"},
+                    "times": 3,
+                },
+                {
+                    "id": "no-lookup",
+                    "match": {"method": "GET", "path": "/shipments", "order_id": oid},
+                    "action": {"kind": "status", "status": 503},
+                    "times": 3,
+                },
+                {
+                    "id": "bad-cancel",
+                    "match": {"method": "POST", "path": "/shipments/*/cancel", "order_id": oid},
+                    "phase": "after_commit",
+                    "action": {"kind": "malformed", "shape": shape},
+                    "times": 1,
+                },
+            ]
+        },
+    )
+    orch.submit(body)
+    view = orch.wait_status(oid, {"completed", "failed", "needs_attention"})
+    assert view["status"] == "failed" and view["reason"] == "shipping-unavailable", view
+    assert fired(orch.fakes) == 7
+    state = ledgers(orch.fakes)
+    (shipment,) = rows(state["shipping"], "shipments", oid)
+    assert shipment["status"] == "cancelled"
+    assert_consistent(judge(orch, [body]))
