@@ -57,6 +57,7 @@ class RunResult:
     timings: dict[str, float]
     orchestrator: str
     replay_path: Path | None = None
+    _summary: dict[str, Any] | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         verdict = "consistent" if self.ok else f"{len(self.verdict.violations)} violation(s)"
@@ -72,6 +73,41 @@ class RunResult:
             oid: (rep or {}).get("status") if rep else None
             for oid, rep in self.snapshot.reported.items()
         }
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The resilience summary (docs/checkers.md §7), computed once."""
+        if self._summary is None:
+            from harness.checkers.summary import summarize
+
+            self._summary = summarize(self.snapshot)
+        return self._summary
+
+    @property
+    def retries(self) -> int:
+        """Requests beyond the first for the same order and step: evidence that the
+        faults really got in the orchestrator's way."""
+        steps = self.summary.get("steps") or []
+        return sum(int(s.get("retries_same_key", 0)) + int(s.get("new_key_attempts", 0))
+                   for s in steps)
+
+    @property
+    def in_flight_during_faults(self) -> int:
+        """Orders submitted before some fault healed and finished after it was applied:
+        the fault window overlapped their life, so a pass is not vacuous. (A refused
+        connection never reaches a fake's journal; the history still shows the overlap.)"""
+        windows = [(w.applied_t, w.healed_t) for w in self.history.faults()]
+        if not windows:
+            return 0
+        submitted = self.history.submit_times()
+        finished = self.history.terminal_times()
+        count = 0
+        for oid, t_sub in submitted.items():
+            t_end = finished.get(oid, float("inf"))
+            if any(t_sub <= (healed if healed is not None else float("inf")) and t_end > applied
+                   for applied, healed in windows):
+                count += 1
+        return count
 
     def fired(self, kind: str | None = None, service: str | None = None) -> int:
         """How many requests a fake's HTTP fault rule hit (from the journals), so a
