@@ -165,7 +165,9 @@ class WebSocket:
             self._fill(deadline)
         head, self.buf = self.buf.split(b"\r\n\r\n", 1)
         lines = head.decode("latin-1").split("\r\n")
-        headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:])}
+        headers = {
+            k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:])
+        }
         accept = base64.b64encode(hashlib.sha1(key + _WS_GUID).digest()).decode()
         if " 101 " not in lines[0] + " " or headers.get("sec-websocket-accept") != accept:
             raise ConnectionError(f"websocket handshake refused: {head.decode('latin-1')}")
@@ -262,7 +264,11 @@ class CDP:
         return msg
 
     def call(
-        self, method: str, params: JSON | None = None, session: str | None = None, timeout: float = 15.0
+        self,
+        method: str,
+        params: JSON | None = None,
+        session: str | None = None,
+        timeout: float = 15.0,
     ) -> JSON:
         self.next_id += 1
         mid = self.next_id
@@ -370,7 +376,9 @@ class Browser:
 
             def ready() -> list[str] | None:
                 if self.proc.poll() is not None:
-                    raise CDPError(f"chromium exited {self.proc.returncode}: {self.log.read_text()[-2000:]}")
+                    raise CDPError(
+                        f"chromium exited {self.proc.returncode}: {self.log.read_text()[-2000:]}"
+                    )
                 lines = port_file.read_text().split() if port_file.exists() else []
                 return lines if len(lines) >= 2 else None
 
@@ -400,7 +408,8 @@ class Browser:
         open (call ``flush`` before judging it).
         """
         target = self.cdp.call(
-            "Target.createTarget", {"url": "about:blank", "width": WINDOW[0], "height": WINDOW[1]}
+            "Target.createTarget",
+            {"url": "about:blank", "newWindow": True, "width": WINDOW[0], "height": WINDOW[1]},
         )["targetId"]
         try:
             sid = self.cdp.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
@@ -425,9 +434,7 @@ class Browser:
     def flush(self, log: PageLog) -> PageLog:
         """Round-trip through the page so every event it sent before now has arrived."""
         self.evaluate(log.session, "0")
-        log.events = [
-            e for e in self.cdp.events[log.start :] if e.get("sessionId") == log.session
-        ]
+        log.events = [e for e in self.cdp.events[log.start :] if e.get("sessionId") == log.session]
         return log
 
     def close(self) -> None:
@@ -478,7 +485,9 @@ def read_png(path: Path) -> Image:
         elif kind == b"IEND":
             break
     if depth != 8 or ctype not in (2, 6) or interlace:
-        raise ValueError(f"unsupported PNG: depth {depth}, colour type {ctype}, interlace {interlace}")
+        raise ValueError(
+            f"unsupported PNG: depth {depth}, colour type {ctype}, interlace {interlace}"
+        )
     bpp = 3 if ctype == 2 else 4
     stride = width * bpp
     raw = zlib.decompress(b"".join(idat))
