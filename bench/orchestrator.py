@@ -60,6 +60,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--py-spy", action="store_true", help="sample the orchestrator with py-spy (cheap)"
     )
+    p.add_argument("--via-proxy", action="store_true",
+                   help="put every fake behind fracas's embedded proxy (no toxics), as in a run")
     p.add_argument("--orchestrator-url", default=None)
     p.add_argument("--orchestrator-profile", default="default", help="its --profile")
     p.add_argument("--no-transition-log", action="store_true")
@@ -246,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     fakes: dict[str, FakeProcess] = {}
     urls: dict[str, str] = {}
     orch: ManagedProcess | None = None
+    backend = None
     try:
         for s in SERVICES:
             given = getattr(args, f"{s}_url")
@@ -256,6 +259,17 @@ def main(argv: list[str] | None = None) -> int:
                 urls[s] = fakes[s].url
         for fake in fakes.values():
             fake.wait_healthy(30.0)
+        if args.via_proxy:
+            from harness.backends import EmbeddedBackend
+
+            backend = EmbeddedBackend(seed=args.seed, log_dir=tmp)
+            backend.start()
+            made = backend.client.populate(
+                [{"name": s, "listen": "127.0.0.1:0", "upstream": urls[s].split("//", 1)[1]}
+                 for s in fakes]
+            )
+            urls.update({p.name: f"http://127.0.0.1:{p.port}" for p in made})
+            print(f"services behind the embedded proxy at {backend.base_url}")
         inventory_admin = args.inventory_admin_url or (
             fakes["inventory"].url if "inventory" in fakes else urls["inventory"]
         )
@@ -343,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
             orch.stop(timeout=15.0)
         for fake in fakes.values():
             fake.stop()
+        if backend is not None:
+            backend.stop()
     if args.py_spy:
         summarise_py_spy(tmp / "orchestrator.pyspy.txt")
     return 0

@@ -33,9 +33,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-SERVICES = ("crm", "payment", "inventory", "shipping", "notify")
-PHASES = ("before_commit", "after_commit")
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+from harness.faults.http import METHODS, PHASES
+from harness.services import SERVICES
 
 
 class ScheduleError(ValueError):

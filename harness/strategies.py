@@ -23,11 +23,11 @@ from harness.faults import fault_kinds
 from harness.faults.base import REQUIRED, Fault, Param
 from harness.profiles import register_profiles
 from harness.schedule import RequestMatch, Schedule, ScheduledFault
+from harness.services import SERVICES
 from harness.workload import INTENTS, OrderPlan, make_order
 
 register_profiles()
 
-SERVICES = ("crm", "payment", "inventory", "shipping", "notify")
 PROCESS_TARGETS = (*SERVICES, "orchestrator")
 
 #: (method, path pattern) of the calls an orchestrator makes to each fake.

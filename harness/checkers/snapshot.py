@@ -13,7 +13,6 @@ from typing import Any
 from harness.history import History
 
 JSON = dict[str, Any]
-SERVICES = ("crm", "payment", "inventory", "shipping", "notify")
 
 
 @dataclass
