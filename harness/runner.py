@@ -179,7 +179,7 @@ def run(
         seed=topo.seed,
         settle_seconds=opts.settle_seconds,
         orders=len(plans),
-        orchestrator=topo.orchestrator.name,
+        orchestrator=getattr(topo.orchestrator, "description", topo.orchestrator.name),
     )
     adapter = topo.orchestrator
     nemesis = Nemesis(

@@ -46,6 +46,8 @@ class ProcessAdapter:
         if clock_path:
             caps.add("advance_clock")
         self.capabilities = frozenset(caps)
+        #: What reports call it: the command line, or "bundled orchestrator".
+        self.description = " ".join(self.argv)
         self._timeout = request_timeout
         self._env: OrchestratorEnv | None = None
         self._proc: ManagedProcess | None = None

@@ -145,12 +145,14 @@ def _from_value(value: Any, source: str) -> AdapterSpec:
 def adapter_from_spec(spec: AdapterSpec) -> ProcessAdapter:
     """Build the adapter a spec describes (the bundled orchestrator is a process too)."""
     if spec.bundled:
-        return ProcessAdapter(
+        adapter = ProcessAdapter(
             bundled_argv(),
             name="orchestrator",
             clock_path=BUNDLED_CLOCK_PATH,
             capabilities=frozenset({"crash", "restart", "pause", "review"}),
         )
+        adapter.description = "bundled orchestrator (--profile fast --test-clock)"
+        return adapter
     assert spec.command is not None
     return ProcessAdapter(
         spec.command,

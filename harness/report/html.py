@@ -55,6 +55,16 @@ document.querySelectorAll('#timeline [data-o]').forEach(function(e){e.addEventLi
 """
 
 
+def _meta_value(v: Any) -> str:
+    """Timings (seconds) as milliseconds, other mappings as key: value pairs."""
+    if isinstance(v, Mapping):
+        return ", ".join(
+            f"{k} {val * 1000:.1f} ms" if isinstance(val, float) else f"{k}: {val}"
+            for k, val in v.items()
+        )
+    return str(v)
+
+
 def _e(x: Any) -> str:
     return escape("" if x is None else str(x))
 
@@ -339,7 +349,10 @@ def render_html(
         )
     )
     meta_rows = (
-        _table([[_e(k), f"<code>{_e(v)}</code>"] for k, v in (meta or {}).items()], ["run", ""])
+        _table(
+            [[_e(k), f"<code>{_e(_meta_value(v))}</code>"] for k, v in (meta or {}).items()],
+            ["run", ""],
+        )
         if meta
         else ""
     )

@@ -54,8 +54,8 @@ def render_timeline(view: View, bad_orders: Iterable[Any], *, max_ticks: int = 6
         + [f.healed_t for f in faults if f.healed_t]
     )
     start = min([t0, *ts])
-    end = max([start + 1.0, *ts])
-    span = end - start
+    end = max(ts, default=start)
+    span = max(0.05, (end - start) * 1.05)
 
     def x(t: float) -> float:
         return LEFT + (t - start) / span * WIDTH
@@ -67,7 +67,7 @@ def render_timeline(view: View, bad_orders: Iterable[Any], *, max_ticks: int = 6
     y = {name: TOP + i * LANE_H for i, name in enumerate(lanes)}
     height = TOP + len(lanes) * LANE_H + 8
     out = [
-        f'<svg id="timeline" class="timeline" viewBox="0 0 {LEFT + WIDTH + 10} {height}" '
+        f'<svg id="timeline" class="timeline" viewBox="0 0 {LEFT + WIDTH + 40} {height}" '
         f'width="100%" role="img" aria-label="timeline">'
     ]
     for i in range(9):  # axis
