@@ -16,6 +16,7 @@ import signal
 import sys
 from pathlib import Path
 
+from harness.toxiproxy import spin
 from harness.toxiproxy.api import App, HttpServer
 from harness.toxiproxy.server import Server
 
@@ -31,6 +32,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="API address (default 127.0.0.1: loopback only)",
     )
     parser.add_argument("--port", "-port", type=int, default=8474)
+    parser.add_argument(
+        "--spin-us",
+        type=float,
+        default=50.0,
+        help="keep polling this long after traffic, as Go does (0: off; see spin.py)",
+    )
     parser.add_argument(
         "--seed",
         "-seed",
@@ -65,6 +72,7 @@ def _raise_fd_limit() -> None:
 
 
 async def serve(args: argparse.Namespace) -> None:
+    spin.configure(args.spin_us)
     server = Server(seed=args.seed, metrics=args.metrics)
     app = App(server)
     if args.config is not None:

@@ -23,6 +23,7 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
+from harness.toxiproxy.spin import spinner
 from harness.toxiproxy.toxics import Chunk, Item, Stub, Toxic, pass_through
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ class _Side(asyncio.Protocol):
             d.dst.write(data)
         else:
             d.pipeline.feed(data)
+        spinner.touch()
 
     def eof_received(self) -> bool:
         self.out.source_ended()
