@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faults_support import Upstream, embedded_server_available, our_children, start_upstream
+from faults_support import Upstream, our_children, start_upstream
 
 from harness.net import LOOPBACK
 from harness.waiting import wait_until
@@ -37,12 +37,11 @@ def upstream(tmp_path: Path) -> Iterator[Upstream]:
 
 @pytest.fixture
 def toxiproxy_url(tmp_path: Path) -> Iterator[str]:
-    """A running embedded toxiproxy server (its own process), for the test."""
-    if not embedded_server_available():
-        pytest.skip("harness.toxiproxy (the embedded Toxiproxy server) is not in this tree yet")
-    from harness.backends import EmbeddedBackend
+    """A running toxiproxy server for the test: whichever backend the environment names
+    (FRACAS_FAULT_BACKEND, TOXIPROXY_URL), fracas's embedded one by default."""
+    from harness.backends import make_backend
 
-    backend = EmbeddedBackend(seed=1, log_dir=tmp_path / "toxiproxy")
+    backend = make_backend(seed=1, log_dir=tmp_path / "toxiproxy")
     url = backend.start()
     yield url
     backend.stop()

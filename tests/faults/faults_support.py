@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
 
 from harness.net import LOOPBACK, free_port
 from harness.procs import ManagedProcess, python_argv
-
-
-def embedded_server_available() -> bool:
-    return importlib.util.find_spec("harness.toxiproxy") is not None
-
-
-def fakes_available() -> bool:
-    return importlib.util.find_spec("fakes.__main__") is not None
-
-
-needs_embedded = pytest.mark.skipif(
-    not embedded_server_available(),
-    reason="harness.toxiproxy (the embedded Toxiproxy server) is not in this tree yet",
-)
 
 
 def http_ok(url: str) -> Callable[[], bool]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from faults_support import Upstream, needs_embedded, our_children
+from faults_support import Upstream, our_children
 
 from harness.backends import (
     BACKENDS,
@@ -88,7 +88,6 @@ def test_docker_default_engine_message() -> None:
         make_backend("docker", env={}).start()
 
 
-@needs_embedded
 def test_embedded_start_stop_leaves_no_process(tmp_path: Path) -> None:
     before = our_children()
     backend = EmbeddedBackend(seed=3, log_dir=tmp_path)
@@ -106,7 +105,6 @@ def test_embedded_start_stop_leaves_no_process(tmp_path: Path) -> None:
     backend.stop()  # twice is fine
 
 
-@needs_embedded
 def test_embedded_own_log_dir_is_removed() -> None:
     backend = EmbeddedBackend()
     backend.start()
@@ -116,7 +114,6 @@ def test_embedded_own_log_dir_is_removed() -> None:
     assert not log_dir.exists()
 
 
-@needs_embedded
 def test_url_backend_deletes_only_its_proxies_and_leaves_server_running(
     tmp_path: Path, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -137,7 +134,6 @@ def test_url_backend_deletes_only_its_proxies_and_leaves_server_running(
         others.close()
 
 
-@needs_embedded
 def test_binary_backend_with_a_shim_on_path(tmp_path: Path) -> None:
     bindir = tmp_path / "bin"
     bindir.mkdir()
@@ -230,7 +226,6 @@ class _StubEngine:
         self.closed = True
 
 
-@needs_embedded
 def test_docker_backend_runs_the_image_with_host_networking(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

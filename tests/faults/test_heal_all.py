@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-import pytest
-from faults_support import fakes_available, proc_state
+from faults_support import proc_state
 
 from harness.faults import SimpleFaultContext, from_json, heal_all
 from harness.net import LOOPBACK
@@ -14,7 +13,6 @@ from harness.toxiclient import ToxiClient
 from harness.waiting import wait_until
 
 
-@pytest.mark.skipif(not fakes_available(), reason="python -m fakes is not in this tree yet")
 def test_heal_all_after_a_mix_of_faults(tmp_path: Path, toxiproxy_url: str) -> None:
     from harness.services import start_fake
 

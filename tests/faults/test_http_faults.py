@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from faults_support import fakes_available
 
 from conftest import RulesRecorder
 from harness.faults import FaultError, SimpleFaultContext, from_json, heal_all
@@ -106,9 +105,6 @@ def test_target_without_admin_api(ctx: SimpleFaultContext) -> None:
 
 # -- against a real fake ---------------------------------------------------------------------
 
-needs_fakes = pytest.mark.skipif(
-    not fakes_available(), reason="python -m fakes is not in this tree yet"
-)
 
 
 @pytest.fixture
@@ -136,7 +132,6 @@ def capture(url: str, order_id: str, key: str | None = None) -> httpx.Response:
     )
 
 
-@needs_fakes
 def test_real_fake_drop_after_commit_then_heal(payment: Any) -> None:
     ctx = SimpleFaultContext(
         admin_urls={"payment": payment.url},
@@ -160,7 +155,6 @@ def test_real_fake_drop_after_commit_then_heal(payment: Any) -> None:
     assert httpx.get(payment.url + "/_fracas/faults", trust_env=False).json()["rules"] == []
 
 
-@needs_fakes
 def test_real_fake_kill_then_heal_restarts_on_same_state(payment: Any) -> None:
     ctx = SimpleFaultContext(
         admin_urls={"payment": payment.url},
@@ -180,7 +174,6 @@ def test_real_fake_kill_then_heal_restarts_on_same_state(payment: Any) -> None:
     assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
 
 
-@needs_fakes
 def test_real_fake_other_rules_keep_counting_and_reapply_replaces(payment: Any) -> None:
     ctx = SimpleFaultContext(admin_urls={"payment": payment.url})
     second = fault("status", status=503, method="POST", path="/payments", nth=[2])
