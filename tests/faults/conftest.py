@@ -40,10 +40,16 @@ def toxiproxy_url(tmp_path: Path) -> Iterator[str]:
     """A running toxiproxy server for the test: whichever backend the environment names
     (FRACAS_FAULT_BACKEND, TOXIPROXY_URL), fracas's embedded one by default."""
     from harness.backends import make_backend
+    from harness.toxiclient import ToxiClient
 
     backend = make_backend(seed=1, log_dir=tmp_path / "toxiproxy")
     url = backend.start()
+    with ToxiClient(url) as client:
+        before = set(client.proxies())
     yield url
+    with ToxiClient(url) as client:  # a shared server is left as the test found it
+        for name in set(client.proxies()) - before:
+            client.delete_proxy(name)
     backend.stop()
 
 
