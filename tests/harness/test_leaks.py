@@ -22,6 +22,8 @@ SCENARIO = textwrap.dedent(
     import json, os
     from pathlib import Path
 
+    from harness.runner import run
+
     def test_long_run(fracas):
         topo = fracas.topology
         ports = [f.port for f in topo.fakes.values()]
@@ -31,7 +33,8 @@ SCENARIO = textwrap.dedent(
         marker = Path(os.environ["FRACAS_TEST_MARKER"])
         marker.write_text(json.dumps({"ports": ports}))
         latency = {"kind": "latency", "target": "payment", "params": {"latency_ms": 50}}
-        fracas.run(fracas.orders(3), [{"fault": latency, "at": 0, "for": 120}])
+        # No reset: it would restart the orchestrator on a new port after the marker.
+        run(topo, fracas.orders(3), [{"fault": latency, "at": 0, "for": 120}], reset=False)
     """
 )
 
