@@ -14,6 +14,9 @@ from fakes.service import (
     Problem,
     Route,
     Service,
+    finder,
+    get_by_id,
+    list_by_order,
     next_seq,
     not_found,
     one,
@@ -97,29 +100,9 @@ def reserve(call: Call) -> Answer:
     return Answer(201, view, reservation_id, order_id)
 
 
-def _find(call: Call) -> dict[str, Any]:
-    rid = call.params["reservation_id"]
-    row = one(call.db, f"SELECT {VIEW_FIELDS} FROM reservations WHERE reservation_id = ?", (rid,))
-    if row is None:
-        raise not_found("reservation", rid)
-    return _view(row)
-
-
-def get_reservation(call: Call) -> Answer:
-    view = _find(call)
-    return Answer(200, view, order_id=view["order_id"])
-
-
-def list_reservations(call: Call) -> Answer:
-    order_id = call.query.get("order_id")
-    sql = f"SELECT {VIEW_FIELDS} FROM reservations"
-    args: tuple[Any, ...] = ()
-    if order_id is not None:
-        sql += " WHERE order_id = ?"
-        args = (order_id,)
-    return Answer(
-        200, [_view(r) for r in rows(call.db, sql + " ORDER BY seq", args)], order_id=order_id
-    )
+_find = finder("reservations", "reservation_id", VIEW_FIELDS, "reservation", _view)
+get_reservation = get_by_id(_find)
+list_reservations = list_by_order("reservations", VIEW_FIELDS, _view)
 
 
 def release(call: Call) -> Answer:

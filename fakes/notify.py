@@ -5,7 +5,17 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from fakes.service import Answer, Call, Route, Service, next_seq, not_found, one, rows
+from fakes.service import (
+    Answer,
+    Call,
+    Route,
+    Service,
+    finder,
+    get_by_id,
+    list_by_order,
+    next_seq,
+    rows,
+)
 from fakes.validate import obj, text
 from fakes.world import World
 
@@ -26,6 +36,10 @@ SEND = obj(
     template={"type": "string", "enum": TEMPLATES},
 )
 VIEW_FIELDS = "message_id, order_id, customer_id, template"
+
+
+get_message = get_by_id(finder("messages", "message_id", VIEW_FIELDS, "message"))
+list_messages = list_by_order("messages", VIEW_FIELDS)
 
 
 def send_message(call: Call) -> Answer:
@@ -52,24 +66,6 @@ def send_message(call: Call) -> Answer:
         "template": body["template"],
     }
     return Answer(201, view, message_id, body["order_id"])
-
-
-def get_message(call: Call) -> Answer:
-    mid = call.params["message_id"]
-    row = one(call.db, f"SELECT {VIEW_FIELDS} FROM messages WHERE message_id = ?", (mid,))
-    if row is None:
-        raise not_found("message", mid)
-    return Answer(200, row, order_id=row["order_id"])
-
-
-def list_messages(call: Call) -> Answer:
-    order_id = call.query.get("order_id")
-    sql = f"SELECT {VIEW_FIELDS} FROM messages"
-    args: tuple[Any, ...] = ()
-    if order_id is not None:
-        sql += " WHERE order_id = ?"
-        args = (order_id,)
-    return Answer(200, rows(call.db, sql + " ORDER BY seq", args), order_id=order_id)
 
 
 def seed(db: sqlite3.Connection, world: World) -> None:

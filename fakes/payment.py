@@ -13,6 +13,9 @@ from fakes.service import (
     Problem,
     Route,
     Service,
+    finder,
+    get_by_id,
+    list_by_order,
     next_seq,
     not_found,
     one,
@@ -47,6 +50,10 @@ CAPTURE = obj(
 REFUND = obj(["amount_cents"], amount_cents=integer(1, MAX_CENTS))
 
 
+get_payment = get_by_id(finder("payments", "payment_id", PAYMENT_FIELDS, "payment"))
+list_payments = list_by_order("payments", PAYMENT_FIELDS)
+
+
 def capture(call: Call) -> Answer:
     body = call.body
     if is_declined(body["card_token"]):
@@ -76,27 +83,6 @@ def capture(call: Call) -> Answer:
         "refunded_cents": 0,
     }
     return Answer(201, view, payment_id, body["order_id"])
-
-
-def get_payment(call: Call) -> Answer:
-    pid = call.params["payment_id"]
-    row = one(call.db, f"SELECT {PAYMENT_FIELDS} FROM payments WHERE payment_id = ?", (pid,))
-    if row is None:
-        raise not_found("payment", pid)
-    return Answer(200, row, order_id=row["order_id"])
-
-
-def list_payments(call: Call) -> Answer:
-    order_id = call.query.get("order_id")
-    if order_id is None:
-        found = rows(call.db, f"SELECT {PAYMENT_FIELDS} FROM payments ORDER BY seq")
-    else:
-        found = rows(
-            call.db,
-            f"SELECT {PAYMENT_FIELDS} FROM payments WHERE order_id = ? ORDER BY seq",
-            (order_id,),
-        )
-    return Answer(200, found, order_id=order_id)
 
 
 def refund(call: Call) -> Answer:

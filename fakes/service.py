@@ -162,3 +162,55 @@ PROBLEM_SCHEMA: Schema = {
         },
     },
 }
+
+
+def _as_stored(row: dict[str, Any]) -> dict[str, Any]:
+    return row
+
+
+def finder(
+    table: str,
+    id_column: str,
+    fields: str,
+    what: str,
+    view: Callable[[dict[str, Any]], dict[str, Any]] = _as_stored,
+) -> Callable[[Call], dict[str, Any]]:
+    """Load the row a path's id names, or answer 404 (the contract's unknown id)."""
+
+    def find(call: Call) -> dict[str, Any]:
+        ident = call.params[id_column]
+        row = one(call.db, f"SELECT {fields} FROM {table} WHERE {id_column} = ?", (ident,))
+        if row is None:
+            raise not_found(what, ident)
+        return view(row)
+
+    return find
+
+
+def get_by_id(find: Callable[[Call], dict[str, Any]]) -> Handler:
+    """``GET /things/{id}``: the row, attributed to its order in the journal."""
+
+    def get(call: Call) -> Answer:
+        row = find(call)
+        return Answer(200, row, order_id=row["order_id"])
+
+    return get
+
+
+def list_by_order(
+    table: str, fields: str, view: Callable[[dict[str, Any]], dict[str, Any]] = _as_stored
+) -> Handler:
+    """``GET /things?order_id=``: every list filters by order, so an orchestrator can look
+    up what happened after an answer it never got (contract §4)."""
+
+    def list_rows(call: Call) -> Answer:
+        order_id = call.query.get("order_id")
+        sql = f"SELECT {fields} FROM {table}"
+        args: tuple[Any, ...] = ()
+        if order_id is not None:
+            sql += " WHERE order_id = ?"
+            args = (order_id,)
+        found = [view(r) for r in rows(call.db, sql + " ORDER BY seq", args)]
+        return Answer(200, found, order_id=order_id)
+
+    return list_rows

@@ -16,9 +16,10 @@ from fakes.service import (
     Problem,
     Route,
     Service,
+    finder,
+    get_by_id,
+    list_by_order,
     next_seq,
-    not_found,
-    one,
     order_of_row,
     rows,
 )
@@ -122,27 +123,9 @@ def ship(call: Call) -> Answer:
     return Answer(201, view, shipment_id, body["order_id"])
 
 
-def _find(call: Call) -> dict[str, Any]:
-    sid = call.params["shipment_id"]
-    row = one(call.db, f"SELECT {VIEW_FIELDS} FROM shipments WHERE shipment_id = ?", (sid,))
-    if row is None:
-        raise not_found("shipment", sid)
-    return row
-
-
-def get_shipment(call: Call) -> Answer:
-    row = _find(call)
-    return Answer(200, row, order_id=row["order_id"])
-
-
-def list_shipments(call: Call) -> Answer:
-    order_id = call.query.get("order_id")
-    sql = f"SELECT {VIEW_FIELDS} FROM shipments"
-    args: tuple[Any, ...] = ()
-    if order_id is not None:
-        sql += " WHERE order_id = ?"
-        args = (order_id,)
-    return Answer(200, rows(call.db, sql + " ORDER BY seq", args), order_id=order_id)
+_find = finder("shipments", "shipment_id", VIEW_FIELDS, "shipment")
+get_shipment = get_by_id(_find)
+list_shipments = list_by_order("shipments", VIEW_FIELDS)
 
 
 def cancel(call: Call) -> Answer:
