@@ -33,6 +33,19 @@ REPLAY_VERSION = 1
 REVIEW_TIMEOUT_JUMP = 30 * 24 * 3600.0
 
 
+class NemesisError(RuntimeError):
+    """A fault could not be applied or healed: the run is broken, not inconsistent."""
+
+    def __init__(self, errors: dict[int, str]) -> None:
+        self.errors = errors
+        lines = "\n".join(f"  faults[{i}]: {e}" for i, e in sorted(errors.items()))
+        super().__init__(
+            f"the schedule could not be carried out, so there is no verdict:\n{lines}\n"
+            "Check each fault's target and params (docs/faults.md), and the logs in the run "
+            "directory."
+        )
+
+
 @dataclass
 class RunOptions:
     settle_seconds: float = 30.0
@@ -58,6 +71,9 @@ class RunResult:
     orchestrator: str
     replay_path: Path | None = None
     _summary: dict[str, Any] | None = field(default=None, repr=False)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
 
     def __repr__(self) -> str:
         verdict = "consistent" if self.ok else f"{len(self.verdict.violations)} violation(s)"
@@ -88,8 +104,9 @@ class RunResult:
         """Requests beyond the first for the same order and step: evidence that the
         faults really got in the orchestrator's way."""
         steps = self.summary.get("steps") or []
-        return sum(int(s.get("retries_same_key", 0)) + int(s.get("new_key_attempts", 0))
-                   for s in steps)
+        return sum(
+            int(s.get("retries_same_key", 0)) + int(s.get("new_key_attempts", 0)) for s in steps
+        )
 
     @property
     def in_flight_during_faults(self) -> int:
@@ -104,8 +121,10 @@ class RunResult:
         count = 0
         for oid, t_sub in submitted.items():
             t_end = finished.get(oid, float("inf"))
-            if any(t_sub <= (healed if healed is not None else float("inf")) and t_end > applied
-                   for applied, healed in windows):
+            if any(
+                t_sub <= (healed if healed is not None else float("inf")) and t_end > applied
+                for applied, healed in windows
+            ):
                 count += 1
         return count
 
@@ -193,6 +212,9 @@ def run(
     reported = _drive(adapter, plans, history, opts, nemesis, say)
     timings["workload"] = time.monotonic() - t
     report = nemesis.finish()
+    topo.ensure_running()  # a heal that did not bring a process back is caught here
+    if report.errors:
+        raise NemesisError(report.errors)
     heal_t = time.monotonic()
     say("faults healed; settling")
     reported = _settle(adapter, plans, history, opts, reported)

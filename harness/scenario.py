@@ -38,6 +38,10 @@ class Fracas:
     def __repr__(self) -> str:  # Hypothesis prints fixtures in falsifying examples
         return f"<fracas seed={self.seed} orchestrator={self.orchestrator.name} runs={len(self.results)}>"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Hypothesis's printer walks dataclasses field by field unless told otherwise."""
+        printer.text(repr(self))
+
     @property
     def world(self) -> World:
         return build_world(self.seed)

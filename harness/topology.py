@@ -154,6 +154,18 @@ class Topology:
         if restart_orchestrator:
             self.orchestrator.crash()  # its state is wiped next; no need to shut down
         t0 = time.monotonic()
+        self.ensure_fakes_running()
+        self.toxi.reset()
+        with ThreadPoolExecutor(len(self.fakes)) as pool:
+            list(pool.map(self._reset_fake, self.fakes.values()))
+        spent = time.monotonic() - t0
+        if restart_orchestrator:
+            self._start_orchestrator(fresh=True)
+        return spent
+
+    def ensure_fakes_running(self) -> None:
+        """Every fake up, unpaused and healthy, whatever a fault left it as. A fake that
+        cannot come back raises ProcessFailed with the tail of its log."""
         restarted = []
         for fake in self.fakes.values():
             if not fake.process.alive:
@@ -163,13 +175,15 @@ class Topology:
                 fake.process.resume()
         for fake in restarted:
             fake.wait_healthy(self.config.start_timeout)
-        self.toxi.reset()
-        with ThreadPoolExecutor(len(self.fakes)) as pool:
-            list(pool.map(self._reset_fake, self.fakes.values()))
-        spent = time.monotonic() - t0
-        if restart_orchestrator:
-            self._start_orchestrator(fresh=True)
-        return spent
+
+    def ensure_running(self) -> None:
+        """The fakes and the orchestrator up and unpaused (before a snapshot is read)."""
+        self.ensure_fakes_running()
+        proc = getattr(self.orchestrator, "process", None)
+        if proc is not None and not proc.alive:
+            self.orchestrator.restart(timeout=self.config.start_timeout)
+        elif proc is not None and proc.paused:
+            self.orchestrator.resume()
 
     def _reset_fake(self, fake: FakeProcess) -> None:
         self._admin.delete(f"{fake.url}/_fracas/faults").raise_for_status()

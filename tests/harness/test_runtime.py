@@ -1,0 +1,41 @@
+"""The runner's guarantees: a schedule that cannot be carried out is an error, not a
+verdict; every process is brought back before the ledgers are read; every fault is
+healed at the end, including a held request nobody released."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from harness.runner import NemesisError, run
+from harness.workload import orders
+
+
+def test_a_fault_that_cannot_be_applied_is_an_error_not_a_verdict(start_topology) -> None:
+    topo = start_topology()
+    bad = [{"fault": {"kind": "latency", "target": "bank", "params": {"latency_ms": 5}}, "at": 0}]
+    with pytest.raises(NemesisError) as info:
+        run(topo, orders(1), bad, reset=False)
+    assert "faults[0]" in str(info.value) and "bank" in str(info.value)
+
+
+def test_processes_are_back_before_the_snapshot(start_topology) -> None:
+    topo = start_topology()
+    topo.fakes["payment"].kill()
+    topo.fakes["shipping"].process.pause()
+    topo.ensure_running()
+    assert all(f.healthy() for f in topo.fakes.values())
+    assert not topo.fakes["shipping"].process.paused
+
+
+def test_a_user_hold_is_released_when_the_workload_ends(start_topology) -> None:
+    """A `hold` fault with no release would park a request forever; the end of the
+    workload lets it go, so the order can still finish."""
+    topo = start_topology()
+    hold = {"kind": "hold", "target": "notify",
+            "params": {"path": "/messages", "method": "POST", "phase": "after_commit"}}
+    result = run(topo, orders(1), [{"fault": hold, "at": 0, "for": 0.5}], reset=False)
+    result.assert_consistent()
+    assert result.statuses == {"ord-0001": "completed"}
+    held = httpx.get(f"{topo.fakes['notify'].url}/_fracas/held", params={"wait": 0}).json()
+    assert held["held"] == []
