@@ -54,6 +54,16 @@ class NemesisReport:
     errors: dict[int, str] = field(default_factory=dict)
 
 
+def _entry_fault(index: int, spec: ScheduledFault) -> Fault:
+    """Each entry names its own pieces (toxics, rules), so two entries with the same
+    fault overlap by stacking, as scheduled, instead of colliding. An id the user gave
+    is kept: reusing one on purpose still collides loudly."""
+    data = dict(spec.fault)
+    if not data.get("id"):
+        data["id"] = f"fracas-s{index}-{data.get('kind')}-{data.get('target')}"
+    return Fault.from_json(data)
+
+
 class Nemesis:
     def __init__(
         self, schedule: Schedule, ctx: FaultContext, history: History, admin_urls: dict[str, str]
@@ -63,8 +73,7 @@ class Nemesis:
         self.history = history
         self.admin_urls = admin_urls
         self._entries = [
-            _Entry(i, spec, Fault.from_json(dict(spec.fault)))
-            for i, spec in enumerate(schedule.faults)
+            _Entry(i, spec, _entry_fault(i, spec)) for i, spec in enumerate(schedule.faults)
         ]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -123,8 +132,10 @@ class Nemesis:
     def lasting(self) -> bool:
         """True while a fault with no heal trigger is active: it lasts the workload."""
         return any(
-            e.handle is not None and not e.healed
-            and e.spec.duration is None and e.spec.until is None
+            e.handle is not None
+            and not e.healed
+            and e.spec.duration is None
+            and e.spec.until is None
             for e in self._entries
         )
 

@@ -39,3 +39,13 @@ def test_a_user_hold_is_released_when_the_workload_ends(start_topology) -> None:
     assert result.statuses == {"ord-0001": "completed"}
     held = httpx.get(f"{topo.fakes['notify'].url}/_fracas/held", params={"wait": 0}).json()
     assert held["held"] == []
+
+
+def test_the_same_fault_twice_in_a_schedule_stacks(start_topology) -> None:
+    """Found by the soak run: two entries with the same fault overlapping in time."""
+    topo = start_topology()
+    slow = {"kind": "latency", "target": "payment", "params": {"latency_ms": 20}}
+    schedule = [{"fault": slow, "at": 0, "for": 1.0}, {"fault": slow, "at": 0, "for": 1.0}]
+    result = run(topo, orders(2), schedule, reset=False).assert_consistent()
+    assert sorted(result.nemesis.applied) == [0, 1]
+    assert topo.toxi.toxics("payment") == []  # both healed, nothing left behind
