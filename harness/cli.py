@@ -135,6 +135,10 @@ def _scenarios_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+#: Per-scenario time limit (pytest-timeout) by Hypothesis profile; 0 means none.
+PROFILE_TIMEOUTS = {"ci": 300, "dev": 1200, "soak": 0}
+
+
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     import pytest
 
@@ -150,6 +154,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         "-p",
         "no:cacheprovider",
         "-v",
+        # A scenario's time grows with the profile's examples; a soak has no limit.
+        "--timeout",
+        str(PROFILE_TIMEOUTS[args.profile]),
     ]
     if args.orchestrator:
         argv += ["--orchestrator", args.orchestrator]
