@@ -18,7 +18,7 @@ import httpx
 
 from harness.faults.base import Fault
 from harness.faults.context import FaultContext
-from harness.faults.http import get_rules, put_rules
+from harness.faults.http import add_rule, get_rules, remove_rule
 from harness.history import FaultHandle, History
 from harness.schedule import RequestMatch, Schedule, ScheduledFault
 
@@ -170,14 +170,10 @@ class Nemesis:
         services |= {e.spec.until.service for e in self._entries if e.spec.until and not e.healed}
         for service in services:
             try:
-                resp = self._http.get(
-                    f"{self.admin_urls[service]}/_fracas/held", params={"wait": 0}
-                )
-                held = resp.json()
+                items = self._held(service)
             except (httpx.HTTPError, ValueError):
                 continue  # the fake may be down (a process fault); try again next round
-            items = held.get("held", held) if isinstance(held, dict) else held
-            for item in items or []:
+            for item in items:
                 self._on_held(service, item)
 
     def _on_held(self, service: str, item: dict[str, Any]) -> None:
@@ -241,25 +237,36 @@ class Nemesis:
         return rules
 
     def _install_triggers(self) -> None:
+        """One rule at a time, so the rules already on a fake keep their counters."""
         for service, new in self._trigger_rules().items():
             url = self.admin_urls[service]
             rules, wrapped = get_rules(url)
-            kept = [r for r in rules if not str(r.get("id", "")).startswith(TRIGGER_PREFIX)]
-            put_rules(url, kept + new, wrapped)
+            for rule in rules:  # left by a run that did not finish
+                if str(rule.get("id", "")).startswith(TRIGGER_PREFIX):
+                    remove_rule(url, str(rule["id"]), rules, wrapped)
+            for rule in new:
+                add_rule(url, rule, rules, wrapped)
 
     def _remove_triggers(self) -> None:
-        for service in self._trigger_rules():
+        for service, ours in self._trigger_rules().items():
             url = self.admin_urls[service]
             try:
                 rules, wrapped = get_rules(url)
-                kept = [r for r in rules if not str(r.get("id", "")).startswith(TRIGGER_PREFIX)]
-                put_rules(url, kept, wrapped)
+                present = {str(r.get("id")) for r in rules}
+                for rule in ours:
+                    if rule["id"] in present:
+                        remove_rule(url, rule["id"], rules, wrapped)
             except httpx.HTTPError:
                 continue
 
-    def _release_all(self, service: str) -> None:
-        """Let every parked request go: a request still held is a fault not yet healed."""
+    def _held(self, service: str) -> list[dict[str, Any]]:
+        """What a fake's ``hold`` rules are parking now (``GET /_fracas/held``)."""
         resp = self._http.get(f"{self.admin_urls[service]}/_fracas/held", params={"wait": 0})
         held = resp.json()
-        for item in (held.get("held", held) if isinstance(held, dict) else held) or []:
+        items = held.get("held", held) if isinstance(held, dict) else held
+        return list(items or [])
+
+    def _release_all(self, service: str) -> None:
+        """Let every parked request go: a request still held is a fault not yet healed."""
+        for item in self._held(service):
             self._http.post(f"{self.admin_urls[service]}/_fracas/held/{item['id']}/release")

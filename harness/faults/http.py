@@ -115,7 +115,7 @@ def clear_rules(admin_url: str, timeout: float = 5.0) -> None:
 _UNSUPPORTED = frozenset({404, 405, 501})
 
 
-def _add_rule(
+def add_rule(
     admin_url: str, rule: dict[str, Any], rules: list[dict[str, Any]], wrapped: bool
 ) -> None:
     """POST one rule (other rules keep their counters); else PUT the merged list."""
@@ -126,7 +126,7 @@ def _add_rule(
     resp.raise_for_status()
 
 
-def _remove_rule(admin_url: str, rule_id: str, rules: list[dict[str, Any]], wrapped: bool) -> None:
+def remove_rule(admin_url: str, rule_id: str, rules: list[dict[str, Any]], wrapped: bool) -> None:
     """DELETE one rule by id; else PUT the list without it."""
     resp = httpx.delete(
         f"{admin_url}{FAULTS_PATH}/{quote(rule_id, safe='')}", timeout=5.0, trust_env=False
@@ -171,10 +171,10 @@ class HttpRuleFault(Fault):
             rules, wrapped = get_rules(url)
             present = any(r.get("id") == self.id for r in rules)
             if present:
-                _remove_rule(url, self.id, rules, wrapped)
+                remove_rule(url, self.id, rules, wrapped)
                 rules = [r for r in rules if r.get("id") != self.id]
             if add:
-                _add_rule(url, self.rule(), rules, wrapped)
+                add_rule(url, self.rule(), rules, wrapped)
         except httpx.HTTPStatusError as exc:
             raise FaultError(
                 f"{self.kind} fault on {self.target!r}: {exc.request.method} {exc.request.url} "

@@ -49,3 +49,36 @@ def test_the_same_fault_twice_in_a_schedule_stacks(start_topology) -> None:
     result = run(topo, orders(2), schedule, reset=False).assert_consistent()
     assert sorted(result.nemesis.applied) == [0, 1]
     assert topo.toxi.toxics("payment") == []  # both healed, nothing left behind
+
+
+def test_installing_triggers_keeps_other_rules_counters(start_topology) -> None:
+    """Triggers are added one rule at a time: a rule already counting its `nth`
+    matches is not reset by the nemesis installing its own hold rules."""
+    from harness.history import History
+    from harness.nemesis import Nemesis
+    from harness.schedule import parse_schedule
+
+    topo = start_topology()
+    url = topo.fakes["payment"].url
+    rule = {"id": "second-capture-fails", "match": {"method": "POST", "path": "/payments",
+                                                    "nth": [2]},
+            "phase": "before_commit", "action": {"kind": "status", "status": 503}}
+    httpx.put(f"{url}/_fracas/faults", json={"rules": [rule]}).raise_for_status()
+    capture = {"order_id": "ord-x", "amount_cents": 100, "currency": "EUR",
+               "card_token": "tok_ok_1"}
+    assert httpx.post(f"{url}/payments", json=capture).status_code == 201  # match #1
+
+    kill = {"kind": "kill", "target": "orchestrator"}
+    when = {"service": "payment", "path": "/payments", "order_id": "ord-0001"}
+    nemesis = Nemesis(parse_schedule([{"fault": kill, "when": when, "for": 0}]),
+                      topo.fault_context(), History(), {n: f.url for n, f in topo.fakes.items()})
+    nemesis.start()
+    try:
+        rules = {r["id"]: r for r in httpx.get(f"{url}/_fracas/faults").json()["rules"]}
+        assert rules["second-capture-fails"]["matched"] == 1
+        assert any(i.startswith("fracas-trigger-") for i in rules)
+        assert httpx.post(f"{url}/payments", json=capture).status_code == 503  # still 2nd
+    finally:
+        nemesis.finish()
+    left = [r["id"] for r in httpx.get(f"{url}/_fracas/faults").json()["rules"]]
+    assert left == ["second-capture-fails"]
