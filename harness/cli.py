@@ -174,7 +174,7 @@ def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from harness.replay import ReplayError, load_replay
     from harness.report.writer import write_reports
     from harness.runner import RunOptions, run
-    from harness.topology import TopologyConfig, running
+    from harness.topology import Topology, TopologyConfig
 
     try:
         replay = load_replay(args.file)
@@ -190,7 +190,7 @@ def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     results = []
     outcomes: list[str] = []
     try:
-        with running(config) as topo:
+        with Topology.start(config) as topo:
             for i in range(args.times):
                 result = run(
                     topo,

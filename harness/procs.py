@@ -260,11 +260,6 @@ class _Registry:
 _registry = _Registry()
 
 
-def kill_all_managed() -> None:
-    """Kill every ManagedProcess still alive in this interpreter."""
-    _registry.kill_all()
-
-
 def python_argv(module: str, *args: str) -> list[str]:
     """argv that runs `python -m module args...` with this interpreter."""
     return [sys.executable, "-m", module, *args]

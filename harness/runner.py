@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -317,9 +317,7 @@ def _drive(
     deadline = time.monotonic() + opts.workload_seconds
     while True:
         _poll_round(adapter, by_id, history, last, reported, reviewed)
-        all_terminal = all(
-            (reported.get(o) or {}).get("status") in TERMINAL_STATUSES for o in by_id
-        )
+        all_terminal = _all_terminal(reported, by_id)
         if not nemesis.pending and (all_terminal or not nemesis.lasting):
             return reported
         if all_terminal and not nemesis.waiting_on_time:
@@ -328,6 +326,10 @@ def _drive(
             say(f"workload phase ended after {opts.workload_seconds:g}s with faults pending")
             return reported
         time.sleep(opts.poll_interval)  # polling period of the client, not a sync
+
+
+def _all_terminal(reported: dict[str, dict[str, Any] | None], order_ids: Iterable[str]) -> bool:
+    return all((reported.get(o) or {}).get("status") in TERMINAL_STATUSES for o in order_ids)
 
 
 def _poll_round(
@@ -392,8 +394,7 @@ def _settle(
     deadline = time.monotonic() + opts.settle_seconds
     while True:
         _poll_round(adapter, by_id, history, last, reported, reviewed)
-        done = all((reported.get(o) or {}).get("status") in TERMINAL_STATUSES for o in by_id)
-        if done or time.monotonic() >= deadline:
+        if _all_terminal(reported, by_id) or time.monotonic() >= deadline:
             break
         time.sleep(opts.poll_interval)
     # One last read of every order, so `reported` is what the orchestrator says now.

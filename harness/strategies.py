@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import reject
 from hypothesis import strategies as st
 
-from fakes.world import World, build_world
+from fakes.world import build_world
 from harness.faults import fault_kinds
 from harness.faults.base import REQUIRED, Fault, FaultValidationError, Param
 from harness.profiles import register_profiles
@@ -194,7 +194,3 @@ def workloads(
     plans = draw(order_plans(seed, 1, max_orders, intents))
     schedule = draw(schedules([p.order_id for p in plans], max_faults, kinds))
     return Workload(plans, schedule)
-
-
-def world(seed: int = 0) -> World:
-    return build_world(seed)

@@ -12,9 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -245,12 +243,3 @@ class Topology:
             out[name] = self.proxy_urls[name]
             out[f"{name} (direct, admin)"] = self.fakes[name].url
         return out
-
-
-@contextmanager
-def running(config: TopologyConfig) -> Iterator[Topology]:
-    topo = Topology.start(config)
-    try:
-        yield topo
-    finally:
-        topo.stop()

@@ -6,9 +6,8 @@ polling a condition until a deadline makes them both fast and honest.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -46,30 +45,4 @@ def wait_until(
         if time.monotonic() >= deadline:
             raise DeadlineExceeded(f"{what} did not hold within {timeout:.1f}s") from last_exc
         time.sleep(delay)
-        delay = min(delay * 2, interval)
-
-
-async def async_wait_until(
-    condition: Callable[[], Awaitable[T | None]],
-    timeout: float,
-    interval: float = 0.01,
-    what: str = "condition",
-    fatal: tuple[type[BaseException], ...] = (),
-) -> T:
-    """The asyncio twin of wait_until for coroutine conditions."""
-    deadline = time.monotonic() + timeout
-    last_exc: BaseException | None = None
-    delay = min(interval, 0.005)
-    while True:
-        try:
-            value = await condition()
-            if value:
-                return value
-        except fatal:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            last_exc = exc
-        if time.monotonic() >= deadline:
-            raise DeadlineExceeded(f"{what} did not hold within {timeout:.1f}s") from last_exc
-        await asyncio.sleep(delay)
         delay = min(delay * 2, interval)
