@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,7 +209,8 @@ def run(
     say(f"submitting {len(plans)} orders, {len(sched)} scheduled faults")
     _submit_all(adapter, plans, history, opts)
     timings["submit"] = time.monotonic() - t
-    reported = _drive(adapter, plans, history, opts, nemesis, say)
+    follow = _Follower(adapter, history, {p.order_id: p for p in plans})
+    _drive(follow, opts, nemesis, say)
     timings["workload"] = time.monotonic() - t
     report = nemesis.finish()
     topo.ensure_running()  # a heal that did not bring a process back is caught here
@@ -217,7 +218,8 @@ def run(
         raise NemesisError(report.errors)
     heal_t = time.monotonic()
     say("faults healed; settling")
-    reported = _settle(adapter, plans, history, opts, reported)
+    _settle(follow, opts)
+    reported = follow.reported
     timings["settle"] = time.monotonic() - heal_t
     t = time.monotonic()
     ledgers = topo.ledgers()
@@ -278,128 +280,114 @@ def _submit_all(
         list(pool.map(submit, plans))
 
 
-def _read_status(
-    adapter: OrchestratorAdapter, order_id: str, history: History, last: dict[str, str | None]
-) -> dict[str, Any] | None:
-    """Read one order's status; record it in the history when it changed."""
-    try:
-        body = adapter.status(order_id)
-    except Exception as exc:  # noqa: BLE001 - the orchestrator may be down
-        if last.get(order_id, "") != "<unreachable>":
-            op = history.invoke(STATUS, order_id)
-            op.unknown(error=f"{type(exc).__name__}: {exc}")
-            last[order_id] = "<unreachable>"
-        return None
-    status = None if body is None else body.get("status")
-    if last.get(order_id, "") != status:
-        op = history.invoke(STATUS, order_id)
-        if body is None:
-            op.fail(status_code=404)
-        else:
-            op.ok(**body)
-        last[order_id] = status
-    return body
+@dataclass
+class _Follower:
+    """The client's view of the orders across both phases (workload, then settle): what
+    each order last reported, what was seen, and which reviews were answered."""
+
+    adapter: OrchestratorAdapter
+    history: History
+    by_id: dict[str, OrderPlan]
+    reported: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    last: dict[str, str | None] = field(default_factory=dict)
+    reviewed: set[str] = field(default_factory=set)
+
+    def all_terminal(self) -> bool:
+        return all(
+            (self.reported.get(o) or {}).get("status") in TERMINAL_STATUSES for o in self.by_id
+        )
+
+    def read(self, order_id: str) -> dict[str, Any] | None:
+        """Read one order's status; record it in the history when it changed."""
+        try:
+            body = self.adapter.status(order_id)
+        except Exception as exc:  # noqa: BLE001 - the orchestrator may be down
+            if self.last.get(order_id, "") != "<unreachable>":
+                op = self.history.invoke(STATUS, order_id)
+                op.unknown(error=f"{type(exc).__name__}: {exc}")
+                self.last[order_id] = "<unreachable>"
+            return None
+        status = None if body is None else body.get("status")
+        if self.last.get(order_id, "") != status:
+            op = self.history.invoke(STATUS, order_id)
+            if body is None:
+                op.fail(status_code=404)
+            else:
+                op.ok(**body)
+            self.last[order_id] = status
+        return body
+
+    def poll_round(self) -> None:
+        """Read every unfinished order once; answer reviews as each order's plan says."""
+        adapter, history = self.adapter, self.history
+        waiting_timeout: list[str] = []
+        for oid, plan in self.by_id.items():
+            if (self.reported.get(oid) or {}).get("status") in TERMINAL_STATUSES:
+                continue
+            body = self.read(oid)
+            if body is None:
+                continue
+            self.reported[oid] = body
+            if body.get("status") != "awaiting_review":
+                continue
+            decision = plan.review or "approve"
+            if decision == "timeout":
+                waiting_timeout.append(oid)
+            elif oid not in self.reviewed:
+                op = history.invoke(REVIEW, oid, decision=decision)
+                try:
+                    code = adapter.review(oid, decision)
+                except httpx.HTTPError as exc:
+                    op.unknown(error=f"{type(exc).__name__}: {exc}")
+                    continue
+                (op.ok if code == 200 else op.fail)(status_code=code)
+                if code == 200:
+                    self.reviewed.add(oid)
+        if waiting_timeout and "advance_clock" in adapter.capabilities:
+            others = [
+                o
+                for o, b in self.reported.items()
+                if (b or {}).get("status") == "awaiting_review" and o not in waiting_timeout
+            ]
+            if not others:
+                op = history.invoke(
+                    "advance_clock", None, seconds=REVIEW_TIMEOUT_JUMP, orders=waiting_timeout
+                )
+                try:
+                    adapter.advance_clock(REVIEW_TIMEOUT_JUMP)
+                    op.ok()
+                except Exception as exc:  # noqa: BLE001
+                    op.unknown(error=str(exc))
 
 
 def _drive(
-    adapter: OrchestratorAdapter,
-    plans: Sequence[OrderPlan],
-    history: History,
-    opts: RunOptions,
-    nemesis: Nemesis,
-    say: Callable[[str], None],
-) -> dict[str, dict[str, Any] | None]:
+    follow: _Follower, opts: RunOptions, nemesis: Nemesis, say: Callable[[str], None]
+) -> None:
     """Answer reviews and follow statuses until the nemesis is done with its schedule."""
-    last: dict[str, str | None] = {}
-    reported: dict[str, dict[str, Any] | None] = {}
-    reviewed: set[str] = set()
-    by_id = {p.order_id: p for p in plans}
     deadline = time.monotonic() + opts.workload_seconds
     while True:
-        _poll_round(adapter, by_id, history, last, reported, reviewed)
-        all_terminal = _all_terminal(reported, by_id)
+        follow.poll_round()
+        all_terminal = follow.all_terminal()
         if not nemesis.pending and (all_terminal or not nemesis.lasting):
-            return reported
+            return
         if all_terminal and not nemesis.waiting_on_time:
-            return reported  # an event trigger can no longer fire
+            return  # an event trigger can no longer fire
         if time.monotonic() >= deadline:
             say(f"workload phase ended after {opts.workload_seconds:g}s with faults pending")
-            return reported
+            return
         time.sleep(opts.poll_interval)  # polling period of the client, not a sync
 
 
-def _all_terminal(reported: dict[str, dict[str, Any] | None], order_ids: Iterable[str]) -> bool:
-    return all((reported.get(o) or {}).get("status") in TERMINAL_STATUSES for o in order_ids)
-
-
-def _poll_round(
-    adapter: OrchestratorAdapter,
-    by_id: dict[str, OrderPlan],
-    history: History,
-    last: dict[str, str | None],
-    reported: dict[str, dict[str, Any] | None],
-    reviewed: set[str],
-) -> None:
-    waiting_timeout: list[str] = []
-    for oid, plan in by_id.items():
-        if (reported.get(oid) or {}).get("status") in TERMINAL_STATUSES:
-            continue
-        body = _read_status(adapter, oid, history, last)
-        if body is None:
-            continue
-        reported[oid] = body
-        if body.get("status") != "awaiting_review":
-            continue
-        decision = plan.review or "approve"
-        if decision == "timeout":
-            waiting_timeout.append(oid)
-        elif oid not in reviewed:
-            op = history.invoke(REVIEW, oid, decision=decision)
-            try:
-                code = adapter.review(oid, decision)
-            except httpx.HTTPError as exc:
-                op.unknown(error=f"{type(exc).__name__}: {exc}")
-                continue
-            (op.ok if code == 200 else op.fail)(status_code=code)
-            if code == 200:
-                reviewed.add(oid)
-    if waiting_timeout and "advance_clock" in adapter.capabilities:
-        others = [
-            o
-            for o, b in reported.items()
-            if (b or {}).get("status") == "awaiting_review" and o not in waiting_timeout
-        ]
-        if not others:
-            op = history.invoke(
-                "advance_clock", None, seconds=REVIEW_TIMEOUT_JUMP, orders=waiting_timeout
-            )
-            try:
-                adapter.advance_clock(REVIEW_TIMEOUT_JUMP)
-                op.ok()
-            except Exception as exc:  # noqa: BLE001
-                op.unknown(error=str(exc))
-
-
-def _settle(
-    adapter: OrchestratorAdapter,
-    plans: Sequence[OrderPlan],
-    history: History,
-    opts: RunOptions,
-    reported: dict[str, dict[str, Any] | None],
-) -> dict[str, dict[str, Any] | None]:
+def _settle(follow: _Follower, opts: RunOptions) -> None:
     """Follow every order until all are terminal or the settle time runs out."""
-    last = {oid: (b or {}).get("status") for oid, b in reported.items()}
-    by_id = {p.order_id: p for p in plans}
-    reviewed: set[str] = set()
     deadline = time.monotonic() + opts.settle_seconds
     while True:
-        _poll_round(adapter, by_id, history, last, reported, reviewed)
-        if _all_terminal(reported, by_id) or time.monotonic() >= deadline:
+        follow.poll_round()
+        if follow.all_terminal() or time.monotonic() >= deadline:
             break
         time.sleep(opts.poll_interval)
     # One last read of every order, so `reported` is what the orchestrator says now.
-    for oid in by_id:
-        body = _read_status(adapter, oid, history, last)
-        if body is not None or oid not in reported:
-            reported[oid] = body
-    return reported
+    for oid in follow.by_id:
+        body = follow.read(oid)
+        if body is not None or oid not in follow.reported:
+            follow.reported[oid] = body
