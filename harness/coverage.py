@@ -129,7 +129,8 @@ def _hits(history: History, schedule: Schedule) -> list[_Hit]:
         if family == "network":
             start, end = ev.t, healed.get(ev.op_id, float("inf"))
             target = str(ev.data.get("target"))
-            for entry in history.journals.get(target, []):
+            journal = history.journals.get(target, [])
+            for entry in journal:
                 t = float(entry.get("t") or 0.0)
                 if start <= t <= end and not entry.get("fault"):
                     step = step_of(target, str(entry.get("method")), str(entry.get("path")))
@@ -137,6 +138,10 @@ def _hits(history: History, schedule: Schedule) -> list[_Hit]:
                     out.append(
                         _Hit(index, Cell(step, family, "before_commit", states.at(oid, t)))
                     )
+            if kind in BLOCKING:
+                out += [
+                    _Hit(index, cell) for cell in _blocked(history, states, target, journal, start, end)
+                ]
     for service, entries in history.journals.items():
         for entry in entries:
             tag = entry.get("fault")
@@ -150,6 +155,37 @@ def _hits(history: History, schedule: Schedule) -> list[_Hit]:
             t = float(entry.get("t") or 0.0)
             out.append(_Hit(owner, Cell(step, "http", phase, states.at(entry.get("order_id"), t))))
     return out
+
+
+#: Network kinds that stop a request reaching the fake at all: the journal cannot show
+#: what they hit, so a hit is inferred (a real toxiproxy reports no counts).
+BLOCKING = frozenset({"down", "timeout", "reset_peer", "limit_data"})
+
+
+def _blocked(
+    history: History,
+    states: _States,
+    target: str,
+    journal: list[dict[str, Any]],
+    start: float,
+    end: float,
+) -> list[Cell]:
+    """Orders in flight while the toxic was on that got to the fake only after it came
+    on: they needed it while it was blocked (refused, hung or cut, then retried)."""
+    finished = history.terminal_times()
+    cells: list[Cell] = []
+    for oid, t_sub in history.submit_times().items():
+        if t_sub > end or finished.get(oid, float("inf")) < start:
+            continue
+        later = [
+            e for e in journal
+            if e.get("order_id") == oid and float(e.get("t") or 0.0) >= start
+        ]
+        if later:
+            first = min(later, key=lambda e: float(e.get("t") or 0.0))
+            step = step_of(target, str(first.get("method")), str(first.get("path")))
+            cells.append(Cell(step, "network", "before_commit", states.at(oid, start)))
+    return cells
 
 
 def _in_flight(history: History, start: float, end: float | None) -> bool:
