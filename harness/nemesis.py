@@ -224,6 +224,8 @@ class Nemesis:
             active = entry.handle is not None and not entry.healed
             if active and entry.fault.family == "http" and entry.fault.target == service:
                 entry.fault.apply(self.ctx)
+            elif entry.deferred and entry.fault.target == service:
+                self._apply(entry)
 
     def _apply(self, entry: _Entry, held: dict[str, Any] | None = None) -> None:
         extra: dict[str, Any] = {"index": entry.index}
