@@ -3,10 +3,12 @@ counts are small and deadlines off.
 
 - ``ci``: a handful of derandomized examples (the scenario suite's default);
 - ``dev``: more, randomized, for a developer's afternoon;
-- ``soak``: hundreds, for a night.
+- ``soak``: hundreds, for a night (``FRACAS_SOAK_EXAMPLES`` sets how many; 500).
 """
 
 from __future__ import annotations
+
+import os
 
 from hypothesis import settings
 
@@ -16,7 +18,12 @@ def register_profiles() -> None:
         "ci", max_examples=4, deadline=None, derandomize=True, print_blob=True
     )
     settings.register_profile("dev", max_examples=20, deadline=None, print_blob=True)
-    settings.register_profile("soak", max_examples=500, deadline=None, print_blob=True)
+    settings.register_profile(
+        "soak",
+        max_examples=int(os.environ.get("FRACAS_SOAK_EXAMPLES", "500")),
+        deadline=None,
+        print_blob=True,
+    )
 
 
 register_profiles()
