@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from harness.checkers.witness import received
+
 JSON = dict[str, Any]
 
 #: Rules whose violations mean money or goods went wrong: shown first.
@@ -35,7 +37,7 @@ def journal_line(e: Mapping[str, Any], t0: float) -> str:
         rel(e.get("t"), t0),
         str(e.get("service")),
         f"{e.get('method')} {e.get('path')}{q}",
-        str(e.get("status")),
+        received(e),
     ]
     if e.get("idempotency_key"):
         parts.append(f"key={e['idempotency_key']}")

@@ -16,6 +16,7 @@ from harness.checkers.engine import CheckResult
 from harness.checkers.picture import picture
 from harness.checkers.summary import summarize
 from harness.checkers.view import View, fmt_money
+from harness.checkers.witness import received
 from harness.checkers.violation import Violation
 from harness.report.common import fault_line, rule_rank
 from harness.report.timeline import render_timeline
@@ -91,8 +92,8 @@ def _journal_table(lines: Sequence[Mapping[str, Any]], t0: float) -> str:
                 f"{float(e.get('t') or 0.0) - t0:.3f}s",
                 _e(e.get("service")),
                 f"<code>{_e(e.get('method'))} {_e(e.get('path'))}</code>",
-                _e(e.get("status")),
-                f"<code>{_e(e.get('idempotency_key'))}</code>",
+                _e(received(e)),
+                f"<code>{_e(e.get('idempotency_key') or '')}</code>",
                 _e(e.get("effect_id")),
                 "replayed" if e.get("replayed") else "",
                 _e(f"{f.get('rule_id')} {f.get('kind')} {f.get('phase')}") if f else "",
@@ -100,7 +101,7 @@ def _journal_table(lines: Sequence[Mapping[str, Any]], t0: float) -> str:
         )
         cls.append("fault" if f else "")
     return _table(
-        rows, ["t", "service", "request", "status", "idempotency key", "effect", "", "fault"], cls
+        rows, ["t", "service", "request", "client got", "idempotency key", "effect", "", "fault"], cls
     )
 
 
@@ -185,7 +186,7 @@ def _trace(view: View, oid: str, hist_events: list[Any], bad: bool) -> str:
         )
     for e in view.journal_by_order.get(oid, ()):
         f = e.get("fault")
-        desc = str(e.get("status"))
+        desc = received(e)
         if e.get("idempotency_key") is not None:
             desc += f" key={e['idempotency_key']}"
         if e.get("effect_id") is not None:
