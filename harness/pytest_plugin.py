@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 
 import harness.profiles  # noqa: F401 - registers ci, dev, soak for --hypothesis-profile
@@ -172,7 +173,11 @@ def _session_info(config: pytest.Config, handle: Fracas) -> SessionInfo:
     return SessionInfo(
         orchestrator=str(getattr(adapter, "description", adapter.name)),
         seed=handle.seed,
-        profile=str(config.getoption("hypothesis_profile", None) or "default"),
+        profile=str(
+            config.getoption("hypothesis_profile", None)
+            or getattr(hypothesis.settings, "_current_profile", None)
+            or "default"
+        ),
         fault_backend=handle.topology.backend.name,
         started=config.stash.get(_STARTED, None),
     )

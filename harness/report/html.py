@@ -16,8 +16,8 @@ from harness.checkers.engine import CheckResult
 from harness.checkers.picture import picture
 from harness.checkers.summary import summarize
 from harness.checkers.view import View, fmt_money
-from harness.checkers.witness import received
 from harness.checkers.violation import Violation
+from harness.checkers.witness import received
 from harness.report.common import PALETTE, fault_line, rule_rank
 from harness.report.timeline import render_timeline
 

@@ -27,15 +27,15 @@ td.hit{{font-weight:600;text-align:right}}td.none{{background:{PALETTE["never_hi
 """
 
 
-def run_row(
-    stem: str, run: Any, outcome: TestOutcome | None, html: str, json_name: str
-) -> JSON:
+def run_row(stem: str, run: Any, outcome: TestOutcome | None, html: str, json_name: str) -> JSON:
     """One run's line of the index, as JSON (the HTML is drawn from this)."""
     v = run.verdict
     history = getattr(run, "history", None)
     faults = [f"{f.label} on {f.target}" for f in history.faults()] if history else []
     timings: Mapping[str, float] = getattr(run, "timings", None) or {}
-    duration = sum(float(timings.get(k, 0.0)) for k in ("reset_total", "workload", "settle", "check"))
+    duration = sum(
+        float(timings.get(k, 0.0)) for k in ("reset_total", "workload", "settle", "check")
+    )
     return {
         "run": stem,
         "html": html,
@@ -142,7 +142,8 @@ def _test_cell(t: Mapping[str, Any] | None) -> str:
     cls = "failed" if t["outcome"] == "failed" and t["final"] else t["outcome"]
     if t["outcome"] == "failed" and not t["final"]:
         cls = "note"
-    msg = f'<div class="note">{_e(t["message"])}</div>' if t.get("message") and t["final"] else ""
+    shown = t.get("message") and t["final"] and not t.get("violation")  # the verdict says it
+    msg = f'<div class="note">{_e(t["message"])}</div>' if shown else ""
     return f'<td class="{_e(cls)}">{_e(t["label"])}{msg}</td>'
 
 
@@ -179,7 +180,7 @@ def index_html(data: Mapping[str, Any], css: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>fracas reports</title>'
         f"<style>{css}{INDEX_CSS}</style></head><body><header><h1>fracas reports</h1>{totals}</header>"
-        "<main><table id=\"session\">"
+        '<main><table id="session">'
         + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in session_rows)
         + '</table><h2>Runs (failures first)</h2><table id="runs"><tr><th>run</th><th>pytest</th>'
         "<th>consistency</th><th>orders</th><th>faults</th><th>duration</th><th>replay</th><th></th></tr>"

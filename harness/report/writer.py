@@ -17,9 +17,9 @@ from harness.checkers.engine import CheckResult
 from harness.checkers.snapshot import Snapshot
 from harness.checkers.summary import summarize
 from harness.checkers.view import View
+from harness.coverage import CoverageMap
 from harness.history import History
 from harness.report.html import CSS, render_html, write_html
-from harness.coverage import CoverageMap
 from harness.report.index import index_html, index_json, replay_command, run_row
 from harness.report.json_report import build_report, write_json
 from harness.report.outcome import SessionInfo, TestOutcome
@@ -44,8 +44,8 @@ def _meta(run: RunLike) -> dict[str, Any]:
     meta: dict[str, Any] = dict(run.history.meta)
     for attr in ("seed", "orchestrator", "timings"):
         val = getattr(run, attr, None)
-        if val is not None:
-            meta[attr] = val
+        if val is not None and not (attr == "orchestrator" and meta.get(attr)):
+            meta[attr] = val  # the history's orchestrator is its command: keep it
     return meta
 
 
