@@ -151,6 +151,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     message = call.excinfo.exconly().splitlines()[0][:300] if rep.failed and call.excinfo else ""
     outcomes = item.config.stash.setdefault(OUTCOMES, {})
     last = len(handle.results) - 1
+    if rep.failed and not isinstance(exc, ConsistencyError) and last >= item.stash[_FIRST_RUN]:
+        run = handle.results[last][1]
+        if not run.ok:  # the scenario failed on its own check: show the witness anyway
+            rep.sections.append(("fracas witness", run.failure_text()))
     for i in range(item.stash[_FIRST_RUN], last + 1):
         outcomes[i] = TestOutcome(
             test=item.nodeid,

@@ -61,9 +61,13 @@ def statuses(result: Any) -> dict[str, OrderStatus | None]:
         from harness.checkers.violation import Violation
         from harness.checkers.witness import enrich
 
-        view = View(snap)
-        v = enrich(view, Violation("scenario", oid, f"order {oid}"))
-        text = v.account.split(". ", 1)[1] if ". " in v.account else v.account
+        verdict = getattr(result, "verdict", None)
+        real = [v for v in (verdict.violations if verdict else []) if v.order_id == oid]
+        if real:  # the order broke a rule: its witness says it best
+            text = f"[{real[0].rule}] {real[0].account or real[0].message}"
+        else:
+            v = enrich(View(snap), Violation("scenario", oid, f"order {oid}"))
+            text = v.account.split(". ", 1)[1] if ". " in v.account else v.account
         replay = getattr(result, "replay_path", None)
         return text + (f" (replay: fracas replay {replay})" if replay else "")
 
