@@ -182,10 +182,11 @@ def index_html(data: Mapping[str, Any], css: str) -> str:
         f"<style>{css}{INDEX_CSS}</style></head><body><header><h1>fracas reports</h1>{totals}</header>"
         '<main><table id="session">'
         + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in session_rows)
-        + '</table><h2>Runs (failures first)</h2><table id="runs"><tr><th>run</th><th>pytest</th>'
+        + '</table><p><a href="#runs-h">runs</a> · <a href="#coverage-h">fault coverage</a></p>'
+        '<h2 id="runs-h">Runs (failures first)</h2><table id="runs"><tr><th>run</th><th>pytest</th>'
         "<th>consistency</th><th>orders</th><th>faults</th><th>duration</th><th>replay</th><th></th></tr>"
         + "".join(rows)
-        + "</table><h2>Fault coverage (whole suite)</h2>"
+        + "</table><h2 id=\"coverage-h\">Fault coverage (whole suite)</h2>"
         + coverage_html(data["coverage"])
         + "</main></body></html>"
     )

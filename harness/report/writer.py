@@ -128,6 +128,11 @@ def write_reports(
     for p in stale - written:
         p.unlink(missing_ok=True)
     coverage = CoverageMap.from_results([r for _, r in results]).to_json()  # type: ignore[misc]
+    if session is None and results:  # not from pytest (fracas replay): what the runs recorded
+        first = _meta(results[0][1])
+        session = SessionInfo(
+            orchestrator=str(first.get("orchestrator") or ""), seed=first.get("seed")
+        )
     data = index_json(rows, session, coverage)
     write_json(directory / "index.json", data)
     index = directory / "index.html"
