@@ -8,17 +8,17 @@ The same per-entry evidence tells the runner which schedule entries were vacuous
 Hypothesis toward cells nobody has hit yet.
 
 Cells are ``(step, family, phase, state)``: the step a request belonged to (``capture``,
-``comp:refund``...), the fault family (network, http, process), before or after the
+``refund``...), the fault family (network, http, process), before or after the
 step's commit, and the order's last status the client had seen when the fault hit.
 """
 
 from __future__ import annotations
 
 import collections
-import fnmatch
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from harness.checkers.steps import STEP_ORDER, classify
 from harness.faults import fault_kinds
 from harness.faults.base import FAMILIES
 from harness.faults.http import PHASES
@@ -28,7 +28,8 @@ from harness.schedule import Schedule
 if TYPE_CHECKING:
     from harness.runner import RunResult
 
-#: Every step of the saga the fakes can see, by (service, method, path pattern).
+#: Every step of the saga the fakes can see, by (service, method, path pattern); the
+#: names are harness.checkers.steps' own, so reports speak one language.
 STEPS: tuple[tuple[str, str, str, str], ...] = (
     ("customer", "crm", "GET", "/customers/*"),
     ("quote", "shipping", "POST", "/quotes"),
@@ -36,13 +37,13 @@ STEPS: tuple[tuple[str, str, str, str], ...] = (
     ("reserve", "inventory", "POST", "/reservations"),
     ("ship", "shipping", "POST", "/shipments"),
     ("notify", "notify", "POST", "/messages"),
-    ("comp:cancel", "shipping", "POST", "/shipments/*/cancel"),
-    ("comp:release", "inventory", "POST", "/reservations/*/release"),
-    ("comp:refund", "payment", "POST", "/payments/*/refunds"),
+    ("cancel", "shipping", "POST", "/shipments/*/cancel"),
+    ("release", "inventory", "POST", "/reservations/*/release"),
+    ("refund", "payment", "POST", "/payments/*/refunds"),
 )
-STEP_NAMES: tuple[str, ...] = tuple(s[0] for s in STEPS)
 #: A process fault that hit while no request was its trigger (a time trigger).
 ANY_STEP = "(any)"
+STEP_NAMES: tuple[str, ...] = (*STEP_ORDER, ANY_STEP)
 
 
 class Cell(NamedTuple):
@@ -53,11 +54,8 @@ class Cell(NamedTuple):
 
 
 def step_of(service: str, method: str, path: str) -> str:
-    """The saga step a request to a fake belongs to; ``service METHOD path`` if none."""
-    for name, svc, meth, pattern in STEPS:
-        if svc == service and meth == method.upper() and fnmatch.fnmatchcase(path, pattern):
-            return name
-    return f"{service} {method.upper()} {path}"
+    """The saga step a request to a fake belongs to (harness.checkers.steps)."""
+    return classify(service, method, path)
 
 
 def family_of(kind: str | None) -> str:
@@ -147,9 +145,10 @@ def _hits(history: History, schedule: Schedule) -> list[_Hit]:
             tag = entry.get("fault")
             if not isinstance(tag, Mapping):
                 continue
-            owner = rule_owner.get(str(tag.get("rule_id")))
-            if owner is None:
-                continue  # a trigger's hold, or a rule the user put there by hand
+            rule_id = str(tag.get("rule_id"))
+            if rule_id.startswith("fracas-trigger-"):
+                continue  # a trigger's hold: counted as its entry's fault above
+            owner = rule_owner.get(rule_id, -1)  # -1: a rule applied outside the schedule
             step = step_of(service, str(entry.get("method")), str(entry.get("path")))
             phase = str(tag.get("phase") or "before_commit")
             t = float(entry.get("t") or 0.0)
@@ -210,13 +209,15 @@ def entry_hits(history: History, schedule: Schedule) -> dict[int, int]:
     """How many requests (or process events) each schedule entry's fault acted on."""
     counts = dict.fromkeys(range(len(schedule)), 0)
     for hit in _hits(history, schedule):
-        counts[hit.entry] = counts.get(hit.entry, 0) + 1
+        if hit.entry >= 0:
+            counts[hit.entry] = counts.get(hit.entry, 0) + 1
     return counts
 
 
 def run_coverage(result: RunResult) -> collections.Counter[Cell]:
     """The run's fault coverage: hits per (step, family, phase, state)."""
-    return collections.Counter(h.cell for h in _hits(result.history, result.schedule))
+    schedule = getattr(result, "schedule", None) or Schedule()
+    return collections.Counter(h.cell for h in _hits(result.history, schedule))
 
 
 class CoverageMap:
@@ -257,7 +258,7 @@ class CoverageMap:
                 {**c._asdict(), "hits": n}
                 for c, n in sorted(self._cells.items(), key=lambda kv: tuple(kv[0]))
             ],
-            "steps": [*STEP_NAMES, ANY_STEP, *extra_steps],
+            "steps": [*STEP_NAMES, *extra_steps],
             "families": list(FAMILIES),
             "phases": list(PHASES),
         }

@@ -180,7 +180,7 @@ REACHES: dict[str, tuple[str, ...]] = {
     "ok": ("capture", "reserve", "ship", "notify"),
     "review_approve": ("capture", "reserve", "ship", "notify"),
     "declined": ("capture",),
-    "out_of_stock": ("capture", "reserve", "comp:refund"),
+    "out_of_stock": ("capture", "reserve", "refund"),
 }
 _STEP = {name: (svc, meth, path) for name, svc, meth, path in STEPS}
 #: After commit weighs double: that is where the ambiguous outcomes are.

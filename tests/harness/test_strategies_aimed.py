@@ -107,4 +107,4 @@ def test_the_failing_example_prints_the_workload() -> None:
 def test_reaches_names_only_known_steps() -> None:
     for steps in REACHES.values():
         assert all(s in STEP for s in steps)
-    assert all(fnmatch.fnmatchcase("/payments/pay-1/refunds", STEP["comp:refund"][2]) for _ in [0])
+    assert all(fnmatch.fnmatchcase("/payments/pay-1/refunds", STEP["refund"][2]) for _ in [0])
