@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from fakes.world import build_world
 from harness.checkers import Settle, Snapshot, check
@@ -28,7 +30,16 @@ from harness.faults.base import Fault
 from harness.faults.http import add_rule, get_rules, remove_rule
 from harness.history import REVIEW, TERMINAL_STATUSES, FaultHandle, History
 from harness.nemesis import NemesisReport
-from harness.runner import RunOptions, RunResult, _Follower, _settle, _submit_all
+from harness.report.text import ConsistencyError
+from harness.runner import (
+    REVIEW_TIMEOUT_JUMP,
+    RunOptions,
+    RunResult,
+    _Follower,
+    _settle,
+    _submit_all,
+)
+from harness.scenario import Fracas
 from harness.schedule import RequestMatch, Schedule, ScheduledFault
 from harness.topology import Topology
 from harness.waiting import DeadlineExceeded, wait_until
@@ -221,7 +232,7 @@ class StatefulRun:
         Fault.from_json(probe)  # a bad fault is a strategy bug: fail here, loudly
         self.armed.append(Landing(dict(fault), step, phase))
         where = f"{step[1]} {step[0]}{step[2]} {phase}"
-        self.steps.append(f"arm {fault['kind']} {fault['target']} on the next order's {where}")
+        self.steps.append(f"arm {fault['kind']} {probe['target']} on the next order's {where}")
 
     def crash(self, target: str) -> None:
         """SIGKILL now; it stays down until ``restart`` or ``heal`` or ``settle``."""
@@ -428,7 +439,9 @@ class StatefulRun:
         service = landing.step[0]
         rule_id = landing.rule_id
         try:
-            resp = self._http.get(f"{self.topo.admin_url(service)}/_fracas/held", params={"wait": 0})
+            resp = self._http.get(
+                f"{self.topo.admin_url(service)}/_fracas/held", params={"wait": 0}
+            )
             held = resp.json().get("held", [])
         except (httpx.HTTPError, ValueError):
             return
@@ -453,7 +466,9 @@ class StatefulRun:
             finally:
                 landing.fired = True
                 try:
-                    self._http.post(f"{self.topo.admin_url(service)}/_fracas/held/{item['id']}/release")
+                    self._http.post(
+                        f"{self.topo.admin_url(service)}/_fracas/held/{item['id']}/release"
+                    )
                 except httpx.HTTPError:
                     pass  # the fake went down with it (a kill of the step's own service)
 
@@ -478,3 +493,107 @@ class StatefulRun:
         report = NemesisReport()
         report.applied = list(range(len(self.schedule)))
         return report
+
+
+# -- the state machine ---------------------------------------------------------------
+
+
+def machine_for(
+    fracas: Fracas,
+    settle_seconds: float = 30.0,
+    max_orders: int = 4,
+    fault_kinds: Collection[str] | None = None,
+    crash_targets: Collection[str] | None = None,
+) -> type[RuleBasedStateMachine]:
+    """The Hypothesis state machine over ``fracas``'s topology. Its strategies depend on
+    what this orchestrator can do, so the class is made per orchestrator.
+    ``fault_kinds`` narrows what ``inject`` arms (empty: no inject rule) and
+    ``crash_targets`` what ``crash`` and ``restart`` hit, to aim a search at one defect."""
+    caps = frozenset(fracas.orchestrator.capabilities)
+    choices = [
+        f
+        for f in landing_faults(caps, tuple(fracas.topology.fakes))
+        if fault_kinds is None or f["kind"] in fault_kinds
+    ]
+
+    def hit(run: StatefulRun) -> list[str]:
+        return [t for t in run.targets if crash_targets is None or t in crash_targets]
+
+    intents = allowed_intents(caps)
+
+    class SagaMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.run = StatefulRun(
+                fracas.topology,
+                seed=fracas.seed,
+                max_orders=max_orders,
+                settle_seconds=settle_seconds,
+            )
+
+        @precondition(lambda self: self.run.can_submit())
+        @rule(intent=st.sampled_from(intents))
+        def submit(self, intent: str) -> None:
+            self.run.submit(intent)
+
+        if choices:
+
+            @precondition(lambda self: len(self.run.armed) < 2 and self.run.can_submit())
+            @rule(
+                fault=st.sampled_from(choices),
+                step=st.sampled_from(STEPS),
+                phase=st.sampled_from(PHASES),
+            )
+            def inject(self, fault: dict[str, Any], step: tuple[str, str, str], phase: str) -> None:
+                self.run.arm(fault, step, phase)
+
+        @precondition(lambda self: bool(self.run.plans))
+        @rule(data=st.data())
+        def crash(self, data: st.DataObject) -> None:
+            up = [t for t in hit(self.run) if self.run.up(t)]
+            if up:
+                self.run.crash(data.draw(st.sampled_from(up), label="target"))
+
+        @precondition(
+            lambda self: bool(self.run.plans) and "restart" in caps and bool(hit(self.run))
+        )
+        @rule(data=st.data())
+        def restart(self, data: st.DataObject) -> None:
+            self.run.restart(data.draw(st.sampled_from(hit(self.run)), label="target"))
+
+        @precondition(lambda self: bool(self.run.active))
+        @rule()
+        def heal(self) -> None:
+            self.run.heal()
+
+        @precondition(lambda self: "review" in caps and bool(self.run.plans))
+        @rule()
+        def review(self) -> None:
+            self.run.review()
+
+        @precondition(lambda self: "advance_clock" in caps and self.run.up("orchestrator"))
+        @rule(seconds=st.sampled_from((60.0, 3600.0, REVIEW_TIMEOUT_JUMP)))
+        def advance_clock(self, seconds: float) -> None:
+            self.run.advance_clock(seconds)
+
+        @precondition(lambda self: self.run.dirty)
+        @rule()
+        def settle(self) -> None:
+            self._check()
+
+        def _check(self) -> None:
+            result = self.run.settle()
+            fracas.keep(result)
+            if not result.ok:
+                text = result.failure_text() + "\nmachine steps: " + "; ".join(self.run.steps)
+                raise ConsistencyError(result.verdict, text)
+
+        def teardown(self) -> None:
+            try:
+                if self.run.plans and self.run.dirty:
+                    self._check()
+            finally:
+                self.run.cleanup()
+                self.run.close()
+
+    return SagaMachine
