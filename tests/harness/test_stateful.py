@@ -16,6 +16,7 @@ from harness_helpers import naive_spec
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
+from harness.replay import load_replay
 from harness.report.text import ConsistencyError
 from harness.scenario import Fracas
 from harness.stateful import StatefulRun, allowed_intents, landing_faults, machine_for
@@ -45,7 +46,11 @@ def test_machine_finds_amnesia_and_names_liveness(start_topology, tmp_path) -> N
     assert "machine steps: submit ord-0001" in text
     assert any(step in text for step in ("kill orchestrator", "restart orchestrator")), text
     failing = [r for _, r in fracas.results if not r.ok]
-    assert failing and failing[-1].replay_path is not None and failing[-1].replay_path.exists()
+    assert failing and failing[-1].replay_path is not None
+    replay = load_replay(failing[-1].replay_path)  # the steps as a schedule fracas replays
+    assert ("liveness", "ord-0001") in replay.violations
+    crashes = {(f.fault["kind"], f.fault["target"]) for f in replay.schedule.faults}
+    assert crashes & {("kill", "orchestrator"), ("restart", "orchestrator")}
 
 
 def test_one_example_by_hand_is_consistent_on_the_bundled_orchestrator(start_topology) -> None:
