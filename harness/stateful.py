@@ -155,6 +155,10 @@ class StatefulRun:
     max_orders: int = 4
     settle_seconds: float = 30.0
     step_timeout: float = 15.0
+    #: A fault still active this long is healed before the next step: under the
+    #: orchestrators' retry budgets (the bundled fast profile gives up after 5 s), so a
+    #: correct one is never pushed into needs_attention by an outage with no end.
+    max_fault_seconds: float = 4.0
     plans: list[OrderPlan] = field(default_factory=list)
     armed: list[Landing] = field(default_factory=list)
     active: list[_Active] = field(default_factory=list)
@@ -206,6 +210,7 @@ class StatefulRun:
     def submit(self, intent: str) -> str:
         """Submit the next order with the faults armed for it, then wait until each has
         fired or the order has come to rest (a step it never took: noted, not a pass)."""
+        self._expire()
         rng = random.Random(f"fracas-stateful:{self.seed}:{len(self.plans)}")
         plan = make_order(self.world, intent, len(self.plans) + 1, rng)
         oid = plan.order_id
@@ -221,6 +226,8 @@ class StatefulRun:
         self.dirty = True
         if landings:
             self._await_landings(oid, landings)
+        elif not self.active:
+            self._await_rest(oid)
         return oid
 
     def arm(self, fault: dict[str, Any], step: tuple[str, str, str], phase: str) -> None:
@@ -236,10 +243,12 @@ class StatefulRun:
 
     def crash(self, target: str) -> None:
         """SIGKILL now; it stays down until ``restart`` or ``heal`` or ``settle``."""
+        self._expire()
         self._apply_now(Fault.from_json({"kind": "kill", "target": target}))
 
     def restart(self, target: str) -> None:
         """Bring a crashed target back, or crash-and-restart a running one."""
+        self._expire()
         for act in reversed(self.active):
             if act.fault.kind == "kill" and act.fault.target == target:
                 self._heal(act, "restart")
@@ -253,6 +262,7 @@ class StatefulRun:
 
     def review(self) -> None:
         """Answer one order awaiting review as its plan says, once it waits for one."""
+        self._expire()
         todo = [p for p in self.plans if p.review in ("approve", "reject")]
         todo = [p for p in todo if p.order_id not in self.follow.reviewed]
         if not todo or not self.up("orchestrator"):
@@ -343,8 +353,15 @@ class StatefulRun:
         self._http.close()
 
     # -- faults ----------------------------------------------------------------------
+    def _expire(self) -> None:
+        now = time.time()
+        for act in list(self.active):
+            if now - act.handle.event.t >= self.max_fault_seconds:
+                self._heal(act, f"after {self.max_fault_seconds:g}s")
+
     def _record(self, fault: Fault, when: RequestMatch | None) -> int:
-        at = None if when is not None else max(0.0, time.monotonic() - self.history.t0)
+        # The history's clock: wall time, as every event's ``t`` is.
+        at = None if when is not None else round(max(0.0, self.history.rel(time.time())), 3)
         self.schedule.append(ScheduledFault(fault.to_json(), at=at, when=when))
         return len(self.schedule) - 1
 
@@ -367,7 +384,7 @@ class StatefulRun:
         spec = self.schedule[act.entry]
         applied = act.handle.event.t
         self.schedule[act.entry] = ScheduledFault(
-            spec.fault, spec.at, spec.when, round(max(0.0, time.monotonic() - applied), 3)
+            spec.fault, spec.at, spec.when, round(max(0.0, time.time() - applied), 3)
         )
         self.steps.append(f"heal {act.fault.kind} {act.fault.target} ({reason})")
 
@@ -420,6 +437,14 @@ class StatefulRun:
         for landing in landings:
             if not landing.http and not landing.fired:
                 self._drop_hold(landing)
+
+    def _await_rest(self, oid: str) -> None:
+        """With no fault active, the order runs to rest before the next step, so what
+        the next step meets does not depend on how fast the orchestrator is."""
+        try:
+            wait_until(lambda: self._at_rest(oid), self.step_timeout, 0.01, f"{oid} to rest")
+        except DeadlineExceeded:
+            pass  # a slow or stuck order is the checkers' business after settling
 
     def _rule_fired(self, landing: Landing) -> bool:
         try:
@@ -508,12 +533,18 @@ def machine_for(
     """The Hypothesis state machine over ``fracas``'s topology. Its strategies depend on
     what this orchestrator can do, so the class is made per orchestrator.
     ``fault_kinds`` narrows what ``inject`` arms (empty: no inject rule) and
-    ``crash_targets`` what ``crash`` and ``restart`` hit, to aim a search at one defect."""
+    ``crash_targets`` which processes are crashed or restarted (by the rules or an
+    armed fault), to aim a search at one defect."""
     caps = frozenset(fracas.orchestrator.capabilities)
     choices = [
         f
         for f in landing_faults(caps, tuple(fracas.topology.fakes))
-        if fault_kinds is None or f["kind"] in fault_kinds
+        if (fault_kinds is None or f["kind"] in fault_kinds)
+        and (
+            crash_targets is None
+            or f["kind"] not in ("kill", "restart", "pause")
+            or f["target"] in crash_targets
+        )
     ]
 
     def hit(run: StatefulRun) -> list[str]:

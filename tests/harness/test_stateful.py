@@ -1,15 +1,17 @@
 """The stateful scenario's machine finds a planted defect on its own, and names the rule.
 
-The naive orchestrator with ``--bug amnesia`` keeps its orders in memory, so any crash
-after a submit forgets them; the machine must find that from its own rules (crash or
-restart after a submit), with no schedule written by hand, and fail leading with the
-witness. It is aimed at the orchestrator (no armed faults, crashes of the orchestrator
-only), because the naive orchestrator fails other rules under fake crashes even with
+The naive orchestrator with ``--bug amnesia`` keeps its orders in memory, so a crash
+while an order is in flight forgets it; the machine must find that from its own rules
+(a crash of the orchestrator armed on a step of an order), with no schedule written by
+hand, and fail leading with the witness. It is aimed at the orchestrator (process
+faults on the orchestrator only), because the naive orchestrator fails other rules under fake crashes even with
 no bug switched on (its compensation refunds 0). Shrinking is off here (each example starts real processes); the scenario
 itself shrinks as usual.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from harness_helpers import naive_spec
@@ -22,8 +24,8 @@ from harness.scenario import Fracas
 from harness.stateful import StatefulRun, allowed_intents, landing_faults, machine_for
 
 FIND = settings(
-    max_examples=6,
-    stateful_step_count=6,
+    max_examples=25,
+    stateful_step_count=8,
     derandomize=True,
     deadline=None,
     phases=[Phase.generate],
@@ -37,14 +39,17 @@ def test_machine_finds_amnesia_and_names_liveness(start_topology, tmp_path) -> N
     fracas = Fracas(topo, report_dir=tmp_path)
     with pytest.raises(ConsistencyError) as info:
         machine = machine_for(
-            fracas, settle_seconds=3, fault_kinds=(), crash_targets=("orchestrator",)
+            fracas,
+            settle_seconds=3,
+            fault_kinds=("kill", "restart"),
+            crash_targets=("orchestrator",),
         )
         run_state_machine_as_test(machine, settings=FIND)
     text = str(info.value)
     assert text.startswith("fracas: "), text[:200]  # the witness leads
     assert "[liveness]" in text, text
-    assert "machine steps: submit ord-0001" in text
-    assert any(step in text for step in ("kill orchestrator", "restart orchestrator")), text
+    assert "machine steps: " in text and "submit ord-0001" in text
+    assert re.search(r"(kill|restart) orchestrator when POST \w+/\S+ of ord-\d+", text), text
     failing = [r for _, r in fracas.results if not r.ok]
     assert failing and failing[-1].replay_path is not None
     replay = load_replay(failing[-1].replay_path)  # the steps as a schedule fracas replays
@@ -60,8 +65,9 @@ def test_one_example_by_hand_is_consistent_on_the_bundled_orchestrator(start_top
     topo = start_topology()
     run = StatefulRun(topo, settle_seconds=30)
     try:
-        run.arm({"kind": "drop", "target": "@step"}, ("payment", "POST", "/payments"),
-                "after_commit")
+        run.arm(
+            {"kind": "drop", "target": "@step"}, ("payment", "POST", "/payments"), "after_commit"
+        )
         oid = run.submit("ok")
         run.crash("orchestrator")
         assert not run.up("orchestrator")
