@@ -359,9 +359,12 @@ class StatefulRun:
             if now - act.handle.event.t >= self.max_fault_seconds:
                 self._heal(act, f"after {self.max_fault_seconds:g}s")
 
-    def _record(self, fault: Fault, when: RequestMatch | None) -> int:
-        # The history's clock: wall time, as every event's ``t`` is.
-        at = None if when is not None else round(max(0.0, self.history.rel(time.time())), 3)
+    def _record(self, fault: Fault, when: RequestMatch | None, at: float | None = None) -> int:
+        """The step as a schedule entry, for the replay file. An event trigger replays
+        exactly; a fault applied now gets its time since the start (the history's clock,
+        wall time, as every event's ``t``)."""
+        if when is None and at is None:
+            at = round(max(0.0, self.history.rel(time.time())), 3)
         self.schedule.append(ScheduledFault(fault.to_json(), at=at, when=when))
         return len(self.schedule) - 1
 
@@ -395,7 +398,8 @@ class StatefulRun:
         if landing.http:
             landing.rule_id = fault.id
             fault.apply(self.ctx)
-            entry = self._record(fault, None)
+            # Pinned to its order, once: in place from the start replays the same.
+            entry = self._record(fault, None, at=0.0)
             handle = self.history.fault_applied(fault.to_json(), fault.target, index=entry)
             landing.handle = handle
             self.active.append(_Active(fault, handle, entry))
