@@ -54,7 +54,7 @@ def main() -> None:
             try:
                 run_state_machine_as_test(Counted, settings=settings())
             except AssertionError as exc:
-                error = str(exc).splitlines()[0]
+                error = str(exc)
             minutes = (time.monotonic() - t) / 60
     print(f"profile {args.profile}: {minutes * 60:.1f} s")
     for key, value in counts.items():

@@ -155,7 +155,8 @@ class StatefulRun:
     max_orders: int = 4
     settle_seconds: float = 30.0
     step_timeout: float = 15.0
-    #: A fault still active this long is healed before the next step: under the
+    #: A fault still active this long is healed (before the next step, and while a step
+    #: waits): under the
     #: orchestrators' retry budgets (the bundled fast profile gives up after 5 s), so a
     #: correct one is never pushed into needs_attention by an outage with no end.
     max_fault_seconds: float = 4.0
@@ -269,6 +270,7 @@ class StatefulRun:
             return
 
         def awaiting() -> OrderPlan | None:
+            self._expire()
             for plan in todo:
                 body = self.follow.read(plan.order_id)
                 if body is not None:
@@ -413,6 +415,7 @@ class StatefulRun:
         """Serve the hold triggers until every landing fired or the order is at rest."""
 
         def done() -> bool:
+            self._expire()  # waiting must not turn a fault into an endless outage
             for landing in landings:
                 if landing.fired or landing.never:
                     continue
