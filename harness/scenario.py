@@ -86,7 +86,11 @@ class Fracas:
             seed=self.seed if seed is None else seed,
             progress=self.progress,
         )
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.current_test)
+        return self.keep(result)
+
+    def keep(self, result: RunResult, suffix: str = "") -> RunResult:
+        """Keep a run for the report; a failing one gets a replay file."""
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.current_test + suffix)
         self.results.append((name, result))
         if not result.ok and self.report_dir is not None:
             path = self.report_dir / "replays" / f"{name}-{len(self.results)}.json"
