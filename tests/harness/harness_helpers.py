@@ -9,11 +9,13 @@ from harness.adapters.select import AdapterSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 NAIVE = ROOT / "examples" / "naive_orchestrator.py"
+#: The naive orchestrator's test clock (it lets review timeouts run in milliseconds).
+NAIVE_CLOCK = "/_admin/clock/advance"
 
 
 def naive_spec(*bugs: str) -> AdapterSpec:
     argv = [sys.executable, str(NAIVE)]
     for bug in bugs:
         argv += ["--bug", bug]
-    return AdapterSpec(command=tuple(argv), source="test",
-                       capabilities=frozenset({"crash", "restart", "pause"}))
+    return AdapterSpec(command=tuple(argv), source="test", clock=NAIVE_CLOCK,
+                       capabilities=frozenset({"crash", "restart", "pause", "review"}))
