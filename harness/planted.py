@@ -166,11 +166,12 @@ def search(
     prepare(work, bugs)
     report = work / "report"
     started = time.time()
+    # pytest-timeout stops the search first, so the session still writes its reports.
     code, log = _fracas(
         work,
         ["run", "--profile", profile, "-k", keyword, "--report", str(report),
-         "--", f"--hypothesis-seed={seed}"],
-        timeout,
+         "--", f"--hypothesis-seed={seed}", f"--timeout={max(1, int(timeout))}"],
+        timeout + 60,
     )  # fmt: skip
     result = Search(bugs, seed, profile, started, time.time() - started, code, log=log)
     result.examples = read_examples(report)
