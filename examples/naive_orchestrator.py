@@ -14,7 +14,8 @@ Each ``--bug`` (repeatable) is one realistic mistake, with the fracas rule that 
 - ``no-idempotency``: the payment calls carry no Idempotency-Key, so a retried capture
   whose answer was lost charges twice -> double-charge
 - ``no-compensation``: a failed order keeps its money and stock -> failed-ledger
-- ``optimistic``: reports "completed" as soon as the payment is taken -> completed-ledger
+- ``optimistic``: once an order is paid it is as good as done: a failure after the payment
+  is undone but reported "completed" -> completed-ledger
 - ``bad-report``: reports a payment id that no ledger has -> reported-truth
 - ``amnesia``: keeps orders in memory only, so a crash forgets them -> liveness
 - ``probe``: takes a test payment at start-up for an order nobody submitted -> orphan-effects
@@ -173,8 +174,8 @@ class Naive:
             type(body.get(k)) is t for k, t in EXPECTED[check].items())  # bool is no int
 
     def save(self, doc: dict[str, Any], status: str, reason: str | None = None) -> None:
-        if "optimistic" in self.bugs and doc.get("status") == "completed":
-            return  # "we already told the customer": never takes it back
+        if "optimistic" in self.bugs and status == "failed" and "payment_id" in doc:
+            status = "completed"  # "it is paid, so it is done"
         doc["status"] = status
         if reason:
             doc["reason"] = reason
@@ -208,8 +209,6 @@ class Naive:
                 return self.save(doc, "failed", "declined")
             done.append(("refund", pay.json()["payment_id"]))
             doc["payment_id"] = "pay-9999" if "bad-report" in self.bugs else pay.json()["payment_id"]
-            if "optimistic" in self.bugs:
-                self.save(doc, "completed")
             reservation = await self.reserve(doc, done)
             if reservation is None:
                 return await self.fail(doc, done, total, "out of stock")
