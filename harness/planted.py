@@ -133,7 +133,9 @@ def prepare(work: Path, bugs: tuple[str, ...]) -> None:
 
 
 def _fracas(work: Path, args: list[str], timeout: float) -> tuple[int | None, str]:
-    """Run the fracas CLI in `work`; on the time limit, stop its whole process group."""
+    """Run the fracas CLI in `work`. On the time limit, interrupt it as Ctrl-C would, so
+    pytest ends the session and writes the reports of the examples it ran; then stop its
+    whole process group if it lingers."""
     env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(work / "hypothesis")}
     env.pop("FRACAS_ORCHESTRATOR", None)
     with open(work / "fracas.log", "w") as log:
@@ -144,13 +146,14 @@ def _fracas(work: Path, args: list[str], timeout: float) -> tuple[int | None, st
         try:
             code: int | None = proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
             code = None
+            for sig, grace in ((signal.SIGINT, 60), (signal.SIGTERM, 20), (signal.SIGKILL, 20)):
+                os.killpg(proc.pid, sig)
+                try:
+                    proc.wait(grace)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
     return code, (work / "fracas.log").read_text(errors="replace")
 
 
@@ -166,12 +169,11 @@ def search(
     prepare(work, bugs)
     report = work / "report"
     started = time.time()
-    # pytest-timeout stops the search first, so the session still writes its reports.
     code, log = _fracas(
         work,
         ["run", "--profile", profile, "-k", keyword, "--report", str(report),
-         "--", f"--hypothesis-seed={seed}", f"--timeout={max(1, int(timeout))}"],
-        timeout + 60,
+         "--", f"--hypothesis-seed={seed}"],
+        timeout,
     )  # fmt: skip
     result = Search(bugs, seed, profile, started, time.time() - started, code, log=log)
     result.examples = read_examples(report)
