@@ -19,7 +19,7 @@ import pytest
 from harness.planted import NAIVE, RULES, search
 
 #: Bugs the search finds at `dev` with seed 0 in a few seconds (see bench/search.py).
-DEFAULT = ("line-by-line", "bad-report", "no-compensation")
+DEFAULT = ("line-by-line", "no-compensation")
 
 
 def chosen() -> list[str]:
