@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 from harness.adapters.select import AdapterSpec
+from harness.planted import NAIVE, NAIVE_CLOCK
+
+__all__ = ["NAIVE", "ROOT", "naive_spec"]
 
 ROOT = Path(__file__).resolve().parents[2]
-NAIVE = ROOT / "examples" / "naive_orchestrator.py"
-#: The naive orchestrator's test clock (it lets review timeouts run in milliseconds).
-NAIVE_CLOCK = "/_admin/clock/advance"
 
 
 def naive_spec(*bugs: str) -> AdapterSpec:
