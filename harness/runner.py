@@ -46,6 +46,12 @@ class NemesisError(RuntimeError):
         )
 
 
+class NotAnOrchestratorError(RuntimeError):
+    """Every submission was answered 404/405: whatever listens on the orchestrator's URL
+    does not serve ``POST /orders`` (e.g. another process took its port), so the run has
+    no verdict rather than a "consistent" one."""
+
+
 class VacuousRunError(AssertionError):
     """The run passed without testing anything: a scheduled fault never fired, or hit no
     request while orders were in flight. Opt an entry out with ``"may_not_fire": true``."""
@@ -252,6 +258,7 @@ def run(
     say(f"submitting {len(plans)} orders, {len(sched)} scheduled faults")
     _submit_all(adapter, plans, history, opts)
     timings["submit"] = time.monotonic() - t
+    _require_orchestrator(adapter, plans, history)
     follow = _Follower(adapter, history, {p.order_id: p for p in plans})
     _drive(follow, opts, nemesis, say)
     timings["workload"] = time.monotonic() - t
@@ -294,6 +301,22 @@ def run(
     )
 
 
+#: Seconds an accepted order must stay 404 (orchestrator up, faults healed) to be lost.
+LOST_AFTER = 2.0
+
+
+def _all_done(follow: _Follower, accepted: set[str], now: float) -> bool:
+    """Every order terminal, or lost (see ``_settle``)."""
+    for oid in follow.by_id:
+        if (follow.reported.get(oid) or {}).get("status") in TERMINAL_STATUSES:
+            continue
+        since = follow.missing_since.get(oid)
+        if oid in accepted and since is not None and now - since >= LOST_AFTER:
+            continue
+        return False
+    return True
+
+
 # -- workload ------------------------------------------------------------------------
 def _submit_all(
     adapter: OrchestratorAdapter, plans: Sequence[OrderPlan], history: History, opts: RunOptions
@@ -323,6 +346,25 @@ def _submit_all(
         list(pool.map(submit, plans))
 
 
+def _require_orchestrator(
+    adapter: OrchestratorAdapter, plans: Sequence[OrderPlan], history: History
+) -> None:
+    """POST /orders never answers 404 or 405 under the contract (§2): when every order
+    was refused so, the URL is not the orchestrator's, and waiting out the settle time to
+    call the run consistent would be a lie."""
+    codes = [
+        op.completion.data.get("status_code")
+        for op in history.ops()
+        if op.op == SUBMIT and op.completion is not None
+    ]
+    if plans and codes and all(c in (404, 405) for c in codes):
+        raise NotAnOrchestratorError(
+            f"every POST /orders to {getattr(adapter, 'url', adapter.name)} was answered "
+            f"{sorted({c for c in codes if isinstance(c, int)})}: that is not the orchestrator (did another process take "
+            "its port?), so this run has no verdict"
+        )
+
+
 @dataclass
 class _Follower:
     """The client's view of the orders across both phases (workload, then settle): what
@@ -334,6 +376,8 @@ class _Follower:
     reported: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     last: dict[str, str | None] = field(default_factory=dict)
     reviewed: set[str] = field(default_factory=set)
+    #: Orders that answered 404 on their last read, and since when (reset on any answer).
+    missing_since: dict[str, float] = field(default_factory=dict)
 
     def all_terminal(self) -> bool:
         return all(
@@ -350,6 +394,10 @@ class _Follower:
                 op.unknown(error=f"{type(exc).__name__}: {exc}")
                 self.last[order_id] = "<unreachable>"
             return None
+        if body is None:
+            self.missing_since.setdefault(order_id, time.monotonic())
+        else:
+            self.missing_since.pop(order_id, None)
         status = None if body is None else body.get("status")
         if self.last.get(order_id, "") != status:
             op = self.history.invoke(STATUS, order_id)
@@ -422,11 +470,25 @@ def _drive(
 
 
 def _settle(follow: _Follower, opts: RunOptions) -> None:
-    """Follow every order until all are terminal or the settle time runs out."""
+    """Follow every order until all are terminal or lost, or the settle time runs out.
+
+    Lost: accepted (POST /orders answered 2xx), yet the orchestrator, up and with every
+    fault healed, has answered 404 for it for ``LOST_AFTER`` seconds. Under the contract
+    an accepted order is never unknown again (its state survives a crash), so it cannot
+    become terminal; liveness flags it whatever the settle time, and waiting out the rest
+    of the settle time would only make every such failing example, and its shrinking,
+    cost the whole settle time."""
     deadline = time.monotonic() + opts.settle_seconds
+    follow.missing_since.clear()  # only 404s seen with every fault healed count
+    accepted = {
+        op.order_id
+        for op in follow.history.ops()
+        if op.op == SUBMIT and op.outcome == "ok" and op.order_id is not None
+    }
     while True:
         follow.poll_round()
-        if follow.all_terminal() or time.monotonic() >= deadline:
+        now = time.monotonic()
+        if now >= deadline or _all_done(follow, accepted, now):
             break
         time.sleep(opts.poll_interval)
     # One last read of every order, so `reported` is what the orchestrator says now.

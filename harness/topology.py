@@ -20,12 +20,16 @@ from typing import Any
 import httpx
 
 from harness.adapters import OrchestratorAdapter, OrchestratorEnv, adapter_from_spec, resolve_spec
+from harness.adapters.process import PortTaken
 from harness.adapters.select import AdapterSpec
 from harness.backends import FaultBackend, UrlBackend, make_backend
 from harness.faults.context import SimpleFaultContext
 from harness.net import LOOPBACK, free_port
 from harness.services import SERVICES, FakeProcess, spawn_fake
 from harness.toxiclient import ToxiClient
+
+#: Orchestrators kept starting ahead of the examples that will use them.
+SPARES = 2
 
 
 @dataclass
@@ -49,6 +53,11 @@ class Topology:
     orchestrator: OrchestratorAdapter
     started_in: float = 0.0
     seed: int = 0
+    #: The orchestrator's state dir is state/orchestrator-N; N counts the starts on an
+    #: empty state dir. Spares (started ahead, see ``reset``) wait in order of N.
+    _generation: int = 0
+    _spare_envs: list[OrchestratorEnv] = field(default_factory=list)
+    _env: OrchestratorEnv | None = None  # the running orchestrator's
     _admin: httpx.Client = field(
         default_factory=lambda: httpx.Client(timeout=10.0, trust_env=False)
     )
@@ -104,22 +113,60 @@ class Topology:
                 backend.stop()
             raise
 
-    def _orchestrator_env(self) -> OrchestratorEnv:
+    def _orchestrator_env(self, state_dir: Path) -> OrchestratorEnv:
         run_dir = Path(self.config.run_dir)
         return OrchestratorEnv(
             service_urls=dict(self.proxy_urls),
             listen_host=LOOPBACK,
             listen_port=free_port(),
-            state_dir=run_dir / "state" / "orchestrator",
+            state_dir=state_dir,
             log_path=run_dir / "logs" / "orchestrator.log",
         )
 
+    def _fresh_env(self) -> OrchestratorEnv:
+        self._generation += 1
+        state_dir = Path(self.config.run_dir) / "state" / f"orchestrator-{self._generation}"
+        if state_dir.exists():
+            shutil.rmtree(state_dir)
+        state_dir.mkdir(parents=True)
+        return self._orchestrator_env(state_dir)
+
     def _start_orchestrator(self, fresh: bool) -> None:
-        env = self._orchestrator_env()
-        if fresh and env.state_dir.exists():
-            shutil.rmtree(env.state_dir)
-        env.state_dir.mkdir(parents=True, exist_ok=True)
-        self.orchestrator.start(env, timeout=self.config.start_timeout)
+        """Start the orchestrator on an empty state dir: a spare started during the last
+        examples when there is one (its start-up cost is then already paid), else a new
+        process. A port taken meanwhile by another process means another port."""
+        last = self._env
+        env = self._spare_envs.pop(0) if self._spare_envs else None
+        for attempt in range(3):
+            if env is None:
+                env = self._fresh_env() if fresh or last is None else self._orchestrator_env(
+                    last.state_dir
+                )
+            try:
+                self.orchestrator.start(env, timeout=self.config.start_timeout)
+                self._env = env
+                break
+            except PortTaken:
+                self.orchestrator.crash()
+                env = None
+                if attempt == 2:
+                    raise
+        assert self._env is not None
+        if fresh and last is not None and last.state_dir != self._env.state_dir:
+            shutil.rmtree(last.state_dir, ignore_errors=True)  # crashed; nobody reads it
+        self._prestart_spares()
+
+    def _prestart_spares(self) -> None:
+        """Keep SPARES orchestrators booting ahead of need (a boot takes longer than a
+        short example, so one spare alone would often still be starting)."""
+        prestart = getattr(self.orchestrator, "prestart", None)
+        while prestart is not None and len(self._spare_envs) < SPARES:
+            env = self._fresh_env()
+            try:
+                prestart(env)
+            except PortTaken:
+                continue  # another port next time round
+            self._spare_envs.append(env)
 
     def stop(self) -> None:
         """Stop everything; safe to call twice and after a partial start."""
@@ -146,19 +193,21 @@ class Topology:
     # -- between examples ------------------------------------------------------------
     def reset(self, seed: int | None = None, restart_orchestrator: bool = True) -> float:
         """Back to a fresh world: faults healed, ledgers reseeded, proxies clean,
-        orchestrator restarted on an empty state dir. Returns the seconds spent
-        outside the orchestrator restart (the part that must stay under 100 ms)."""
+        orchestrator restarted on an empty state dir (while the fakes are reset: an
+        orchestrator with no orders calls nobody). Returns the seconds the fakes and
+        proxies took (the part that must stay under 100 ms)."""
         self.seed = self.seed if seed is None else seed
         if restart_orchestrator:
             self.orchestrator.crash()  # its state is wiped next; no need to shut down
-        t0 = time.monotonic()
-        self.ensure_fakes_running()
-        self.toxi.reset()
-        with ThreadPoolExecutor(len(self.fakes)) as pool:
+        with ThreadPoolExecutor(len(self.fakes) + 1) as pool:
+            started = pool.submit(self._start_orchestrator, True) if restart_orchestrator else None
+            t0 = time.monotonic()
+            self.ensure_fakes_running()
+            self.toxi.reset()
             list(pool.map(self._reset_fake, self.fakes.values()))
-        spent = time.monotonic() - t0
-        if restart_orchestrator:
-            self._start_orchestrator(fresh=True)
+            spent = time.monotonic() - t0
+            if started is not None:
+                started.result()
         return spent
 
     def ensure_fakes_running(self) -> None:

@@ -10,9 +10,15 @@ from typing import Any
 import httpx
 
 from harness.adapters.base import AdapterError, OrchestratorEnv, SubmitResult
+from harness.net import is_listening, listener_in_session
 from harness.procs import ManagedProcess, ProcessFailed
 
 DEFAULT_CAPABILITIES = frozenset({"crash", "restart", "pause", "review"})
+
+
+class PortTaken(AdapterError):
+    """Another process listens on the port the orchestrator was given: start it on
+    another port (free_port can only say a port *was* free)."""
 
 
 class ProcessAdapter:
@@ -52,6 +58,9 @@ class ProcessAdapter:
         self._env: OrchestratorEnv | None = None
         self._proc: ManagedProcess | None = None
         self._http: httpx.Client | None = None
+        #: Copies started ahead of time, each on its own env (prestart); start(env)
+        #: adopts the one started on that env.
+        self._spares: list[tuple[OrchestratorEnv, ManagedProcess]] = []
 
     # -- process ---------------------------------------------------------------------
     @property
@@ -68,23 +77,58 @@ class ProcessAdapter:
     def process(self) -> ManagedProcess | None:
         return self._proc
 
+    def _spawn(self, env: OrchestratorEnv) -> ManagedProcess:
+        if is_listening(env.listen_port, env.listen_host):
+            raise PortTaken(f"port {env.listen_port} is already taken by another process")
+        environ = {**os.environ, **self.extra_env, **env.as_environ()}
+        return ManagedProcess(self.name, self.argv, env.log_path, env=environ).start()
+
+    def prestart(self, env: OrchestratorEnv) -> None:
+        """Start a spare copy on `env` (its own port and empty state dir) now, so that a
+        later ``start(env)`` only switches to it: between two examples the next
+        orchestrator has already done its start-up while the last examples ran."""
+        old = self._take_spare(env)  # a spare already on this env is replaced
+        if old is not None:
+            old.kill()
+        self._spares.append((env, self._spawn(env)))
+
+    def _take_spare(self, env: OrchestratorEnv) -> ManagedProcess | None:
+        """The spare started on `env`, alive, no longer a spare (None: there is none)."""
+        for i, (spare_env, proc) in enumerate(self._spares):
+            if spare_env == env:
+                del self._spares[i]
+                if proc.alive:
+                    return proc
+                proc.kill()  # reaps it
+                return None
+        return None
+
+    def _drop_spares(self) -> None:
+        while self._spares:
+            self._spares.pop()[1].kill()
+
     def start(self, env: OrchestratorEnv, timeout: float = 20.0) -> None:
         if self._proc is not None and self._proc.alive:
             raise AdapterError(f"{self.name} is already running; stop or crash it first")
         if self._http is not None:
             self._http.close()
         self._env = env
-        environ = {**os.environ, **self.extra_env, **env.as_environ()}
-        self._proc = ManagedProcess(self.name, self.argv, env.log_path, env=environ)
+        self._proc = self._take_spare(env) or self._spawn(env)
         self._http = httpx.Client(base_url=env.url, timeout=self._timeout, trust_env=False)
-        self._proc.start()
         self._wait(timeout)
 
     def _wait(self, timeout: float) -> None:
         assert self._proc is not None
         try:
-            self._proc.wait_healthy(self.healthy, timeout)
+            self._proc.wait_healthy(self._healthy_child, timeout)
         except ProcessFailed as exc:
+            if self._env is not None and is_listening(
+                self._env.listen_port, self._env.listen_host
+            ):
+                raise PortTaken(
+                    f"{self.name} exited while another process listens on its port "
+                    f"{self._env.listen_port}:\n{exc}"
+                ) from None
             raise AdapterError(
                 f"orchestrator {' '.join(self.argv)!r} never became healthy at "
                 f"{self.url}{self.health_path}.\n{exc}\n"
@@ -92,7 +136,16 @@ class ProcessAdapter:
                 "(docs/contract.md §2)."
             ) from None
 
+    def _healthy_child(self) -> bool:
+        """Healthy, and the listener on its port is its own: a 200 from a process that
+        took the port meanwhile is not the orchestrator's answer."""
+        if not self.healthy():
+            return False
+        assert self._proc is not None and self._env is not None and self._proc.pid
+        return listener_in_session(self._env.listen_port, self._proc.pid) is not False
+
     def stop(self) -> None:
+        self._drop_spares()
         if self._proc is not None:
             self._proc.stop()
         if self._http is not None:
