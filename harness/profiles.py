@@ -23,8 +23,15 @@ def register_profiles() -> None:
         print_blob=True,
         stateful_step_count=8,
     )
+    # dev stops at the first bug it finds (report_multiple_bugs=False): shrinking one
+    # failure is what a developer waits for, not the search for a second one.
     settings.register_profile(
-        "dev", max_examples=20, deadline=None, print_blob=True, stateful_step_count=12
+        "dev",
+        max_examples=20,
+        deadline=None,
+        print_blob=True,
+        stateful_step_count=12,
+        report_multiple_bugs=False,
     )
     settings.register_profile(
         "soak",

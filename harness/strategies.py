@@ -173,14 +173,20 @@ def schedules(
 
 # -- faults aimed at live work ---------------------------------------------------------
 #: Steps (harness.coverage.STEPS names) an order of each intent reaches when nothing
-#: goes wrong, in saga order. An intent that stops at the customer check has none a
-#: trigger can name by order: the CRM call carries no order id, and a quote need not
-#: (the contract lets an orchestrator ask for one without it; the naive one does).
+#: goes wrong, in saga order. Every order reads its customer first: the CRM call carries
+#: no order id, so a fault on it is aimed by the path (the order's own customer id). A
+#: quote need not carry one either (the contract lets an orchestrator ask for one
+#: without it; the naive one does), so it is not aimed at.
 REACHES: dict[str, tuple[str, ...]] = {
-    "ok": ("capture", "reserve", "ship", "notify"),
-    "review_approve": ("capture", "reserve", "ship", "notify"),
-    "declined": ("capture",),
-    "out_of_stock": ("capture", "reserve", "refund"),
+    "ok": ("customer", "capture", "reserve", "ship", "notify"),
+    "review_approve": ("customer", "capture", "reserve", "ship", "notify"),
+    "declined": ("customer", "capture"),
+    "out_of_stock": ("customer", "capture", "reserve", "refund"),
+    "blocked": ("customer",),
+    "unknown_customer": ("customer",),
+    "undeliverable": ("customer",),
+    "review_reject": ("customer",),
+    "review_timeout": ("customer",),
 }
 _STEP = {name: (svc, meth, path) for name, svc, meth, path in STEPS}
 #: After commit weighs double: that is where the ambiguous outcomes are.
@@ -260,18 +266,29 @@ def aimed_faults(
     step = draw(st.sampled_from(REACHES[plan.intent]))
     service, method, path = _STEP[step]
     phase = draw(PHASE)
-    families = [f for f in ("http", "network", "process") if _kinds_of(f, kinds)]
+    # HTTP rules weigh double: a lost or refused answer is where most saga bugs show.
+    families = [f for f in ("http", "network", "process", "http") if _kinds_of(f, kinds)]
     if service in down_fakes:
         families = [f for f in families if f != "http"]
+    if step == "customer":
+        # No order id on the CRM read: only a rule on this order's customer's path can
+        # be aimed at it (an event trigger could not tell whose read it parked).
+        families = [f for f in families if f == "http"]
+        if not families:
+            reject()
     family = draw(st.sampled_from(families))
     when = RequestMatch(service, path, method, plan.order_id, 1, phase)
     if family == "http":
-        kind = draw(st.sampled_from(_kinds_of("http", kinds)))
+        http_kinds = _kinds_of("http", kinds)
+        # A 5xx answer is what retry and give-up logic is about: it weighs double.
+        kind = draw(st.sampled_from([*http_kinds, *(k for k in http_kinds if k == "status")]))
         params = _params(draw, kind)
-        params.update(
-            method=method, path=path, order_id=plan.order_id, phase=phase,
-            times=draw(st.integers(1, 2)),
-        )
+        # Up to 3 in a row: a retry budget that gives up early shows only then.
+        params.update(method=method, path=path, phase=phase, times=draw(st.integers(1, 3)))
+        if step == "customer":
+            params["path"] = f"/customers/{plan.order['customer_id']}"
+        else:
+            params["order_id"] = plan.order_id
         return ScheduledFault(_fault(kind, service, params), at=0.0)
     if family == "network":
         kind = draw(st.sampled_from(_kinds_of("network", kinds)))
