@@ -160,6 +160,8 @@ class Topology:
         """Keep SPARES orchestrators booting ahead of need (a boot takes longer than a
         short example, so one spare alone would often still be starting)."""
         prestart = getattr(self.orchestrator, "prestart", None)
+        if not getattr(self.orchestrator, "quiet_start", False):
+            return  # its start-up may call the fakes: it must happen after their reset
         while prestart is not None and len(self._spare_envs) < SPARES:
             env = self._fresh_env()
             try:
@@ -193,14 +195,17 @@ class Topology:
     # -- between examples ------------------------------------------------------------
     def reset(self, seed: int | None = None, restart_orchestrator: bool = True) -> float:
         """Back to a fresh world: faults healed, ledgers reseeded, proxies clean,
-        orchestrator restarted on an empty state dir (while the fakes are reset: an
-        orchestrator with no orders calls nobody). Returns the seconds the fakes and
+        orchestrator restarted on an empty state dir. One that is ``quiet_start`` (calls
+        nobody while starting) is started while the fakes are reset, from a spare that
+        booted ahead; any other only once they are. Returns the seconds the fakes and
         proxies took (the part that must stay under 100 ms)."""
         self.seed = self.seed if seed is None else seed
+        quiet = bool(getattr(self.orchestrator, "quiet_start", False))
         if restart_orchestrator:
             self.orchestrator.crash()  # its state is wiped next; no need to shut down
         with ThreadPoolExecutor(len(self.fakes) + 1) as pool:
-            started = pool.submit(self._start_orchestrator, True) if restart_orchestrator else None
+            early = restart_orchestrator and quiet
+            started = pool.submit(self._start_orchestrator, True) if early else None
             t0 = time.monotonic()
             self.ensure_fakes_running()
             self.toxi.reset()
@@ -208,6 +213,8 @@ class Topology:
             spent = time.monotonic() - t0
             if started is not None:
                 started.result()
+        if restart_orchestrator and not quiet:
+            self._start_orchestrator(fresh=True)
         return spent
 
     def ensure_fakes_running(self) -> None:

@@ -37,6 +37,7 @@ class ProcessAdapter:
         env: Mapping[str, str] | None = None,
         capabilities: frozenset[str] | None = None,
         request_timeout: float = 5.0,
+        quiet_start: bool = False,
     ) -> None:
         if not argv:
             raise AdapterError("orchestrator command is empty; give the command that starts it")
@@ -54,6 +55,11 @@ class ProcessAdapter:
         self.capabilities = frozenset(caps)
         #: What reports call it: the command line, or "bundled orchestrator".
         self.description = " ".join(self.argv)
+        #: It calls no service while starting on an empty state dir, so a copy may boot
+        #: ahead, during another run (``prestart``): its start-up cannot touch that
+        #: run's fakes. Unknown for an arbitrary command (one may call out at start-up,
+        #: e.g. a probe payment), so off unless declared.
+        self.quiet_start = quiet_start
         self._timeout = request_timeout
         self._env: OrchestratorEnv | None = None
         self._proc: ManagedProcess | None = None
@@ -86,7 +92,10 @@ class ProcessAdapter:
     def prestart(self, env: OrchestratorEnv) -> None:
         """Start a spare copy on `env` (its own port and empty state dir) now, so that a
         later ``start(env)`` only switches to it: between two examples the next
-        orchestrator has already done its start-up while the last examples ran."""
+        orchestrator has already done its start-up while the last examples ran. Only
+        for a ``quiet_start`` orchestrator (see there)."""
+        if not self.quiet_start:
+            raise AdapterError(f"{self.name} is not declared quiet at start-up: no spare")
         old = self._take_spare(env)  # a spare already on this env is replaced
         if old is not None:
             old.kill()

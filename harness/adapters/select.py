@@ -150,6 +150,7 @@ def adapter_from_spec(spec: AdapterSpec) -> ProcessAdapter:
             name="orchestrator",
             clock_path=BUNDLED_CLOCK_PATH,
             capabilities=frozenset({"crash", "restart", "pause", "review"}),
+            quiet_start=True,  # an empty state dir: nothing to recover, nobody to call
         )
         adapter.description = "bundled orchestrator (--profile fast --test-clock)"
         return adapter

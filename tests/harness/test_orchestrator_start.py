@@ -115,3 +115,13 @@ def test_a_correct_orchestrator_killed_mid_order_still_settles(start_topology) -
     result = run(topo, orders(1), [kill], RunOptions(settle_seconds=45), reset=False)
     assert result.ok, result.failure_text()
     wait_until(lambda: topo.orchestrator.healthy(), 5, what="orchestrator up")
+
+
+def test_an_orchestrator_not_declared_quiet_starts_after_the_reset(start_topology) -> None:
+    """The naive orchestrator with `probe` takes a payment while starting. No spare of it
+    boots during another run, so every run's ledger shows its own start-up's effect."""
+    topo = start_topology(naive_spec("probe"))
+    for _ in range(2):
+        result = run(topo, orders(1), [], RunOptions(settle_seconds=10))
+        assert topo._spare_envs == []
+        assert "orphan-effects" in {v.rule for v in result.verdict.violations}
