@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from harness.adapters.base import AdapterError, OrchestratorEnv, SubmitResult
+from harness.adapters.command import check_command
 from harness.procs import ManagedProcess, ProcessFailed
 
 DEFAULT_CAPABILITIES = frozenset({"crash", "restart", "pause", "review"})
@@ -31,6 +33,7 @@ class ProcessAdapter:
         env: Mapping[str, str] | None = None,
         capabilities: frozenset[str] | None = None,
         request_timeout: float = 5.0,
+        cwd: str | None = None,
     ) -> None:
         if not argv:
             raise AdapterError("orchestrator command is empty; give the command that starts it")
@@ -42,6 +45,8 @@ class ProcessAdapter:
         self.health_path = health_path
         self.clock_path = clock_path
         self.extra_env = dict(env or {})
+        #: Where the command runs (relative paths in it resolve here); None = fracas's cwd.
+        self.cwd = cwd
         caps = set(capabilities if capabilities is not None else DEFAULT_CAPABILITIES)
         if clock_path:
             caps.add("advance_clock")
@@ -74,8 +79,10 @@ class ProcessAdapter:
         if self._http is not None:
             self._http.close()
         self._env = env
+        check_command(self.argv, self.cwd)
         environ = {**os.environ, **self.extra_env, **env.as_environ()}
-        self._proc = ManagedProcess(self.name, self.argv, env.log_path, env=environ)
+        cwd = Path(self.cwd) if self.cwd else None
+        self._proc = ManagedProcess(self.name, self.argv, env.log_path, env=environ, cwd=cwd)
         self._http = httpx.Client(base_url=env.url, timeout=self._timeout, trust_env=False)
         self._proc.start()
         self._wait(timeout)
@@ -85,11 +92,18 @@ class ProcessAdapter:
         try:
             self._proc.wait_healthy(self.healthy, timeout)
         except ProcessFailed as exc:
+            code = self._proc.returncode
+            what = (
+                f"exited with {code} before it became healthy"
+                if code is not None
+                else f"never became healthy within {timeout:g}s"
+            )
             raise AdapterError(
-                f"orchestrator {' '.join(self.argv)!r} never became healthy at "
+                f"orchestrator {' '.join(self.argv)!r} {what} at "
                 f"{self.url}{self.health_path}.\n{exc}\n"
                 "It must listen on FRACAS_LISTEN and answer GET /healthz with 200 "
-                "(docs/contract.md §2)."
+                "(docs/contract.md §2); a slow starter can be given more time with "
+                "[tool.fracas.orchestrator] start_timeout or --orchestrator-start-timeout."
             ) from None
 
     def stop(self) -> None:
