@@ -5,6 +5,8 @@ fault actions reach the connection.
 from __future__ import annotations
 
 import logging
+import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
@@ -48,7 +50,27 @@ def open_app(name: str, state_dir: Path, seed: int) -> FakeApp:
     return FakeApp(service, store)
 
 
-def serve(name: str, port: int, state_dir: Path, seed: int, log_level: str = "warning") -> None:
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling its caller once it really listens."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None] | None) -> None:
+        super().__init__(config)
+        self._on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self._on_ready is not None and not self.should_exit:
+            self._on_ready()
+
+
+def serve(
+    name: str,
+    port: int,
+    state_dir: Path,
+    seed: int,
+    log_level: str = "warning",
+    on_ready: Callable[[], None] | None = None,
+) -> None:
     app = open_app(name, state_dir, seed)
     config = uvicorn.Config(
         app,
@@ -64,4 +86,4 @@ def serve(name: str, port: int, state_dir: Path, seed: int, log_level: str = "wa
         timeout_graceful_shutdown=2,
         backlog=4096,
     )
-    uvicorn.Server(config).run()
+    _Server(config, on_ready).run()

@@ -150,6 +150,8 @@ class RunResult:
             "schedule": self.schedule.to_json(),
             "settle_seconds": self.history.meta.get("settle_seconds"),
             "violations": sorted({(v.rule, v.order_id or "") for v in self.verdict.violations}),
+            # what it ran against (harness/replay.py replay_context)
+            **self.history.meta.get("replay_context", {}),
         }
 
     def write_replay(self, path: Path) -> Path:
@@ -200,6 +202,9 @@ def run(
         orders=len(plans),
         orchestrator=getattr(topo.orchestrator, "description", topo.orchestrator.name),
     )
+    from harness.replay import replay_context
+
+    history.meta["replay_context"] = replay_context(topo)
     adapter = topo.orchestrator
     nemesis = Nemesis(
         sched, topo.fault_context(), history, {n: f.url for n, f in topo.fakes.items()}

@@ -34,6 +34,10 @@ class Fracas:
     results: list[tuple[str, RunResult]] = field(default_factory=list)
     current_test: str = "run"
     progress: Callable[[str], None] | None = None
+    #: Where failing runs' replay files go (None: not written).
+    replay_dir: Path | None = None
+    #: Called after each run (the plugin's progress line).
+    on_result: Callable[[str, RunResult], None] | None = None
 
     def __repr__(self) -> str:  # Hypothesis prints fixtures in falsifying examples
         return f"<fracas seed={self.seed} orchestrator={self.orchestrator.name} runs={len(self.results)}>"
@@ -86,9 +90,33 @@ class Fracas:
             seed=self.seed if seed is None else seed,
             progress=self.progress,
         )
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.current_test)
+        name = self._run_name()
         self.results.append((name, result))
-        if not result.ok and self.report_dir is not None:
-            path = self.report_dir / "replays" / f"{name}-{len(self.results)}.json"
-            result.replay_path = result.write_replay(path)
+        if self.on_result is not None:
+            self.on_result(name, result)
+        if not result.ok and self.replay_dir is not None:
+            path = result.write_replay(self.replay_dir / f"{name}.json")
+            result.replay_path = _as_typed(path)
+            result.history.meta["replay_file"] = str(path.resolve())
         return result
+
+    def _run_name(self) -> str:
+        """The run's name in the terminal table, the report and the replay file: the test
+        name, then ``-2``, ``-3`` for its later runs (the report writer's own rule)."""
+        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.current_test) or "run"
+        taken = {n for n, _ in self.results}
+        name, k = base, 1
+        while name in taken:
+            k += 1
+            name = f"{base}-{k}"
+        return name
+
+
+def _as_typed(path: Path) -> Path:
+    """`path` as the user can type it where they ran the suite: relative to the working
+    directory when it is inside it, else absolute."""
+    absolute = path.resolve()
+    try:
+        return absolute.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return absolute
