@@ -173,6 +173,7 @@ class RunResult:
 
     def assert_consistent(self) -> RunResult:
         """Raise ConsistencyError (an AssertionError) leading with the witness."""
+        __tracebackhide__ = True  # the scenario's line is the one to show
         if not self.ok:
             raise ConsistencyError(self.verdict, self.failure_text())
         return self
