@@ -373,7 +373,14 @@ def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    serve(args.name, args.port, args.state_dir, args.seed, args.log_level, on_ready=ready)
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt  # uvicorn re-raises the signal it caught once it is down
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        serve(args.name, args.port, args.state_dir, args.seed, args.log_level, on_ready=ready)
+    except KeyboardInterrupt:
+        pass
     print(f"fracas: {args.name} stopped", flush=True)
     return 0
 

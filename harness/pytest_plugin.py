@@ -187,16 +187,22 @@ def _long_profile(config: pytest.Config) -> bool:
 
 def _progress_line(config: pytest.Config, tr: Any, handle: Fracas) -> Any:
     """Under dev and soak, a line per run on a terminal: the session is not stuck."""
+    import contextlib
     import time
+
+    capman = config.pluginmanager.getplugin("capturemanager")
 
     def show(name: str, result: RunResult) -> None:
         runs = handle.results
         bad = sum(len(r.verdict.violations) for _, r in runs)
         elapsed = int(time.monotonic() - config.stash[_STARTED])
-        tr.write_line(
-            f"fracas: {len(runs)} examples done, {bad} violations so far, "
-            f"{elapsed // 60}m{elapsed % 60:02d}s elapsed (last: {name})"
-        )
+        # pytest captures the test's output; this line is for the person watching.
+        paused = capman.global_and_fixture_disabled() if capman else contextlib.nullcontext()
+        with paused:
+            tr.write_line(
+                f"fracas: {len(runs)} examples done, {bad} violations so far, "
+                f"{elapsed // 60}m{elapsed % 60:02d}s elapsed (last: {name})"
+            )
 
     return show
 
