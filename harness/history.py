@@ -9,7 +9,7 @@ the verdict was reached on.
 Usage by the runtime::
 
     h = History()
-    op = h.invoke("submit", "ord-1", order=order_json)
+    op = h.invoke("submit", "ord-0001", order=order_json)
     op.ok(status="pending")             # or op.fail(error=...) / op.unknown(error=...)
     f = h.fault_applied({"type": "timeout", ...}, "payment")
     f.healed()                          # or h.fault_healed(f.fault_id)
