@@ -144,7 +144,7 @@ def fracas_topology(
     try:
         spec = orchestrator_spec(pytestconfig)
     except AdapterError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        pytest.exit(f"fracas: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
     report = pytestconfig.getoption("--fracas-report")
     run_dir = Path(report) / "run" if report else tmp_path_factory.mktemp("fracas-run")
     config = TopologyConfig(

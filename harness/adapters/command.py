@@ -27,6 +27,12 @@ def check_command(argv: Sequence[str], cwd: str | None = None) -> None:
     that looks like a script path (``*.py``) exists."""
     if not argv:
         raise AdapterError("orchestrator command is empty; give the command that starts it")
+    if cwd and not Path(cwd).is_dir():
+        raise AdapterError(
+            f"orchestrator command {' '.join(argv)!r} runs in {cwd}, which does not exist "
+            "here (a replay file from another machine?). Give --orchestrator CMD to replay "
+            "against a command from this directory."
+        )
     program = argv[0]
     if resolve_executable(program, cwd) is None:
         where = f" (from {cwd})" if cwd else ""

@@ -144,3 +144,13 @@ def test_long_profiles_show_progress_on_a_terminal(tmp_path: Path) -> None:
     assert "elapsed" in out
     quiet = _pytest_on_a_tty(tmp_path, {"FRACAS_PROFILE": "ci"})
     assert "examples done" not in quiet and "1 passed" in quiet
+
+
+def test_the_start_timeout_option_reaches_the_orchestrator(tmp_path: Path) -> None:
+    sleeper = "python -c 'import time; time.sleep(120)'"
+    t0 = time.monotonic()
+    done = fracas("up", "--orchestrator", sleeper, "--orchestrator-start-timeout", "1.5",
+                  "--state-dir", str(tmp_path / "up"))
+    assert done.returncode == 1
+    assert "never became healthy within 1.5s" in done.stderr, done.stderr[-2000:]
+    assert time.monotonic() - t0 < 25

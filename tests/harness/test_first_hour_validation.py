@@ -114,3 +114,20 @@ def test_a_command_that_cannot_run_is_one_clear_error(argv: list[str], says: str
     with pytest.raises(AdapterError) as info:
         check_command(argv)
     assert says in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_recorded_directory_that_is_gone_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(AdapterError, match="does not exist here"):
+        check_command([sys.executable, "x.py"], str(tmp_path / "gone"))
+
+
+def test_never_healthy_says_exited_with_n(tmp_path: Path) -> None:
+    from harness.adapters.base import OrchestratorEnv
+    from harness.adapters.process import ProcessAdapter
+
+    adapter = ProcessAdapter([sys.executable, "-c", "import sys; sys.exit(3)"])
+    env = OrchestratorEnv({}, "127.0.0.1", 9, tmp_path, tmp_path / "o.log")
+    with pytest.raises(AdapterError) as info:
+        adapter.start(env, timeout=10)
+    adapter.stop()
+    assert "exited with 3 before it became healthy" in str(info.value).splitlines()[0]
