@@ -10,6 +10,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from harness.adapters import adapter_from_spec, resolve_spec
 from harness.schedule import parse_schedule
 
@@ -197,8 +199,10 @@ def test_what_the_readme_says_about_errors_holds() -> None:
         assert quoted.group(1) in message
 
 
+@pytest.mark.slow
 def test_the_naive_orchestrator_sentence_counts_right(tmp_path: Path) -> None:
-    """'the first command fails N of M scenarios' is computed, not remembered."""
+    """'the first command fails N of M scenarios' is computed, not remembered: N failed,
+    M collected (passed, failed and skipped)."""
     claim = re.search(r"the first command fails (\d+) of (\d+) scenarios", README)
     assert claim is not None
     command = next(line for b in blocks("sh") for line in b.splitlines()
