@@ -78,6 +78,10 @@ def test_fracas_profile_means_the_same_for_fracas_run(tmp_path: Path) -> None:
     assert "hypothesis profile 'dev'" in done.stdout, done.stdout[-2000:]
     bad = fracas("run", FRACAS_PROFILE="nightly")
     assert bad.returncode == 2 and "FRACAS_PROFILE: expected one of ci, dev, soak" in bad.stderr
+    plain = subprocess.run([sys.executable, "-m", "pytest", "scenarios", "--co", "-q", "-p",
+                            "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=120, env={**os.environ, "FRACAS_PROFILE": "nightly"})
+    assert "FRACAS_PROFILE: expected one of ci, dev, soak" in plain.stderr + plain.stdout
 
 
 def test_serve_prints_where_it_listens_and_stops_with_a_line(tmp_path: Path) -> None:
