@@ -93,14 +93,10 @@ class ProcessAdapter:
             self._proc.wait_healthy(self.healthy, timeout)
         except ProcessFailed as exc:
             code = self._proc.returncode
-            what = (
-                f"exited with {code} before it became healthy"
-                if code is not None
-                else f"never became healthy within {timeout:g}s"
-            )
+            why = f"it exited with {code}" if code is not None else f"within {timeout:g}s"
             raise AdapterError(
-                f"orchestrator {' '.join(self.argv)!r} {what} at "
-                f"{self.url}{self.health_path}.\n{exc}\n"
+                f"orchestrator {' '.join(self.argv)!r} never became healthy at "
+                f"{self.url}{self.health_path}: {why}.\n{exc}\n"
                 "It must listen on FRACAS_LISTEN and answer GET /healthz with 200 "
                 "(docs/contract.md §2); a slow starter can be given more time with "
                 "[tool.fracas.orchestrator] start_timeout or --orchestrator-start-timeout."

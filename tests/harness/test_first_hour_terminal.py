@@ -156,5 +156,6 @@ def test_the_start_timeout_option_reaches_the_orchestrator(tmp_path: Path) -> No
     done = fracas("up", "--orchestrator", sleeper, "--orchestrator-start-timeout", "1.5",
                   "--state-dir", str(tmp_path / "up"))
     assert done.returncode == 1
-    assert "never became healthy within 1.5s" in done.stderr, done.stderr[-2000:]
+    assert "never became healthy at" in done.stderr, done.stderr[-2000:]
+    assert "within 1.5s" in done.stderr
     assert time.monotonic() - t0 < 25
