@@ -1,5 +1,6 @@
 """Hypothesis settings profiles for chaos runs: each example starts real processes, so
-counts are small and deadlines off.
+counts are small and deadlines off. ``stateful_step_count`` bounds the rules one example
+of the stateful scenario runs (scenarios/test_stateful.py).
 
 - ``ci``: a handful of derandomized examples (the scenario suite's default);
 - ``dev``: more, randomized, for a developer's afternoon;
@@ -13,10 +14,19 @@ from hypothesis import settings
 
 def register_profiles() -> None:
     settings.register_profile(
-        "ci", max_examples=4, deadline=None, derandomize=True, print_blob=True
+        "ci",
+        max_examples=4,
+        deadline=None,
+        derandomize=True,
+        print_blob=True,
+        stateful_step_count=8,
     )
-    settings.register_profile("dev", max_examples=20, deadline=None, print_blob=True)
-    settings.register_profile("soak", max_examples=500, deadline=None, print_blob=True)
+    settings.register_profile(
+        "dev", max_examples=20, deadline=None, print_blob=True, stateful_step_count=12
+    )
+    settings.register_profile(
+        "soak", max_examples=500, deadline=None, print_blob=True, stateful_step_count=20
+    )
 
 
 register_profiles()

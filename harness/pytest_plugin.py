@@ -22,12 +22,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 
 import harness.profiles  # noqa: F401 - registers ci, dev, soak for --hypothesis-profile
 from fakes.world import World, build_world
 from harness.adapters import AdapterError, resolve_spec
 from harness.adapters.select import AdapterSpec, Declared
+from harness.report.outcome import SessionInfo, TestOutcome
 from harness.runner import RunResult
 from harness.scenario import Fracas
 from harness.topology import Topology, TopologyConfig
@@ -35,7 +37,12 @@ from harness.usererrors import is_user_error, short_text
 
 _HANDLE = pytest.StashKey[Fracas]()
 _INDEX = pytest.StashKey[Path]()
+#: pytest's verdict on each run, by its index in the handle's results.
+OUTCOMES = pytest.StashKey[dict[int, TestOutcome]]()
+_FIRST_RUN = pytest.StashKey[int]()
 _STARTED = pytest.StashKey[float]()
+#: time.monotonic() at configure, for the progress line's elapsed time.
+_T0 = pytest.StashKey[float]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -88,7 +95,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     import time
 
-    config.stash[_STARTED] = time.monotonic()
+    config.stash[_T0] = time.monotonic()
     config.addinivalue_line(
         "markers",
         "fracas(needs=[...]): a chaos scenario; skipped when the orchestrator "
@@ -195,7 +202,7 @@ def _progress_line(config: pytest.Config, tr: Any, handle: Fracas) -> Any:
     def show(name: str, result: RunResult) -> None:
         runs = handle.results
         bad = sum(len(r.verdict.violations) for _, r in runs)
-        elapsed = int(time.monotonic() - config.stash[_STARTED])
+        elapsed = int(time.monotonic() - config.stash[_T0])
         # pytest captures the test's output; this line is for the person watching.
         paused = capman.global_and_fixture_disabled() if capman else contextlib.nullcontext()
         with paused:
@@ -207,12 +214,9 @@ def _progress_line(config: pytest.Config, tr: Any, handle: Fracas) -> Any:
     return show
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+def _shorten_user_error(report: pytest.TestReport, call: pytest.CallInfo[None]) -> None:
     """A user's mistake (a bad schedule, plan or orchestrator spec) reads as its message,
     without the harness frames under it; in a test body and in fixtures alike."""
-    outcome = yield
-    report = outcome.get_result()
     excinfo = call.excinfo
     if report.failed and excinfo is not None and is_user_error(excinfo.value):
         report.longrepr = short_text(excinfo.value)
@@ -224,6 +228,7 @@ def pytest_runtest_call(item: pytest.Item) -> None:
     handle = item.config.stash.get(_HANDLE, None)
     if handle is not None:
         handle.current_test = item.name
+        item.stash[_FIRST_RUN] = len(handle.results)
     marker = item.get_closest_marker("fracas")
     if marker is None or handle is None:
         return
@@ -233,6 +238,63 @@ def pytest_runtest_call(item: pytest.Item) -> None:
         pytest.skip(f"orchestrator lacks {', '.join(missing)}")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Attach pytest's outcome to the runs this test made, for the report index."""
+    made = yield
+    _shorten_user_error(made.get_result(), call)  # type: ignore[attr-defined]
+    handle = item.config.stash.get(_HANDLE, None)
+    if call.when != "call" or handle is None or _FIRST_RUN not in item.stash:
+        return
+    rep = made.get_result()  # type: ignore[attr-defined]
+    from harness.report.text import ConsistencyError
+
+    exc = call.excinfo.value if call.excinfo is not None else None
+    message = call.excinfo.exconly().splitlines()[0][:300] if rep.failed and call.excinfo else ""
+    outcomes = item.config.stash.setdefault(OUTCOMES, {})
+    last = len(handle.results) - 1
+    if rep.failed and not isinstance(exc, ConsistencyError) and last >= item.stash[_FIRST_RUN]:
+        run = handle.results[last][1]
+        if not run.ok:  # the scenario failed on its own check: show the witness anyway
+            rep.sections.append(("fracas witness", run.failure_text()))
+    for i in range(item.stash[_FIRST_RUN], last + 1):
+        outcomes[i] = TestOutcome(
+            test=item.nodeid,
+            outcome=rep.outcome,
+            message=message,
+            violation=isinstance(exc, ConsistencyError),
+            final=i == last,
+        )
+
+
+def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: Any) -> Any:
+    """A scenario's own assertion on statuses names the orders and tells their story."""
+    from harness.report.assertion import explain_compare
+
+    return explain_compare(op, left, right)
+
+
+def _session_info(config: pytest.Config, handle: Fracas) -> SessionInfo:
+    adapter = handle.orchestrator
+    return SessionInfo(
+        orchestrator=str(getattr(adapter, "description", adapter.name)),
+        seed=handle.seed,
+        profile=str(
+            config.getoption("hypothesis_profile", None)
+            or getattr(hypothesis.settings, "_current_profile", None)
+            or "default"
+        ),
+        fault_backend=handle.topology.backend.name,
+        started=config.stash.get(_STARTED, None),
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    import time
+
+    session.config.stash[_STARTED] = time.time()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     handle = session.config.stash.get(_HANDLE, None)
     report = session.config.getoption("--fracas-report")
@@ -240,7 +302,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from harness.report.writer import write_reports
 
-    session.config.stash[_INDEX] = write_reports(Path(report), handle.results)
+    session.config.stash[_INDEX] = write_reports(
+        Path(report),
+        handle.results,
+        outcomes=session.config.stash.get(OUTCOMES, {}),
+        session=_session_info(session.config, handle),
+    )
 
 
 #: The runs table's columns: heading, width, and what it means (the legend).

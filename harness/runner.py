@@ -85,10 +85,11 @@ class RunResult:
 
     @property
     def statuses(self) -> dict[str, str | None]:
-        return {
-            oid: (rep or {}).get("status") if rep else None
-            for oid, rep in self.snapshot.reported.items()
-        }
+        """Plain strings that remember their order, so a failed assertion on them names
+        the order and tells its story (harness.report.assertion)."""
+        from harness.report.assertion import statuses
+
+        return dict(statuses(self))
 
     @property
     def summary(self) -> dict[str, Any]:

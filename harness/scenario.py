@@ -90,7 +90,11 @@ class Fracas:
             seed=self.seed if seed is None else seed,
             progress=self.progress,
         )
-        name = self._run_name()
+        return self.keep(result)
+
+    def keep(self, result: RunResult, suffix: str = "") -> RunResult:
+        """Keep a run for the report; a failing one gets a replay file."""
+        name = self._run_name(suffix)
         self.results.append((name, result))
         if self.on_result is not None:
             self.on_result(name, result)
@@ -100,10 +104,10 @@ class Fracas:
             result.history.meta["replay_file"] = str(path.resolve())
         return result
 
-    def _run_name(self) -> str:
+    def _run_name(self, suffix: str = "") -> str:
         """The run's name in the terminal table, the report and the replay file: the test
         name, then ``-2``, ``-3`` for its later runs (the report writer's own rule)."""
-        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.current_test) or "run"
+        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.current_test + suffix) or "run"
         taken = {n for n, _ in self.results}
         name, k = base, 1
         while name in taken:

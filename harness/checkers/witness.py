@@ -7,6 +7,7 @@ since the run started).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from harness.checkers.steps import EFFECT_STEPS, classify
@@ -28,6 +29,31 @@ def fault_json(f: FaultWindow) -> JSON:
         "healed_t": f.healed_t,
         "label": f.label,
     }
+
+
+def received(e: Mapping[str, Any]) -> str:
+    """What the client got for a journal line: a fault rule's injected status, or no answer
+    at all, rather than the fake's own status (after commit the fake did answer 201, but
+    the client never saw it)."""
+    status = e.get("status")
+    fault = e.get("fault") or {}
+    kind = fault.get("kind")
+    if fault.get("aborted"):
+        return "no answer (held, then dropped)"
+    if kind == "status":
+        return str(fault.get("status", status))
+    if kind == "drop":
+        return "no answer (dropped)"
+    if kind == "reset":
+        return "no answer (connection reset)"
+    if status is None:
+        return "no answer"
+    if kind == "malformed":
+        shape = fault.get("shape")
+        return f"{status} with a malformed body" + (f" ({shape})" if shape else "")
+    if kind == "delay" and fault.get("ms") is not None:
+        return f"{status} after {fault['ms']} ms"
+    return str(status)
 
 
 _JOIN_FIELDS = ("correlation_id", "idempotency_key")
@@ -108,25 +134,86 @@ def enrich_all(view: View, violations: list[Violation]) -> list[Violation]:
     return violations
 
 
+def _rule_hit(f: FaultWindow, lines: list[JSON]) -> bool:
+    """An HTTP rule belongs to a witness only when it hit one of the witness's requests."""
+    rid = f.fault.get("id")
+    for e in lines:
+        tag = e.get("fault")
+        if not tag or e.get("service") != f.target:
+            continue
+        if rid is None or tag.get("rule_id") == rid:
+            return True
+    return False
+
+
+def _order_span(view: View, oid: str, lines: list[JSON]) -> tuple[float, float] | None:
+    """From the order's submission to its last request (or the client seeing it end)."""
+    ts = [float(e["t"]) for e in lines if e.get("t") is not None]
+    start = view.submitted_t.get(oid, min(ts, default=None))
+    end = max(ts, default=view.terminal_t.get(oid))
+    if start is None or end is None:
+        return None
+    return min(start, end), max(start, end)
+
+
+def active_faults(view: View, v: Violation) -> list[JSON]:
+    """The faults that were around this witness's requests: an HTTP rule that hit one of
+    them, a network or process fault whose window overlaps the order's life (a refused
+    connection leaves no journal line, so the life span, not the lines, decides). A fault
+    elsewhere in the run is not evidence and is left out."""
+    lines = v.journal_lines
+    if v.order_id is not None:
+        span = _order_span(view, v.order_id, lines)
+    else:
+        span = _window(view, v, lines)
+    out = []
+    for f in view.faults:
+        if f.is_http_rule:
+            keep = _rule_hit(f, lines)
+        else:
+            keep = span is not None and f.overlaps(*span)
+        if keep:
+            out.append(fault_json(f))
+    return out
+
+
 def enrich(view: View, v: Violation) -> Violation:
     """Fill journal lines, faults and the account (keeps whatever the rule already set)."""
     if not v.journal_lines:
         join_journals(view, [v])
-    window = _window(view, v, v.journal_lines)
-    if not v.faults and window is not None:
-        v.faults = [fault_json(f) for f in view.faults if f.overlaps(*window)]
+    if not v.faults:
+        v.faults = active_faults(view, v)
     if not v.account:
         v.account = account(view, v)
     return v
 
 
+_NOT_DONE = {
+    "capture": "captured nothing",
+    "refund": "refunded nothing",
+    "reserve": "held nothing",
+    "release": "released nothing",
+    "ship": "created no shipment",
+    "cancel": "cancelled nothing",
+    "notify": "sent nothing",
+}
+
+
 def _effect_phrase(view: View, e: JSON, step: str) -> str:
     eid, svc, status = e.get("effect_id"), e.get("service"), e.get("status")
+    fault = e.get("fault") or {}
+    if fault and (fault.get("phase") != "after_commit") and fault.get("kind") not in (
+        "delay",
+        "hold",
+    ) or fault.get("aborted"):
+        return f"{svc} {_NOT_DONE.get(step, 'did nothing')} ({step} not done)"
     if e.get("replayed"):
         return f"{svc} replayed its stored answer for {eid or step} (no new effect)"
     ok = isinstance(status, int) and 200 <= status < 300
     if not ok:
         return f"{svc} refused the {step} with {status}"
+    if eid is None and step in ("capture", "refund", "reserve", "ship", "notify"):
+        return f"{svc} answered {status} but recorded no {step}"
     if step == "capture":
         p = view.payments_by_id.get(eid) or {}
         return f"{svc} {eid} captured {fmt_money(p.get('amount_cents'), p.get('currency'))}"
@@ -146,15 +233,21 @@ def _effect_phrase(view: View, e: JSON, step: str) -> str:
     return f"{svc} answered {status}"
 
 
-def _fault_phrase(fault: JSON) -> str:
+def _fault_phrase(e: JSON) -> str:
+    fault = e.get("fault") or {}
     kind, phase, rid = fault.get("kind"), fault.get("phase"), fault.get("rule_id")
-    if phase == "after_commit" and kind in ("drop", "reset", "malformed"):
-        return f"the answer was lost to fault rule {rid} ({kind} after commit)"
+    got = received(e)
+    if fault.get("aborted"):
+        return f"fault rule {rid} held the request and then dropped it; the client got {got}"
+    if phase == "after_commit" and kind in ("drop", "reset", "malformed", "status"):
+        return f"the answer was lost to fault rule {rid} ({kind} after commit): the client got {got}"
     if phase == "after_commit" and kind == "hold":
         return f"the answer was held by fault rule {rid} after commit"
     if kind == "delay":
         return f"the answer was delayed by fault rule {rid}"
-    return f"fault rule {rid} answered instead ({kind} {phase}, nothing done)"
+    if kind == "hold":
+        return f"fault rule {rid} held the request before doing it"
+    return f"fault rule {rid} answered instead, before commit: the client got {got}"
 
 
 def account(view: View, v: Violation) -> str:
@@ -197,7 +290,7 @@ def account(view: View, v: Violation) -> str:
         if toxics:
             s += f" while {e.get('service')} was behind {' and '.join(toxics)}"
         if fault:
-            s += f"; {_fault_phrase(fault)}"
+            s += f"; {_fault_phrase(e)}"
         parts.append(s)
     if len(parts) > MAX_STORY:
         parts = parts[: MAX_STORY - 1] + [

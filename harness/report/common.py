@@ -5,7 +5,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from harness.checkers.witness import received
+
 JSON = dict[str, Any]
+
+#: One colour per meaning, everywhere in the reports (timeline, cards, index): a reader
+#: who learns that magenta means "violation" is never told otherwise by a 5xx tick.
+PALETTE = {
+    "ok": "#1a7f37",  # consistent / passed
+    "violation": "#bf3989",  # a broken rule, a violating order
+    "failed": "#9a6700",  # pytest failed the test without a violation
+    "2xx": "#6a737d",
+    "4xx": "#e36209",
+    "5xx": "#d73a49",
+    "no_answer": "#000000",
+    "fault": "#8250df",  # a request a fault rule hit
+    "fault_band": "#d5c6f5",  # a network/process fault's window (legend swatch)
+    "replayed": "#1b7c83",
+    "orchestrator_op": "#0366d6",  # submit / status / review calls
+    "highlight": "#ffd33d",
+    "never_hit": "#fff8c5",  # coverage cell the suite never exercised
+}
 
 #: Rules whose violations mean money or goods went wrong: shown first.
 RULE_PRIORITY = (
@@ -35,7 +55,7 @@ def journal_line(e: Mapping[str, Any], t0: float) -> str:
         rel(e.get("t"), t0),
         str(e.get("service")),
         f"{e.get('method')} {e.get('path')}{q}",
-        str(e.get("status")),
+        received(e),
     ]
     if e.get("idempotency_key"):
         parts.append(f"key={e['idempotency_key']}")

@@ -17,33 +17,59 @@ from harness.checkers.picture import picture
 from harness.checkers.summary import summarize
 from harness.checkers.view import View, fmt_money
 from harness.checkers.violation import Violation
-from harness.report.common import fault_line, rule_rank
+from harness.checkers.witness import received
+from harness.report.common import PALETTE, fault_line, rule_rank
 from harness.report.timeline import render_timeline
 
 JSON = dict[str, Any]
 MAX_TRACES = 40
 MAX_VIOLATIONS = 200
 
-CSS = """
+_CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d232a;background:#fafafa}
 header{padding:14px 24px;background:#1d232a;color:#fff}header h1{margin:0;font-size:20px}
-.ok{color:#3fb950}.ko{color:#ff7b72}main{padding:8px 24px 40px}
+.ok{color:$ok}.ko{color:$violation}main{padding:8px 24px 40px}
+header .ok,header .ko,header .failed{color:#fff;border-radius:4px;padding:0 8px}
+header .ok{background:$ok}header .ko{background:$violation}header .failed{background:$failed}
 h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}
 table{border-collapse:collapse;margin:6px 0;font-size:13px}td,th{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
-.viol{border-left:4px solid #d73a49;background:#fff;padding:8px 14px;margin:12px 0;box-shadow:0 1px 2px #0001}
-.viol h3{margin:2px 0 6px;font-size:15px}.rule{background:#d73a49;color:#fff;border-radius:3px;padding:1px 6px;font-size:12px}
-.account{font-size:14px;margin:6px 0 8px}.exp{color:#22863a}.act{color:#b31d28;font-weight:600}
-tr.fault td{background:#f3e8ff}tr.hist td{background:#eef6ff}
-.oid{cursor:pointer;color:#0366d6;text-decoration:underline dotted}
+.viol{border-left:4px solid $violation;background:#fff;padding:8px 14px;margin:12px 0;box-shadow:0 1px 2px #0001}
+.viol h3{margin:2px 0 6px;font-size:15px}.rule{background:$violation;color:#fff;border-radius:3px;padding:1px 6px;font-size:12px}
+.account{font-size:14px;margin:6px 0 8px}.exp{color:$ok}.act{color:$violation;font-weight:600}
+tr.fault td{background:#f3e8ff}tr.hist td{background:#eef6ff}tr.flag td{background:#fbe4f1}
+.oid{cursor:pointer;text-decoration:underline dotted;font-weight:600}
 .timeline{background:#fff;border:1px solid #ddd}.lane{fill:#f6f8fa}.ln{font-size:12px;fill:#333}
 .ax{font-size:10px;fill:#666;text-anchor:middle}.grid{stroke:#e5e5e5}
-.band{fill:#8250df;opacity:.22}.band.rule{opacity:.1}.tk{opacity:.75}.t2{fill:#6a737d}.t4{fill:#e36209}.t5{fill:#d73a49}
-.tu{fill:#000}.tf{fill:#8250df;opacity:1}.tr{fill:#2188ff}.op{fill:#0366d6;opacity:.6}
-.bad{fill:#d73a49;opacity:1;stroke:#7a0010;stroke-width:.6}.hl{fill:#ffd33d!important;opacity:1;stroke:#000;stroke-width:1}
+.band{fill:$fault;opacity:.22}.band.rule{opacity:.1}.tk{opacity:.75}.t2{fill:$2xx}.t4{fill:$4xx}.t5{fill:$5xx}
+.tu{fill:$no_answer}.tf{fill:$fault;opacity:1}.tr{fill:$replayed}.op{fill:$orchestrator_op;opacity:.6}
+.bad{fill:$violation;opacity:1;stroke:#5c0f3a;stroke-width:.6}.hl{fill:$highlight!important;opacity:1;stroke:#000;stroke-width:1}
 .note{color:#666;font-size:12px}details{margin:4px 0}summary{cursor:pointer}
 .legend span{display:inline-block;margin-right:14px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
 """
+
+
+def _css() -> str:
+    out = _CSS
+    for name in sorted(PALETTE, key=len, reverse=True):  # "$fault_band" before "$fault"
+        out = out.replace(f"${name}", PALETTE[name])
+    return out
+
+
+CSS = _css()
+
+#: The timeline legend: (meaning, palette key). Every swatch a different colour.
+LEGEND = (
+    ("2xx/3xx", "2xx"),
+    ("4xx", "4xx"),
+    ("5xx", "5xx"),
+    ("no answer", "no_answer"),
+    ("fault fired", "fault"),
+    ("replayed", "replayed"),
+    ("orchestrator call", "orchestrator_op"),
+    ("violating order", "violation"),
+    ("fault band (network/process; paler: HTTP rule armed)", "fault_band"),
+)
 
 JS = """
 function hl(o){document.querySelectorAll('#timeline [data-o]').forEach(function(e){
@@ -91,8 +117,8 @@ def _journal_table(lines: Sequence[Mapping[str, Any]], t0: float) -> str:
                 f"{float(e.get('t') or 0.0) - t0:.3f}s",
                 _e(e.get("service")),
                 f"<code>{_e(e.get('method'))} {_e(e.get('path'))}</code>",
-                _e(e.get("status")),
-                f"<code>{_e(e.get('idempotency_key'))}</code>",
+                _e(received(e)),
+                f"<code>{_e(e.get('idempotency_key') or '')}</code>",
                 _e(e.get("effect_id")),
                 "replayed" if e.get("replayed") else "",
                 _e(f"{f.get('rule_id')} {f.get('kind')} {f.get('phase')}") if f else "",
@@ -100,7 +126,7 @@ def _journal_table(lines: Sequence[Mapping[str, Any]], t0: float) -> str:
         )
         cls.append("fault" if f else "")
     return _table(
-        rows, ["t", "service", "request", "status", "idempotency key", "effect", "", "fault"], cls
+        rows, ["t", "service", "request", "client got", "idempotency key", "effect", "", "fault"], cls
     )
 
 
@@ -185,7 +211,7 @@ def _trace(view: View, oid: str, hist_events: list[Any], bad: bool) -> str:
         )
     for e in view.journal_by_order.get(oid, ()):
         f = e.get("fault")
-        desc = str(e.get("status"))
+        desc = received(e)
         if e.get("idempotency_key") is not None:
             desc += f" key={e['idempotency_key']}"
         if e.get("effect_id") is not None:
@@ -233,8 +259,8 @@ def _stock_diff(view: View, flagged: set[str]) -> str:
         if sku not in flagged and on_hand == init and held == 0:
             continue
         rows.append([_e(sku), _e(init), _e(on_hand), _e(held), _e(on_hand + held - init)])
-        cls.append("fault" if sku in flagged else "")
-    order = sorted(range(len(rows)), key=lambda i: (cls[i] != "fault", i))[:100]
+        cls.append("flag" if sku in flagged else "")
+    order = sorted(range(len(rows)), key=lambda i: (cls[i] != "flag", i))[:100]
     return (
         _table(
             [rows[i] for i in order],
@@ -321,11 +347,15 @@ def render_html(
     viols = sorted(result.violations, key=lambda v: rule_rank(v.rule))
     bad = {v.order_id for v in viols if v.order_id is not None}
     summ = summary if summary is not None else summarize(view)
+    test = str((meta or {}).get("pytest", ""))
     verdict = (
         '<span class="ok">consistent</span>'
         if result.ok
         else f'<span class="ko">{len(viols)} violation(s), {len(result.errors)} rule error(s)</span>'
     )
+    if test.startswith("failed") and result.ok:
+        verdict += ' <span class="failed">but pytest failed the test</span>'
+
     hist = view.snapshot.history
     by_order: dict[str, list[Any]] = {}
     chosen = [o for o in view.orders if o in bad][: MAX_TRACES * 5]
@@ -337,16 +367,8 @@ def render_html(
                 by_order.setdefault(ev.order_id, []).append(ev)
     flagged = {str(v.actual.get("sku")) for v in viols if v.rule == "stock-conservation"}
     legend = "".join(
-        f'<span><i class="sw" style="background:{c}"></i>{_e(n)}</span>'
-        for n, c in (
-            ("2xx/3xx", "#6a737d"),
-            ("4xx", "#e36209"),
-            ("5xx", "#d73a49"),
-            ("fault fired", "#8250df"),
-            ("replayed", "#2188ff"),
-            ("violating order", "#d73a49"),
-            ("fault band (network/process; paler: HTTP rule armed)", "#d5c6f5"),
-        )
+        f'<span><i class="sw" style="background:{PALETTE[k]}"></i>{_e(n)}</span>'
+        for n, k in LEGEND
     )
     meta_rows = (
         _table(

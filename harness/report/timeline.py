@@ -12,6 +12,7 @@ from html import escape
 from typing import Any
 
 from harness.checkers.view import View
+from harness.checkers.witness import received
 
 JSON = dict[str, Any]
 LANES = ("orchestrator", "crm", "payment", "inventory", "shipping", "notify")
@@ -96,7 +97,7 @@ def render_timeline(view: View, bad_orders: Iterable[Any], *, max_ticks: int = 6
         oid = e.get("order_id")
         cls = _status_class(e) + (" bad" if oid in bad else "")
         yy = y.get(str(e.get("service")), y["orchestrator"])
-        tip = f"{float(e['t']) - t0:.3f}s {e.get('service')} {e.get('method')} {e.get('path')} -> {e.get('status')} order={oid}"
+        tip = f"{float(e['t']) - t0:.3f}s {e.get('service')} {e.get('method')} {e.get('path')} -> {received(e)} order={oid}"
         if e.get("fault"):
             tip += f" fault={e['fault'].get('rule_id')} {e['fault'].get('kind')} {e['fault'].get('phase')}"
         out.append(

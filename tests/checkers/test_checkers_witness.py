@@ -70,3 +70,81 @@ def test_stock_witness_joins_by_reservation(world: World) -> None:
     [v] = verdict(world).violations
     assert v.order_id is None
     assert any(e["path"] == "/reservations" for e in v.journal_lines)
+
+
+# -- issue 10.5: witnesses read right for every phase ---------------------------------------
+
+
+def _rule(rule_id: str, path: str, phase: str, kind: str, **params: object) -> dict[str, object]:
+    return {
+        "kind": kind,
+        "target": "payment",
+        "id": rule_id,
+        "params": {"path": path, "method": "POST", "phase": phase, **params},
+    }
+
+
+def test_a_before_commit_fault_reads_as_nothing_done_without_placeholders(world: World) -> None:
+    world.order("ord-b")
+    world.lookup("ord-b")
+    rule = world.history.fault_applied(
+        _rule("bad-pay", "/payments", "before_commit", "malformed"), "payment"
+    )
+    fault = {"rule_id": "bad-pay", "phase": "before_commit", "kind": "malformed"}
+    world.log("payment", "POST", "/payments", 201, "ord-b", key="ord-b:capture", fault=fault)
+    rule.healed()
+    world.report("ord-b", "completed")
+    [v] = [v for v in verdict(world).violations if v.order_id == "ord-b"][:1]
+    story = v.account.split(". ", 1)[1].lower()
+    assert "payment captured nothing (capture not done)" in story, story
+    assert "answered instead, before commit: the client got 201 with a malformed body" in story
+    assert "None" not in story and "?" not in story, story
+
+
+def test_the_journal_shows_the_status_the_client_received(world: World) -> None:
+    from harness.checkers.witness import received
+    from harness.report.common import journal_line
+
+    world.order("ord-s")
+    fault = {"rule_id": "r503", "phase": "after_commit", "kind": "status", "status": 503}
+    world.capture("ord-s", fault=fault)
+    world.t += 0.5
+    world.capture("ord-s", key="ord-s:capture:2")
+    world.report("ord-s", "failed")
+    v = next(v for v in verdict(world).violations if v.rule == "double-charge")
+    first = next(e for e in v.journal_lines if e["path"] == "/payments")
+    assert first["status"] == 201  # what the fake did; the client never saw it
+    assert received(first) == "503"
+    line = journal_line(first, world.history.t0)
+    assert " 503 " in line and " 201 " not in line, line
+    assert "the client got 503" in v.account
+    dropped = {**first, "fault": {"rule_id": "d", "phase": "after_commit", "kind": "drop"}}
+    assert received(dropped) == "no answer (dropped)"
+
+
+def test_faults_active_are_those_around_the_orders_requests(world: World) -> None:
+    """Two HTTP rules armed for the whole run, each hitting one order, and a toxic long
+    after the first order ended: the first order's witness lists only the rule that hit it."""
+    rule_a = world.history.fault_applied(
+        _rule("rule-a", "/payments", "after_commit", "drop", order_id="ord-1"), "payment"
+    )
+    rule_b = world.history.fault_applied(
+        _rule("rule-b", "/payments", "after_commit", "drop", order_id="ord-2"), "payment"
+    )
+    world.order("ord-1")
+    world.capture("ord-1", fault={"rule_id": "rule-a", "phase": "after_commit", "kind": "drop"})
+    world.capture("ord-1", key="ord-1:capture:2")
+    world.report("ord-1", "completed")
+    world.t += 30.0
+    world.order("ord-2")
+    toxic = world.history.fault_applied(
+        {"name": "slow", "type": "latency", "stream": "downstream", "attributes": {}}, "payment"
+    )
+    world.capture("ord-2", fault={"rule_id": "rule-b", "phase": "after_commit", "kind": "drop"})
+    toxic.healed()
+    world.report("ord-2", "completed")
+    rule_a.healed()
+    rule_b.healed()
+    r = verdict(world)
+    v1 = next(v for v in r.violations if v.order_id == "ord-1" and v.rule == "double-charge")
+    assert [f["fault"].get("id") for f in v1.faults] == ["rule-a"], v1.faults

@@ -3,7 +3,7 @@
 One module-scoped run: the naive orchestrator with ``--bug no-idempotency`` under an
 ``after_commit`` drop on ``POST /payments`` pinned to ``ord-0001`` double-charges that order.
 Its report must load with no console error, no exception and no network request, draw the
-timeline (one swimlane per service, the fault band, the violating order in red), and the
+timeline (one swimlane per service, the fault band, the violating order in the violation colour, not the 5xx red), and the
 detector that says so must catch a page that does have those faults (negative control).
 
 Needs Debian's ``chromium`` (``apt-get install chromium``); skips without it, unless
@@ -34,7 +34,9 @@ from browser_helpers import (
 
 from harness.adapters.select import AdapterSpec
 from harness.checkers.view import View
+from harness.report.common import PALETTE
 from harness.report.html import CSS
+from harness.report.outcome import TestOutcome
 from harness.report.timeline import LANES
 from harness.report.writer import write_reports
 from harness.runner import RunResult, run
@@ -93,7 +95,8 @@ def failing_report(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> F
     with Topology.start(config) as topo:
         result = run(topo, orders(3), schedule, reset=False)
     assert ("double-charge", BAD_ORDER) in {(v.rule, v.order_id) for v in result.verdict.violations}
-    write_reports(base / "reports", [("failing-run", result)])
+    outcome = TestOutcome("s.py::failing-run", "failed", "ConsistencyError", violation=True)
+    write_reports(base / "reports", [("failing-run", result)], outcomes={0: outcome})
     return FailingReport(base / "reports" / "failing-run.html", result, View(result.snapshot))
 
 
@@ -198,6 +201,7 @@ def test_the_timeline_draws_every_lane_the_fault_band_and_the_violating_order(
     ), [b["title"] for b in t["bands"]]
 
     bad_fill = "rgb({}, {}, {})".format(*_rgb(_css_colour(".bad")))
+    assert _css_colour(".bad") == PALETTE["violation"] != _css_colour(".t5")
     assert t["bad"], "the violating order is not marked on the timeline"
     assert {b["o"] for b in t["bad"]} == {BAD_ORDER}
     assert all(b["fill"] == bad_fill and b["box"][0] > 0 for b in t["bad"]), t["bad"]
@@ -286,11 +290,42 @@ def test_screenshot_shows_the_timeline(chromium: str, failing_report: FailingRep
     for other in (s for n, s in zip(names, stripes, strict=True) if n != fault.target):
         assert _count(img, other, band, tol=1) == 0
 
-    # the double-charged order's ticks are red, in the payment lane among others
+    # the double-charged order's ticks are in the violation colour, in the payment lane among others
     red = _rgb(_css_colour(".bad"))
     reds = {n: _count(img, s, red, tol=12) for n, s in zip(names, stripes, strict=True)}
-    assert reds["payment"] >= 10, f"no red tick {red} of {BAD_ORDER} in the payment lane: {reds}"
+    assert reds["payment"] >= 10, f"no tick {red} of {BAD_ORDER} in the payment lane: {reds}"
     assert sum(1 for n in reds.values() if n >= 10) >= 3, reds
+
+
+# -- the index page -------------------------------------------------------------------------
+
+INDEX_JS = """(() => {
+  const runs = [...document.querySelectorAll('#runs tr')].slice(1).map(r =>
+    [...r.querySelectorAll('td')].map(td => td.textContent.trim()));
+  const cov = document.getElementById('coverage');
+  const box = cov.getBoundingClientRect();
+  const none = [...cov.querySelectorAll('td.none')];
+  return {runs, covBox: [box.width, box.height], none: none.length,
+          hit: cov.querySelectorAll('td.hit').length,
+          noneBg: none.length ? getComputedStyle(none[0]).backgroundColor : '',
+          session: document.getElementById('session').textContent};
+})()"""
+
+
+def test_the_index_shows_the_failing_run_its_outcome_and_the_coverage_table(
+    browser: Browser, failing_report: FailingReport
+) -> None:
+    index = failing_report.html.parent / "index.html"
+    with browser.page(index.as_uri()) as (sid, log):
+        got: dict[str, Any] = browser.evaluate(sid, INDEX_JS)
+        assert browser.flush(log).problems() == []
+    [row] = got["runs"]
+    assert row[0] == "failing-run" and row[1].startswith("failed: consistency violation")
+    assert "double-charge" in row[2] and "drop fault on POST /payments" in row[4], row
+    assert got["covBox"][0] > 300 and got["covBox"][1] > 100, got["covBox"]
+    assert got["hit"] >= 1 and got["none"] > got["hit"]  # untouched cells drawn, shaded
+    assert got["noneBg"] == "rgb({}, {}, {})".format(*_rgb(PALETTE["never_hit"]))
+    assert "seed" in got["session"]
 
 
 # -- without Chromium ------------------------------------------------------------------------

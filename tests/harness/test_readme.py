@@ -55,6 +55,14 @@ def test_property_example_runs_under_the_ci_profile(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-3000:]
 
 
+def test_stateful_example_runs_under_the_ci_profile(tmp_path: Path) -> None:
+    code = block_starting("python", "from hypothesis import settings\nfrom hypothesis.stateful")
+    (tmp_path / "test_readme_stateful.py").write_text(code)
+    done = pytest_in(tmp_path, "test_readme_stateful.py", "--hypothesis-profile", "ci")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "1 passed" in done.stdout
+
+
 def test_schedule_entry_and_pyproject_table_validate(tmp_path: Path) -> None:
     entry = block_starting("python", '{"fault": {"kind": "kill"')
     entry = entry.split("#")[0]  # the trailing comment
