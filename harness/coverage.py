@@ -1,9 +1,15 @@
-"""Fault coverage: which saga step each fault family hit, before or after commit.
+"""Fault coverage: which saga steps each fault family really hit, in which phase, and in
+which state the order was when it hit.
 
-STAND-IN (branch ``reports``): the ``search`` branch owns the real map (it also counts
-network and process faults and feeds Hypothesis ``target()``); this minimal version has
-the same interface and counts only what the fakes' journals record, the requests an HTTP
-fault rule hit, so the report can render a real map. The lead reconciles both at merge.
+A run's map is computed from the RunResult alone (its history and the fakes' journals),
+never from what the schedule *meant* to do: a fault that matched nothing leaves no cell.
+The same per-entry evidence tells the runner which schedule entries were vacuous
+(``entry_hits``), and a session-wide ``SESSION`` map lets the property scenario steer
+Hypothesis toward cells nobody has hit yet.
+
+Cells are ``(step, family, phase, state)``: the step a request belonged to (``capture``,
+``refund``...), the fault family (network, http, process), before or after the
+step's commit, and the order's last status the client had seen when the fault hit.
 """
 
 from __future__ import annotations
@@ -13,16 +19,31 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from harness.checkers.steps import STEP_ORDER, classify
+from harness.faults import fault_kinds
+from harness.faults.base import FAMILIES
+from harness.faults.http import PHASES
+from harness.history import STATUS, History
+from harness.schedule import Schedule
 
 if TYPE_CHECKING:
     from harness.runner import RunResult
 
-FAMILIES = ("http", "network", "process")
-PHASES = ("before_commit", "after_commit")
-_NETWORK = frozenset(
-    {"latency", "bandwidth", "timeout", "reset_peer", "slicer", "limit_data", "slow_close"}
+#: Every step of the saga the fakes can see, by (service, method, path pattern); the
+#: names are harness.checkers.steps' own, so reports speak one language.
+STEPS: tuple[tuple[str, str, str, str], ...] = (
+    ("customer", "crm", "GET", "/customers/*"),
+    ("quote", "shipping", "POST", "/quotes"),
+    ("capture", "payment", "POST", "/payments"),
+    ("reserve", "inventory", "POST", "/reservations"),
+    ("ship", "shipping", "POST", "/shipments"),
+    ("notify", "notify", "POST", "/messages"),
+    ("cancel", "shipping", "POST", "/shipments/*/cancel"),
+    ("release", "inventory", "POST", "/reservations/*/release"),
+    ("refund", "payment", "POST", "/payments/*/refunds"),
 )
-_PROCESS = frozenset({"kill", "pause", "restart"})
+#: A process fault that hit while no request was its trigger (a time trigger).
+ANY_STEP = "(any)"
+STEP_NAMES: tuple[str, ...] = (*STEP_ORDER, ANY_STEP)
 
 
 class Cell(NamedTuple):
@@ -32,73 +53,216 @@ class Cell(NamedTuple):
     state: str
 
 
+def step_of(service: str, method: str, path: str) -> str:
+    """The saga step a request to a fake belongs to (harness.checkers.steps)."""
+    return classify(service, method, path)
+
+
 def family_of(kind: str | None) -> str:
-    if kind in _PROCESS:
-        return "process"
-    if kind in _NETWORK:
-        return "network"
-    return "http"
+    cls = fault_kinds().get(str(kind))
+    return cls.family if cls is not None else "unknown"
 
 
-def _states(result: RunResult) -> dict[str, list[tuple[float, str]]]:
-    """Per order, the statuses the client read, in time order."""
-    out: dict[str, list[tuple[float, str]]] = {}
-    for ev in result.history.events:
-        status = ev.data.get("status") if ev.type == "ok" and ev.op == "status" else None
-        if ev.order_id is not None and isinstance(status, str):
-            out.setdefault(ev.order_id, []).append((ev.t, status))
+class _States:
+    """The order's status as the client last saw it, at any time of the run."""
+
+    def __init__(self, history: History) -> None:
+        self._reads: dict[str, list[tuple[float, str]]] = {}
+        reads: dict[int, str] = {}
+        for ev in history.events:
+            if ev.type == "invoke" and ev.op == STATUS and ev.order_id is not None:
+                reads[ev.op_id] = ev.order_id
+            elif ev.type == "ok" and ev.op_id in reads:
+                status = ev.data.get("status")
+                if isinstance(status, str):
+                    self._reads.setdefault(reads[ev.op_id], []).append((ev.t, status))
+
+    def at(self, order_id: str | None, t: float) -> str:
+        if order_id is None:
+            return "unknown"
+        state = "submitted"
+        for when, status in self._reads.get(order_id, []):
+            if when > t:
+                break
+            state = status
+        return state
+
+
+class _Hit(NamedTuple):
+    entry: int
+    cell: Cell
+
+
+def _hits(history: History, schedule: Schedule) -> list[_Hit]:
+    """Every request (or process event) a schedule entry's fault acted on."""
+    states = _States(history)
+    out: list[_Hit] = []
+    applied = [ev for ev in history.events if ev.type == "fault_applied"]
+    healed = {ev.op_id: ev.t for ev in history.events if ev.type == "fault_healed"}
+    rule_owner: dict[str, int] = {}
+    for ev in applied:
+        index = ev.data.get("index")
+        fault = ev.data.get("fault") or {}
+        if not isinstance(index, int):
+            continue
+        kind = str(fault.get("kind"))
+        family = family_of(kind)
+        trigger = ev.data.get("trigger")
+        if family == "http" and fault.get("id"):
+            rule_owner[str(fault["id"])] = index
+        if isinstance(trigger, Mapping):
+            # The trigger's own request: the fault landed exactly on this step.
+            step = step_of(
+                str(ev.data.get("trigger_service") or _service_of(trigger, schedule, index)),
+                str(trigger.get("method") or "POST"),
+                str(trigger.get("path") or ""),
+            )
+            phase = str(trigger.get("phase") or "after_commit")
+            oid = trigger.get("order_id")
+            out.append(
+                _Hit(index, Cell(step, family, phase, states.at(oid if oid else None, ev.t)))
+            )
+        elif family == "process" and _in_flight(history, ev.t, healed.get(ev.op_id)):
+            out.append(_Hit(index, Cell(ANY_STEP, family, "before_commit", "in_flight")))
+        if family == "network":
+            start, end = ev.t, healed.get(ev.op_id, float("inf"))
+            target = str(ev.data.get("target"))
+            journal = history.journals.get(target, [])
+            for entry in journal:
+                t = float(entry.get("t") or 0.0)
+                if start <= t <= end and not entry.get("fault"):
+                    step = step_of(target, str(entry.get("method")), str(entry.get("path")))
+                    oid = entry.get("order_id")
+                    out.append(
+                        _Hit(index, Cell(step, family, "before_commit", states.at(oid, t)))
+                    )
+            if kind in BLOCKING:
+                out += [
+                    _Hit(index, cell) for cell in _blocked(history, states, target, journal, start, end)
+                ]
+    for service, entries in history.journals.items():
+        for entry in entries:
+            tag = entry.get("fault")
+            if not isinstance(tag, Mapping):
+                continue
+            rule_id = str(tag.get("rule_id"))
+            if rule_id.startswith("fracas-trigger-"):
+                continue  # a trigger's hold: counted as its entry's fault above
+            owner = rule_owner.get(rule_id, -1)  # -1: a rule applied outside the schedule
+            step = step_of(service, str(entry.get("method")), str(entry.get("path")))
+            phase = str(tag.get("phase") or "before_commit")
+            t = float(entry.get("t") or 0.0)
+            out.append(_Hit(owner, Cell(step, "http", phase, states.at(entry.get("order_id"), t))))
     return out
 
 
-def _state_at(seen: list[tuple[float, str]], t: float) -> str:
-    state = "pending"
-    for when, status in seen:
-        if when > t:
-            break
-        state = status
-    return state
+#: Network kinds that stop a request reaching the fake at all: the journal cannot show
+#: what they hit, so a hit is inferred (a real toxiproxy reports no counts).
+BLOCKING = frozenset({"down", "timeout", "reset_peer", "limit_data"})
 
 
-def run_coverage(result: RunResult) -> collections.Counter[Cell]:
-    """One count per request a fault hit, in its cell."""
-    states = _states(result)
-    counts: collections.Counter[Cell] = collections.Counter()
-    for service, entries in result.history.journals.items():
-        for e in entries:
-            fault: Mapping[str, Any] | None = e.get("fault")
-            if not fault:
-                continue
-            step = classify(e.get("service") or service, e.get("method"), e.get("path"))
-            phase = fault.get("phase") if fault.get("phase") in PHASES else "before_commit"
-            oid = e.get("order_id")
-            state = _state_at(states.get(oid, []), float(e.get("t") or 0.0)) if oid else "none"
-            counts[Cell(step, family_of(fault.get("kind")), str(phase), state)] += 1
+def _blocked(
+    history: History,
+    states: _States,
+    target: str,
+    journal: list[dict[str, Any]],
+    start: float,
+    end: float,
+) -> list[Cell]:
+    """Orders in flight while the toxic was on that got to the fake only after it came
+    on: they needed it while it was blocked (refused, hung or cut, then retried)."""
+    finished = history.terminal_times()
+    cells: list[Cell] = []
+    for oid, t_sub in history.submit_times().items():
+        if t_sub > end or finished.get(oid, float("inf")) < start:
+            continue
+        later = [
+            e for e in journal
+            if e.get("order_id") == oid and float(e.get("t") or 0.0) >= start
+        ]
+        if later:
+            first = min(later, key=lambda e: float(e.get("t") or 0.0))
+            step = step_of(target, str(first.get("method")), str(first.get("path")))
+            cells.append(Cell(step, "network", "before_commit", states.at(oid, start)))
+    return cells
+
+
+def _in_flight(history: History, start: float, end: float | None) -> bool:
+    """Some order was submitted and not yet seen terminal during [start, end]."""
+    finished = history.terminal_times()
+    stop = float("inf") if end is None else end
+    return any(
+        t_sub <= stop and finished.get(oid, float("inf")) >= start
+        for oid, t_sub in history.submit_times().items()
+    )
+
+
+def _service_of(trigger: Mapping[str, Any], schedule: Schedule, index: int) -> str:
+    if 0 <= index < len(schedule.faults):
+        when = schedule.faults[index].when
+        if when is not None:
+            return when.service
+    return str(trigger.get("service") or "?")
+
+
+def entry_hits(history: History, schedule: Schedule) -> dict[int, int]:
+    """How many requests (or process events) each schedule entry's fault acted on."""
+    counts = dict.fromkeys(range(len(schedule)), 0)
+    for hit in _hits(history, schedule):
+        if hit.entry >= 0:
+            counts[hit.entry] = counts.get(hit.entry, 0) + 1
     return counts
 
 
+def run_coverage(result: RunResult) -> collections.Counter[Cell]:
+    """The run's fault coverage: hits per (step, family, phase, state)."""
+    schedule = getattr(result, "schedule", None) or Schedule()
+    return collections.Counter(h.cell for h in _hits(result.history, schedule))
+
+
 class CoverageMap:
-    """The suite-wide map: the sum of every run's cells."""
+    """Coverage summed over runs: what a suite (or a Hypothesis session) exercised."""
 
     def __init__(self) -> None:
-        self.cells: collections.Counter[Cell] = collections.Counter()
+        self._cells: collections.Counter[Cell] = collections.Counter()
 
-    def add(self, result: RunResult) -> None:
-        self.cells.update(run_coverage(result))
+    def add(self, result: RunResult) -> collections.Counter[Cell]:
+        """Add one run; returns that run's own cells."""
+        cells = run_coverage(result)
+        self.add_cells(cells)
+        return cells
+
+    def add_cells(self, cells: collections.Counter[Cell]) -> None:
+        self._cells.update(cells)
+
+    def new_cells(self, cells: Iterable[Cell]) -> int:
+        """How many of ``cells`` this map has never seen (call before ``add``)."""
+        return sum(1 for c in set(cells) if self._cells.get(c, 0) == 0)
 
     @classmethod
     def from_results(cls, results: Iterable[RunResult]) -> CoverageMap:
-        m = cls()
-        for r in results:
-            m.add(r)
-        return m
+        out = cls()
+        for result in results:
+            out.add(result)
+        return out
+
+    @property
+    def cells(self) -> collections.Counter[Cell]:
+        return collections.Counter(self._cells)
 
     def to_json(self) -> dict[str, Any]:
+        """Cells with hits, plus every axis value, so a table can show the empty cells."""
+        extra_steps = sorted({c.step for c in self._cells} - set(STEP_NAMES))
         return {
             "cells": [
-                {"step": c.step, "family": c.family, "phase": c.phase, "state": c.state, "hits": n}
-                for c, n in sorted(self.cells.items())
+                {**c._asdict(), "hits": n}
+                for c, n in sorted(self._cells.items(), key=lambda kv: tuple(kv[0]))
             ],
-            "steps": list(STEP_ORDER),
+            "steps": [*STEP_NAMES, *extra_steps],
             "families": list(FAMILIES),
             "phases": list(PHASES),
         }
+
+
+#: The map the property scenarios feed during one pytest session.
+SESSION = CoverageMap()

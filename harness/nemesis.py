@@ -35,6 +35,8 @@ class _Entry:
     applied_at: float | None = None
     healed: bool = False
     error: str | None = None
+    #: An HTTP rule due while its fake was down: applied once the fake is back.
+    deferred: bool = False
 
     @property
     def start_rule(self) -> str:
@@ -155,6 +157,10 @@ class Nemesis:
                 if entry.error is not None or entry.healed:
                     continue
                 spec = entry.spec
+                if entry.deferred:
+                    if self._alive(entry.fault.target):
+                        self._apply(entry)
+                    continue
                 if entry.applied_at is None:
                     if spec.at is not None and now >= spec.at:
                         self._apply(entry)
@@ -194,12 +200,46 @@ class Nemesis:
             pass
 
     # -- apply and heal --------------------------------------------------------------
+    def _alive(self, target: str) -> bool:
+        proc = self.ctx.process(target)
+        return proc is None or proc.alive
+
+    def _restore(self, service: str) -> None:
+        """A fake that was killed or restarted lost its rules (they live in memory): put
+        back the trigger rules still waiting and the HTTP faults still active on it."""
+        if service not in self.admin_urls:
+            return
+        url = self.admin_urls[service]
+        rules, wrapped = get_rules(url)
+        present = {str(r.get("id")) for r in rules}
+        for entry in self._entries:
+            pairs: list[tuple[RequestMatch | None, str, bool]] = [
+                (entry.spec.when, entry.start_rule, entry.applied_at is None),
+                (entry.spec.until, entry.heal_rule, entry.handle is not None and not entry.healed),
+            ]
+            for match, rule_id, waiting in pairs:
+                if match is not None and match.service == service and waiting:
+                    if entry.error is None and rule_id not in present:
+                        add_rule(url, match.hold_rule(rule_id), rules, wrapped)
+            active = entry.handle is not None and not entry.healed
+            if active and entry.fault.family == "http" and entry.fault.target == service:
+                entry.fault.apply(self.ctx)
+            elif entry.deferred and entry.fault.target == service:
+                self._apply(entry)
+
     def _apply(self, entry: _Entry, held: dict[str, Any] | None = None) -> None:
         extra: dict[str, Any] = {"index": entry.index}
         if held is not None:
             extra["trigger"] = {k: held.get(k) for k in ("method", "path", "order_id", "phase")}
+            extra["trigger_service"] = entry.spec.when.service if entry.spec.when else None
+        if entry.fault.family == "http" and not self._alive(entry.fault.target):
+            entry.deferred = True  # its fake is down: apply when it is back
+            return
+        entry.deferred = False
         try:
             entry.fault.apply(self.ctx)
+            if entry.fault.kind == "restart":
+                self._restore(entry.fault.target)
         except Exception as exc:  # noqa: BLE001 - reported, the run goes on
             entry.error = f"apply failed: {type(exc).__name__}: {exc}"
             self.report.errors[entry.index] = entry.error
@@ -216,6 +256,8 @@ class Nemesis:
     def _heal(self, entry: _Entry, reason: str) -> None:
         try:
             entry.fault.heal(self.ctx)
+            if entry.fault.family == "process":
+                self._restore(entry.fault.target)
         except Exception as exc:  # noqa: BLE001
             entry.error = f"heal failed: {type(exc).__name__}: {exc}"
             self.report.errors[entry.index] = entry.error

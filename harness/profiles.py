@@ -4,10 +4,12 @@ of the stateful scenario runs (scenarios/test_stateful.py).
 
 - ``ci``: a handful of derandomized examples (the scenario suite's default);
 - ``dev``: more, randomized, for a developer's afternoon;
-- ``soak``: hundreds, for a night.
+- ``soak``: hundreds, for a night (``FRACAS_SOAK_EXAMPLES`` sets how many; 500).
 """
 
 from __future__ import annotations
+
+import os
 
 from hypothesis import settings
 
@@ -25,7 +27,11 @@ def register_profiles() -> None:
         "dev", max_examples=20, deadline=None, print_blob=True, stateful_step_count=12
     )
     settings.register_profile(
-        "soak", max_examples=500, deadline=None, print_blob=True, stateful_step_count=20
+        "soak",
+        max_examples=int(os.environ.get("FRACAS_SOAK_EXAMPLES", "500")),
+        deadline=None,
+        print_blob=True,
+        stateful_step_count=20,
     )
 
 

@@ -21,7 +21,7 @@ import httpx
 
 from harness.adapters import OrchestratorAdapter
 from harness.checkers import CheckConfig, CheckResult, Settle, Snapshot, check
-from harness.history import REVIEW, STATUS, SUBMIT, TERMINAL_STATUSES, History
+from harness.history import REVIEW, STATUS, SUBMIT, TERMINAL_STATUSES, History, describe_fault
 from harness.nemesis import Nemesis, NemesisReport
 from harness.report.text import ConsistencyError, failure_text
 from harness.schedule import Schedule, parse_schedule
@@ -43,6 +43,20 @@ class NemesisError(RuntimeError):
             f"the schedule could not be carried out, so there is no verdict:\n{lines}\n"
             "Check each fault's target and params (docs/faults.md), and the logs in the run "
             "directory."
+        )
+
+
+class VacuousRunError(AssertionError):
+    """The run passed without testing anything: a scheduled fault never fired, or hit no
+    request while orders were in flight. Opt an entry out with ``"may_not_fire": true``."""
+
+    def __init__(self, vacuous: Sequence[str]) -> None:
+        self.vacuous = list(vacuous)
+        lines = "\n".join(f"  {v}" for v in self.vacuous)
+        super().__init__(
+            "vacuous run: the orders stayed consistent, but these faults did nothing, so "
+            f"the run proved nothing about them:\n{lines}\n"
+            'Aim each fault at a step the orders take, or mark its entry "may_not_fire": true.'
         )
 
 
@@ -129,18 +143,42 @@ class RunResult:
                 count += 1
         return count
 
-    def fired(self, kind: str | None = None, service: str | None = None) -> int:
-        """How many requests a fake's HTTP fault rule hit (from the journals), so a
-        scenario can prove its fault really happened rather than pass vacuously."""
-        count = 0
-        for name, entries in self.history.journals.items():
-            if service is not None and name != service:
+    @property
+    def entry_hits(self) -> dict[int, int]:
+        """Schedule entry index -> requests (or process events) its fault acted on, for
+        every family (harness/coverage.py says what counts as a hit)."""
+        from harness.coverage import entry_hits
+
+        return entry_hits(self.history, self.schedule)
+
+    @property
+    def vacuous(self) -> list[str]:
+        """One line per schedule entry that did nothing (and did not say it may not)."""
+        hits = self.entry_hits
+        never = set(self.nemesis.never_triggered)
+        out: list[str] = []
+        for i, spec in enumerate(self.schedule.faults):
+            if spec.may_not_fire or i in self.nemesis.errors:
                 continue
-            for entry in entries:
-                fault = entry.get("fault")
-                if fault and (kind is None or fault.get("kind") == kind):
-                    count += 1
-        return count
+            label = describe_fault(spec.fault)
+            if i in never:
+                trigger = spec.when.describe() if spec.when else "its trigger"
+                out.append(f"faults[{i}] ({label}): the trigger never fired ({trigger})")
+            elif hits.get(i, 0) == 0:
+                out.append(f"faults[{i}] ({label}): hit no request while orders were in flight")
+        return out
+
+    def fired(self, kind: str | None = None, service: str | None = None) -> int:
+        """How many requests (or process events) the schedule's faults of ``kind`` on
+        ``service`` acted on, every family counted, so a scenario can prove its fault
+        really happened rather than pass vacuously."""
+        hits = self.entry_hits
+        return sum(
+            hits.get(i, 0)
+            for i, spec in enumerate(self.schedule.faults)
+            if (kind is None or spec.fault.get("kind") == kind)
+            and (service is None or spec.fault.get("target") == service)
+        )
 
     def replay_json(self) -> dict[str, Any]:
         """Everything needed to run the same orders and schedule again (data only)."""
@@ -173,10 +211,14 @@ class RunResult:
         return "\n".join(lines)
 
     def assert_consistent(self) -> RunResult:
-        """Raise ConsistencyError (an AssertionError) leading with the witness."""
+        """Raise ConsistencyError (an AssertionError) leading with the witness; then
+        VacuousRunError when a scheduled fault did nothing."""
         __tracebackhide__ = True  # the scenario's line is the one to show
         if not self.ok:
             raise ConsistencyError(self.verdict, self.failure_text())
+        vacuous = self.vacuous
+        if vacuous:
+            raise VacuousRunError(vacuous)
         return self
 
 

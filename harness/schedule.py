@@ -15,6 +15,10 @@ and a heal:
 - ``"until": {request}``: when a matching request reaches a fake;
 - neither: when the workload ends. Every fault is healed before the checkers run.
 
+A fault whose trigger never fired, or that hit no request while orders were in flight,
+fails the run as vacuous (``RunResult.vacuous``) unless its entry says
+``"may_not_fire": true``.
+
 Example::
 
     {"faults": [
@@ -90,6 +94,8 @@ class ScheduledFault:
     when: RequestMatch | None = None
     duration: float | None = None
     until: RequestMatch | None = None
+    #: True: the run does not fail when this fault never fires or hits nothing.
+    may_not_fire: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"fault": dict(self.fault)}
@@ -101,6 +107,8 @@ class ScheduledFault:
             out["for"] = self.duration
         if self.until is not None:
             out["until"] = self.until.to_json()
+        if self.may_not_fire:
+            out["may_not_fire"] = True
         return out
 
 
@@ -155,11 +163,16 @@ def loads_schedule(text: str, validate_fault: FaultValidator | None = None) -> S
 def _parse_entry(item: Any, where: str, check: FaultValidator) -> ScheduledFault:
     if not isinstance(item, dict):
         raise ScheduleError(f"{where}: expected an object, got {_kind(item)}")
-    unknown = sorted(set(item) - {"fault", "at", "when", "for", "until"})
+    unknown = sorted(set(item) - {"fault", "at", "when", "for", "until", "may_not_fire"})
     if unknown:
         raise ScheduleError(
             f'{where}: unknown key(s) {unknown}; expected "fault", a trigger ("at" or '
-            '"when") and optionally a heal ("for" or "until")'
+            '"when"), optionally a heal ("for" or "until") and "may_not_fire"'
+        )
+    may_not_fire = item.get("may_not_fire", False)
+    if not isinstance(may_not_fire, bool):
+        raise ScheduleError(
+            f"{where}.may_not_fire: expected true or false, got {_kind(may_not_fire)}"
         )
     if not isinstance(item.get("fault"), dict):
         raise ScheduleError(
@@ -178,7 +191,7 @@ def _parse_entry(item: Any, where: str, check: FaultValidator) -> ScheduledFault
     when = _match(item["when"], f"{where}.when") if "when" in item else None
     duration = _seconds(item["for"], f"{where}.for") if "for" in item else None
     until = _match(item["until"], f"{where}.until") if "until" in item else None
-    return ScheduledFault(fault, at, when, duration, until)
+    return ScheduledFault(fault, at, when, duration, until, may_not_fire)
 
 
 def _seconds(value: Any, where: str) -> float:

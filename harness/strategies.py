@@ -12,6 +12,8 @@ values that make sense for a saga (a 10-minute latency teaches nothing).
 
 from __future__ import annotations
 
+import json
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,7 @@ from hypothesis import reject
 from hypothesis import strategies as st
 
 from fakes.world import build_world
+from harness.coverage import STEPS
 from harness.faults import fault_kinds
 from harness.faults.base import REQUIRED, Fault, FaultValidationError, Param
 from harness.profiles import register_profiles
@@ -76,10 +79,7 @@ def order_plans(
     chosen = draw(
         st.lists(st.sampled_from(list(intents)), min_size=min_orders, max_size=max_orders)
     )
-    rng_seed = draw(st.integers(0, 2**16))
-    import random
-
-    rng = random.Random(rng_seed)
+    rng = random.Random(draw(st.integers(0, 2**16)))
     return [make_order(world, intent, i + 1, rng) for i, intent in enumerate(chosen)]
 
 
@@ -145,7 +145,7 @@ def request_matches(draw: st.DrawFn, order_ids: Sequence[str] = ()) -> RequestMa
     service = draw(st.sampled_from([s for s in SERVICES if s != "crm"]))
     method, path = ENDPOINTS[service][0]
     order_id = draw(st.sampled_from(list(order_ids))) if order_ids else None
-    phase = draw(st.sampled_from(("after_commit", "before_commit")))
+    phase = draw(PHASE)
     return RequestMatch(service, path, method, order_id, 1, phase)
 
 
@@ -171,6 +171,159 @@ def schedules(
     )
 
 
+# -- faults aimed at live work ---------------------------------------------------------
+#: Steps (harness.coverage.STEPS names) an order of each intent reaches when nothing
+#: goes wrong, in saga order. An intent that stops at the customer check has none a
+#: trigger can name by order: the CRM call carries no order id, and a quote need not
+#: (the contract lets an orchestrator ask for one without it; the naive one does).
+REACHES: dict[str, tuple[str, ...]] = {
+    "ok": ("capture", "reserve", "ship", "notify"),
+    "review_approve": ("capture", "reserve", "ship", "notify"),
+    "declined": ("capture",),
+    "out_of_stock": ("capture", "reserve", "refund"),
+}
+_STEP = {name: (svc, meth, path) for name, svc, meth, path in STEPS}
+#: After commit weighs double: that is where the ambiguous outcomes are.
+PHASE = st.sampled_from(("after_commit", "after_commit", "before_commit"))
+#: Which intents each capability makes possible (the rest need none).
+NEEDS: dict[str, frozenset[str]] = {
+    "review_approve": frozenset({"review"}),
+    "review_reject": frozenset({"review"}),
+    "review_timeout": frozenset({"review", "advance_clock"}),
+}
+#: What each process fault on the orchestrator needs the adapter to do.
+PROCESS_NEEDS: dict[str, frozenset[str]] = {
+    "kill": frozenset({"crash", "restart"}),
+    "restart": frozenset({"restart"}),
+    "pause": frozenset({"pause"}),
+}
+#: The capabilities of an orchestrator that can do everything (the bundled one).
+ALL_CAPABILITIES = frozenset({"crash", "restart", "pause", "review", "advance_clock"})
+
+
+def allowed_intents(
+    capabilities: frozenset[str] | set[str], intents: Sequence[str] = INTENTS
+) -> list[str]:
+    """The intents this orchestrator can carry out: no review_timeout without a clock."""
+    return [i for i in intents if NEEDS.get(i, frozenset()) <= set(capabilities)]
+
+
+def _kinds_of(family: str, kinds: Sequence[str] | None) -> list[str]:
+    registry = fault_kinds()
+    return [
+        k
+        for k in sorted(kinds or registry)
+        if k in registry and registry[k].family == family and k != "hold"
+    ]
+
+
+def _params(draw: st.DrawFn, kind: str) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for p in fault_kinds()[kind].params_spec:
+        if p.name in LEFT_OUT or p.name == "phase":
+            continue
+        if (kind, p.name) == ("status", "status"):
+            params["status"] = draw(st.sampled_from((503, 500, 502, 504, 503)))
+            continue
+        strat = _param_strategy(kind, p)
+        if strat is None:
+            continue
+        if p.default is REQUIRED or draw(st.booleans()):
+            params[p.name] = draw(strat)
+    return params
+
+
+def _fault(kind: str, target: str, params: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return Fault.from_json({"kind": kind, "target": target, "params": params}).to_json()
+    except FaultValidationError:
+        reject()  # a rule spanning params (check_together) that RANGES did not foresee
+
+
+@st.composite
+def aimed_faults(
+    draw: st.DrawFn,
+    plans: Sequence[OrderPlan],
+    capabilities: frozenset[str] = ALL_CAPABILITIES,
+    kinds: Sequence[str] | None = None,
+    down_fakes: frozenset[str] = frozenset(),
+) -> ScheduledFault:
+    """One entry aimed by construction at a step of an order in the workload.
+
+    HTTP rules match that order's step (in place from the start, so they hit whenever the
+    step comes); network and process faults are triggered by the step itself (the
+    nemesis parks the request, applies the fault, lets it go) and heal after a short
+    window, or at once for a crash-and-restart. Nothing here waits on the wall clock to
+    pick *where* a fault lands, so a replay lands it on the same step."""
+    live = [p for p in plans if REACHES.get(p.intent)]
+    plan = draw(st.sampled_from(live))
+    step = draw(st.sampled_from(REACHES[plan.intent]))
+    service, method, path = _STEP[step]
+    phase = draw(PHASE)
+    families = [f for f in ("http", "network", "process") if _kinds_of(f, kinds)]
+    if service in down_fakes:
+        families = [f for f in families if f != "http"]
+    family = draw(st.sampled_from(families))
+    when = RequestMatch(service, path, method, plan.order_id, 1, phase)
+    if family == "http":
+        kind = draw(st.sampled_from(_kinds_of("http", kinds)))
+        params = _params(draw, kind)
+        params.update(
+            method=method, path=path, order_id=plan.order_id, phase=phase,
+            times=draw(st.integers(1, 2)),
+        )
+        return ScheduledFault(_fault(kind, service, params), at=0.0)
+    if family == "network":
+        kind = draw(st.sampled_from(_kinds_of("network", kinds)))
+        target = draw(st.sampled_from((service, service, *[s for s in SERVICES if s != service])))
+        duration = draw(st.integers(50, 800)) / 1000
+        return ScheduledFault(
+            _fault(kind, target, _params(draw, kind)), when=when, duration=duration
+        )
+    targets = [s for s in SERVICES if s not in down_fakes or s == service]
+    kind = draw(st.sampled_from(_kinds_of("process", kinds)))
+    if PROCESS_NEEDS.get(kind, frozenset()) <= capabilities:
+        targets = ["orchestrator", "orchestrator", *targets]
+    if kind == "pause":
+        # A paused fake could not let the parked trigger request go.
+        targets = [t for t in targets if t != service]
+    target = draw(st.sampled_from(targets))
+    duration = 0.0 if kind == "restart" else draw(st.integers(0, 500)) / 1000
+    return ScheduledFault(_fault(kind, target, _params(draw, kind)), when=when, duration=duration)
+
+
+@st.composite
+def aimed_schedules(
+    draw: st.DrawFn,
+    plans: Sequence[OrderPlan],
+    max_faults: int = 3,
+    capabilities: frozenset[str] = ALL_CAPABILITIES,
+    kinds: Sequence[str] | None = None,
+) -> Schedule:
+    """1..max_faults aimed entries. A fake a process fault takes down gets no HTTP rule
+    from another entry (the nemesis would restore it, but the rule's hits would then
+    depend on timing). Generated entries may not fire (an earlier fault can end the
+    order before the step): the property scenario discards a run where none fired."""
+    n = draw(st.integers(1, max(1, max_faults)))
+    items: list[ScheduledFault] = []
+    down: set[str] = set()
+    rule_on: set[str] = set()
+    for _ in range(n):
+        entry = draw(aimed_faults(plans, capabilities, kinds, frozenset(down)))
+        family = fault_kinds()[str(entry.fault["kind"])].family
+        target = str(entry.fault["target"])
+        if family == "process" and target in rule_on:
+            continue  # would take down a fake that carries another entry's rule
+        if family == "process":
+            down.add(target)
+        if family == "http":
+            rule_on.add(target)
+        items.append(
+            ScheduledFault(entry.fault, entry.at, entry.when, entry.duration, None, True)
+        )
+    return Schedule(tuple(items))
+
+
 @dataclass(frozen=True)
 class Workload:
     plans: list[OrderPlan]
@@ -178,7 +331,13 @@ class Workload:
 
     def __repr__(self) -> str:  # what Hypothesis prints for a falsifying example
         orders = ", ".join(f"{p.order_id}:{p.intent}" for p in self.plans)
-        return f"Workload(orders=[{orders}], schedule={self.schedule.dumps()})"
+        faults = json.dumps([f.to_json() for f in self.schedule.faults], sort_keys=True)
+        return f"Workload(orders=[{orders}], faults={faults})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Hypothesis's printer walks dataclasses field by field (and can come out
+        empty for values built inside a composite); print the workload itself."""
+        printer.text(repr(self))
 
 
 @st.composite
@@ -189,8 +348,23 @@ def workloads(
     max_faults: int = 3,
     intents: Sequence[str] = INTENTS,
     kinds: Sequence[str] | None = None,
+    capabilities: frozenset[str] | set[str] | None = None,
 ) -> Workload:
-    """Orders plus a schedule whose event triggers point at those orders' steps."""
-    plans = draw(order_plans(seed, 1, max_orders, intents))
-    schedule = draw(schedules([p.order_id for p in plans], max_faults, kinds))
+    """Orders plus 1..max_faults faults, each aimed at a step of one of those orders.
+
+    ``capabilities`` (the orchestrator's, e.g. ``fracas.orchestrator.capabilities``)
+    leaves out what it cannot do: review_timeout orders without a clock, crashes of an
+    orchestrator that cannot be restarted. The first order always reaches a step a fault
+    can aim at; shrinking goes toward one "ok" order and one fault."""
+    caps = frozenset(ALL_CAPABILITIES if capabilities is None else capabilities)
+    usable = allowed_intents(caps, intents)
+    aimable = [i for i in usable if REACHES.get(i)]
+    if not aimable:
+        raise ValueError(f"workloads: no intent in {list(intents)} reaches a step to aim at")
+    world = build_world(seed)
+    chosen = [draw(st.sampled_from(aimable))]
+    chosen += draw(st.lists(st.sampled_from(usable), max_size=max(0, max_orders - 1)))
+    rng = random.Random(draw(st.integers(0, 2**16)))
+    plans = [make_order(world, intent, i + 1, rng) for i, intent in enumerate(chosen)]
+    schedule = draw(aimed_schedules(plans, max_faults, caps, kinds))
     return Workload(plans, schedule)
