@@ -6,14 +6,16 @@ import sys
 from pathlib import Path
 
 from harness.adapters.select import AdapterSpec
+from harness.planted import NAIVE, NAIVE_CLOCK
+
+__all__ = ["NAIVE", "ROOT", "naive_spec"]
 
 ROOT = Path(__file__).resolve().parents[2]
-NAIVE = ROOT / "examples" / "naive_orchestrator.py"
 
 
 def naive_spec(*bugs: str) -> AdapterSpec:
     argv = [sys.executable, str(NAIVE)]
     for bug in bugs:
         argv += ["--bug", bug]
-    return AdapterSpec(command=tuple(argv), source="test",
-                       capabilities=frozenset({"crash", "restart", "pause"}))
+    return AdapterSpec(command=tuple(argv), source="test", clock=NAIVE_CLOCK,
+                       capabilities=frozenset({"crash", "restart", "pause", "review"}))

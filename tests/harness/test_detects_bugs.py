@@ -12,25 +12,41 @@ from typing import Any
 import pytest
 from harness_helpers import naive_spec
 
+from fakes.world import build_world
 from harness.runner import ConsistencyError, RunOptions, run
-from harness.workload import orders
+from harness.workload import OrderPlan, orders
 
 
-def drop_after_commit(service: str, path: str) -> list[dict[str, Any]]:
-    """Pinned to the first order, so it lands on the same step however orders interleave."""
+def after_commit(kind: str, service: str, path: str, **action: Any) -> list[dict[str, Any]]:
+    """One HTTP fault on the first order's step, after its effect is made: it lands on the
+    same step however orders interleave."""
     params = {"path": path, "method": "POST", "phase": "after_commit", "times": 1,
-              "order_id": "ord-0001"}
-    return [{"fault": {"kind": "drop", "target": service, "params": params}, "at": 0}]
+              "order_id": "ord-0001", **action}
+    return [{"fault": {"kind": kind, "target": service, "params": params}, "at": 0}]
+
+
+def crash_after(service: str, path: str) -> list[dict[str, Any]]:
+    """Kill the orchestrator the moment the first order's step commits; restart at once."""
+    return [{"fault": {"kind": "kill", "target": "orchestrator"},
+             "when": {"service": service, "path": path, "order_id": "ord-0001",
+                      "phase": "after_commit"}, "for": 0}]
 
 
 CASES = [
     # bug, intents, schedule, rule that must be named
-    ("no-idempotency", ["ok"], drop_after_commit("payment", "/payments"), "double-charge"),
+    ("no-idempotency", ["ok"], after_commit("drop", "payment", "/payments"), "double-charge"),
+    ("key-per-attempt", ["ok"], after_commit("drop", "payment", "/payments"), "double-charge"),
+    ("unkeyed-notify", ["ok"], crash_after("notify", "/messages"), "completed-ledger"),
+    ("first-5xx", ["ok"], after_commit("status", "payment", "/payments", status=503),
+     "failed-ledger"),
+    ("trust-answers", ["ok"],
+     after_commit("malformed", "payment", "/payments", shape="missing_fields"), "failed-ledger"),
+    ("give-up", ["ok"], [{"fault": {"kind": "kill", "target": "shipping"}, "at": 0, "for": 1.5}],
+     "needs-attention"),
+    ("review-timeout", ["review_timeout"], [], "liveness"),
     ("no-compensation", ["out_of_stock"], [], "failed-ledger"),
     ("optimistic", ["out_of_stock"], [], "completed-ledger"),
     ("bad-report", ["ok"], [], "reported-truth"),
-    ("give-up", ["ok"], [{"fault": {"kind": "down", "target": "shipping"}, "at": 0}],
-     "needs-attention"),
 ]
 
 
@@ -39,7 +55,7 @@ CASES = [
 def test_bug_is_caught_with_its_witness(start_topology, bug, intents, schedule, rule) -> None:
     topo = start_topology(naive_spec(bug))
     plans = orders(2, intents=intents)
-    result = run(topo, plans, schedule, reset=False)
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=5), reset=False)
     assert not result.ok
     named = {(v.rule, v.order_id) for v in result.verdict.violations}
     assert (rule, plans[0].order_id) in named, named
@@ -47,6 +63,43 @@ def test_bug_is_caught_with_its_witness(start_topology, bug, intents, schedule, 
         result.assert_consistent()
     text = str(info.value)
     assert rule in text and plans[0].order_id in text
+
+
+def test_the_naive_orchestrator_without_bugs_passes_the_same_runs(start_topology) -> None:
+    """No false alarms: every run above, and both line-by-line runs, are consistent with no
+    bug, and each order ends where its intent says."""
+    topo = start_topology(naive_spec())
+    want = {"ok": "completed", "review_timeout": "failed", "out_of_stock": "failed"}
+    for i, (_, intents, schedule, _) in enumerate(CASES):
+        plans = orders(2, intents=intents)
+        result = run(topo, plans, schedule, RunOptions(settle_seconds=5), reset=i > 0)
+        result.assert_consistent()
+        assert result.nemesis.never_triggered == [], schedule
+        assert set(result.statuses.values()) == {want[intents[0]]}
+    for plan in line_by_line_plans():
+        run(topo, [plan], []).assert_consistent()
+
+
+def line_by_line_plans() -> list[OrderPlan]:
+    """An order of two lines that can be served, and one whose second line cannot."""
+    world = build_world(0)
+    two = next(p for p in orders(10) if len(p.order["lines"]) >= 2)
+    low = world.low_stock_skus()[0]
+    short = {"sku": low.sku, "qty": low.on_hand + 1, "unit_price_cents": low.price_cents}
+    leak = {**two.order, "order_id": "ord-0100", "lines": [two.order["lines"][0], short]}
+    return [two, OrderPlan(leak, "out_of_stock")]
+
+
+def test_line_by_line_reservations_are_named(start_topology) -> None:
+    """Two reservations for one order (completed-ledger); a later line out of stock leaves
+    the earlier lines held (failed-ledger)."""
+    topo = start_topology(naive_spec("line-by-line"))
+    two, leak = line_by_line_plans()
+    named = {(v.rule, v.order_id) for v in run(topo, [two], [], reset=False).verdict.violations}
+    assert ("completed-ledger", two.order_id) in named, named
+    result = run(topo, [leak], [])
+    failed = [v for v in result.verdict.violations if v.rule == "failed-ledger"]
+    assert failed and "still held" in failed[0].message, result.verdict.violations
 
 
 def test_amnesia_is_a_liveness_violation(start_topology) -> None:
@@ -67,13 +120,6 @@ def test_orphan_effect_is_named(start_topology) -> None:
     result = run(topo, orders(1), [], reset=False)
     orphans = [v for v in result.verdict.violations if v.rule == "orphan-effects"]
     assert orphans and "probe" in str([v.to_json() for v in orphans])
-
-
-def test_the_naive_orchestrator_without_bugs_passes_the_same_runs(start_topology) -> None:
-    topo = start_topology(naive_spec())
-    for i, (_, intents, schedule, _) in enumerate(CASES[:2]):
-        result = run(topo, orders(2, intents=intents), schedule, reset=i > 0)
-        result.assert_consistent()
 
 
 # -- bugs in a service itself ----------------------------------------------------------

@@ -209,18 +209,22 @@ def test_what_the_readme_says_about_errors_holds() -> None:
 
 @pytest.mark.slow
 def test_the_naive_orchestrator_sentence_counts_right(tmp_path: Path) -> None:
-    """'the first command fails N of M scenarios' is computed, not remembered: N failed,
-    M collected (passed, failed and skipped)."""
-    claim = re.search(r"the first command fails (\d+) of (\d+) scenarios", README)
-    assert claim is not None
+    """'With no bug switched on, the first command passes' and 'the review-timeout
+    scenario is skipped' are computed, not remembered: the command is run as written."""
+    assert "With no bug switched on, the first command passes." in README
+    assert "review-timeout scenario is\nskipped" in README
     command = next(line for b in blocks("sh") for line in b.splitlines()
                    if line.startswith("fracas run --orchestrator"))
     import shlex
 
     done = subprocess.run(
-        [*FRACAS, "run", *shlex.split(command)[2:], "--report", str(tmp_path / "report")],
+        [*FRACAS, "run", *shlex.split(command)[2:], "--report", str(tmp_path / "report"),
+         "-rs"],
         cwd=ROOT, capture_output=True, text=True, timeout=1800,
     )
     counts = {k: int(n) for n, k in re.findall(r"(\d+) (failed|passed|skipped)", done.stdout)}
-    total = sum(counts.values())
-    assert (counts.get("failed", 0), total) == (int(claim[1]), int(claim[2])), done.stdout[-3000:]
+    assert done.returncode == 0 and counts.get("failed", 0) == 0, done.stdout[-3000:]
+    assert counts.get("passed", 0) > 0, done.stdout[-3000:]
+    skipped = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert len(skipped) == counts.get("skipped", 0) >= 1, done.stdout[-3000:]
+    assert all("advance_clock" in line for line in skipped), skipped

@@ -1,0 +1,103 @@
+"""How fast the property scenarios alone find each public planted bug, and how small they shrink it.
+
+    python bench/search.py [--bugs a,b] [--seeds 5] [--profile dev] [--replays 5] [--clean]
+
+For each bug of examples/naive_orchestrator.py, over N Hypothesis seeds: the examples
+and seconds until the search first names the bug's rule (median, max; seconds count from
+the start of `fracas run`, topology start-up included), the whole search's time
+(shrinking included), the shrunk witness (orders, faults; the largest over the seeds),
+whether that case replays with `fracas replay --times R` (the worst over the seeds), and
+Hypothesis Flaky / NemesisError endings. `--clean` adds a row for the naive orchestrator
+with no bug, which must have no violation. The last line gives examples per minute.
+
+Targets (issue 9): each bug found within 60 s median at `dev`, median of all <= 20 s;
+shrunk to <= 3 orders and <= 3 faults; replays 5/5; >= 60 examples a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness.planted import RULES, Search, replay, search  # noqa: E402
+
+
+def fmt(values: list[float], digits: int = 0) -> str:
+    if not values:
+        return "-"
+    return f"{statistics.median(values):.{digits}f} / {max(values):.{digits}f}"
+
+
+def row(bug: str, runs: list[Search], replays: int, base: Path) -> tuple[str, list[float]]:
+    found = [s for s in runs if s.first is not None]
+    examples = [float(s.first[0]) for s in found if s.first is not None]
+    seconds = [s.seconds_to_find for s in found if s.seconds_to_find is not None]
+    shrunk = [s.shrunk for s in found if s.shrunk is not None]
+    size = f"{max(x.orders for x in shrunk)}, {max(x.faults for x in shrunk)}" if shrunk else "-"
+    rules = ",".join(sorted({r for x in shrunk for r in x.rules})) or "-"
+    worst = "-"
+    if replays and shrunk:
+        counts = [replay((bug,), x, base / f"replay-{i}", replays) for i, x in enumerate(shrunk)]
+        worst = f"{min(counts)}/{replays}"
+    flaky = sum(s.flaky for s in runs)
+    nemesis = sum(s.nemesis_error for s in runs)
+    cells = [
+        bug, f"{len(found)}/{len(runs)}", fmt(examples), fmt(seconds, 1),
+        fmt([s.wall for s in runs], 0), size, rules, worst, str(flaky), str(nemesis),
+    ]  # fmt: skip
+    # A search that never found the bug counts as its whole time, for the median of all.
+    to_find = [s.seconds_to_find if s.seconds_to_find is not None else s.wall for s in runs]
+    return " | ".join(cells), to_find
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bugs", default=",".join(RULES), help="comma-separated (default all)")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--profile", default="dev", choices=("ci", "dev", "soak"))
+    parser.add_argument("--replays", type=int, default=5, help="fracas replay --times (0: skip)")
+    parser.add_argument("--timeout", type=float, default=900.0, help="per search, seconds")
+    parser.add_argument("--clean", action="store_true", help="also the naive with no bug")
+    parser.add_argument("--keep", type=Path, default=None, help="keep run directories here")
+    args = parser.parse_args()
+    bugs = [b for b in args.bugs.split(",") if b]
+    unknown = sorted(set(bugs) - set(RULES))
+    if unknown:
+        parser.error(f"argument --bugs: unknown {unknown}; expected some of {list(RULES)}")
+    base = args.keep or Path(tempfile.mkdtemp(prefix="fracas-bench-search-"))
+    head = ("bug | found | examples to find (median / max) | s to find | s whole search | "
+            "shrunk (orders, faults) | rules | replay | flaky | NemesisError")
+    print(head)
+    print(" | ".join("---" for _ in head.split(" | ")))
+    all_runs: list[Search] = []
+    medians: list[float] = []
+    for bug in bugs:
+        runs = [search((bug,), base / bug / f"seed-{seed}", seed, args.profile,
+                       timeout=args.timeout) for seed in range(args.seeds)]  # fmt: skip
+        all_runs += runs
+        line, to_find = row(bug, runs, args.replays, base / bug)
+        medians.append(statistics.median(to_find))
+        print(line, flush=True)
+    if args.clean:
+        runs = [search((), base / "none" / f"seed-{seed}", seed, args.profile,
+                       timeout=args.timeout) for seed in range(args.seeds)]  # fmt: skip
+        all_runs += runs
+        bad = sum(s.violations for s in runs)
+        print(f"(no bug) | {bad} violations over {sum(len(s.examples) for s in runs)} examples "
+              f"| flaky {sum(s.flaky for s in runs)} | NemesisError "
+              f"{sum(s.nemesis_error for s in runs)}", flush=True)
+    examples = sum(len(s.examples) for s in all_runs)
+    minutes = sum(s.wall for s in all_runs) / 60
+    if medians:
+        print(f"median over bugs of the median seconds to find: {statistics.median(medians):.1f}")
+    print(f"{examples} examples in {minutes:.1f} min of search: {examples / minutes:.0f}/min "
+          f"(profile {args.profile}); run directories in {base}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""Run the property scenarios alone against a planted bug of the naive example orchestrator,
+and read back from the report what the search found, how fast, and how small it shrank.
+
+The planted bugs are public (``examples/naive_orchestrator.py --bug NAME``), so this is
+how fracas shows that its property search finds hard bugs on its own: the test
+``tests/harness/test_planted_bugs.py`` and the table ``bench/search.py`` both use it.
+
+Each search is a real ``fracas run`` in a child process, in a directory of its own: a
+``pyproject.toml`` there declares the naive orchestrator with its test clock (so review
+timeouts are drawn), and a fresh Hypothesis database keeps one search from starting with
+another's failures. Times come from the runs' JSON reports, one per example.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+NAIVE = ROOT / "examples" / "naive_orchestrator.py"
+NAIVE_CLOCK = "/_admin/clock/advance"
+
+#: Each planted bug and the rules that name it (the first is the one its docstring gives;
+#: the others are the same mistake seen on another step).
+RULES: dict[str, tuple[str, ...]] = {
+    "no-idempotency": ("double-charge",),
+    "no-compensation": ("failed-ledger",),
+    "optimistic": ("completed-ledger",),
+    "bad-report": ("reported-truth",),
+    "amnesia": ("liveness",),
+    "probe": ("orphan-effects",),
+    "give-up": ("needs-attention",),
+    "key-per-attempt": ("double-charge", "completed-ledger"),
+    "unkeyed-notify": ("completed-ledger", "failed-ledger"),
+    "first-5xx": ("failed-ledger", "completed-ledger"),
+    "review-timeout": ("liveness",),
+    "line-by-line": ("completed-ledger", "failed-ledger"),
+    "trust-answers": ("failed-ledger",),
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    """One property example as the report recorded it."""
+
+    t0: float
+    seconds: float
+    rules: frozenset[str]
+    orders: int
+    faults: int
+    replay: dict[str, Any] = field(repr=False, hash=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return not self.rules
+
+
+@dataclass
+class Search:
+    """What one property search against one bug (or none) found."""
+
+    bugs: tuple[str, ...]
+    seed: int
+    profile: str
+    started: float
+    wall: float
+    returncode: int | None  # None: stopped at the time limit
+    examples: list[Example] = field(default_factory=list)
+    log: str = ""
+
+    @property
+    def expected(self) -> tuple[str, ...]:
+        return tuple(r for b in self.bugs for r in RULES[b])
+
+    @property
+    def first(self) -> tuple[int, Example] | None:
+        """The first example (1-based count) whose verdict names an expected rule."""
+        for i, ex in enumerate(self.examples, 1):
+            if ex.rules & set(self.expected):
+                return i, ex
+        return None
+
+    @property
+    def seconds_to_find(self) -> float | None:
+        found = self.first
+        return None if found is None else found[1].t0 + found[1].seconds - self.started
+
+    @property
+    def shrunk(self) -> Example | None:
+        """The last failing example: Hypothesis runs its shrunk case last."""
+        failing = [ex for ex in self.examples if not ex.ok]
+        return failing[-1] if failing else None
+
+    @property
+    def violations(self) -> int:
+        return sum(len(ex.rules) for ex in self.examples)
+
+    @property
+    def flaky(self) -> bool:
+        return "FlakyFailure" in self.log or "Flaky" in self.log.split("short test summary")[-1]
+
+    @property
+    def nemesis_error(self) -> bool:
+        return "NemesisError" in self.log
+
+
+def naive_command(bugs: tuple[str, ...]) -> list[str]:
+    argv = [sys.executable, str(NAIVE)]
+    for bug in bugs:
+        if bug not in RULES:
+            raise ValueError(f"bug: expected one of {', '.join(RULES)}, got {bug!r}")
+        argv += ["--bug", bug]
+    return argv
+
+
+def prepare(work: Path, bugs: tuple[str, ...]) -> None:
+    """A directory whose pyproject.toml declares the naive orchestrator and its clock."""
+    work.mkdir(parents=True, exist_ok=True)
+    command = json.dumps(naive_command(bugs))
+    (work / "pyproject.toml").write_text(
+        "[tool.fracas.orchestrator]\n"
+        f"command = {command}\n"
+        f'clock = "{NAIVE_CLOCK}"\n'
+        'capabilities = ["crash", "restart", "pause", "review"]\n'
+    )
+
+
+def _fracas(work: Path, args: list[str], timeout: float) -> tuple[int | None, str]:
+    """Run the fracas CLI in `work`. On the time limit, interrupt it as Ctrl-C would, so
+    pytest ends the session and writes the reports of the examples it ran; then stop its
+    whole process group if it lingers."""
+    env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(work / "hypothesis")}
+    env.pop("FRACAS_ORCHESTRATOR", None)
+    with open(work / "fracas.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "harness.cli", *args],
+            cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            code: int | None = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+            for sig, grace in ((signal.SIGINT, 60), (signal.SIGTERM, 20), (signal.SIGKILL, 20)):
+                os.killpg(proc.pid, sig)
+                try:
+                    proc.wait(grace)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+    return code, (work / "fracas.log").read_text(errors="replace")
+
+
+def search(
+    bugs: tuple[str, ...],
+    work: Path,
+    seed: int = 0,
+    profile: str = "dev",
+    keyword: str = "test_properties",
+    timeout: float = 900.0,
+) -> Search:
+    """One property search (`fracas run -k test_properties`) with Hypothesis seed `seed`."""
+    prepare(work, bugs)
+    report = work / "report"
+    started = time.time()
+    code, log = _fracas(
+        work,
+        ["run", "--profile", profile, "-k", keyword, "--report", str(report),
+         "--", f"--hypothesis-seed={seed}"],
+        timeout,
+    )  # fmt: skip
+    result = Search(bugs, seed, profile, started, time.time() - started, code, log=log)
+    result.examples = read_examples(report)
+    return result
+
+
+def read_examples(report: Path) -> list[Example]:
+    """Every run's JSON report in `report`, in the order the runs started."""
+    out: list[Example] = []
+    for path in report.glob("*.json"):
+        try:
+            data: dict[str, Any] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        replay = data.get("replay")
+        if not isinstance(replay, dict) or "t0" not in data:
+            continue
+        timings = (data.get("meta") or {}).get("timings") or {}
+        seconds = sum(float(timings.get(k) or 0) for k in ("submit", "workload", "settle", "check"))
+        rules = frozenset(str(v[0]) for v in replay.get("violations") or [])
+        out.append(Example(
+            float(data["t0"]), seconds, rules, len(replay.get("orders") or []),
+            len((replay.get("schedule") or {}).get("faults") or []), replay,
+        ))  # fmt: skip
+    return sorted(out, key=lambda ex: ex.t0)
+
+
+def replay(bugs: tuple[str, ...], example: Example, work: Path, times: int = 5,
+           timeout: float = 900.0) -> int:
+    """Write the example's replay file and run `fracas replay FILE --times N` on it; how
+    many of the N runs reproduced its violations."""
+    prepare(work, bugs)
+    file = work / "case.json"
+    file.write_text(json.dumps(example.replay, indent=1))
+    _, log = _fracas(
+        work, ["replay", str(file), "--times", str(times), "--report", str(work / "replay")],
+        timeout,
+    )  # fmt: skip
+    return sum(1 for line in log.splitlines() if line.endswith(": reproduced")
+               and line.startswith("fracas: run "))
