@@ -12,8 +12,10 @@ unfinished workflows after a crash.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -105,11 +107,23 @@ async def post_order(request: Request) -> JSONResponse:
     return await run_in_threadpool(submit, order)
 
 
-def get_order(request: Request) -> JSONResponse:
-    body = view(request.path_params["order_id"])
-    if body is None:
-        return problem(404, "not-found", f"order {request.path_params['order_id']} is unknown")
-    return JSONResponse(body)
+async def get_order(request: Request) -> JSONResponse:
+    """`?wait=S` long-polls until the order is past pending/running (as the bundled one)."""
+    from starlette.concurrency import run_in_threadpool
+
+    oid = request.path_params["order_id"]
+    try:
+        wait = min(30.0, max(0.0, float(request.query_params.get("wait", 0))))
+    except ValueError:
+        return problem(422, "invalid-request", "wait: expected seconds")
+    deadline = time.monotonic() + wait
+    while True:
+        body = await run_in_threadpool(view, oid)
+        if body is None:
+            return problem(404, "not-found", f"order {oid} is unknown")
+        if body["status"] not in ("pending", "running") or time.monotonic() >= deadline:
+            return JSONResponse(body)
+        await asyncio.sleep(0.05)  # the long-poll's own polling period
 
 
 async def post_review(request: Request) -> JSONResponse:
@@ -180,7 +194,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--test-clock", action="store_true",
                         help="enable POST /_admin/clock/advance (review timeouts in tests)")
-    parser.add_argument("--bug", action="append", default=[], choices=["no-compensation"],
+    parser.add_argument("--bug", action="append", default=[], choices=["no-compensation", "unchecked-answers"],
                         help="switch a known mistake on, to see fracas find it")
     args = parser.parse_args()
     saga.BUGS.update(args.bug)

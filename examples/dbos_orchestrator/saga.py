@@ -23,7 +23,7 @@ from dbos._error import DBOSMaxStepRetriesExceeded
 
 REVIEW_TIMEOUT = float(os.environ.get("DBOS_ORCH_REVIEW_TIMEOUT", 48 * 3600))
 #: `--bug no-compensation` (for tests that prove fracas catches it): forget to undo.
-BUGS: set[str] = set(os.environ.get("DBOS_ORCH_BUGS", "").split(",")) - {""}
+BUGS = svc.BUGS
 
 
 def publish(oid: str, status: str, **extra: Any) -> None:
