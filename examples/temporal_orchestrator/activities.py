@@ -51,6 +51,15 @@ def _field(data: Any, name: str, kind: type, where: str) -> Any:
     return value
 
 
+def _confirmed(data: Any, name: str, want: str | None, where: str) -> None:
+    """Check the answer of a call whose result we do not otherwise use: a 2xx with a
+    garbled body may mean nothing was done (a before_commit fault), so only a real
+    answer counts (the mistake fracas found in the first draft, docs/engines.md)."""
+    value = _field(data, name, str, where)
+    if want is not None and value != want:
+        raise Transient(f"{where}: {name} is {value!r}, expected {want!r}")
+
+
 def _unexpected(where: str, status: int, data: Any) -> Transient:
     return Transient(f"{where}: answered {status}: {str(data)[:160]}")
 
@@ -120,6 +129,7 @@ async def notify(oid: str, customer_id: str, template: str) -> None:
                                   f"{oid}:notify:{template}")
     if status != 201:
         raise _unexpected("notify", status, data)
+    _confirmed(data, "message_id", None, "notify")
 
 
 async def _listed(oid: str, service: str, path: str) -> list[dict[str, Any]]:
@@ -144,8 +154,11 @@ async def refund(oid: str, payment_id: str | None) -> None:
             continue
         status, data, kind = await _call(oid, "POST", "payment", f"/payments/{pid}/refunds",
                                          {"amount_cents": left}, f"{oid}:refund:{pid}:{left}")
-        if status != 201 and not (status == 409 and kind == "refund-exceeds-capture"):
+        if status == 409 and kind == "refund-exceeds-capture":
+            continue
+        if status != 201:
             raise _unexpected("refund", status, data)
+        _confirmed(data, "refund_id", None, "refund")
 
 
 @activity.defn
@@ -158,6 +171,7 @@ async def release(oid: str, reservation_id: str | None) -> None:
                                       {}, f"{oid}:release:{rid}")
         if status != 200:
             raise _unexpected("release", status, data)
+        _confirmed(data, "status", "released", "release")
 
 
 @activity.defn
@@ -170,6 +184,7 @@ async def cancel_shipment(oid: str, shipment_id: str | None) -> None:
                                       {}, f"{oid}:cancel:{sid}")
         if status != 200:
             raise _unexpected("cancel", status, data)
+        _confirmed(data, "status", "cancelled", "cancel")
 
 
 ALL = [get_customer, quote, capture, reserve, ship, notify, refund, release, cancel_shipment]
