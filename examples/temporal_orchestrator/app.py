@@ -138,11 +138,20 @@ class Api:
                             200 if known else 202)
 
     async def get_order(self, request: Request) -> JSONResponse:
+        """`?wait=S` long-polls until the order is past pending/running (as the bundled one)."""
         oid = request.path_params["order_id"]
-        body = await self.view(oid)
-        if body is None:
-            return problem(404, "not-found", f"order {oid} is unknown")
-        return JSONResponse(body)
+        try:
+            wait = min(30.0, max(0.0, float(request.query_params.get("wait", 0))))
+        except ValueError:
+            return problem(422, "invalid-request", "wait: expected seconds")
+        deadline = time.monotonic() + wait
+        while True:
+            body = await self.view(oid)
+            if body is None:
+                return problem(404, "not-found", f"order {oid} is unknown")
+            if body["status"] not in ("pending", "running") or time.monotonic() >= deadline:
+                return JSONResponse(body)
+            await asyncio.sleep(0.05)  # the long-poll's own polling period
 
     async def post_review(self, request: Request) -> JSONResponse:
         oid = request.path_params["order_id"]
