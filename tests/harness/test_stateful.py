@@ -41,7 +41,7 @@ def _messages(exc: BaseException) -> list[str]:
 
 def test_machine_finds_no_idempotency_and_names_double_charge(start_topology, tmp_path) -> None:
     topo = start_topology(naive_spec("no-idempotency"))
-    fracas = Fracas(topo, report_dir=tmp_path)
+    fracas = Fracas(topo, report_dir=tmp_path, replay_dir=tmp_path / "replays")
     machine = machine_for(fracas, settle_seconds=10, fault_kinds=("drop",), crash_targets=())
     with pytest.raises((ConsistencyError, BaseExceptionGroup)) as info:
         run_state_machine_as_test(machine, settings=FIND)
