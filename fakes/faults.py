@@ -15,8 +15,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-PHASES = ("before_commit", "after_commit")
-KINDS = ("status", "drop", "reset", "delay", "malformed", "hold")
+from fakes.contract import FAULT_PHASES, HTTP_FAULT_ACTIONS
+
+PHASES = FAULT_PHASES
+KINDS = HTTP_FAULT_ACTIONS
 SHAPES = ("invalid_json", "truncated", "empty", "html", "wrong_types", "missing_fields")
 _RULE_KEYS = {"id", "match", "phase", "action", "times", "seed"}
 _MATCH_KEYS = {"method", "path", "order_id", "nth", "probability"}

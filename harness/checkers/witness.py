@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.checkers.steps import EFFECT_STEPS, classify
+from harness.checkers.steps import classify, effect_steps
 from harness.checkers.view import View, fmt_money
 from harness.checkers.violation import Violation
 from harness.history import FaultWindow
@@ -202,10 +202,16 @@ _NOT_DONE = {
 def _effect_phrase(view: View, e: JSON, step: str) -> str:
     eid, svc, status = e.get("effect_id"), e.get("service"), e.get("status")
     fault = e.get("fault") or {}
-    if fault and (fault.get("phase") != "after_commit") and fault.get("kind") not in (
-        "delay",
-        "hold",
-    ) or fault.get("aborted"):
+    if (
+        fault
+        and (fault.get("phase") != "after_commit")
+        and fault.get("kind")
+        not in (
+            "delay",
+            "hold",
+        )
+        or fault.get("aborted")
+    ):
         return f"{svc} {_NOT_DONE.get(step, 'did nothing')} ({step} not done)"
     if e.get("replayed"):
         return f"{svc} replayed its stored answer for {eid or step} (no new effect)"
@@ -240,7 +246,9 @@ def _fault_phrase(e: JSON) -> str:
     if fault.get("aborted"):
         return f"fault rule {rid} held the request and then dropped it; the client got {got}"
     if phase == "after_commit" and kind in ("drop", "reset", "malformed", "status"):
-        return f"the answer was lost to fault rule {rid} ({kind} after commit): the client got {got}"
+        return (
+            f"the answer was lost to fault rule {rid} ({kind} after commit): the client got {got}"
+        )
     if phase == "after_commit" and kind == "hold":
         return f"the answer was held by fault rule {rid} after commit"
     if kind == "delay":
@@ -256,16 +264,17 @@ def account(view: View, v: Violation) -> str:
     rel = view.t0
     parts: list[str] = []
     last_key: dict[tuple[Any, str], Any] = {}
+    effects = effect_steps()
     for e in v.journal_lines:
         step = classify(e.get("service"), e.get("method"), e.get("path"))
         fault = e.get("fault")
-        if step not in EFFECT_STEPS and not fault:
+        if step not in effects and not fault:
             continue
         t = float(e.get("t") or 0.0) - rel
         key = e.get("idempotency_key")
         slot = (e.get("service"), step)
         retry = ""
-        if slot in last_key and step in EFFECT_STEPS:
+        if slot in last_key and step in effects:
             prev = last_key[slot]
             if key is None:
                 retry = "the orchestrator retried without an Idempotency-Key and "
@@ -276,7 +285,7 @@ def account(view: View, v: Violation) -> str:
         last_key[slot] = key
         phrase = (
             _effect_phrase(view, e, step)
-            if step in EFFECT_STEPS
+            if step in effects
             else f"{e.get('service')} {e.get('method')} {e.get('path')}"
         )
         s = f"{retry}{phrase} at {t:.3f} s"
