@@ -202,16 +202,10 @@ _NOT_DONE = {
 def _effect_phrase(view: View, e: JSON, step: str) -> str:
     eid, svc, status = e.get("effect_id"), e.get("service"), e.get("status")
     fault = e.get("fault") or {}
-    if (
-        fault
-        and (fault.get("phase") != "after_commit")
-        and fault.get("kind")
-        not in (
-            "delay",
-            "hold",
-        )
-        or fault.get("aborted")
-    ):
+    if fault and (fault.get("phase") != "after_commit") and fault.get("kind") not in (
+        "delay",
+        "hold",
+    ) or fault.get("aborted"):
         return f"{svc} {_NOT_DONE.get(step, 'did nothing')} ({step} not done)"
     if e.get("replayed"):
         return f"{svc} replayed its stored answer for {eid or step} (no new effect)"
@@ -246,9 +240,7 @@ def _fault_phrase(e: JSON) -> str:
     if fault.get("aborted"):
         return f"fault rule {rid} held the request and then dropped it; the client got {got}"
     if phase == "after_commit" and kind in ("drop", "reset", "malformed", "status"):
-        return (
-            f"the answer was lost to fault rule {rid} ({kind} after commit): the client got {got}"
-        )
+        return f"the answer was lost to fault rule {rid} ({kind} after commit): the client got {got}"
     if phase == "after_commit" and kind == "hold":
         return f"the answer was held by fault rule {rid} after commit"
     if kind == "delay":

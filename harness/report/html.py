@@ -126,9 +126,7 @@ def _journal_table(lines: Sequence[Mapping[str, Any]], t0: float) -> str:
         )
         cls.append("fault" if f else "")
     return _table(
-        rows,
-        ["t", "service", "request", "client got", "idempotency key", "effect", "", "fault"],
-        cls,
+        rows, ["t", "service", "request", "client got", "idempotency key", "effect", "", "fault"], cls
     )
 
 
@@ -369,7 +367,8 @@ def render_html(
                 by_order.setdefault(ev.order_id, []).append(ev)
     flagged = {str(v.actual.get("sku")) for v in viols if v.rule == "stock-conservation"}
     legend = "".join(
-        f'<span><i class="sw" style="background:{PALETTE[k]}"></i>{_e(n)}</span>' for n, k in LEGEND
+        f'<span><i class="sw" style="background:{PALETTE[k]}"></i>{_e(n)}</span>'
+        for n, k in LEGEND
     )
     meta_rows = (
         _table(

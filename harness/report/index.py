@@ -186,7 +186,7 @@ def index_html(data: Mapping[str, Any], css: str) -> str:
         '<h2 id="runs-h">Runs (failures first)</h2><table id="runs"><tr><th>run</th><th>pytest</th>'
         "<th>consistency</th><th>orders</th><th>faults</th><th>duration</th><th>replay</th><th></th></tr>"
         + "".join(rows)
-        + '</table><h2 id="coverage-h">Fault coverage (whole suite)</h2>'
+        + "</table><h2 id=\"coverage-h\">Fault coverage (whole suite)</h2>"
         + coverage_html(data["coverage"])
         + "</main></body></html>"
     )
