@@ -200,3 +200,12 @@ def effect_steps() -> frozenset[str]:
 def compensations() -> dict[str, str]:
     """compensation step -> the step it undoes."""
     return {r.step: r.compensates for _, r in routes() if r.compensates}
+
+
+def calls(name: str) -> tuple[tuple[str, str], ...]:
+    """``(method, glob)`` of the saga calls an orchestrator makes to a service (every route
+    that is a step, ``{id}`` as ``*``): forward effects first, then the other steps, then
+    compensations, so ``calls(name)[0]`` is the service's main effect (or its read)."""
+    steps = [r for r in service(name).routes if r.step != "lookup"]
+    steps.sort(key=lambda r: (r.compensates is not None, not r.effectful))
+    return tuple((r.method, re.sub(r"{\w+}", "*", r.path)) for r in steps)

@@ -74,3 +74,11 @@ def test_a_builtin_service_cannot_be_unregistered_and_unknown_names_are_named() 
         contract.unregister("payment")
     with pytest.raises(KeyError, match="unknown service 'nope'; expected one of crm"):
         contract.service("nope")
+
+
+def test_the_saga_calls_are_what_the_strategies_fault_today() -> None:
+    """``strategies.ENDPOINTS`` becomes ``{n: contract.calls(n) for n in SERVICES}`` at
+    merge; the same tuples in the same order keep every seeded draw as it was."""
+    from harness.strategies import ENDPOINTS
+
+    assert {n: contract.calls(n) for n in contract.BUILTIN_SERVICES} == ENDPOINTS
