@@ -15,8 +15,10 @@ test's sixth fake, a user's own) and every reader picks it up (docs/extending.md
 
 from __future__ import annotations
 
+import pkgutil
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 #: Where a fake publishes the edge-case ids of its seeded world (contract §3).
 WORLD_PATH = "/_fracas/world"
@@ -24,8 +26,17 @@ WORLD_PATH = "/_fracas/world"
 STATE_PATH = "/_fracas/state"
 #: Where fault rules live (contract §4).
 FAULTS_PATH = "/_fracas/faults"
+
+
+def _action_modules() -> tuple[str, ...]:
+    """The HTTP fault actions are the modules of ``fakes/actions/`` (one file each, named
+    after the action), listed without importing them so this module stays dependency-free."""
+    here = Path(__file__).resolve().parent / "actions"
+    return tuple(sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name != "base"))
+
+
 #: What an HTTP fault rule may do to a matching request (contract §4).
-HTTP_FAULT_ACTIONS: tuple[str, ...] = ("status", "drop", "reset", "delay", "malformed", "hold")
+HTTP_FAULT_ACTIONS: tuple[str, ...] = _action_modules()
 #: When a rule acts: before the handler commits its effect, or after.
 FAULT_PHASES: tuple[str, ...] = ("before_commit", "after_commit")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,9 @@ from harness.checkers.steps import classify, effect_steps
 from harness.report.timeline import LANE_H, TOP, render_timeline
 
 ROOT = Path(__file__).resolve().parents[2]
+# the checker tests' synthetic run stands in for the five built-in services
+sys.path.insert(0, str(ROOT / "tests" / "checkers"))
+from synth_ledger import SynthWorld  # noqa: E402
 
 
 @pytest.fixture
@@ -53,8 +57,9 @@ async def _drive(app: FakeApp) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def test_a_sixth_fake_service_is_checked_and_drawn_without_harness_edits(
-    fraud: contract.ServiceSpec, synth: Any, tmp_path: Path
+    fraud: contract.ServiceSpec, tmp_path: Path
 ) -> None:
+    synth = SynthWorld()
     store = Store(tmp_path / "fraud.sqlite3", SERVICE)
     store.reset(build_world(7))
     state, journal = asyncio.run(_drive(FakeApp(SERVICE, store)))

@@ -80,3 +80,16 @@ def test_a_backend_defined_in_one_file_is_chosen_by_name(
     from harness.backends import backend_names
 
     assert backend_names()[0] == "embedded" and "in-test" in backend_names()
+
+
+def test_every_http_fault_action_module_registers_the_action_it_is_named_after() -> None:
+    """The contract lists the actions from the file names; the fakes' registry holds one
+    action per file, so a new action is one file in fakes/actions/."""
+    import fakes.actions as actions_pkg
+    from fakes import contract
+    from fakes.actions import REGISTRY as ACTIONS
+
+    assert (
+        tuple(sorted(ACTIONS)) == contract.HTTP_FAULT_ACTIONS == tuple(sorted(_units(actions_pkg)))
+    )
+    assert all(type(a).__module__ == f"fakes.actions.{k}" for k, a in ACTIONS.items())
