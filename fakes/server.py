@@ -4,6 +4,7 @@ fault actions reach the connection.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import socket
 from collections.abc import Callable
@@ -12,17 +13,18 @@ from pathlib import Path
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from fakes import crm, inventory, notify, payment, shipping
 from fakes.app import FakeApp
+from fakes.contract import BUILTIN_SERVICES
 from fakes.service import Service
 from fakes.store import Store
 from fakes.world import build_world
 
 LOOPBACK = "127.0.0.1"
 
+#: Each built-in service is the module ``fakes.<name>`` exposing ``SERVICE``; the contract
+#: lists the names, so a new built-in fake is its module plus its contract entry.
 SERVICES: dict[str, Service] = {
-    s.name: s
-    for s in (crm.SERVICE, payment.SERVICE, inventory.SERVICE, shipping.SERVICE, notify.SERVICE)
+    name: importlib.import_module(f"fakes.{name}").SERVICE for name in BUILTIN_SERVICES
 }
 
 log = logging.getLogger("fakes")

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from fakes.contract import HTTP_FAULT_ACTIONS
+
 JSON = dict[str, Any]
 Completion = Literal["ok", "fail", "unknown"]
 EventType = Literal["invoke", "ok", "fail", "unknown", "fault_applied", "fault_healed", "note"]
@@ -190,7 +192,7 @@ class FaultWindow:
         return is_http_rule(self.fault)
 
 
-_HTTP_KINDS = frozenset({"drop", "reset", "delay", "status", "malformed", "hold"})
+_HTTP_KINDS = frozenset(HTTP_FAULT_ACTIONS)
 _PROCESS_KINDS = frozenset({"kill", "pause", "restart"})
 
 
