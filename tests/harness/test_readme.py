@@ -219,7 +219,7 @@ def test_the_naive_orchestrator_sentence_counts_right(tmp_path: Path) -> None:
 
     done = subprocess.run(
         [*FRACAS, "run", *shlex.split(command)[2:], "--report", str(tmp_path / "report"),
-         "-rs"],
+         "--", "-rs"],
         cwd=ROOT, capture_output=True, text=True, timeout=1800,
     )
     counts = {k: int(n) for n, k in re.findall(r"(\d+) (failed|passed|skipped)", done.stdout)}
