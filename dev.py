@@ -5,7 +5,8 @@
     python3 dev.py test    # fracas's own tests (what CI runs)
 
 Each makes (or refreshes) a virtual environment in ``.venv`` with fracas installed,
-then runs the job inside it; extra arguments pass through. ``lint`` runs ruff and mypy.
+then runs the job inside it; extra arguments pass through. ``lint`` runs ruff, mypy and
+the import contracts.
 The venv is rebuilt only when pyproject.toml changed since it was made, so the second
 run starts at once.
 """
@@ -61,7 +62,11 @@ def main(argv: list[str]) -> int:
     ensure_venv()
     os.chdir(ROOT)
     if job == "lint":
-        for cmd in ([str(BIN / "ruff"), "check", "."], [str(BIN / "mypy"), "harness"]):
+        for cmd in (
+            [str(BIN / "ruff"), "check", "."],
+            [str(BIN / "mypy"), "harness"],
+            [str(BIN / "lint-imports")],  # the layer contracts in pyproject.toml
+        ):
             code = subprocess.call(cmd)
             if code:
                 return code

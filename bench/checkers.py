@@ -2,7 +2,7 @@
 
 Builds a consistent, realistic snapshot (all five ledgers, journals, history; a mix of
 completed, declined, out-of-stock, undeliverable, blocked, unknown-customer and retried
-orders) with the same synthetic World the tests use, then times the check per rule and
+orders) with the same synthetic world (SynthWorld) the tests use, then times the check per rule and
 the resilience summary. Sizes are given so figures can be compared across machines.
 
     .venv/bin/python bench/checkers.py [--orders 100000] [--scaling]
@@ -19,17 +19,19 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "checkers"))
+
+from synth_ledger import SynthWorld  # noqa: E402
 
 from harness.checkers import CheckConfig, Snapshot, View, check  # noqa: E402
 from harness.checkers.summary import summarize  # noqa: E402
-from harness.checkers.synth import World  # noqa: E402
 
 LOST = {"rule_id": "lost-capture", "phase": "after_commit", "kind": "drop"}
 
 
 def build(n_orders: int, seed: int = 7) -> Snapshot:
     rnd = random.Random(seed)
-    w = World(customers=2000, skus=500, stock=10_000_000, step=0.0005)
+    w = SynthWorld(customers=2000, skus=500, stock=10_000_000, step=0.0005)
     served = [
         c["customer_id"]
         for c in w.customers

@@ -36,7 +36,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = TopologyConfig(run_dir=Path(tmp), orchestrator=resolve_spec(args.orchestrator))
         with Topology.start(config) as topo:
-            fracas = Fracas(topo, report_dir=Path(tmp))
+            fracas = Fracas(topo, report_dir=Path(tmp), replay_dir=Path(tmp) / "replays")
             base = machine_for(fracas)
             counts = {"examples": 0, "actions": 0}
 

@@ -6,7 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-SERVICE_NAMES = ("crm", "payment", "inventory", "shipping", "notify")
+from fakes.contract import BUILTIN_SERVICES
+
+SERVICE_NAMES = BUILTIN_SERVICES
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:

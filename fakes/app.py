@@ -11,16 +11,15 @@ full control over when (and whether) the answer's bytes are written.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import math
 import time
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fakes import wire
-from fakes.faults import Faults, HeldRequests, Rule, RuleError, parse_rules
+from fakes.actions import Action, Exchange
+from fakes.faults import ACTIONS, Faults, HeldRequests, Rule, RuleError, parse_rules
 from fakes.openapi import build_openapi
 from fakes.service import Answer, Call, Problem, Route, Service
 from fakes.store import Store
@@ -201,21 +200,23 @@ class FakeApp:
                 "fault": fault,
             }
 
-        if rule is not None and rule.phase == "before_commit":
-            if rule.kind == "delay":
-                await asyncio.sleep(rule.ms / 1000)
-            elif rule.kind == "hold":
-                if not await self.held.park(rule, method, path, order_id, key):
+        x: Exchange | None = None
+        if rule is not None:
+            fired, action = rule, ACTIONS[rule.kind]
+            x = Exchange(
+                scope, receive, send, headers, rule.id, rule.settings,
+                lambda: self.held.park(fired, method, path, order_id, key),
+            )  # fmt: skip
+            if rule.phase == "before_commit":
+                if not action.runs_request:
+                    await self._fault_instead(rule, action, x, route, call, pre, entry)
+                    return
+                if not await action.before(x):
                     with self.store.txn():
                         self.store.journal(entry(None, {**rule.tag(), "aborted": True}))
-                    await wire.drop(scope, receive)
+                    await x.drop()
                     return
                 call.now = time.time()
-            else:
-                await self._fault_instead(
-                    scope, receive, send, rule, route, call, pre, headers, entry
-                )
-                return
 
         with self.store.txn():
             answer = pre if pre is not None else self._perform(route, call, method, path)
@@ -223,27 +224,11 @@ class FakeApp:
         if answer.replayed:
             headers.append((b"idempotent-replayed", b"true"))
 
-        if rule is None or rule.phase == "before_commit":
+        if rule is None or x is None or rule.phase == "before_commit":
             await wire.send_answer(send, answer, headers)
             return
         # after_commit: the effect is in the ledger; now the answer goes wrong.
-        kind = rule.kind
-        if kind == "status":
-            await self._send_status(send, rule, headers)
-        elif kind == "drop":
-            await wire.drop(scope, receive)
-        elif kind == "reset":
-            await wire.reset(scope, receive)
-        elif kind == "delay":
-            await asyncio.sleep(rule.ms / 1000)
-            await wire.send_answer(send, answer, headers)
-        elif kind == "malformed":
-            await wire.malformed(scope, receive, send, rule.shape, answer, headers)
-        elif kind == "hold":
-            if await self.held.park(rule, method, path, order_id, key):
-                await wire.send_answer(send, answer, headers)
-            else:
-                await wire.drop(scope, receive)
+        await ACTIONS[rule.kind].after(x, answer)
 
     def _order_id(
         self, route: Route | None, params: dict[str, str], query: dict[str, str], body: Any
@@ -281,46 +266,29 @@ class FakeApp:
         except Problem as problem:
             return Answer(problem.status, problem.body(), problem=True)
 
-    async def _send_status(self, send: Any, rule: Rule, headers: Headers) -> None:
-        extra = list(headers)
-        if rule.retry_after is not None:
-            # HTTP wants whole seconds
-            extra.append((b"retry-after", str(math.ceil(rule.retry_after)).encode()))
-        body = wire.problem_body(rule.status, "injected-fault", f"fault rule {rule.id!r}")
-        await wire.send_raw(send, rule.status, wire.encode(body), wire.PROBLEM, extra)
-
     async def _fault_instead(
         self,
-        scope: dict[str, Any],
-        receive: Any,
-        send: Any,
         rule: Rule,
+        action: Action,
+        x: Exchange,
         route: Route | None,
         call: Call,
         pre: Answer | None,
-        headers: Headers,
         entry: Any,
     ) -> None:
-        """before_commit status/drop/reset/malformed: no effect, the answer is the fault."""
+        """Before commit, an action that answers instead: no effect, the answer is the
+        fault (the one it would have been is computed in a dry run if the action needs it)."""
         would: Answer | None = None
-        if rule.kind == "malformed":
+        if action.needs_answer:
             with self.store.dry_run():
-                would = pre or self._perform(route, call, scope["method"], scope["path"])
+                would = pre or self._perform(route, call, x.scope["method"], x.scope["path"])
             would.effect_id = None
-        wire_status = rule.status if rule.kind == "status" else (would.status if would else None)
+        wire_status = action.status_instead(rule.settings, would)
         with self.store.txn():
             self.store.journal(
                 {**entry(None, rule.tag()), "status": wire_status, "effect_id": None}
             )
-        if rule.kind == "status":
-            await self._send_status(send, rule, headers)
-        elif rule.kind == "drop":
-            await wire.drop(scope, receive)
-        elif rule.kind == "reset":
-            await wire.reset(scope, receive)
-        else:
-            assert would is not None
-            await wire.malformed(scope, receive, send, rule.shape, would, headers)
+        await action.instead(x, would)
 
     # -- the admin API ---------------------------------------------------------------
     async def admin(self, scope: dict[str, Any], receive: Any, send: Any, raw: bytes) -> None:

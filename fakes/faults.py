@@ -15,28 +15,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-PHASES = ("before_commit", "after_commit")
-KINDS = ("status", "drop", "reset", "delay", "malformed", "hold")
-SHAPES = ("invalid_json", "truncated", "empty", "html", "wrong_types", "missing_fields")
+from fakes.actions import REGISTRY as ACTIONS
+from fakes.actions.base import RuleError, int_field, number_field
+from fakes.actions.malformed import SHAPES
+from fakes.contract import FAULT_PHASES, HTTP_FAULT_ACTIONS
+
+PHASES = FAULT_PHASES
+#: the actions, in the contract's order (which lists them from fakes/actions/ by name)
+KINDS = HTTP_FAULT_ACTIONS
 _RULE_KEYS = {"id", "match", "phase", "action", "times", "seed"}
 _MATCH_KEYS = {"method", "path", "order_id", "nth", "probability"}
-_ACTION_KEYS = {
-    "status": {"kind", "status", "retry_after"},
-    "drop": {"kind"},
-    "reset": {"kind"},
-    "delay": {"kind", "ms"},
-    "malformed": {"kind", "shape"},
-    "hold": {"kind"},
-}
 
-
-class RuleError(ValueError):
-    """A rule that cannot be used; `field` names where, the message says what was expected."""
-
-    def __init__(self, field: str, expected: str) -> None:
-        super().__init__(f"{field}: {expected}")
-        self.field = field
-        self.expected = expected
+__all__ = ["ACTIONS", "KINDS", "PHASES", "SHAPES", "RuleError"]
 
 
 def path_regex(pattern: str) -> re.Pattern[str]:
@@ -66,10 +56,8 @@ class Rule:
     nth: frozenset[int] | None = None
     probability: float | None = None
     times: int | None = None
-    status: int = 503
-    retry_after: float | None = None
-    ms: int = 0
-    shape: str = "invalid_json"
+    #: the action's own fields, as its ``parse`` read them
+    settings: dict[str, Any] = field(default_factory=dict)
     rng: random.Random = field(default_factory=random.Random)
     matched: int = 0
     fired: int = 0
@@ -91,25 +79,8 @@ class Rule:
     def tag(self) -> dict[str, Any]:
         """What the journal records about this rule firing."""
         tag: dict[str, Any] = {"rule_id": self.id, "phase": self.phase, "kind": self.kind}
-        if self.kind == "status":
-            tag["status"] = self.status
-        elif self.kind == "malformed":
-            tag["shape"] = self.shape
-        elif self.kind == "delay":
-            tag["ms"] = self.ms
+        tag.update(ACTIONS[self.kind].tag(self.settings))
         return tag
-
-
-def _int(value: Any, where: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise RuleError(where, f"expected an integer from {lo} to {hi}, got {value!r}")
-    return value
-
-
-def _number(value: Any, where: str, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-        raise RuleError(where, f"expected a number from {lo} to {hi}, got {value!r}")
-    return float(value)
 
 
 def _str(value: Any, where: str) -> str:
@@ -140,28 +111,12 @@ def parse_rule(data: Any, where: str, default_id: str, world_seed: int) -> Rule:
     kind = action.get("kind")
     if kind not in KINDS:
         raise RuleError(f"{where}.action.kind", f"expected one of {', '.join(KINDS)}, got {kind!r}")
-    _keys(action, _ACTION_KEYS[kind], f"{where}.action")
-    seed = _int(data.get("seed", world_seed), f"{where}.seed", -(2**63), 2**63 - 1)
+    _keys(action, {"kind", *ACTIONS[kind].keys}, f"{where}.action")
+    seed = int_field(data.get("seed", world_seed), f"{where}.seed", -(2**63), 2**63 - 1)
     rule = Rule(
         id=rule_id, phase=phase, kind=kind, raw=data, rng=random.Random(f"{seed}:{rule_id}")
     )
-    if kind == "status":
-        rule.status = _int(action.get("status", 503), f"{where}.action.status", 400, 599)
-        if action.get("retry_after") is not None:
-            rule.retry_after = _number(
-                action["retry_after"], f"{where}.action.retry_after", 0, 86400
-            )
-    elif kind == "delay":
-        if "ms" not in action:
-            raise RuleError(f"{where}.action.ms", "is required for delay")
-        rule.ms = _int(action["ms"], f"{where}.action.ms", 0, 600_000)
-    elif kind == "malformed":
-        shape = action.get("shape")
-        if shape not in SHAPES:
-            raise RuleError(
-                f"{where}.action.shape", f"expected one of {', '.join(SHAPES)}, got {shape!r}"
-            )
-        rule.shape = shape
+    rule.settings = ACTIONS[kind].parse(action, where)
     match = data.get("match", {})
     if not isinstance(match, dict):
         raise RuleError(f"{where}.match", "expected an object")
@@ -180,12 +135,12 @@ def parse_rule(data: Any, where: str, default_id: str, world_seed: int) -> Rule:
         if not isinstance(nth, list) or not nth:
             raise RuleError(f"{where}.match.nth", "expected a non-empty list of integers >= 1")
         rule.nth = frozenset(
-            _int(n, f"{where}.match.nth[{i}]", 1, 2**31) for i, n in enumerate(nth)
+            int_field(n, f"{where}.match.nth[{i}]", 1, 2**31) for i, n in enumerate(nth)
         )
     if match.get("probability") is not None:
-        rule.probability = _number(match["probability"], f"{where}.match.probability", 0, 1)
+        rule.probability = number_field(match["probability"], f"{where}.match.probability", 0, 1)
     if data.get("times") is not None:
-        rule.times = _int(data["times"], f"{where}.times", 0, 2**31)
+        rule.times = int_field(data["times"], f"{where}.times", 0, 2**31)
     return rule
 
 

@@ -4,23 +4,27 @@ fault actions reach the connection.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from fakes import crm, inventory, notify, payment, shipping
 from fakes.app import FakeApp
+from fakes.contract import BUILTIN_SERVICES
 from fakes.service import Service
 from fakes.store import Store
 from fakes.world import build_world
 
 LOOPBACK = "127.0.0.1"
 
+#: Each built-in service is the module ``fakes.<name>`` exposing ``SERVICE``; the contract
+#: lists the names, so a new built-in fake is its module plus its contract entry.
 SERVICES: dict[str, Service] = {
-    s.name: s
-    for s in (crm.SERVICE, payment.SERVICE, inventory.SERVICE, shipping.SERVICE, notify.SERVICE)
+    name: importlib.import_module(f"fakes.{name}").SERVICE for name in BUILTIN_SERVICES
 }
 
 log = logging.getLogger("fakes")
@@ -48,7 +52,27 @@ def open_app(name: str, state_dir: Path, seed: int) -> FakeApp:
     return FakeApp(service, store)
 
 
-def serve(name: str, port: int, state_dir: Path, seed: int, log_level: str = "warning") -> None:
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling its caller once it really listens."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None] | None) -> None:
+        super().__init__(config)
+        self._on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self._on_ready is not None and not self.should_exit:
+            self._on_ready()
+
+
+def serve(
+    name: str,
+    port: int,
+    state_dir: Path,
+    seed: int,
+    log_level: str = "warning",
+    on_ready: Callable[[], None] | None = None,
+) -> None:
     app = open_app(name, state_dir, seed)
     config = uvicorn.Config(
         app,
@@ -64,4 +88,4 @@ def serve(name: str, port: int, state_dir: Path, seed: int, log_level: str = "wa
         timeout_graceful_shutdown=2,
         backlog=4096,
     )
-    uvicorn.Server(config).run()
+    _Server(config, on_ready).run()

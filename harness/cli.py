@@ -12,21 +12,41 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
 from types import FrameType
+from typing import Any
+
+#: Read by run, replay and up (each help text says so).
+ORCHESTRATOR_ENV = (
+    "environment: FRACAS_ORCHESTRATOR, FRACAS_ORCHESTRATOR_CAPABILITIES, "
+    "FRACAS_ORCHESTRATOR_CLOCK, FRACAS_ORCHESTRATOR_START_TIMEOUT, FRACAS_FAULT_BACKEND, "
+    "TOXIPROXY_URL (url backend). pyproject.toml: the [tool.fracas.orchestrator] table "
+    "(command, health, clock, capabilities, env, start_timeout) of the nearest "
+    "pyproject.toml. Options beat the environment, which beats pyproject.toml."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     from fakes.__main__ import add_serve_arguments
+    from harness.version import fracas_version
 
     parser = argparse.ArgumentParser(prog="fracas", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"fracas {fracas_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run the scenario suite and write its report")
+    run = sub.add_parser(
+        "run",
+        help="run the scenario suite and write its report",
+        description="Run the scenario suite against the orchestrator under test, with JSON "
+        "and HTML reports and replay files in --report.",
+        epilog=f"{ORCHESTRATOR_ENV} Also FRACAS_PROFILE (default for --profile) and "
+        "FRACAS_SEED (when --seed is not given).",
+    )
     _topology_options(run)
     run.add_argument(
         "--report",
@@ -36,16 +56,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--profile",
-        choices=("ci", "dev", "soak"),
-        default="ci",
-        help="how many property-based examples (default ci)",
+        choices=PROFILES,
+        default=None,
+        help="how many property-based examples: ci (a few), dev (20), soak (500); "
+        "default FRACAS_PROFILE, else ci",
     )
     run.add_argument("-k", dest="keyword", default=None, help="only scenarios matching this")
     run.add_argument(
         "pytest_args", nargs=argparse.REMAINDER, help="after --: more arguments for pytest"
     )
 
-    replay = sub.add_parser("replay", help="run a replay file again")
+    replay = sub.add_parser(
+        "replay",
+        help="run a replay file again",
+        description="Run a replay file's orders and faults again, against the orchestrator, "
+        "fault backend and seed the file records (unless --orchestrator or --fault-backend "
+        "override them), and say whether the recorded violations reproduced.",
+        epilog=f"Only the options override the file. Without a recorded orchestrator "
+        f"(an older file) the usual choice applies: {ORCHESTRATOR_ENV}",
+    )
     replay.add_argument("file", type=Path, help="a replay file written by a failing run")
     _topology_options(replay)
     replay.add_argument(
@@ -58,7 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--times", type=_positive_int, default=1, help="run it this many times (default 1)"
     )
 
-    up = sub.add_parser("up", help="start the whole topology until Ctrl-C")
+    up = sub.add_parser(
+        "up",
+        help="start the whole topology until Ctrl-C",
+        description="Start the fakes, the fault proxy and the orchestrator; print every URL.",
+        epilog=ORCHESTRATOR_ENV,
+    )
     _topology_options(up)
     up.add_argument(
         "--state-dir",
@@ -78,16 +112,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --fakes-only: crm gets this port, the others the next four",
     )
 
-    serve = sub.add_parser("serve", help="run one fake service in the foreground")
+    serve = sub.add_parser(
+        "serve",
+        help="run one fake service in the foreground",
+        description="Run one fake service on 127.0.0.1 until Ctrl-C; prints where it listens.",
+        epilog="Reads no environment variables and no pyproject.toml table.",
+    )
     add_serve_arguments(serve)
     return parser
+
+
+PROFILES = ("ci", "dev", "soak")
 
 
 def _topology_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--orchestrator",
         default=None,
-        help="'bundled' (default) or the command line of another orchestrator",
+        help="'bundled' (default) or the command line of another orchestrator "
+        "(or FRACAS_ORCHESTRATOR, or [tool.fracas.orchestrator] command)",
+    )
+    p.add_argument(
+        "--orchestrator-capabilities",
+        default=None,
+        metavar="LIST",
+        help="what that command supports, e.g. crash,restart,review "
+        "(default crash,restart,pause,review; never advance_clock without a clock)",
+    )
+    p.add_argument(
+        "--orchestrator-clock",
+        default=None,
+        metavar="PATH",
+        help='its clock endpoint (POST {"seconds": N}); enables review timeouts',
+    )
+    p.add_argument(
+        "--orchestrator-start-timeout",
+        default=None,
+        metavar="SECONDS",
+        help="how long it may take to become healthy (default 30)",
     )
     p.add_argument(
         "--fault-backend",
@@ -95,7 +157,47 @@ def _topology_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="fault proxy (default embedded, or FRACAS_FAULT_BACKEND)",
     )
-    p.add_argument("--seed", type=_nonneg_int, default=0, help="world seed (default 0)")
+    p.add_argument(
+        "--seed", type=_nonneg_int, default=None, help="world seed (default FRACAS_SEED, else 0)"
+    )
+
+
+def _spec(parser: argparse.ArgumentParser, args: argparse.Namespace, option: str | None) -> Any:
+    """The orchestrator spec the options (then environment, then pyproject) choose."""
+    from harness.adapters import AdapterError, resolve_spec
+    from harness.adapters.select import Declared
+
+    try:
+        return resolve_spec(
+            option,
+            declared=Declared(
+                capabilities=args.orchestrator_capabilities,
+                clock=args.orchestrator_clock,
+                start_timeout=args.orchestrator_start_timeout,
+            ),
+        )
+    except AdapterError as exc:
+        parser.error(str(exc))
+
+
+def _seed(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.seed is not None:
+        return int(args.seed)
+    text = os.environ.get("FRACAS_SEED", "0")
+    try:
+        return _nonneg_int(text)
+    except argparse.ArgumentTypeError as exc:
+        parser.error(f"FRACAS_SEED: {exc}")
+
+
+def _profile(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
+    """--profile, else FRACAS_PROFILE (the same meaning as in `pytest scenarios`), else ci."""
+    if args.profile is not None:
+        return str(args.profile)
+    value = os.environ.get("FRACAS_PROFILE", "").strip() or "ci"
+    if value not in PROFILES:
+        parser.error(f"FRACAS_PROFILE: expected one of {', '.join(PROFILES)}, got {value!r}")
+    return value
 
 
 def _nonneg_int(text: str) -> int:
@@ -142,24 +244,39 @@ PROFILE_TIMEOUTS = {"ci": 300, "dev": 1200, "soak": 0}
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     import pytest
 
+    from harness.preflight import preflight
+
+    profile = _profile(parser, args)
+    seed = _seed(parser, args)
+    spec = _spec(parser, args, args.orchestrator)
+    problem = preflight(spec, args.fault_backend, seed)
+    if problem is not None:
+        print(f"fracas: {problem}", file=sys.stderr)
+        return 2
     extra = [a for a in args.pytest_args if a != "--"]
     argv = [
         str(_scenarios_dir()),
         "--fracas-report",
         str(args.report),
         "--hypothesis-profile",
-        args.profile,
+        profile,
         "--fracas-seed",
-        str(args.seed),
+        str(seed),
         "-p",
         "no:cacheprovider",
         "-v",
         # A scenario's time grows with the profile's examples; a soak has no limit.
         "--timeout",
-        str(PROFILE_TIMEOUTS[args.profile]),
+        str(PROFILE_TIMEOUTS[profile]),
     ]
-    if args.orchestrator:
-        argv += ["--orchestrator", args.orchestrator]
+    for flag, value in (
+        ("--orchestrator", args.orchestrator),
+        ("--orchestrator-capabilities", args.orchestrator_capabilities),
+        ("--orchestrator-clock", args.orchestrator_clock),
+        ("--orchestrator-start-timeout", args.orchestrator_start_timeout),
+    ):
+        if value:
+            argv += [flag, value]
     if args.fault_backend:
         argv += ["--fault-backend", args.fault_backend]
     if args.keyword:
@@ -169,22 +286,47 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 # -- replay --------------------------------------------------------------------------
 def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from harness.adapters import AdapterError, resolve_spec
+    from harness.adapters import AdapterError
     from harness.backends import BackendError
-    from harness.replay import ReplayError, load_replay
+    from harness.procs import ProcessFailed
+    from harness.replay import ReplayError, load_replay, tally_text
     from harness.report.writer import write_reports
     from harness.runner import RunOptions, run
     from harness.topology import Topology, TopologyConfig
+    from harness.version import fracas_version
 
     try:
         replay = load_replay(args.file)
-        spec = resolve_spec(args.orchestrator)
-    except (ReplayError, AdapterError) as exc:
-        parser.error(f"argument file: {exc}" if isinstance(exc, ReplayError) else str(exc))
+    except ReplayError as exc:
+        parser.error(f"argument file: {exc}")
+    if args.orchestrator or replay.orchestrator is None:
+        spec = _spec(parser, args, args.orchestrator)
+    else:
+        spec = replay.orchestrator
+    backend = args.fault_backend or replay.fault_backend
+    if args.seed is not None and args.seed != replay.seed:
+        parser.error(f"argument --seed: a replay runs with its recorded seed {replay.seed}")
+    def say(message: str) -> None:
+        print(f"fracas: {message}", flush=True)
+
+    recorded = "from the replay file"
+    if replay.orchestrator is not None and spec is replay.orchestrator:
+        what = "bundled orchestrator" if spec.bundled else " ".join(spec.command or ())
+        say(f"orchestrator: {what} ({recorded})")
+    else:
+        say(f"orchestrator: {spec.describe()}")
+    if args.fault_backend:
+        backend_from = "--fault-backend"
+    else:
+        backend_from = recorded if replay.fault_backend else "default"
+    say(f"fault backend: {backend or 'embedded'} ({backend_from})")
+    say(f"seed: {replay.seed} ({recorded})")
+    if replay.fracas_version and replay.fracas_version != fracas_version():
+        say(f"note: recorded by fracas {replay.fracas_version}; this is {fracas_version()}")
     config = TopologyConfig(
         run_dir=args.report / "run",
         seed=replay.seed,
-        fault_backend=args.fault_backend,
+        fault_backend=backend,
         orchestrator=spec,
     )
     results = []
@@ -198,25 +340,20 @@ def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
                     replay.schedule,
                     RunOptions(settle_seconds=replay.settle_seconds),
                     seed=replay.seed,
-                    progress=lambda m: print(f"fracas: {m}", flush=True),
+                    progress=say,
                 )
                 outcome = replay.outcome(result)
                 outcomes.append(outcome)
                 results.append((f"replay-{i + 1}", result))
-                print(f"fracas: run {i + 1}/{args.times}: {outcome}", flush=True)
+                say(f"run {i + 1}/{args.times}: {outcome}")
                 if not result.ok:
                     print(result.failure_text(), flush=True)
-    except (BackendError, AdapterError) as exc:
+    except (BackendError, AdapterError, ProcessFailed) as exc:
         print(f"fracas: {exc}", file=sys.stderr)
         return 2
     index = write_reports(args.report, results)
     print(f"fracas report: {index}")
-    if replay.violations and "reproduced" not in outcomes:
-        print(
-            "fracas: the recorded failure did NOT reproduce: it depends on timing this "
-            "replay did not recreate; keep the replay file, the finding stands",
-            flush=True,
-        )
+    print(tally_text(replay, outcomes), flush=True)
     return 0 if all(r.ok for _, r in results) else 1
 
 
@@ -229,7 +366,22 @@ def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error(f"argument --port: port {args.port} is already in use on 127.0.0.1")
     from fakes.server import serve
 
-    serve(args.name, args.port, args.state_dir, args.seed, args.log_level)
+    def ready() -> None:
+        print(
+            f"fracas: {args.name} listening on http://127.0.0.1:{args.port} "
+            f"(state in {args.state_dir}, seed {args.seed}); Ctrl-C to stop",
+            flush=True,
+        )
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt  # uvicorn re-raises the signal it caught once it is down
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        serve(args.name, args.port, args.state_dir, args.seed, args.log_level, on_ready=ready)
+    except KeyboardInterrupt:
+        pass
+    print(f"fracas: {args.name} stopped", flush=True)
     return 0
 
 
@@ -250,15 +402,13 @@ def _up(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return _up_fakes(parser, args)
     if args.base_port is not None:
         parser.error("argument --base-port: only with --fakes-only (the topology picks free ports)")
-    from harness.adapters import AdapterError, resolve_spec
+    from harness.adapters import AdapterError
     from harness.backends import BackendError
     from harness.procs import ProcessFailed
     from harness.topology import Topology, TopologyConfig
 
-    try:
-        spec = resolve_spec(args.orchestrator)
-    except AdapterError as exc:
-        parser.error(str(exc))
+    spec = _spec(parser, args, args.orchestrator)
+    args.seed = _seed(parser, args)
     stop = _wait_for_signal()
     try:
         topo = Topology.start(
@@ -295,6 +445,7 @@ def _up(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _up_fakes(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    args.seed = _seed(parser, args)
     from harness.net import is_listening
     from harness.procs import ProcessFailed
     from harness.services import SERVICES, FakeProcess, spawn_fake

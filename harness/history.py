@@ -9,7 +9,7 @@ the verdict was reached on.
 Usage by the runtime::
 
     h = History()
-    op = h.invoke("submit", "ord-1", order=order_json)
+    op = h.invoke("submit", "ord-0001", order=order_json)
     op.ok(status="pending")             # or op.fail(error=...) / op.unknown(error=...)
     f = h.fault_applied({"type": "timeout", ...}, "payment")
     f.healed()                          # or h.fault_healed(f.fault_id)
@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from fakes.contract import HTTP_FAULT_ACTIONS
 
 JSON = dict[str, Any]
 Completion = Literal["ok", "fail", "unknown"]
@@ -190,7 +192,7 @@ class FaultWindow:
         return is_http_rule(self.fault)
 
 
-_HTTP_KINDS = frozenset({"drop", "reset", "delay", "status", "malformed", "hold"})
+_HTTP_KINDS = frozenset(HTTP_FAULT_ACTIONS)
 _PROCESS_KINDS = frozenset({"kill", "pause", "restart"})
 
 

@@ -163,12 +163,21 @@ class ManagedProcess:
         self._reap(5.0)
         self.paused = False
 
+    def signal_group(self, sig: int) -> None:
+        """Signal the whole session the process leads (it was started with its own): an
+        orchestrator that runs its engine's server as a child pauses as one piece."""
+        if self._proc is not None and self._proc.poll() is None:
+            try:
+                os.killpg(self._proc.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                self.signal(sig)
+
     def pause(self) -> None:
-        self.signal(signal.SIGSTOP)
+        self.signal_group(signal.SIGSTOP)
         self.paused = True
 
     def resume(self) -> None:
-        self.signal(signal.SIGCONT)
+        self.signal_group(signal.SIGCONT)
         self.paused = False
 
     def stop(self, timeout: float = 5.0) -> None:

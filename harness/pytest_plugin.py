@@ -1,9 +1,12 @@
 """fracas as a pytest plugin (entry point ``pytest11``; the root conftest loads it in a
-checkout that was never installed).
+checkout when the entry point did not).
 
-Options: ``--orchestrator`` (``bundled`` or a command line), ``--fault-backend``
+Options: ``--orchestrator`` (``bundled`` or a command line), ``--orchestrator-capabilities``,
+``--orchestrator-clock``, ``--orchestrator-start-timeout``, ``--fault-backend``
 (``embedded``, ``url``, ``binary``, ``docker``), ``--fracas-seed``, ``--fracas-report``
-(a directory for the JSON and HTML reports and replay files).
+(a directory for the JSON and HTML reports and replay files). Without
+``--fracas-report``, failing runs' replay files go to ``.fracas/replays/`` under the
+rootdir, which pytest's tmp cleanup never touches.
 
 Fixtures: ``fracas`` (the scenario handle: ``run``, ``orders``, ``world``),
 ``fracas_topology`` (the running processes), ``fracas_world`` (the seeded world).
@@ -25,15 +28,21 @@ import pytest
 import harness.profiles  # noqa: F401 - registers ci, dev, soak for --hypothesis-profile
 from fakes.world import World, build_world
 from harness.adapters import AdapterError, resolve_spec
+from harness.adapters.select import AdapterSpec, Declared
 from harness.report.outcome import SessionInfo, TestOutcome
+from harness.runner import RunResult
 from harness.scenario import Fracas
 from harness.topology import Topology, TopologyConfig
+from harness.usererrors import is_user_error, short_text
 
 _HANDLE = pytest.StashKey[Fracas]()
+_INDEX = pytest.StashKey[Path]()
 #: pytest's verdict on each run, by its index in the handle's results.
 OUTCOMES = pytest.StashKey[dict[int, TestOutcome]]()
 _FIRST_RUN = pytest.StashKey[int]()
 _STARTED = pytest.StashKey[float]()
+#: time.monotonic() at configure, for the progress line's elapsed time.
+_T0 = pytest.StashKey[float]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,6 +51,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--orchestrator",
         default=None,
         help="orchestrator under test: 'bundled' (default) or a command line",
+    )
+    group.addoption(
+        "--orchestrator-capabilities",
+        default=None,
+        metavar="LIST",
+        help="with a command: what it supports, e.g. crash,restart,review "
+        "(or FRACAS_ORCHESTRATOR_CAPABILITIES)",
+    )
+    group.addoption(
+        "--orchestrator-clock",
+        default=None,
+        metavar="PATH",
+        help="with a command: its clock endpoint, POST {\"seconds\": N}; enables review "
+        "timeouts (or FRACAS_ORCHESTRATOR_CLOCK)",
+    )
+    group.addoption(
+        "--orchestrator-start-timeout",
+        default=None,
+        metavar="SECONDS",
+        help="how long the orchestrator may take to become healthy (default 30, or "
+        "FRACAS_ORCHESTRATOR_START_TIMEOUT, or [tool.fracas.orchestrator] start_timeout)",
     )
     group.addoption(
         "--fault-backend",
@@ -63,6 +93,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    import time
+
+    config.stash[_T0] = time.monotonic()
     config.addinivalue_line(
         "markers",
         "fracas(needs=[...]): a chaos scenario; skipped when the orchestrator "
@@ -86,14 +119,39 @@ def fracas_world(pytestconfig: pytest.Config) -> World:
     return build_world(_seed(pytestconfig))
 
 
+def orchestrator_spec(config: pytest.Config) -> AdapterSpec:
+    """The orchestrator the options (then environment, then pyproject) choose."""
+    return resolve_spec(
+        config.getoption("--orchestrator"),
+        declared=Declared(
+            capabilities=config.getoption("--orchestrator-capabilities"),
+            clock=config.getoption("--orchestrator-clock"),
+            start_timeout=config.getoption("--orchestrator-start-timeout"),
+        ),
+    )
+
+
+def replay_dir(config: pytest.Config) -> Path:
+    """``<--fracas-report>/replays``, else ``<rootdir>/.fracas/replays`` (never a pytest
+    tmp dir: those are cleaned up after a few sessions)."""
+    report = config.getoption("--fracas-report")
+    if report:
+        return Path(report) / "replays"
+    return Path(config.rootpath) / ".fracas" / "replays"
+
+
 @pytest.fixture(scope="session")
 def fracas_topology(
     pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Topology]:
+    __tracebackhide__ = True
+    from harness.backends import BackendError
+    from harness.procs import ProcessFailed
+
     try:
-        spec = resolve_spec(pytestconfig.getoption("--orchestrator"))
+        spec = orchestrator_spec(pytestconfig)
     except AdapterError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        pytest.exit(f"fracas: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
     report = pytestconfig.getoption("--fracas-report")
     run_dir = Path(report) / "run" if report else tmp_path_factory.mktemp("fracas-run")
     config = TopologyConfig(
@@ -102,7 +160,11 @@ def fracas_topology(
         fault_backend=pytestconfig.getoption("--fault-backend"),
         orchestrator=spec,
     )
-    topo = Topology.start(config)
+    try:
+        topo = Topology.start(config)
+    except (AdapterError, BackendError, ProcessFailed) as exc:
+        # Once for the session, not the same traceback under every scenario.
+        pytest.exit(f"fracas: cannot start the topology: {exc}", returncode=2)
     try:
         yield topo
     finally:
@@ -116,9 +178,48 @@ def fracas(pytestconfig: pytest.Config, fracas_topology: Topology) -> Fracas:
         fracas_topology,
         seed=_seed(pytestconfig),
         report_dir=Path(report) if report else Path(fracas_topology.config.run_dir),
+        replay_dir=replay_dir(pytestconfig),
     )
+    tr = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    if tr is not None and _long_profile(pytestconfig) and getattr(tr, "isatty", False):
+        handle.on_result = _progress_line(pytestconfig, tr, handle)
     pytestconfig.stash[_HANDLE] = handle
     return handle
+
+
+def _long_profile(config: pytest.Config) -> bool:
+    profile = config.getoption("hypothesis_profile", None) or os.environ.get("FRACAS_PROFILE")
+    return profile in ("dev", "soak")
+
+
+def _progress_line(config: pytest.Config, tr: Any, handle: Fracas) -> Any:
+    """Under dev and soak, a line per run on a terminal: the session is not stuck."""
+    import contextlib
+    import time
+
+    capman = config.pluginmanager.getplugin("capturemanager")
+
+    def show(name: str, result: RunResult) -> None:
+        runs = handle.results
+        bad = sum(len(r.verdict.violations) for _, r in runs)
+        elapsed = int(time.monotonic() - config.stash[_T0])
+        # pytest captures the test's output; this line is for the person watching.
+        paused = capman.global_and_fixture_disabled() if capman else contextlib.nullcontext()
+        with paused:
+            tr.write_line(
+                f"fracas: {len(runs)} examples done, {bad} violations so far, "
+                f"{elapsed // 60}m{elapsed % 60:02d}s elapsed (last: {name})"
+            )
+
+    return show
+
+
+def _shorten_user_error(report: pytest.TestReport, call: pytest.CallInfo[None]) -> None:
+    """A user's mistake (a bad schedule, plan or orchestrator spec) reads as its message,
+    without the harness frames under it; in a test body and in fixtures alike."""
+    excinfo = call.excinfo
+    if report.failed and excinfo is not None and is_user_error(excinfo.value):
+        report.longrepr = short_text(excinfo.value)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -141,6 +242,7 @@ def pytest_runtest_call(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     """Attach pytest's outcome to the runs this test made, for the report index."""
     made = yield
+    _shorten_user_error(made.get_result(), call)  # type: ignore[attr-defined]
     handle = item.config.stash.get(_HANDLE, None)
     if call.when != "call" or handle is None or _FIRST_RUN not in item.stash:
         return
@@ -200,19 +302,29 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from harness.report.writer import write_reports
 
-    index = write_reports(
+    session.config.stash[_INDEX] = write_reports(
         Path(report),
         handle.results,
         outcomes=session.config.stash.get(OUTCOMES, {}),
         session=_session_info(session.config, handle),
     )
-    tr = session.config.pluginmanager.get_plugin("terminalreporter")
-    if tr is not None:
-        tr.write_line(f"fracas report: {index}")
+
+
+#: The runs table's columns: heading, width, and what it means (the legend).
+COLUMNS = (
+    ("orders", 6, "orders submitted"),
+    ("completed", 9, "ended completed"),
+    ("failed", 6, "ended failed"),
+    ("attention", 9, "ended needs_attention (for a human)"),
+    ("faults", 6, "faults applied"),
+    ("calls/order", 11, "requests to the fakes per order"),
+    ("retries/order", 13, "repeated requests per order"),
+)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    """One line per chaos run: what happened to the orders, and the verdict."""
+    """One line per chaos run, named as in the report and the replay files; then the
+    report's path and how to replay a failure."""
     handle = config.stash.get(_HANDLE, None)
     if handle is None or not handle.results:
         return
@@ -220,26 +332,48 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
     tr = terminalreporter
     tr.section("fracas runs")
-    head = (
-        f"{'run':<52} {'orders':>6} {'done':>5} {'fail':>5} {'attn':>5} {'faults':>6} "
-        f"{'req/order':>9} {'retries':>7}  verdict"
+    tr.write_line(
+        "  ".join(f"{h:>{w}}" for h, w, _ in COLUMNS) + "  verdict          run"
     )
-    tr.write_line(head)
     totals = {"runs": 0, "orders": 0, "violations": 0}
     for name, result in handle.results:
         s = summarize(result.snapshot)
         out = s["outcomes"]
-        verdict = "consistent" if result.ok else f"{len(result.verdict.violations)} VIOLATION(S)"
+        values = (
+            s["orders"],
+            out.get("completed", 0),
+            out.get("failed", 0),
+            out.get("needs_attention", 0),
+            len(result.nemesis.applied),
+            f"{s['requests']['per_order_mean']:.2f}",
+            f"{s['requests']['retries_per_order_mean']:.2f}",
+        )
+        n = len(result.verdict.violations)
+        verdict = "consistent" if result.ok else f"{n} VIOLATION{'S' if n != 1 else ''}"
         tr.write_line(
-            f"{name[:52]:<52} {s['orders']:>6} {out.get('completed', 0):>5} "
-            f"{out.get('failed', 0):>5} {out.get('needs_attention', 0):>5} "
-            f"{len(result.nemesis.applied):>6} {s['requests']['per_order_mean']:>9.2f} "
-            f"{s['requests']['retries_per_order_mean']:>7.2f}  {verdict}",
+            "  ".join(f"{v:>{w}}" for v, (_, w, _) in zip(values, COLUMNS, strict=True))
+            + f"  {verdict:<15}  {name}",
             red=not result.ok,
         )
         totals["runs"] += 1
         totals["orders"] += s["orders"]
-        totals["violations"] += len(result.verdict.violations)
+        totals["violations"] += n
+    tr.write_line(
+        "legend: " + "; ".join(f"{h}: {d}" for h, _, d in COLUMNS)
+        + "; verdict: consistent, or how many rule violations the checkers found"
+    )
     tr.write_line(
         f"{totals['runs']} runs, {totals['orders']} orders, {totals['violations']} violations"
     )
+    index = config.stash.get(_INDEX, None)
+    tr.write_line(
+        f"fracas report: {index}" if index is not None
+        else "fracas report: none written (give --fracas-report DIR, or use fracas run)"
+    )
+    failing = [r.replay_path for _, r in handle.results if r.replay_path is not None]
+    if failing:
+        tr.write_line(
+            f"replay a failure: fracas replay {failing[0]}"
+            + (f"  ({len(failing)} replay files in {failing[0].parent})" if len(failing) > 1 else ""),
+            bold=True,
+        )

@@ -1,4 +1,5 @@
-"""Replay files: the orders, schedule and seed of a run, to run it again.
+"""Replay files: the orders, schedule and seed of a run, and what it ran against (the
+orchestrator as resolved, the fault backend, the fracas version), to run it again.
 
 A replay file is data: it is parsed and validated (every field named in errors), never
 executed. Rerunning it tells whether the original violations reproduce; a failure that
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.adapters import AdapterError
+from harness.adapters.select import AdapterSpec, spec_from_json
 from harness.runner import REPLAY_VERSION, RunResult
 from harness.schedule import Schedule, ScheduleError, parse_schedule
 from harness.workload import OrderPlan, WorkloadError
@@ -28,6 +31,10 @@ class Replay:
     schedule: Schedule
     settle_seconds: float
     violations: frozenset[tuple[str, str]]
+    #: What the run ran against; None in files written before fracas recorded it.
+    orchestrator: AdapterSpec | None = None
+    fault_backend: str | None = None
+    fracas_version: str | None = None
 
     def outcome(self, result: RunResult) -> str:
         """'reproduced', 'did not reproduce', 'still consistent' or 'changed'."""
@@ -39,6 +46,42 @@ class Replay:
         return "did not reproduce" if not now else "changed"
 
 
+def replay_context(topo: Any) -> dict[str, Any]:
+    """What a replay file records about the topology a run used (a Topology)."""
+    from harness.version import fracas_version
+
+    spec = topo.config.orchestrator
+    return {
+        "orchestrator": spec.to_json() if spec is not None else None,
+        "fault_backend": getattr(topo.backend, "name", None),
+        "fracas_version": fracas_version(),
+    }
+
+
+def tally_text(replay: Replay, outcomes: list[str]) -> str:
+    """The closing lines of ``fracas replay --times N``: how often it reproduced, and
+    what the other outcomes mean, in words."""
+    n = len(outcomes)
+    if not replay.violations:
+        kept = outcomes.count("still consistent")
+        lines = [f"fracas: still consistent in {kept} of {n} runs"]
+    else:
+        k = outcomes.count("reproduced")
+        lines = [f"fracas: reproduced {k} of {n} runs"]
+        if k < n:
+            lines.append(
+                "fracas: the recorded failure did NOT reproduce every time: it depends on "
+                "timing this replay did not recreate; keep the replay file, the finding stands"
+            )
+    if "changed" in outcomes:
+        lines.append(
+            f"fracas: {outcomes.count('changed')} of {n} runs changed: the checkers found "
+            "violations, but not the recorded ones (the same rules on other orders, or other "
+            "rules); the orders and faults interleaved differently"
+        )
+    return "\n".join(lines)
+
+
 def load_replay(path: Path) -> Replay:
     try:
         text = Path(path).read_text()
@@ -48,7 +91,27 @@ def load_replay(path: Path) -> Replay:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReplayError(f"{path}: not valid JSON ({exc})") from None
+    if isinstance(data, dict) and "fracas_replay" not in data and "replay" in data:
+        raise ReplayError(_report_not_replay(Path(path), data))
     return parse_replay(data, str(path))
+
+
+def _report_not_replay(path: Path, data: dict[str, Any]) -> str:
+    """A run report (``<run>.json``) is not a replay file: name the one to use."""
+    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+    named = meta.get("replay_file") if isinstance(meta, dict) else None
+    candidates = [Path(named)] if isinstance(named, str) else []
+    candidates.append(path.parent / "replays" / path.name)
+    for candidate in candidates:
+        if candidate.is_file():
+            return (
+                f"{path} is a run report, not a replay file; replay that run with: "
+                f"fracas replay {candidate}"
+            )
+    return (
+        f"{path} is a run report, not a replay file, and that run has no replay file "
+        f"(only failing runs get one, in {path.parent / 'replays'})"
+    )
 
 
 def parse_replay(data: Any, where: str = "replay") -> Replay:
@@ -80,4 +143,23 @@ def parse_replay(data: Any, where: str = "replay") -> Replay:
         isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v) for v in raw
     ):
         raise ReplayError(f"{where}.violations: expected a list of [rule, order_id] pairs")
-    return Replay(seed, plans, schedule, float(settle), frozenset((r, o) for r, o in raw))
+    orchestrator = None
+    if data.get("orchestrator") is not None:
+        try:
+            orchestrator = spec_from_json(data["orchestrator"], f"{where}.orchestrator")
+        except AdapterError as exc:
+            raise ReplayError(str(exc)) from None
+    backend = data.get("fault_backend")
+    if backend is not None and not isinstance(backend, str):
+        raise ReplayError(f"{where}.fault_backend: expected a backend name, got {backend!r}")
+    version = data.get("fracas_version")
+    return Replay(
+        seed,
+        plans,
+        schedule,
+        float(settle),
+        frozenset((r, o) for r, o in raw),
+        orchestrator=orchestrator,
+        fault_backend=backend,
+        fracas_version=version if isinstance(version, str) else None,
+    )

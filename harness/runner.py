@@ -195,6 +195,8 @@ class RunResult:
             "schedule": self.schedule.to_json(),
             "settle_seconds": self.history.meta.get("settle_seconds"),
             "violations": sorted({(v.rule, v.order_id or "") for v in self.verdict.violations}),
+            # what it ran against (harness/replay.py replay_context)
+            **self.history.meta.get("replay_context", {}),
         }
 
     def write_replay(self, path: Path) -> Path:
@@ -217,6 +219,7 @@ class RunResult:
     def assert_consistent(self) -> RunResult:
         """Raise ConsistencyError (an AssertionError) leading with the witness; then
         VacuousRunError when a scheduled fault did nothing."""
+        __tracebackhide__ = True  # the scenario's line is the one to show
         if not self.ok:
             raise ConsistencyError(self.verdict, self.failure_text())
         vacuous = self.vacuous
@@ -249,6 +252,9 @@ def run(
         orders=len(plans),
         orchestrator=getattr(topo.orchestrator, "description", topo.orchestrator.name),
     )
+    from harness.replay import replay_context
+
+    history.meta["replay_context"] = replay_context(topo)
     adapter = topo.orchestrator
     nemesis = Nemesis(
         sched, topo.fault_context(), history, {n: f.url for n, f in topo.fakes.items()}

@@ -34,6 +34,10 @@ class Fracas:
     results: list[tuple[str, RunResult]] = field(default_factory=list)
     current_test: str = "run"
     progress: Callable[[str], None] | None = None
+    #: Where failing runs' replay files go (None: not written).
+    replay_dir: Path | None = None
+    #: Called after each run (the plugin's progress line).
+    on_result: Callable[[str, RunResult], None] | None = None
 
     def __repr__(self) -> str:  # Hypothesis prints fixtures in falsifying examples
         return f"<fracas seed={self.seed} orchestrator={self.orchestrator.name} runs={len(self.results)}>"
@@ -90,9 +94,33 @@ class Fracas:
 
     def keep(self, result: RunResult, suffix: str = "") -> RunResult:
         """Keep a run for the report; a failing one gets a replay file."""
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.current_test + suffix)
+        name = self._run_name(suffix)
         self.results.append((name, result))
-        if not result.ok and self.report_dir is not None:
-            path = self.report_dir / "replays" / f"{name}-{len(self.results)}.json"
-            result.replay_path = result.write_replay(path)
+        if self.on_result is not None:
+            self.on_result(name, result)
+        if not result.ok and self.replay_dir is not None:
+            path = result.write_replay(self.replay_dir / f"{name}.json")
+            result.replay_path = _as_typed(path)
+            result.history.meta["replay_file"] = str(path.resolve())
         return result
+
+    def _run_name(self, suffix: str = "") -> str:
+        """The run's name in the terminal table, the report and the replay file: the test
+        name, then ``-2``, ``-3`` for its later runs (the report writer's own rule)."""
+        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.current_test + suffix) or "run"
+        taken = {n for n, _ in self.results}
+        name, k = base, 1
+        while name in taken:
+            k += 1
+            name = f"{base}-{k}"
+        return name
+
+
+def _as_typed(path: Path) -> Path:
+    """`path` as the user can type it where they ran the suite: relative to the working
+    directory when it is inside it, else absolute."""
+    absolute = path.resolve()
+    try:
+        return absolute.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return absolute

@@ -32,6 +32,7 @@ Example::
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -251,8 +252,32 @@ def _default_validator() -> FaultValidator:
 
     def validate(fault: Mapping[str, Any], where: str) -> Mapping[str, Any]:
         try:
-            return Fault.from_json(fault).to_json()
+            parsed = Fault.from_json(fault)
         except FaultValidationError as exc:
             raise ScheduleError(f"{where}.{exc}") from None
+        _check_target(parsed.target, parsed.family, parsed.kind, f"{where}.target")
+        return parsed.to_json()
 
     return validate
+
+
+#: What each fault family can act on in a topology: network and HTTP faults need a
+#: fake (its proxy or its admin API); process faults also reach the orchestrator.
+TARGETS_BY_FAMILY: dict[str, tuple[str, ...]] = {
+    "network": SERVICES,
+    "http": SERVICES,
+    "process": (*SERVICES, "orchestrator"),
+}
+
+
+def _check_target(target: str, family: str, kind: str, where: str) -> None:
+    """An unknown target is caught when the schedule is parsed, not when it is applied."""
+    known = TARGETS_BY_FAMILY.get(family, ())
+    if target in known:
+        return
+    close = difflib.get_close_matches(target, known, n=1)
+    hint = f' Did you mean "{close[0]}"?' if close else ""
+    raise ScheduleError(
+        f"{where}: a {kind} fault ({family}) acts on one of {', '.join(known)}; "
+        f"got {target!r}.{hint}"
+    )

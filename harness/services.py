@@ -12,10 +12,12 @@ from pathlib import Path
 
 import httpx
 
+from fakes.contract import BUILTIN_SERVICES
 from harness.net import LOOPBACK, free_port
 from harness.procs import ManagedProcess, python_argv
 
-SERVICES: tuple[str, ...] = ("crm", "payment", "inventory", "shipping", "notify")
+#: The fakes ``python -m fakes`` runs, in saga order (the contract states them).
+SERVICES: tuple[str, ...] = BUILTIN_SERVICES
 
 #: One client for health probes: building an httpx client costs ~25 ms (its SSL
 #: context), more than the probe itself. Loopback only, so no proxies from the env.

@@ -70,6 +70,7 @@ class Topology:
         logs = run_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         spec = config.orchestrator or resolve_spec()
+        config.orchestrator = spec  # as resolved: replay files record it
         backend = make_backend(config.fault_backend, seed=config.seed, log_dir=logs)
         fakes: dict[str, FakeProcess] = {}
         adapter = adapter_from_spec(spec)
@@ -143,7 +144,7 @@ class Topology:
                     last.state_dir
                 )
             try:
-                self.orchestrator.start(env, timeout=self.config.start_timeout)
+                self.orchestrator.start(env, timeout=self.orchestrator_timeout)
                 self._env = env
                 break
             except PortTaken:
@@ -235,7 +236,7 @@ class Topology:
         self.ensure_fakes_running()
         proc = getattr(self.orchestrator, "process", None)
         if proc is not None and not proc.alive:
-            self.orchestrator.restart(timeout=self.config.start_timeout)
+            self.orchestrator.restart(timeout=self.orchestrator_timeout)
         elif proc is not None and proc.paused:
             self.orchestrator.resume()
 
@@ -244,6 +245,13 @@ class Topology:
         self._admin.post(f"{fake.url}/_fracas/reset", json={"seed": self.seed}).raise_for_status()
 
     # -- access ----------------------------------------------------------------------
+    @property
+    def orchestrator_timeout(self) -> float:
+        """How long the orchestrator may take to become healthy ([tool.fracas.orchestrator]
+        start_timeout, FRACAS_ORCHESTRATOR_START_TIMEOUT, --orchestrator-start-timeout)."""
+        spec = self.config.orchestrator
+        return spec.start_timeout if spec is not None else self.config.start_timeout
+
     @property
     def toxi(self) -> ToxiClient:
         return self.backend.client

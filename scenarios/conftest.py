@@ -5,7 +5,7 @@ fixture from the fracas pytest plugin; see README.md for how to write one.
 
 Property scenarios run under a Hypothesis profile: ``ci`` (the default, a few
 derandomized examples), ``dev`` or ``soak``; choose with ``--hypothesis-profile`` or
-FRACAS_PROFILE.
+FRACAS_PROFILE (which ``fracas run`` reads the same way, as its ``--profile`` default).
 """
 
 import os
@@ -18,4 +18,9 @@ import harness.profiles  # noqa: F401 - registers the ci, dev and soak profiles
 
 def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("hypothesis_profile", None):
-        settings.load_profile(os.environ.get("FRACAS_PROFILE", "ci"))
+        profile = os.environ.get("FRACAS_PROFILE", "").strip() or "ci"
+        if profile not in ("ci", "dev", "soak"):
+            raise pytest.UsageError(
+                f"FRACAS_PROFILE: expected one of ci, dev, soak, got {profile!r}"
+            )
+        settings.load_profile(profile)

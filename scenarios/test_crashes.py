@@ -15,6 +15,7 @@ def test_a_service_is_down_for_a_while(fracas, target):
     assert set(result.statuses.values()) == {"completed"}
 
 
+@pytest.mark.fracas(needs=["crash", "restart"])
 def test_orchestrator_killed_after_the_capture_commits(fracas):
     """The exact worst moment: the money is taken, the answer not yet received."""
     plans = fracas.orders(3)
@@ -29,6 +30,7 @@ def test_orchestrator_killed_after_the_capture_commits(fracas):
     assert set(result.statuses.values()) == {"completed"}
 
 
+@pytest.mark.fracas(needs=["crash", "restart"])
 @pytest.mark.parametrize("step", [("inventory", "/reservations"), ("shipping", "/shipments"),
                                   ("notify", "/messages")])
 def test_orchestrator_killed_after_each_step_commits(fracas, step):
@@ -40,6 +42,7 @@ def test_orchestrator_killed_after_each_step_commits(fracas, step):
     fracas.run(plans, schedule).assert_consistent()
 
 
+@pytest.mark.fracas(needs=["crash", "restart"])
 def test_orchestrator_crash_loop(fracas):
     """Three crashes, each the moment a different order's step has committed."""
     plans = fracas.mixed_orders(15)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from harness.adapters.base import AdapterError, OrchestratorEnv, SubmitResult
+from harness.adapters.command import check_command
 from harness.net import is_listening, listener_in_session
 from harness.procs import ManagedProcess, ProcessFailed
 
@@ -37,6 +39,7 @@ class ProcessAdapter:
         env: Mapping[str, str] | None = None,
         capabilities: frozenset[str] | None = None,
         request_timeout: float = 5.0,
+        cwd: str | None = None,
         quiet_start: bool = False,
     ) -> None:
         if not argv:
@@ -49,6 +52,8 @@ class ProcessAdapter:
         self.health_path = health_path
         self.clock_path = clock_path
         self.extra_env = dict(env or {})
+        #: Where the command runs (relative paths in it resolve here); None = fracas's cwd.
+        self.cwd = cwd
         caps = set(capabilities if capabilities is not None else DEFAULT_CAPABILITIES)
         if clock_path:
             caps.add("advance_clock")
@@ -86,8 +91,10 @@ class ProcessAdapter:
     def _spawn(self, env: OrchestratorEnv) -> ManagedProcess:
         if is_listening(env.listen_port, env.listen_host):
             raise PortTaken(f"port {env.listen_port} is already taken by another process")
+        check_command(self.argv, self.cwd)
         environ = {**os.environ, **self.extra_env, **env.as_environ()}
-        return ManagedProcess(self.name, self.argv, env.log_path, env=environ).start()
+        cwd = Path(self.cwd) if self.cwd else None
+        return ManagedProcess(self.name, self.argv, env.log_path, env=environ, cwd=cwd).start()
 
     def prestart(self, env: OrchestratorEnv) -> None:
         """Start a spare copy on `env` (its own port and empty state dir) now, so that a
@@ -138,11 +145,14 @@ class ProcessAdapter:
                     f"{self.name} exited while another process listens on its port "
                     f"{self._env.listen_port}:\n{exc}"
                 ) from None
+            code = self._proc.returncode
+            why = f"it exited with {code}" if code is not None else f"within {timeout:g}s"
             raise AdapterError(
                 f"orchestrator {' '.join(self.argv)!r} never became healthy at "
-                f"{self.url}{self.health_path}.\n{exc}\n"
+                f"{self.url}{self.health_path}: {why}.\n{exc}\n"
                 "It must listen on FRACAS_LISTEN and answer GET /healthz with 200 "
-                "(docs/contract.md §2)."
+                "(docs/contract.md §2); a slow starter can be given more time with "
+                "[tool.fracas.orchestrator] start_timeout or --orchestrator-start-timeout."
             ) from None
 
     def _healthy_child(self) -> bool:

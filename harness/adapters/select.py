@@ -1,6 +1,14 @@
 """Which orchestrator to test: `--orchestrator`, then FRACAS_ORCHESTRATOR, then
 ``[tool.fracas]`` in pyproject.toml, then the bundled one.
 
+A command given on the command line or in the environment can declare what the
+pyproject table declares: ``--orchestrator-capabilities crash,restart,review`` (or
+FRACAS_ORCHESTRATOR_CAPABILITIES), ``--orchestrator-clock /admin/clock/advance`` (or
+FRACAS_ORCHESTRATOR_CLOCK) and ``--orchestrator-start-timeout 60`` (or
+FRACAS_ORCHESTRATOR_START_TIMEOUT, or ``start_timeout`` in the table). A command with
+nothing declared gets crash, restart, pause and review, and never ``advance_clock``:
+only a declared clock enables review-timeout scenarios.
+
 A spec is ``"bundled"``, a command line (``"python -m myorch --port-from-env"``), or in
 pyproject.toml a table::
 
@@ -10,6 +18,7 @@ pyproject.toml a table::
     clock = "/admin/clock/advance"   # optional: enables advance_clock
     capabilities = ["crash", "restart", "review"]   # optional
     env = { MYORCH_PROFILE = "test" }               # optional
+    start_timeout = 60                              # optional: seconds to become healthy
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ import os
 import shlex
 import sys
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +35,23 @@ from harness.adapters.base import CAPABILITIES, AdapterError
 from harness.adapters.process import ProcessAdapter
 
 BUNDLED_CLOCK_PATH = "/_admin/clock/advance"
+DEFAULT_START_TIMEOUT = 30.0
+#: The environment variables this module reads, for help texts and the README.
+ENV_VARS = (
+    "FRACAS_ORCHESTRATOR",
+    "FRACAS_ORCHESTRATOR_CAPABILITIES",
+    "FRACAS_ORCHESTRATOR_CLOCK",
+    "FRACAS_ORCHESTRATOR_START_TIMEOUT",
+)
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What the command line or environment declares about a command-line orchestrator."""
+
+    capabilities: str | None = None
+    clock: str | None = None
+    start_timeout: str | float | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +64,9 @@ class AdapterSpec:
     clock: str | None = None
     capabilities: frozenset[str] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    start_timeout: float = DEFAULT_START_TIMEOUT
+    #: Where the command runs, so its relative paths hold from any directory (replays).
+    cwd: str | None = None
 
     @property
     def bundled(self) -> bool:
@@ -46,6 +75,19 @@ class AdapterSpec:
     def describe(self) -> str:
         what = "bundled orchestrator" if self.bundled else " ".join(self.command or ())
         return f"{what} (from {self.source})"
+
+    def to_json(self) -> dict[str, Any]:
+        """The spec as resolved, for replay files (data: read back by ``spec_from_json``)."""
+        return {
+            "command": None if self.command is None else list(self.command),
+            "source": self.source,
+            "health": self.health,
+            "clock": self.clock,
+            "capabilities": None if self.capabilities is None else sorted(self.capabilities),
+            "env": dict(self.env),
+            "start_timeout": self.start_timeout,
+            "cwd": self.cwd or os.getcwd(),
+        }
 
 
 def bundled_argv(profile: str = "fast") -> list[str]:
@@ -56,9 +98,18 @@ def resolve_spec(
     option: str | None = None,
     environ: dict[str, str] | None = None,
     pyproject: Path | None = None,
+    declared: Declared | None = None,
 ) -> AdapterSpec:
-    """Pick the orchestrator by precedence; every bad value names its field."""
+    """Pick the orchestrator by precedence; every bad value names its field.
+
+    `declared` holds the ``--orchestrator-*`` options; each falls back to its
+    FRACAS_ORCHESTRATOR_* variable, and both override the pyproject table's keys."""
     environ = dict(os.environ) if environ is None else environ
+    spec = _pick(option, environ, pyproject)
+    return _apply_declared(spec, declared or Declared(), environ)
+
+
+def _pick(option: str | None, environ: dict[str, str], pyproject: Path | None) -> AdapterSpec:
     if option:
         return _from_string(option, "--orchestrator")
     if environ.get("FRACAS_ORCHESTRATOR"):
@@ -73,6 +124,62 @@ def resolve_spec(
         if "orchestrator" in tool:
             return _from_value(tool["orchestrator"], f"{path} [tool.fracas] orchestrator")
     return AdapterSpec(command=None, source="default")
+
+
+def _apply_declared(spec: AdapterSpec, declared: Declared, environ: dict[str, str]) -> AdapterSpec:
+    """Layer the ``--orchestrator-*`` options (else their variables) over the spec."""
+    changes: dict[str, Any] = {}
+    for key, value, var in (
+        ("capabilities", declared.capabilities, "FRACAS_ORCHESTRATOR_CAPABILITIES"),
+        ("clock", declared.clock, "FRACAS_ORCHESTRATOR_CLOCK"),
+        ("start_timeout", declared.start_timeout, "FRACAS_ORCHESTRATOR_START_TIMEOUT"),
+    ):
+        where = f"--orchestrator-{key.replace('_', '-')}"
+        if value is None and environ.get(var):
+            value, where = environ[var], var
+        if value is None:
+            continue
+        if key == "capabilities":
+            items = [c.strip() for c in str(value).split(",") if c.strip()]
+            changes[key] = _capabilities(items, where)
+        elif key == "clock":
+            changes[key] = _path(value, where)
+        else:
+            changes[key] = _timeout(value, where)
+    if not changes:
+        return spec
+    if spec.bundled and ("capabilities" in changes or "clock" in changes):
+        raise AdapterError(
+            "--orchestrator-capabilities and --orchestrator-clock (and their FRACAS_ORCHESTRATOR_*"
+            " variables) describe a command-line orchestrator; the bundled one declares its own."
+            " Give --orchestrator CMD too, or unset them"
+        )
+    return replace(spec, **changes)
+
+
+def _capabilities(caps: Any, where: str) -> frozenset[str]:
+    if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
+        raise AdapterError(f"{where}: expected a list of strings")
+    bad = sorted(set(caps) - CAPABILITIES)
+    if bad:
+        raise AdapterError(f"{where}: unknown {bad}; expected some of {sorted(CAPABILITIES)}")
+    return frozenset(caps)
+
+
+def _path(item: Any, where: str) -> str:
+    if not (isinstance(item, str) and item.startswith("/")):
+        raise AdapterError(f"{where}: expected a path starting with '/', got {item!r}")
+    return item
+
+
+def _timeout(value: Any, where: str) -> float:
+    try:
+        seconds = float(value) if not isinstance(value, bool) else -1.0
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        raise AdapterError(f"{where}: expected seconds from 0 to 3600, got {value!r}")
+    return seconds
 
 
 def _find_pyproject() -> Path | None:
@@ -100,7 +207,7 @@ def _from_value(value: Any, source: str) -> AdapterSpec:
         return _from_string(value, source)
     if not isinstance(value, dict):
         raise AdapterError(f'{source}: expected "bundled", a command string or a table')
-    known = {"command", "health", "clock", "capabilities", "env"}
+    known = {"command", "health", "clock", "capabilities", "env", "start_timeout"}
     unknown = sorted(set(value) - known)
     if unknown:
         raise AdapterError(f"{source}: unknown key(s) {unknown}; expected some of {sorted(known)}")
@@ -111,22 +218,14 @@ def _from_value(value: Any, source: str) -> AdapterSpec:
         argv = tuple(command)
     else:
         raise AdapterError(f"{source}.command: expected a non-empty list of strings or a string")
-    health = value.get("health", "/healthz")
+    health = _path(value.get("health", "/healthz"), f"{source}.health")
     clock = value.get("clock")
-    for key, item in (("health", health), ("clock", clock)):
-        if item is not None and not (isinstance(item, str) and item.startswith("/")):
-            raise AdapterError(f"{source}.{key}: expected a path starting with '/', got {item!r}")
+    if clock is not None:
+        clock = _path(clock, f"{source}.clock")
     caps = value.get("capabilities")
-    capabilities = None
-    if caps is not None:
-        if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
-            raise AdapterError(f"{source}.capabilities: expected a list of strings")
-        bad = sorted(set(caps) - CAPABILITIES)
-        if bad:
-            raise AdapterError(
-                f"{source}.capabilities: unknown {bad}; expected some of {sorted(CAPABILITIES)}"
-            )
-        capabilities = frozenset(caps)
+    capabilities = None if caps is None else _capabilities(caps, f"{source}.capabilities")
+    start_timeout = value.get("start_timeout", DEFAULT_START_TIMEOUT)
+    start_timeout = _timeout(start_timeout, f"{source}.start_timeout")
     env = value.get("env", {})
     if not isinstance(env, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in env.items()
@@ -139,7 +238,22 @@ def _from_value(value: Any, source: str) -> AdapterSpec:
         clock=clock,
         capabilities=capabilities,
         env=dict(env),
+        start_timeout=start_timeout,
     )
+
+
+def spec_from_json(data: Any, where: str) -> AdapterSpec:
+    """Read back ``AdapterSpec.to_json`` (from a replay file), every field checked."""
+    if not isinstance(data, dict):
+        raise AdapterError(f"{where}: expected an object")
+    if data.get("command") is None:
+        return AdapterSpec(command=None, source=where)
+    table = {k: data[k] for k in ("command", "health", "clock", "capabilities", "env",
+                                  "start_timeout") if data.get(k) is not None}
+    cwd = data.get("cwd")
+    if cwd is not None and not isinstance(cwd, str):
+        raise AdapterError(f"{where}.cwd: expected a directory path, got {cwd!r}")
+    return replace(_from_value(table, where), cwd=cwd)
 
 
 def adapter_from_spec(spec: AdapterSpec) -> ProcessAdapter:
@@ -162,4 +276,5 @@ def adapter_from_spec(spec: AdapterSpec) -> ProcessAdapter:
         clock_path=spec.clock,
         env=spec.env,
         capabilities=spec.capabilities,
+        cwd=spec.cwd,
     )

@@ -1,6 +1,8 @@
 """Where the fault proxy comes from, chosen by config or environment.
 
-``FRACAS_FAULT_BACKEND`` picks one of ``BACKENDS``; ``TOXIPROXY_URL`` names a running
+Each backend is one module here whose class is decorated with ``base.register``; every
+module is imported below (as toxics and checker rules are), so adding a backend is adding
+a file. ``FRACAS_FAULT_BACKEND`` picks one of ``BACKENDS``; ``TOXIPROXY_URL`` names a running
 server for the ``url`` backend, and, when ``FRACAS_FAULT_BACKEND`` is unset, choosing
 ``url`` is implied by setting it (pointing fracas at a server is the whole intent).
 Otherwise the default is ``embedded``, which needs nothing installed.
@@ -8,11 +10,19 @@ Otherwise the default is ``embedded``, which needs nothing installed.
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from harness.backends.base import BackendError, FaultBackend, ProcessBackend
+from harness.backends.base import (
+    REGISTRY,
+    BackendError,
+    BackendOptions,
+    FaultBackend,
+    ProcessBackend,
+)
 from harness.backends.binary import BinaryBackend
 from harness.backends.docker import DockerBackend
 from harness.backends.embedded import EmbeddedBackend
@@ -20,11 +30,24 @@ from harness.backends.url import UrlBackend
 
 BACKEND_ENV = "FRACAS_FAULT_BACKEND"
 URL_ENV = "TOXIPROXY_URL"
-BACKENDS: tuple[str, ...] = ("embedded", "url", "binary", "docker")
+
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name != "base":
+        importlib.import_module(f"{__name__}.{_module.name}")
+
+
+def backend_names() -> tuple[str, ...]:
+    """Every registered backend, the default first (one registered later counts too)."""
+    return tuple(sorted(REGISTRY, key=lambda n: (REGISTRY[n].rank, n)))
+
+
+BACKENDS: tuple[str, ...] = backend_names()
 
 __all__ = [
     "BACKENDS",
     "BACKEND_ENV",
+    "REGISTRY",
+    "BackendOptions",
     "URL_ENV",
     "BackendError",
     "BinaryBackend",
@@ -33,6 +56,7 @@ __all__ = [
     "FaultBackend",
     "ProcessBackend",
     "UrlBackend",
+    "backend_names",
     "make_backend",
 ]
 
@@ -51,16 +75,7 @@ def make_backend(
     source = "backend" if name is not None else BACKEND_ENV
     chosen = name if name is not None else env.get(BACKEND_ENV, "")
     chosen = chosen.strip().lower() or ("url" if url else "embedded")
-    if chosen == "embedded":
-        return EmbeddedBackend(seed=seed, log_dir=log_dir)
-    if chosen == "url":
-        if not url:
-            raise BackendError(
-                f"{source}=url needs {URL_ENV}=http://host:port of a running toxiproxy server"
-            )
-        return UrlBackend(url)
-    if chosen == "binary":
-        return BinaryBackend(seed=seed, log_dir=log_dir, path=env.get("PATH"))
-    if chosen == "docker":
-        return DockerBackend(seed=seed)
-    raise BackendError(f"{source} must be one of {', '.join(BACKENDS)}; got {chosen!r}")
+    kind = REGISTRY.get(chosen)
+    if kind is None:
+        raise BackendError(f"{source} must be one of {', '.join(backend_names())}; got {chosen!r}")
+    return kind.configured(BackendOptions(seed, log_dir, url, env, source))

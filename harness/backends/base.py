@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Self
+from typing import ClassVar, Self, TypeVar
 
 from harness.net import LOOPBACK, free_port
 from harness.procs import ManagedProcess, ProcessFailed
@@ -16,6 +17,19 @@ from harness.toxiclient import ToxiClient
 
 class BackendError(RuntimeError):
     """A backend cannot be chosen or started; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """Everything ``make_backend`` knows when it builds the chosen backend."""
+
+    seed: int
+    log_dir: Path | None
+    #: ``TOXIPROXY_URL`` or the ``url`` argument, "" when unset
+    url: str
+    env: Mapping[str, str]
+    #: where the choice came from ("backend" or the env variable), for error messages
+    source: str
 
 
 class FaultBackend(ABC):
@@ -27,6 +41,13 @@ class FaultBackend(ABC):
     """
 
     name: ClassVar[str]
+    #: place in the list of backends users see (the default first)
+    rank: ClassVar[int] = 100
+
+    @classmethod
+    @abstractmethod
+    def configured(cls, options: BackendOptions) -> FaultBackend:
+        """The backend as ``make_backend`` builds it from config and environment."""
 
     def __init__(self) -> None:
         self.base_url: str | None = None
@@ -134,3 +155,16 @@ class ProcessBackend(FaultBackend):
         if self._own_log_dir and self.log_dir is not None:
             shutil.rmtree(self.log_dir, ignore_errors=True)
             self.log_dir = None
+
+
+_B = TypeVar("_B", bound=type[FaultBackend])
+REGISTRY: dict[str, type[FaultBackend]] = {}
+
+
+def register(cls: _B) -> _B:
+    """Class decorator: one backend per module of ``harness.backends``, found by a scan
+    (as toxics and checker rules are), so a new backend is one new file."""
+    if REGISTRY.get(cls.name, cls) is not cls:
+        raise TypeError(f"backend {cls.name!r} is registered twice")
+    REGISTRY[cls.name] = cls
+    return cls

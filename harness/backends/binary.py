@@ -7,16 +7,28 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.backends.base import BackendError, ProcessBackend
+from harness.backends.base import (
+    BackendError,
+    BackendOptions,
+    FaultBackend,
+    ProcessBackend,
+    register,
+)
 from harness.net import LOOPBACK
 
 EXECUTABLE = "toxiproxy-server"
 
 
+@register
 class BinaryBackend(ProcessBackend):
     """For checking that fracas's scenarios mean the same against the real server."""
 
     name = "binary"
+    rank = 2
+
+    @classmethod
+    def configured(cls, options: BackendOptions) -> FaultBackend:
+        return cls(seed=options.seed, log_dir=options.log_dir, path=options.env.get("PATH"))
 
     def __init__(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from harness.backends.base import BackendError, FaultBackend
+from harness.backends.base import BackendError, BackendOptions, FaultBackend, register
 from harness.net import LOOPBACK, free_port
 from harness.toxiclient import ToxiClient, ToxiproxyError
 
@@ -18,10 +18,16 @@ def _one_line(exc: BaseException, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+@register
 class DockerBackend(FaultBackend):
     """Host networking, so proxies listening on 127.0.0.1 reach fakes on the host's loopback."""
 
     name = "docker"
+    rank = 3
+
+    @classmethod
+    def configured(cls, options: BackendOptions) -> FaultBackend:
+        return cls(seed=options.seed)
 
     def __init__(
         self,

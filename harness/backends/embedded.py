@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.backends.base import ProcessBackend
+from harness.backends.base import BackendOptions, FaultBackend, ProcessBackend, register
 from harness.net import LOOPBACK
 from harness.procs import python_argv
 
 
+@register
 class EmbeddedBackend(ProcessBackend):
     """The default: needs nothing installed, and honours the seed (jitter, toxicity)."""
 
     name = "embedded"
+    rank = 0
+
+    @classmethod
+    def configured(cls, options: BackendOptions) -> FaultBackend:
+        return cls(seed=options.seed, log_dir=options.log_dir)
 
     def argv(self, port: int) -> Sequence[str]:
         return python_argv(

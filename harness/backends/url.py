@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from harness.backends.base import BackendError, FaultBackend
+from harness.backends.base import BackendError, BackendOptions, FaultBackend, register
 from harness.toxiclient import ToxiClient, ToxiproxyError
 
 
+@register
 class UrlBackend(FaultBackend):
     """``TOXIPROXY_URL``: an already running server (a CI service, a shared box).
 
@@ -14,6 +15,16 @@ class UrlBackend(FaultBackend):
     """
 
     name = "url"
+    rank = 1
+
+    @classmethod
+    def configured(cls, options: BackendOptions) -> FaultBackend:
+        if not options.url:
+            raise BackendError(
+                f"{options.source}=url needs TOXIPROXY_URL=http://host:port of a running "
+                "toxiproxy server"
+            )
+        return cls(options.url)
 
     def __init__(self, url: str, start_timeout: float = 5.0) -> None:
         super().__init__()

@@ -6,27 +6,20 @@ rather than URLs, so the mapping lives in one place.
 
 from __future__ import annotations
 
-import re
+from fakes import contract
 
-_RULES: tuple[tuple[str, str, re.Pattern[str], str], ...] = tuple(
-    (svc, method, re.compile(pattern), step)
-    for svc, method, pattern, step in (
-        ("crm", "GET", r"^/customers/[^/]+$", "customer"),
-        ("shipping", "POST", r"^/quotes/?$", "quote"),
-        ("payment", "POST", r"^/payments/?$", "capture"),
-        ("payment", "POST", r"^/payments/[^/]+/refunds/?$", "refund"),
-        ("inventory", "POST", r"^/reservations/?$", "reserve"),
-        ("inventory", "POST", r"^/reservations/[^/]+/release/?$", "release"),
-        ("shipping", "POST", r"^/shipments/?$", "ship"),
-        ("shipping", "POST", r"^/shipments/[^/]+/cancel/?$", "cancel"),
-        ("notify", "POST", r"^/messages/?$", "notify"),
-    )
-)
 
-#: Steps that make an effect (the ones an Idempotency-Key protects).
-EFFECT_STEPS = frozenset({"capture", "refund", "reserve", "release", "ship", "cancel", "notify"})
-#: Steps that undo an earlier effect.
-COMPENSATIONS = frozenset({"refund", "release", "cancel"})
+#: Steps that make an effect (the ones an Idempotency-Key protects); read per call so a
+#: service registered at run time counts.
+def effect_steps() -> frozenset[str]:
+    return contract.effect_steps()
+
+
+def compensation_steps() -> frozenset[str]:
+    """Steps that undo an earlier effect."""
+    return frozenset(contract.compensations())
+
+
 #: Saga order, for tables.
 STEP_ORDER = (
     "customer",
@@ -45,9 +38,9 @@ STEP_ORDER = (
 
 def classify(service: str | None, method: str | None, path: str | None) -> str:
     m, p = (method or "").upper(), path or ""
-    for svc, meth, pat, step in _RULES:
-        if svc == service and meth == m and pat.match(p):
-            return step
+    for svc, route in contract.routes():
+        if svc == service and route.method == m and route.step != "lookup" and route.regex.match(p):
+            return route.step
     if m == "GET":
         return "lookup"
     return "other"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
+from fakes import contract
 from harness.checkers.snapshot import Snapshot
 from harness.history import FaultWindow
 
@@ -82,6 +83,7 @@ class View:
         self.config = config or CheckConfig()
         self.orders = snapshot.orders
         self.reported = snapshot.reported
+        self._by_order: dict[tuple[str, str], dict[Any, list[JSON]]] = {}
 
     # -- raw tables ----------------------------------------------------------------------
 
@@ -113,23 +115,23 @@ class View:
 
     @cached_property
     def payments_by_order(self) -> dict[Any, list[JSON]]:
-        return _group(self.payments, "order_id")
+        return self.effects_by_order("payment", "payments")
 
     @cached_property
     def refunds_by_order(self) -> dict[Any, list[JSON]]:
-        return _group(self.refunds, "order_id")
+        return self.effects_by_order("payment", "refunds")
 
     @cached_property
     def reservations_by_order(self) -> dict[Any, list[JSON]]:
-        return _group(self.reservations, "order_id")
+        return self.effects_by_order("inventory", "reservations")
 
     @cached_property
     def shipments_by_order(self) -> dict[Any, list[JSON]]:
-        return _group(self.shipments, "order_id")
+        return self.effects_by_order("shipping", "shipments")
 
     @cached_property
     def messages_by_order(self) -> dict[Any, list[JSON]]:
-        return _group(self.messages, "order_id")
+        return self.effects_by_order("notify", "messages")
 
     @cached_property
     def payments_by_id(self) -> dict[Any, JSON]:
@@ -303,17 +305,22 @@ class View:
             for p in self.payments_by_order.get(order_id, ())
         )
 
+    def effect_rows(self, service: str, table: str) -> list[JSON]:
+        """One effect table's rows (any table the contract lists, a registered one too)."""
+        return self.snapshot.table(service, table)
+
+    def effects_by_order(self, service: str, table: str) -> dict[Any, list[JSON]]:
+        key = (service, table)
+        if key not in self._by_order:
+            self._by_order[key] = _group(self.effect_rows(service, table), "order_id")
+        return self._by_order[key]
+
     def ledger_rows(self, order_id: str) -> list[JSON]:
         """Every effect row of one order, tagged with where it lives."""
         out: list[JSON] = []
-        for service, table, index in (
-            ("payment", "payments", self.payments_by_order),
-            ("payment", "refunds", self.refunds_by_order),
-            ("inventory", "reservations", self.reservations_by_order),
-            ("shipping", "shipments", self.shipments_by_order),
-            ("notify", "messages", self.messages_by_order),
-        ):
-            out.extend(tag(service, table, r) for r in index.get(order_id, ()))
+        for service, t in contract.effect_tables():
+            index = self.effects_by_order(service, t.table)
+            out.extend(tag(service, t.table, r) for r in index.get(order_id, ()))
         return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.checkers.steps import EFFECT_STEPS, classify
+from harness.checkers.steps import classify, effect_steps
 from harness.checkers.view import View, fmt_money
 from harness.checkers.violation import Violation
 from harness.history import FaultWindow
@@ -256,16 +256,17 @@ def account(view: View, v: Violation) -> str:
     rel = view.t0
     parts: list[str] = []
     last_key: dict[tuple[Any, str], Any] = {}
+    effects = effect_steps()
     for e in v.journal_lines:
         step = classify(e.get("service"), e.get("method"), e.get("path"))
         fault = e.get("fault")
-        if step not in EFFECT_STEPS and not fault:
+        if step not in effects and not fault:
             continue
         t = float(e.get("t") or 0.0) - rel
         key = e.get("idempotency_key")
         slot = (e.get("service"), step)
         retry = ""
-        if slot in last_key and step in EFFECT_STEPS:
+        if slot in last_key and step in effects:
             prev = last_key[slot]
             if key is None:
                 retry = "the orchestrator retried without an Idempotency-Key and "
@@ -276,7 +277,7 @@ def account(view: View, v: Violation) -> str:
         last_key[slot] = key
         phrase = (
             _effect_phrase(view, e, step)
-            if step in EFFECT_STEPS
+            if step in effects
             else f"{e.get('service')} {e.get('method')} {e.get('path')}"
         )
         s = f"{retry}{phrase} at {t:.3f} s"

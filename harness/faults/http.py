@@ -39,7 +39,7 @@ MATCH_PARAMS: tuple[Param, ...] = (
         default=None,
         choices=METHODS,
     ),
-    Param("order_id", "str", "only requests for this order", default=None, example="ord-7f3a"),
+    Param("order_id", "str", "only requests for this order", default=None, example="ord-0003"),
     Param(
         "nth",
         "int_list",

@@ -11,12 +11,30 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
 
+from fakes.contract import service_names
 from harness.checkers.view import View
 from harness.checkers.witness import received
 
 JSON = dict[str, Any]
-LANES = ("orchestrator", "crm", "payment", "inventory", "shipping", "notify")
+ORCHESTRATOR = "orchestrator"
 LEFT, WIDTH, LANE_H, TOP = 96, 1100, 34, 24
+
+
+def lane_names(view: View) -> list[str]:
+    """The orchestrator's lane, then one per service: the contract's, then any other that
+    has a journal, a journal line or a fault, so no service's events land in the
+    orchestrator's lane."""
+    lanes = [ORCHESTRATOR, *service_names()]
+    seen = set(lanes)
+    for s in (
+        *view.snapshot.journals,
+        *dict.fromkeys(str(e.get("service")) for e in view.journal),
+        *(f.target for f in view.faults),
+    ):
+        if s not in seen:
+            seen.add(s)
+            lanes.append(s)
+    return lanes
 
 
 def _status_class(e: Mapping[str, Any]) -> str:
@@ -61,10 +79,7 @@ def render_timeline(view: View, bad_orders: Iterable[Any], *, max_ticks: int = 6
     def x(t: float) -> float:
         return LEFT + (t - start) / span * WIDTH
 
-    lanes = list(LANES)
-    for s in [*view.snapshot.journals, *(f.target for f in faults)]:
-        if s not in lanes:
-            lanes.append(s)
+    lanes = lane_names(view)
     y = {name: TOP + i * LANE_H for i, name in enumerate(lanes)}
     height = TOP + len(lanes) * LANE_H + 8
     out = [
@@ -96,7 +111,7 @@ def render_timeline(view: View, bad_orders: Iterable[Any], *, max_ticks: int = 6
             continue
         oid = e.get("order_id")
         cls = _status_class(e) + (" bad" if oid in bad else "")
-        yy = y.get(str(e.get("service")), y["orchestrator"])
+        yy = y[str(e.get("service"))]
         tip = f"{float(e['t']) - t0:.3f}s {e.get('service')} {e.get('method')} {e.get('path')} -> {received(e)} order={oid}"
         if e.get("fault"):
             tip += f" fault={e['fault'].get('rule_id')} {e['fault'].get('kind')} {e['fault'].get('phase')}"
@@ -112,7 +127,7 @@ def render_timeline(view: View, bad_orders: Iterable[Any], *, max_ticks: int = 6
         cls = "op" + (" bad" if oid in bad else "")
         out.append(
             f'<circle class="{cls}" data-o="{escape(str(oid))}" cx="{x(float(o["t"])):.1f}" '
-            f'cy="{y["orchestrator"] + LANE_H / 2 - 2}" r="2.5"><title>{float(o["t"]) - t0:.3f}s '
+            f'cy="{y[ORCHESTRATOR] + LANE_H / 2 - 2}" r="2.5"><title>{float(o["t"]) - t0:.3f}s '
             f"{escape(str(o['op']))} {escape(str(oid))}</title></circle>"
         )
     out.append("</svg>")

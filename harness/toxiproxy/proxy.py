@@ -20,14 +20,25 @@ import logging
 import random
 import socket
 import struct
-from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol, cast
 
 from harness.toxiproxy.spin import spinner
 from harness.toxiproxy.toxics import Chunk, Item, Stub, Toxic, pass_through
 
-if TYPE_CHECKING:
-    from harness.toxiproxy.server import Server
+
+class Host(Protocol):
+    """What a proxy needs from the server that owns it (``server.Server`` is one).
+
+    A protocol rather than an import of ``server`` so the dependency points one way:
+    the server builds proxies, a proxy never imports the server."""
+
+    open_sockets: int
+
+    def rng_for(self, proxy: str, index: int, direction: str) -> random.Random: ...
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]: ...
+
 
 log = logging.getLogger("fracas.toxiproxy")
 
@@ -577,7 +588,7 @@ def format_address(sockaddr: tuple[object, ...]) -> str:
 class Proxy:
     """One named proxy: its listener, live connections and toxic chains."""
 
-    def __init__(self, server: Server, name: str, listen: str, upstream: str) -> None:
+    def __init__(self, server: Host, name: str, listen: str, upstream: str) -> None:
         self.server = server
         self.name = name
         self.listen = listen

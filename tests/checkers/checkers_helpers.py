@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from synth_ledger import SynthWorld
+
 from harness.checkers import CheckConfig, CheckResult, check
-from harness.checkers.synth import World
 
 
-def verdict(w: World, config: CheckConfig | None = None, **snap: Any) -> CheckResult:
+def verdict(w: SynthWorld, config: CheckConfig | None = None, **snap: Any) -> CheckResult:
     return check(w.snapshot(**snap), config)
 
 

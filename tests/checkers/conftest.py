@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from harness.checkers.synth import World
+from synth_ledger import SynthWorld
 
 
 @pytest.fixture
-def world() -> World:
-    return World()
+def world() -> SynthWorld:
+    return SynthWorld()

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 from checkers_helpers import named, verdict
+from synth_ledger import SynthWorld
 
 from harness.checkers import all_rules
 from harness.checkers.registry import unregister
-from harness.checkers.synth import World
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "checkers.md"
 
@@ -25,7 +25,7 @@ def test_documented_example_rule_registers_and_fires() -> None:
     exec(compile(_example(), str(DOC), "exec"), ns)  # noqa: S102 - our own docs
     try:
         assert "message-customer" in all_rules()
-        w = World()
+        w = SynthWorld()
         w.complete("ord-a")
         assert ("message-customer", "ord-a") not in named(verdict(w))
         w.messages[0]["customer_id"] = "cus-0002"

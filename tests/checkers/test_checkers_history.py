@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from synth_ledger import SynthWorld
 
 from harness.checkers import Snapshot, check
-from harness.checkers.synth import World
 from harness.history import History, HistoryError
 
 
@@ -63,7 +63,7 @@ def test_terminal_times_come_from_status_reads() -> None:
 
 
 def test_json_round_trip_keeps_the_verdict() -> None:
-    w = World()
+    w = SynthWorld()
     w.complete("ord-a")
     w.order("ord-b")
     w.capture("ord-b")
@@ -95,7 +95,7 @@ def test_attach_journals_appends() -> None:
 
 
 def test_timeline_joins_journals_by_order_correlation_and_key() -> None:
-    w = World()
+    w = SynthWorld()
     w.order("ord-a")
     pay = w.capture("ord-a")
     # a retry that carried neither order id nor correlation id, only the key

@@ -8,9 +8,9 @@ from typing import Any
 from checkers_helpers import named
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from synth_ledger import SynthWorld
 
 from harness.checkers import check
-from harness.checkers.synth import World
 
 PATHS = [
     "complete",
@@ -33,7 +33,7 @@ LINES = st.lists(
 )
 
 
-def build(w: World, oid: str, path: str, lines: list[tuple[str, int, int]]) -> None:
+def build(w: SynthWorld, oid: str, path: str, lines: list[tuple[str, int, int]]) -> None:
     if path == "complete":
         w.complete(oid, "cus-0001", lines)
     elif path == "declined":
@@ -71,14 +71,14 @@ WORLDS = st.lists(st.tuples(st.sampled_from(PATHS), LINES), min_size=1, max_size
 @settings(max_examples=60, deadline=None)
 @given(WORLDS)
 def test_consistent_worlds_are_accepted(plan: list[tuple[str, list[Any]]]) -> None:
-    w = World()
+    w = SynthWorld()
     for i, (path, lines) in enumerate(plan):
         build(w, f"ord-{i}", path, lines)
     r = check(w.snapshot(settle_seconds=60.0))
     assert r.ok, [v.message for v in r.violations]
 
 
-def corrupt(w: World, oid: str, how: int) -> bool:
+def corrupt(w: SynthWorld, oid: str, how: int) -> bool:
     """Break one order; False when this corruption does not apply to its path."""
     pays = [p for p in w.payments if p["order_id"] == oid]
     ress = [r for r in w.reservations if r["order_id"] == oid]
@@ -125,7 +125,7 @@ def corrupt(w: World, oid: str, how: int) -> bool:
 def test_one_corrupted_order_is_named(
     plan: list[tuple[str, list[Any]]], data: st.DataObject
 ) -> None:
-    w = World()
+    w = SynthWorld()
     for i, (path, lines) in enumerate(plan):
         build(w, f"ord-{i}", path, lines)
     victim = f"ord-{data.draw(st.integers(0, len(plan) - 1))}"

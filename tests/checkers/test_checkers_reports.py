@@ -9,11 +9,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from synth_ledger import SynthWorld
 from test_checkers_witness import lost_capture_retried_with_new_key
 
 from harness.checkers import CheckResult, Snapshot, View, check
 from harness.checkers.summary import summarize
-from harness.checkers.synth import World
 from harness.history import History
 from harness.report import build_report, failure_text, render_html, write_json
 from harness.report.writer import write_reports
@@ -92,8 +92,8 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def failing_run() -> tuple[World, Snapshot, CheckResult]:
-    w = World()
+def failing_run() -> tuple[SynthWorld, Snapshot, CheckResult]:
+    w = SynthWorld()
     lost_capture_retried_with_new_key(w)
     w.fail_out_of_stock("ord-14")
     snap = w.snapshot(settle_seconds=30.0)
@@ -119,7 +119,7 @@ def test_html_is_self_contained_with_timeline_and_violation(tmp_path: Path) -> N
 
 
 def test_html_escapes_hostile_data() -> None:
-    w = World()
+    w = SynthWorld()
     w.order("<img src=//evil.example/x>")
     w.report("<img src=//evil.example/x>", "running")
     snap = w.snapshot()
@@ -131,7 +131,7 @@ def test_html_escapes_hostile_data() -> None:
 
 
 def test_large_run_timeline_is_sampled() -> None:
-    w = World(journal=True)
+    w = SynthWorld(journal=True)
     for i in range(400):
         w.complete(f"ord-{i}")
     w.order("ord-bad")
@@ -171,7 +171,7 @@ def test_failure_text_accepts_a_run_result() -> None:
         history: History
 
     assert failure_text(Run(result, w.history)) == failure_text(result, w.history.t0)
-    assert failure_text(check(World().snapshot())).startswith("fracas: consistent")
+    assert failure_text(check(SynthWorld().snapshot())).startswith("fracas: consistent")
 
 
 def test_json_report_round_trip(tmp_path: Path) -> None:
@@ -215,7 +215,7 @@ def test_resilience_summary() -> None:
 
 
 def test_summary_counts_same_key_retries() -> None:
-    w = World()
+    w = SynthWorld()
     w.order("o")
     pay = w.capture("o")
     w.replay("payment", "/payments", "o", pay["idempotency_key"], pay["payment_id"])
@@ -258,7 +258,7 @@ def test_write_reports_for_a_session(tmp_path: Path) -> None:
 
 
 def test_http_rule_windows_count_only_where_they_fired() -> None:
-    w = World()
+    w = SynthWorld()
     rule = {
         "kind": "drop",
         "target": "payment",
@@ -291,7 +291,7 @@ def test_offline_recheck_cli(tmp_path: Path, capsys: Any) -> None:
     assert main([str(path), "--html", str(tmp_path / "r.html")]) == 1
     out = capsys.readouterr().out
     assert out.startswith("fracas: 2 violation(s)") and (tmp_path / "r.html").exists()
-    ok = World()
+    ok = SynthWorld()
     ok.complete("ord-a")
     (tmp_path / "s.json").write_text(json.dumps(ok.snapshot().to_json()))
     assert main([str(tmp_path / "s.json")]) == 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from checkers_helpers import named, verdict
+from synth_ledger import SynthWorld
 
 from harness.checkers import CheckConfig, View, Violation, all_rules, check
-from harness.checkers.synth import World
 
 ALL = {
     "completed-ledger",
@@ -30,7 +30,7 @@ def test_every_rule_is_discovered() -> None:
 # -- no false alarms ----------------------------------------------------------------------
 
 
-def tricky_but_consistent(w: World) -> None:
+def tricky_but_consistent(w: SynthWorld) -> None:
     w.complete("ord-plain")
     w.fail_declined("ord-declined")
     w.fail_out_of_stock("ord-oos")  # captured, fully refunded, failed
@@ -94,7 +94,7 @@ def tricky_but_consistent(w: World) -> None:
     w.report("ord-rejected", "failed", reason="review-rejected")
 
 
-def test_consistent_end_state_is_accepted(world: World) -> None:
+def test_consistent_end_state_is_accepted(world: SynthWorld) -> None:
     tricky_but_consistent(world)
     result = verdict(world, settle_seconds=30.0)
     assert result.errors == {}
@@ -102,7 +102,7 @@ def test_consistent_end_state_is_accepted(world: World) -> None:
     assert set(result.rules) >= ALL
 
 
-def test_tolerated_needs_attention_is_accepted(world: World) -> None:
+def test_tolerated_needs_attention_is_accepted(world: SynthWorld) -> None:
     world.order("ord-stuck")
     world.capture("ord-stuck")
     world.report("ord-stuck", "needs_attention")
@@ -113,7 +113,7 @@ def test_tolerated_needs_attention_is_accepted(world: World) -> None:
 # -- completed -----------------------------------------------------------------------------
 
 
-def _completed_except(w: World, oid: str, *, skip: str) -> None:
+def _completed_except(w: SynthWorld, oid: str, *, skip: str) -> None:
     w.order(oid)
     pay = w.capture(oid) if skip != "capture" else None
     res = w.reserve(oid) if skip != "reserve" else None
@@ -126,7 +126,7 @@ def _completed_except(w: World, oid: str, *, skip: str) -> None:
 
 
 @pytest.mark.parametrize("skip", ["capture", "reserve", "ship", "notify"])
-def test_completed_missing_step(world: World, skip: str) -> None:
+def test_completed_missing_step(world: SynthWorld, skip: str) -> None:
     world.complete("ord-ok")
     _completed_except(world, "ord-bad", skip=skip)
     r = verdict(world)
@@ -136,7 +136,7 @@ def test_completed_missing_step(world: World, skip: str) -> None:
         assert r.violations[0].actual["held_reservations"] == 0
 
 
-def test_completed_wrong_amount(world: World) -> None:
+def test_completed_wrong_amount(world: SynthWorld) -> None:
     world.order("ord-cheap")
     world.capture("ord-cheap", amount=world.total("ord-cheap"))  # forgot the shipping quote
     res = world.reserve("ord-cheap")
@@ -150,7 +150,7 @@ def test_completed_wrong_amount(world: World) -> None:
     assert v.actual["net_charge_cents"] == world.total("ord-cheap")
 
 
-def test_completed_with_order_failed_and_wrong_lines(world: World) -> None:
+def test_completed_with_order_failed_and_wrong_lines(world: SynthWorld) -> None:
     world.order("ord-x", lines=[("SKU-0001", 2, 100)])
     world.capture("ord-x")
     res = world.reserve("ord-x", lines=[{"sku": "SKU-0001", "qty": 1}])
@@ -163,7 +163,7 @@ def test_completed_with_order_failed_and_wrong_lines(world: World) -> None:
     assert "order_failed" in v.message and "lines" in v.message
 
 
-def test_completed_shipping_a_released_reservation(world: World) -> None:
+def test_completed_shipping_a_released_reservation(world: SynthWorld) -> None:
     world.order("ord-y")
     world.capture("ord-y")
     first = world.reserve("ord-y")
@@ -175,7 +175,7 @@ def test_completed_shipping_a_released_reservation(world: World) -> None:
     assert named(verdict(world)) == {("completed-ledger", "ord-y")}
 
 
-def test_completed_for_unknown_customer_cannot_be_priced(world: World) -> None:
+def test_completed_for_unknown_customer_cannot_be_priced(world: SynthWorld) -> None:
     world.order("ord-ghost", "cus-9999")
     world.report("ord-ghost", "completed")
     v = verdict(world).violations[0]
@@ -186,7 +186,7 @@ def test_completed_for_unknown_customer_cannot_be_priced(world: World) -> None:
 # -- failed ---------------------------------------------------------------------------------
 
 
-def test_failed_but_still_charged(world: World) -> None:
+def test_failed_but_still_charged(world: SynthWorld) -> None:
     world.order("ord-f")
     world.capture("ord-f")
     world.out_of_stock("ord-f")
@@ -197,7 +197,7 @@ def test_failed_but_still_charged(world: World) -> None:
     assert r.violations[0].actual["net_charge_cents"] > 0
 
 
-def test_failed_leaves_reservation_and_shipment(world: World) -> None:
+def test_failed_leaves_reservation_and_shipment(world: SynthWorld) -> None:
     world.order("ord-f")
     pay = world.capture("ord-f")
     res = world.reserve("ord-f")
@@ -210,7 +210,7 @@ def test_failed_leaves_reservation_and_shipment(world: World) -> None:
     assert "still held" in v.message and "not cancelled" in v.message
 
 
-def test_failed_confirmed_and_not_notified(world: World) -> None:
+def test_failed_confirmed_and_not_notified(world: SynthWorld) -> None:
     world.order("ord-f")
     world.notify("ord-f", "order_confirmed")
     world.report("ord-f", "failed")
@@ -219,7 +219,7 @@ def test_failed_confirmed_and_not_notified(world: World) -> None:
     assert v.actual == {"order_confirmed": 1, "order_failed": 0}
 
 
-def test_failed_unknown_customer_duplicate_notice(world: World) -> None:
+def test_failed_unknown_customer_duplicate_notice(world: SynthWorld) -> None:
     world.fail_unknown_customer("ord-ghost")
     world.notify("ord-ghost", "order_failed")
     assert verdict(world).ok  # one is tolerated
@@ -239,7 +239,7 @@ def test_failed_unknown_customer_duplicate_notice(world: World) -> None:
     ],
 )
 def test_blocked_customer_notice_is_configurable(
-    world: World, mode: str, notify: bool, ok: bool
+    world: SynthWorld, mode: str, notify: bool, ok: bool
 ) -> None:
     world.fail_blocked("ord-b", notify=notify)
     r = verdict(world, CheckConfig(blocked_customer_notice=mode))  # type: ignore[arg-type]
@@ -251,7 +251,7 @@ def test_blocked_customer_notice_is_configurable(
 # -- double charge, idempotency, orphans ------------------------------------------------------
 
 
-def test_double_charge_even_when_refunded(world: World) -> None:
+def test_double_charge_even_when_refunded(world: SynthWorld) -> None:
     world.order("ord-dc")
     first = world.capture(
         "ord-dc", fault={"rule_id": "lost", "phase": "after_commit", "kind": "drop"}
@@ -266,7 +266,7 @@ def test_double_charge_even_when_refunded(world: World) -> None:
     assert named(verdict(world)) == {("double-charge", "ord-dc")}
 
 
-def test_idempotency_key_with_two_effects(world: World) -> None:
+def test_idempotency_key_with_two_effects(world: SynthWorld) -> None:
     world.complete("ord-i")
     world.notify("ord-i", "order_confirmed", key="ord-i:notify:order_confirmed")
     r = verdict(world)
@@ -276,7 +276,7 @@ def test_idempotency_key_with_two_effects(world: World) -> None:
     assert len(v.ledger_rows) == 2
 
 
-def test_null_keys_are_not_collisions(world: World) -> None:
+def test_null_keys_are_not_collisions(world: SynthWorld) -> None:
     world.complete("ord-a")
     world.complete("ord-b")
     for m in world.messages:
@@ -284,7 +284,7 @@ def test_null_keys_are_not_collisions(world: World) -> None:
     assert verdict(world).ok
 
 
-def test_orphan_effect(world: World) -> None:
+def test_orphan_effect(world: SynthWorld) -> None:
     world.complete("ord-a")
     world.order("ord-b")
     world.capture("ord-b")
@@ -300,7 +300,7 @@ def test_orphan_effect(world: World) -> None:
     ("on_hand", "held", "words"),
     [(-1, 0, "seeded"), (5, 0, "seeded"), (None, -2, "negative")],
 )
-def test_stock_not_conserved(world: World, on_hand: int | None, held: int, words: str) -> None:
+def test_stock_not_conserved(world: SynthWorld, on_hand: int | None, held: int, words: str) -> None:
     world.complete("ord-a")
     s = world.stock["SKU-0005"]
     if on_hand is not None:
@@ -313,7 +313,7 @@ def test_stock_not_conserved(world: World, on_hand: int | None, held: int, words
     assert "SKU-0005" in r.violations[0].message and words in r.violations[0].message
 
 
-def test_stock_held_must_match_reservations(world: World) -> None:
+def test_stock_held_must_match_reservations(world: SynthWorld) -> None:
     world.complete("ord-a")
     world.reservations[0]["status"] = "released"  # lost without giving stock back
     r = verdict(world)
@@ -324,7 +324,7 @@ def test_stock_held_must_match_reservations(world: World) -> None:
 # -- liveness -------------------------------------------------------------------------------
 
 
-def test_non_terminal_and_unknown_orders(world: World) -> None:
+def test_non_terminal_and_unknown_orders(world: SynthWorld) -> None:
     world.complete("ord-a")
     world.order("ord-run")
     world.report("ord-run", "running")
@@ -338,7 +338,7 @@ def test_non_terminal_and_unknown_orders(world: World) -> None:
     }
 
 
-def test_terminal_too_late_after_last_heal(world: World) -> None:
+def test_terminal_too_late_after_last_heal(world: SynthWorld) -> None:
     world.order("ord-slow")
     fault = world.history.fault_applied(
         {"type": "timeout", "attributes": {"timeout": 0}}, "payment"
@@ -356,7 +356,7 @@ def test_terminal_too_late_after_last_heal(world: World) -> None:
     assert r.violations[0].faults and r.violations[0].faults[0]["target"] == "payment"
 
 
-def test_unhealed_fault_suspends_timing(world: World) -> None:
+def test_unhealed_fault_suspends_timing(world: SynthWorld) -> None:
     world.order("ord-slow")
     world.history.fault_applied({"kind": "pause"}, "inventory")
     world.t += 100.0
@@ -371,14 +371,14 @@ def test_unhealed_fault_suspends_timing(world: World) -> None:
 # -- reported truth ---------------------------------------------------------------------------
 
 
-def test_reported_ids_must_be_the_orders(world: World) -> None:
+def test_reported_ids_must_be_the_orders(world: SynthWorld) -> None:
     a = world.complete("ord-a")
     world.complete("ord-b")
     world.reported["ord-b"] = {**world.reported["ord-b"], "payment_id": a["payment"]["payment_id"]}  # type: ignore[dict-item]
     assert named(verdict(world)) == {("reported-truth", "ord-b")}
 
 
-def test_reported_status_vocabulary_and_missing_ids(world: World) -> None:
+def test_reported_status_vocabulary_and_missing_ids(world: SynthWorld) -> None:
     world.complete("ord-a")
     world.reported["ord-a"] = {**world.reported["ord-a"], "status": "done"}  # type: ignore[dict-item]
     world.complete("ord-b")
@@ -388,7 +388,7 @@ def test_reported_status_vocabulary_and_missing_ids(world: World) -> None:
     assert ("liveness", "ord-a") in named(r)  # "done" is not terminal either
 
 
-def test_completed_reporting_a_refunded_payment(world: World) -> None:
+def test_completed_reporting_a_refunded_payment(world: SynthWorld) -> None:
     world.order("ord-c")
     old = world.capture("ord-c")
     world.refund(old)
@@ -403,7 +403,7 @@ def test_completed_reporting_a_refunded_payment(world: World) -> None:
 # -- engine -----------------------------------------------------------------------------------
 
 
-def test_rule_selection_and_crashing_rule(world: World) -> None:
+def test_rule_selection_and_crashing_rule(world: SynthWorld) -> None:
     from harness.checkers.registry import rule, unregister
 
     world.order("ord-run")
@@ -424,7 +424,7 @@ def test_rule_selection_and_crashing_rule(world: World) -> None:
         unregister("test-crash")
 
 
-def test_refused_submission_needs_no_status_but_no_effects(world: World) -> None:
+def test_refused_submission_needs_no_status_but_no_effects(world: SynthWorld) -> None:
     world.complete("ord-a")
     world.orders["ord-refused"] = {
         "order_id": "ord-refused",

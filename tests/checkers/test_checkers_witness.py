@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from checkers_helpers import verdict
+from synth_ledger import SynthWorld
 
-from harness.checkers.synth import World
 
-
-def lost_capture_retried_with_new_key(w: World) -> None:
+def lost_capture_retried_with_new_key(w: SynthWorld) -> None:
     w.t += 12.0
     w.order("ord-12", lines=[("SKU-0001", 2, 1999)])
     w.lookup("ord-12")
@@ -31,7 +30,7 @@ def lost_capture_retried_with_new_key(w: World) -> None:
     w.complete("ord-13")  # an unrelated order whose lines must stay out of the witness
 
 
-def test_double_charge_witness(world: World) -> None:
+def test_double_charge_witness(world: SynthWorld) -> None:
     lost_capture_retried_with_new_key(world)
     r = verdict(world)
     [v] = [v for v in r.violations if v.rule == "double-charge"]
@@ -52,7 +51,7 @@ def test_double_charge_witness(world: World) -> None:
     assert text.index("pay-0001") < text.index("pay-0002")
 
 
-def test_witness_same_key_retry_and_replay(world: World) -> None:
+def test_witness_same_key_retry_and_replay(world: SynthWorld) -> None:
     world.order("ord-r")
     pay = world.capture("ord-r")
     world.replay("payment", "/payments", "ord-r", pay["idempotency_key"], pay["payment_id"])
@@ -64,7 +63,7 @@ def test_witness_same_key_retry_and_replay(world: World) -> None:
     )
 
 
-def test_stock_witness_joins_by_reservation(world: World) -> None:
+def test_stock_witness_joins_by_reservation(world: SynthWorld) -> None:
     world.complete("ord-a")
     world.stock["SKU-0001"]["on_hand"] -= 1
     [v] = verdict(world).violations
@@ -84,7 +83,9 @@ def _rule(rule_id: str, path: str, phase: str, kind: str, **params: object) -> d
     }
 
 
-def test_a_before_commit_fault_reads_as_nothing_done_without_placeholders(world: World) -> None:
+def test_a_before_commit_fault_reads_as_nothing_done_without_placeholders(
+    world: SynthWorld,
+) -> None:
     world.order("ord-b")
     world.lookup("ord-b")
     rule = world.history.fault_applied(
@@ -101,7 +102,7 @@ def test_a_before_commit_fault_reads_as_nothing_done_without_placeholders(world:
     assert "None" not in story and "?" not in story, story
 
 
-def test_the_journal_shows_the_status_the_client_received(world: World) -> None:
+def test_the_journal_shows_the_status_the_client_received(world: SynthWorld) -> None:
     from harness.checkers.witness import received
     from harness.report.common import journal_line
 
@@ -122,7 +123,7 @@ def test_the_journal_shows_the_status_the_client_received(world: World) -> None:
     assert received(dropped) == "no answer (dropped)"
 
 
-def test_faults_active_are_those_around_the_orders_requests(world: World) -> None:
+def test_faults_active_are_those_around_the_orders_requests(world: SynthWorld) -> None:
     """Two HTTP rules armed for the whole run, each hitting one order, and a toxic long
     after the first order ended: the first order's witness lists only the rule that hit it."""
     rule_a = world.history.fault_applied(

@@ -32,12 +32,12 @@ from browser_helpers import (
     screenshot,
 )
 
+from fakes.contract import service_names
 from harness.adapters.select import AdapterSpec
 from harness.checkers.view import View
 from harness.report.common import PALETTE
 from harness.report.html import CSS
 from harness.report.outcome import TestOutcome
-from harness.report.timeline import LANES
 from harness.report.writer import write_reports
 from harness.runner import RunResult, run
 from harness.topology import Topology, TopologyConfig
@@ -188,7 +188,11 @@ def test_the_timeline_draws_every_lane_the_fault_band_and_the_violating_order(
     assert t["size"][0] > 1000 and t["size"][1] > 100, t["size"]
 
     view = failing_report.view
-    services = set(LANES) | set(view.snapshot.journals) | {f.target for f in view.faults}
+    services = (
+        {"orchestrator", *service_names()}
+        | set(view.snapshot.journals)
+        | {f.target for f in view.faults}
+    )
     assert sorted(t["lanes"]) == sorted(services)  # one lane per service, none twice
     assert len(t["laneBoxes"]) == len(t["lanes"])
     assert all(w > 500 and h > 10 for w, h in t["laneBoxes"]), t["laneBoxes"]

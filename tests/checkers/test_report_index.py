@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synth_ledger import SynthWorld
 from test_checkers_reports import balanced, external_loads
 from test_checkers_witness import lost_capture_retried_with_new_key
 
 from harness.checkers import CheckResult, Snapshot, check
-from harness.checkers.synth import World
 from harness.history import History
 from harness.report.common import PALETTE
 from harness.report.html import CSS, LEGEND
@@ -38,14 +38,14 @@ class Run:
 
 
 def _consistent() -> Run:
-    w = World()
+    w = SynthWorld()
     w.complete("ord-0001")
     snap = w.snapshot()
     return Run(check(snap), snap, w.history, timings={"reset_total": 0.5, "workload": 1.25})
 
 
 def _violating(tmp: Path) -> Run:
-    w = World()
+    w = SynthWorld()
     lost_capture_retried_with_new_key(w)
     snap = w.snapshot()
     return Run(check(snap), snap, w.history, replay_path=tmp / "replays" / "bad.json")

@@ -10,6 +10,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from harness.adapters import adapter_from_spec, resolve_spec
 from harness.schedule import parse_schedule
 
@@ -93,3 +95,136 @@ def test_plugging_in_the_naive_orchestrator_catches_its_bug(tmp_path: Path) -> N
     assert (tmp_path / "report" / "index.html").exists()
     replays = list((tmp_path / "report" / "replays").glob("*.json"))
     assert replays
+
+
+# -- every command, option, variable and id the README names holds ---------------------
+def fracas_help(*args: str) -> str:
+    done = subprocess.run([*FRACAS, *args, "--help"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return " ".join(done.stdout.split())
+
+
+def test_every_command_in_the_table_exists_with_its_options() -> None:
+    rows = re.findall(r"^\| `(fracas [^`]+)` \|", README, flags=re.M)
+    assert len(rows) >= 5
+    for row in rows:
+        words = row.split()
+        sub = [] if words[1].startswith("--") else [words[1]]
+        text = fracas_help(*sub)
+        for option in re.findall(r"--[a-z][a-z-]*", row):
+            assert option in text, (row, option)
+        for short in re.findall(r"\[(-[a-z]) ", row):
+            assert short in text, (row, short)
+
+
+def test_the_pytest_options_the_readme_lists_exist() -> None:
+    para = README.split("The pytest options are", 1)[1].split(".", 1)[0]
+    options = re.findall(r"`(--[a-z-]+)", para)
+    assert len(options) >= 7
+    done = subprocess.run([sys.executable, "-m", "pytest", "--help", "-p", "no:cacheprovider"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    for option in options:
+        assert option in done.stdout, option
+
+
+def test_every_environment_variable_the_readme_names_is_read() -> None:
+    code = "\n".join(p.read_text() for p in (ROOT / "harness").rglob("*.py"))
+    code += (ROOT / "scenarios" / "conftest.py").read_text()
+    names = set(re.findall(r"\b(FRACAS_[A-Z_]+|TOXIPROXY_URL)\b", README))
+    names -= {"FRACAS_LISTEN", "FRACAS_STATE_DIR"}  # what fracas hands the orchestrator
+    assert {"FRACAS_ORCHESTRATOR_CAPABILITIES", "FRACAS_ORCHESTRATOR_CLOCK",
+            "FRACAS_PROFILE"} <= names
+    for name in names:
+        if name.endswith("_"):  # FRACAS_*_URL written as FRACAS_
+            continue
+        assert f'"{name}"' in code or f"'{name}'" in code, name
+
+
+def test_order_ids_in_the_docs_look_like_real_ones() -> None:
+    from harness.workload import orders
+
+    real = orders(1)[0].order_id
+    assert re.fullmatch(r"ord-\d{4}", real)
+    for path in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        for found in re.findall(r"\bord-[A-Za-z0-9]+", path.read_text()):
+            assert re.fullmatch(r"ord-\d{4}", found), (path.name, found)
+
+
+def test_activating_the_venv_puts_fracas_and_pytest_on_path() -> None:
+    assert ". .venv/bin/activate" in block_starting("sh", ". .venv/bin/activate")
+    bin_dir = Path(sys.executable).parent
+    assert (bin_dir / "activate").exists()
+    for tool in ("fracas", "pytest"):
+        assert (bin_dir / tool).exists(), tool
+    done = subprocess.run([str(bin_dir / "fracas"), "--version"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("fracas ")
+
+
+def test_the_root_conftest_loads_the_plugin_when_autoload_is_off() -> None:
+    done = subprocess.run([sys.executable, "-m", "pytest", "--help", "-p", "no:cacheprovider"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    assert "--fracas-seed" in done.stdout, done.stderr[-2000:]
+
+
+def test_a_venv_with_another_checkouts_fracas_is_one_clear_message(tmp_path: Path) -> None:
+    """The README promises the root conftest says so, instead of testing the wrong code."""
+    import shutil
+
+    copy = tmp_path / "checkout"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".git", "fracas-report*",
+                                                               ".fracas", "__pycache__"))
+    bin_pytest = Path(sys.executable).parent / "pytest"
+    done = subprocess.run([str(bin_pytest), "tests/harness/test_schedule.py", "-q",
+                           "-p", "no:cacheprovider"], cwd=copy, capture_output=True,
+                          text=True, timeout=120)
+    out = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert f"this checkout is {copy}" in out and "dev.py test" in out
+    assert len(out.strip().splitlines()) <= 10, out
+
+
+def test_what_the_readme_says_about_errors_holds() -> None:
+    from harness.schedule import ScheduleError
+
+    for bad, says in [
+        ({"kind": "latency", "target": "payment", "params": {"latncy_ms": 5}},
+         'faults[0].fault.params.latncy_ms: '),
+        ({"kind": "latency", "target": "paymnet", "params": {"latency_ms": 5}},
+         "faults[0].fault.target: "),
+    ]:
+        try:
+            parse_schedule([{"fault": bad, "at": 0}])
+        except ScheduleError as exc:
+            message = str(exc)
+        else:
+            raise AssertionError("the schedule validated")
+        assert message.startswith(says)
+        quoted = re.search(re.escape(says) + r"\.\.\. (.*?)`", README)
+        assert quoted is not None, says
+        assert quoted.group(1) in message
+
+
+@pytest.mark.slow
+def test_the_naive_orchestrator_sentence_counts_right(tmp_path: Path) -> None:
+    """'With no bug switched on, the first command passes' and 'the review-timeout
+    scenario is skipped' are computed, not remembered: the command is run as written."""
+    assert "With no bug switched on, the first command passes." in README
+    assert "review-timeout scenario is\nskipped" in README
+    command = next(line for b in blocks("sh") for line in b.splitlines()
+                   if line.startswith("fracas run --orchestrator"))
+    import shlex
+
+    done = subprocess.run(
+        [*FRACAS, "run", *shlex.split(command)[2:], "--report", str(tmp_path / "report"),
+         "--", "-rs"],
+        cwd=ROOT, capture_output=True, text=True, timeout=1800,
+    )
+    counts = {k: int(n) for n, k in re.findall(r"(\d+) (failed|passed|skipped)", done.stdout)}
+    assert done.returncode == 0 and counts.get("failed", 0) == 0, done.stdout[-3000:]
+    assert counts.get("passed", 0) > 0, done.stdout[-3000:]
+    skipped = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert len(skipped) == counts.get("skipped", 0) >= 1, done.stdout[-3000:]
+    assert all("advance_clock" in line for line in skipped), skipped

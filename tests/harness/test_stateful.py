@@ -11,6 +11,8 @@ real processes); the scenario itself shrinks as usual.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from harness_helpers import naive_spec
 from hypothesis import HealthCheck, Phase, settings
@@ -40,8 +42,11 @@ def _messages(exc: BaseException) -> list[str]:
 
 
 def test_machine_finds_no_idempotency_and_names_double_charge(start_topology, tmp_path) -> None:
-    topo = start_topology(naive_spec("no-idempotency"))
-    fracas = Fracas(topo, report_dir=tmp_path)
+    # Aimed like the fault kinds: no review orders (the capture is what a drop must hit).
+    spec = replace(naive_spec("no-idempotency"), clock=None,
+                   capabilities=frozenset({"crash", "restart"}))
+    topo = start_topology(spec)
+    fracas = Fracas(topo, report_dir=tmp_path, replay_dir=tmp_path / "replays")
     machine = machine_for(fracas, settle_seconds=10, fault_kinds=("drop",), crash_targets=())
     with pytest.raises((ConsistencyError, BaseExceptionGroup)) as info:
         run_state_machine_as_test(machine, settings=FIND)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from fakes import contract
 from harness.checkers.registry import rule
 from harness.checkers.view import View, tag
 from harness.checkers.violation import Violation
@@ -14,13 +15,8 @@ from harness.checkers.violation import Violation
 def check(view: View) -> Iterator[Violation]:
     """No idempotency key produced two effect rows in one table (a key's scope is its
     service's table: the same key on a capture and a refund is not a collision)."""
-    for service, table, rows in (
-        ("payment", "payments", view.payments),
-        ("payment", "refunds", view.refunds),
-        ("inventory", "reservations", view.reservations),
-        ("shipping", "shipments", view.shipments),
-        ("notify", "messages", view.messages),
-    ):
+    for service, t in contract.effect_tables():
+        table, rows = t.table, view.effect_rows(service, t.table)
         first: dict[Any, dict[str, Any]] = {}
         dups: dict[Any, list[dict[str, Any]]] = {}
         for r in rows:

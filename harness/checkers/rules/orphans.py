@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from fakes import contract
 from harness.checkers.registry import rule
 from harness.checkers.view import View, tag
 from harness.checkers.violation import Violation
@@ -15,13 +16,8 @@ def check(view: View) -> Iterator[Violation]:
     """Every payment, refund, reservation, shipment and message belongs to a submitted order
     (one violation per unknown order id, listing all its rows)."""
     orphans: dict[Any, list[dict[str, Any]]] = {}
-    for service, table, index in (
-        ("payment", "payments", view.payments_by_order),
-        ("payment", "refunds", view.refunds_by_order),
-        ("inventory", "reservations", view.reservations_by_order),
-        ("shipping", "shipments", view.shipments_by_order),
-        ("notify", "messages", view.messages_by_order),
-    ):
+    for service, t in contract.effect_tables():
+        table, index = t.table, view.effects_by_order(service, t.table)
         for oid, rows in index.items():
             if oid not in view.orders:
                 orphans.setdefault(oid, []).extend(tag(service, table, r) for r in rows)

@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from fakes import contract
 from harness.checkers.snapshot import Settle, Snapshot
 from harness.history import History
 
@@ -28,7 +29,7 @@ DEFAULT_RATES: tuple[JSON, ...] = (
 )
 
 
-class World:
+class SynthWorld:
     """Ledgers, journals and history of one imaginary run; time advances 10 ms per event.
 
     Customers ``cus-0001``...: every 4th lives in the US (quoted, never served), every 7th
@@ -87,9 +88,10 @@ class World:
         self.reservations: list[JSON] = []
         self.shipments: list[JSON] = []
         self.messages: list[JSON] = []
-        self.journals: dict[str, list[JSON]] = {
-            s: [] for s in ("crm", "payment", "inventory", "shipping", "notify")
-        }
+        #: one journal per service the contract knows (a registered one too)
+        self.journals: dict[str, list[JSON]] = {s: [] for s in contract.service_names()}
+        #: tables of services beyond the built-in five: {service: {table: rows}}
+        self.extra_tables: dict[str, dict[str, list[JSON]]] = {}
         self.orders: dict[str, JSON] = {}
         self.reported: dict[str, JSON | None] = {}
         self._seq = 0
@@ -137,7 +139,7 @@ class World:
     ) -> JSON:
         """One journal line, as a fake records it."""
         entry = {
-            "seq": len(self.journals[service]) + 1,
+            "seq": len(self.journals.setdefault(service, [])) + 1,
             "t": self._tick() if t is None else t,
             "service": service,
             "method": method,
@@ -155,6 +157,16 @@ class World:
         if self.journal_on:
             self.journals[service].append(entry)
         return entry
+
+    def effect(
+        self, service: str, table: str, row: JSON, path: str, *, key: str | None = None
+    ) -> JSON:
+        """An effect row of any service (one added to the contract at run time) plus the
+        journal line its POST left."""
+        row = {"seq": self._next_seq(), "idempotency_key": key, **row}
+        self.extra_tables.setdefault(service, {}).setdefault(table, []).append(row)
+        self.log(service, "POST", path, 201, row.get("order_id"), key=key)
+        return row
 
     # -- orders --------------------------------------------------------------------------
 
@@ -467,7 +479,12 @@ class World:
     # -- output --------------------------------------------------------------------------
 
     def ledgers(self) -> dict[str, JSON]:
+        extra = {
+            name: {"service": name, "seed": 7, "tables": tables}
+            for name, tables in self.extra_tables.items()
+        }
         return {
+            **extra,
             "crm": {"service": "crm", "seed": 7, "tables": {"customers": self.customers}},
             "payment": {
                 "service": "payment",

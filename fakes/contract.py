@@ -1,0 +1,222 @@
+"""The wire contract between the harness and the fake services, stated once.
+
+Service names, each service's routes (method, path template, saga step, effectful or
+not, what it compensates), the ledger tables an effect lands in, the HTTP fault actions
+and where the seeded world is published. The fakes, the checkers, the timeline,
+``harness.services`` and the docs read these facts from here instead of restating them;
+the bundled orchestrator keeps its own copy on purpose (it is a system under test) and
+``tests/contract`` proves the two agree.
+
+It lives in ``fakes`` because the fakes are what implement it, and it imports nothing
+but the standard library so every layer may read it (see the import contracts in
+``pyproject.toml``). The registry is open at run time: ``register`` adds a service (a
+test's sixth fake, a user's own) and every reader picks it up (docs/extending.md).
+"""
+
+from __future__ import annotations
+
+import pkgutil
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Where a fake publishes the edge-case ids of its seeded world (contract §3).
+WORLD_PATH = "/_fracas/world"
+#: Where a fake publishes its ledger (contract §6).
+STATE_PATH = "/_fracas/state"
+#: Where fault rules live (contract §4).
+FAULTS_PATH = "/_fracas/faults"
+
+
+def _action_modules() -> tuple[str, ...]:
+    """The HTTP fault actions are the modules of ``fakes/actions/`` (one file each, named
+    after the action), listed without importing them so this module stays dependency-free."""
+    here = Path(__file__).resolve().parent / "actions"
+    return tuple(sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name != "base"))
+
+
+#: What an HTTP fault rule may do to a matching request (contract §4).
+HTTP_FAULT_ACTIONS: tuple[str, ...] = _action_modules()
+#: When a rule acts: before the handler commits its effect, or after.
+FAULT_PHASES: tuple[str, ...] = ("before_commit", "after_commit")
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """One route as the harness sees it: which saga step a request is."""
+
+    method: str
+    #: ``/payments/{payment_id}/refunds``: ``{name}`` is one path segment
+    path: str
+    #: the saga step ("capture", "refund"); ``lookup`` for reads that are not a step
+    step: str
+    #: makes an effect, so an Idempotency-Key protects it
+    effectful: bool = False
+    #: the step this one undoes ("refund" compensates "capture"), if any
+    compensates: str | None = None
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        """The path as a pattern (a trailing slash is tolerated, as the fakes do)."""
+        return re.compile("^" + re.sub(r"{\w+}", "[^/]+", self.path.rstrip("/")) + "/?$")
+
+
+@dataclass(frozen=True)
+class LedgerTable:
+    """A table an effect lands in; every row names its order in ``order_id``."""
+
+    table: str
+    #: the row's own id column (``payment_id``)
+    id_column: str
+    #: rows are effects the saga made (payments, shipments), not seeded reference data
+    effect: bool = True
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    routes: tuple[RouteSpec, ...]
+    #: every table ``/_fracas/state`` lists, effect tables flagged
+    ledger: tuple[LedgerTable, ...] = field(default=())
+
+    @property
+    def effect_tables(self) -> tuple[LedgerTable, ...]:
+        return tuple(t for t in self.ledger if t.effect)
+
+
+def _ref(table: str, id_column: str) -> LedgerTable:
+    return LedgerTable(table, id_column, effect=False)
+
+
+_BUILTIN: tuple[ServiceSpec, ...] = (
+    ServiceSpec(
+        "crm",
+        (RouteSpec("GET", "/customers/{customer_id}", "customer"),),
+        (_ref("customers", "customer_id"),),
+    ),
+    ServiceSpec(
+        "payment",
+        (
+            RouteSpec("POST", "/payments", "capture", effectful=True),
+            RouteSpec("GET", "/payments", "lookup"),
+            RouteSpec("GET", "/payments/{payment_id}", "lookup"),
+            RouteSpec(
+                "POST",
+                "/payments/{payment_id}/refunds",
+                "refund",
+                effectful=True,
+                compensates="capture",
+            ),
+        ),
+        (LedgerTable("payments", "payment_id"), LedgerTable("refunds", "refund_id")),
+    ),
+    ServiceSpec(
+        "inventory",
+        (
+            RouteSpec("GET", "/stock/{sku}", "lookup"),
+            RouteSpec("POST", "/reservations", "reserve", effectful=True),
+            RouteSpec("GET", "/reservations", "lookup"),
+            RouteSpec("GET", "/reservations/{reservation_id}", "lookup"),
+            RouteSpec(
+                "POST",
+                "/reservations/{reservation_id}/release",
+                "release",
+                effectful=True,
+                compensates="reserve",
+            ),
+        ),
+        (_ref("stock", "sku"), LedgerTable("reservations", "reservation_id")),
+    ),
+    ServiceSpec(
+        "shipping",
+        (
+            RouteSpec("POST", "/quotes", "quote"),
+            RouteSpec("POST", "/shipments", "ship", effectful=True),
+            RouteSpec("GET", "/shipments", "lookup"),
+            RouteSpec("GET", "/shipments/{shipment_id}", "lookup"),
+            RouteSpec(
+                "POST",
+                "/shipments/{shipment_id}/cancel",
+                "cancel",
+                effectful=True,
+                compensates="ship",
+            ),
+        ),
+        (
+            _ref("rates", "country"),
+            _ref("weights", "sku"),
+            LedgerTable("shipments", "shipment_id"),
+        ),
+    ),
+    ServiceSpec(
+        "notify",
+        (
+            RouteSpec("POST", "/messages", "notify", effectful=True),
+            RouteSpec("GET", "/messages", "lookup"),
+            RouteSpec("GET", "/messages/{message_id}", "lookup"),
+        ),
+        (LedgerTable("messages", "message_id"),),
+    ),
+)
+
+_registry: dict[str, ServiceSpec] = {s.name: s for s in _BUILTIN}
+
+#: The built-in services, in saga order (what ``python -m fakes`` can run).
+BUILTIN_SERVICES: tuple[str, ...] = tuple(s.name for s in _BUILTIN)
+
+
+def register(spec: ServiceSpec) -> ServiceSpec:
+    """Add (or replace) a service; checkers, timeline and harness see it from now on."""
+    _registry[spec.name] = spec
+    return spec
+
+
+def unregister(name: str) -> None:
+    """Remove a service added with ``register`` (tests clean up after themselves)."""
+    if name in BUILTIN_SERVICES:
+        raise ValueError(f"{name!r} is a built-in service and cannot be unregistered")
+    _registry.pop(name, None)
+
+
+def services() -> tuple[ServiceSpec, ...]:
+    return tuple(_registry.values())
+
+
+def service_names() -> tuple[str, ...]:
+    return tuple(_registry)
+
+
+def service(name: str) -> ServiceSpec:
+    try:
+        return _registry[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown service {name!r}; expected one of {', '.join(_registry)}"
+        ) from None
+
+
+def effect_tables() -> tuple[tuple[str, LedgerTable], ...]:
+    """``(service, table)`` for every table an effect lands in, across services."""
+    return tuple((s.name, t) for s in _registry.values() for t in s.effect_tables)
+
+
+def routes() -> tuple[tuple[str, RouteSpec], ...]:
+    return tuple((s.name, r) for s in _registry.values() for r in s.routes)
+
+
+def effect_steps() -> frozenset[str]:
+    return frozenset(r.step for _, r in routes() if r.effectful)
+
+
+def compensations() -> dict[str, str]:
+    """compensation step -> the step it undoes."""
+    return {r.step: r.compensates for _, r in routes() if r.compensates}
+
+
+def calls(name: str) -> tuple[tuple[str, str], ...]:
+    """``(method, glob)`` of the saga calls an orchestrator makes to a service (every route
+    that is a step, ``{id}`` as ``*``): forward effects first, then the other steps, then
+    compensations, so ``calls(name)[0]`` is the service's main effect (or its read)."""
+    steps = [r for r in service(name).routes if r.step != "lookup"]
+    steps.sort(key=lambda r: (r.compensates is not None, not r.effectful))
+    return tuple((r.method, re.sub(r"{\w+}", "*", r.path)) for r in steps)

@@ -1,0 +1,39 @@
+"""The scenario suite against the DBOS example orchestrator (examples/dbos_orchestrator).
+
+A representative subset at the ci profile keeps CI time down: the no-fault baseline
+with its review timeout (test clock), a crash right after a capture commits, a crash
+loop, garbled answers, and the property suite. `fracas run` from the example's folder
+runs all of it (docs/engines.md has the full results).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from engine_helpers import example, fracas_run, require_modules
+
+pytestmark = pytest.mark.slow
+FOLDER = example("dbos_orchestrator")
+SUBSET = ("baseline or orchestrator_killed_after_the_capture or crash_loop"
+          " or (malformed_answers and missing_fields and before_commit) or properties")
+
+
+def test_the_ci_suite_passes_against_dbos(tmp_path: Path) -> None:
+    require_modules("dbos", "dbos")
+    code, out = fracas_run(FOLDER, tmp_path, "-k", SUBSET)
+    assert code == 0, out[-4000:]
+    assert " 0 violations" in out and "skipped" not in out.splitlines()[-1], out[-2000:]
+    assert "test_review_timeout_fails_the_order PASSED" in out  # the test clock was used
+
+
+def test_fracas_finds_the_unchecked_answers_bug(tmp_path: Path) -> None:
+    """The bug fracas found in the first draft: a garbled 201 from notify (nothing sent)
+    taken as a sent confirmation. Switched back on, the same scenario names it."""
+    require_modules("dbos", "dbos")
+    code, out = fracas_run(
+        FOLDER, tmp_path, "--orchestrator", "python app.py --bug unchecked-answers",
+        "-k", "malformed_answers and missing_fields and before_commit")
+    assert code != 0, out[-2000:]
+    assert "completed-ledger" in out and "0 order_confirmed messages, expected 1" in out, (
+        out[-3000:])

@@ -1,0 +1,134 @@
+"""A user's first failure (issue #10.1): the replay command printed under it runs as
+printed, from where the suite ran, against the orchestrator the suite used; replay files
+from plain pytest outlive pytest's tmp cleanup and carry the report's run names; and
+mistakes in a scenario read as one message (issue #10.3)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FRACAS = [sys.executable, "-m", "harness.cli"]
+SCENARIO = '''
+LOST = [{"fault": {"kind": "drop", "target": "payment",
+                   "params": {"path": "/payments", "method": "POST", "phase": "after_commit",
+                              "times": 1, "order_id": "ord-0002"}}, "at": 0}]
+
+def test_lost_capture(fracas):
+    fracas.run(fracas.orders(3), LOST).assert_consistent()
+
+def test_bad_target(fracas):
+    fracas.run(fracas.orders(1), [{"fault": {"kind": "kill", "target": "paymnet"}, "at": 0}])
+'''
+ORCH = "python examples/naive_orchestrator.py --bug no-idempotency"
+
+
+def run_in(cwd: Path, argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **env})
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A user's project: the naive orchestrator by a relative path, one failing scenario
+    and one with a typo, run with plain pytest."""
+    project = tmp_path_factory.mktemp("project")
+    (project / "examples").mkdir()
+    shutil.copy(ROOT / "examples" / "naive_orchestrator.py", project / "examples")
+    (project / "test_user.py").write_text(SCENARIO)
+    done = run_in(project, [sys.executable, "-m", "pytest", "test_user.py", "-p",
+                            "no:cacheprovider", "--rootdir", str(project),
+                            "--orchestrator", ORCH])
+    assert done.returncode == 1, done.stdout[-3000:]
+    return project, done.stdout
+
+
+def test_plain_pytest_keeps_replay_files_under_the_rootdir(suite: tuple[Path, str]) -> None:
+    project, out = suite
+    files = sorted(p.name for p in (project / ".fracas" / "replays").glob("*.json"))
+    assert files == ["test_lost_capture.json"]
+    # the runs table names the run exactly as the replay file (and the report) does
+    assert re.search(r"VIOLATIONS?\s+test_lost_capture\s*$", out, flags=re.M), out[-2000:]
+
+
+def test_a_typo_in_a_schedule_is_one_message(suite: tuple[Path, str]) -> None:
+    _, out = suite
+    section = re.split(r"_+ test_bad_target _+\n", out)[1].split("=====", 1)[0]
+    assert "fracas: ScheduleError: faults[0].fault.target" in section
+    assert 'Did you mean "payment"?' in section
+    assert "harness/" not in section  # no harness frames
+
+
+def test_the_replay_file_records_what_the_run_ran_against(suite: tuple[Path, str]) -> None:
+    project, _ = suite
+    data = json.loads((project / ".fracas" / "replays" / "test_lost_capture.json").read_text())
+    assert data["orchestrator"]["command"] == shlex.split(ORCH)
+    assert data["orchestrator"]["cwd"] == str(project)
+    assert data["fault_backend"] == "embedded"
+    assert data["seed"] == 0 and data["fracas_version"]
+
+
+def test_the_printed_replay_command_reproduces_as_printed(suite: tuple[Path, str]) -> None:
+    project, out = suite
+    printed = re.findall(r"^replay a failure: (fracas replay \S+)$", out, flags=re.M)
+    assert printed, out[-2000:]
+    argv = shlex.split(printed[0])
+    assert argv[:2] == ["fracas", "replay"]
+    done = run_in(project, [*FRACAS, *argv[1:], "--times", "2",
+                            "--report", str(project / "replayed")])
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
+    assert f"orchestrator: {ORCH} (from the replay file)" in done.stdout
+    assert "fault backend: embedded (from the replay file)" in done.stdout
+    assert "fracas: reproduced 2 of 2 runs" in done.stdout
+
+
+def test_replay_from_another_directory_finds_the_orchestrator(suite: tuple[Path, str]) -> None:
+    """The command's relative script path holds from the directory the suite ran in."""
+    project, _ = suite
+    elsewhere = project / "elsewhere"
+    elsewhere.mkdir(exist_ok=True)
+    replay = project / ".fracas" / "replays" / "test_lost_capture.json"
+    done = run_in(elsewhere, [*FRACAS, "replay", str(replay), "--report", str(elsewhere / "r")])
+    assert "fracas: reproduced 1 of 1 runs" in done.stdout, done.stdout[-2000:] + done.stderr
+
+
+def test_a_report_json_names_the_replay_file_to_use(tmp_path: Path) -> None:
+    report = tmp_path / "rep"
+    (report / "replays").mkdir(parents=True)
+    (report / "replays" / "test_x.json").write_text("{}")
+    (report / "test_x.json").write_text(json.dumps({"replay": {}, "meta": {}}))
+    done = run_in(tmp_path, [*FRACAS, "replay", str(report / "test_x.json")])
+    assert done.returncode == 2
+    assert f"fracas replay {report / 'replays' / 'test_x.json'}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_mistake_in_a_fixture_is_one_message_too(tmp_path: Path) -> None:
+    (tmp_path / "test_fix.py").write_text(
+        "import pytest\n\n@pytest.fixture\ndef plans(fracas):\n    return fracas.orders(-1)\n\n"
+        "def test_uses_it(plans):\n    pass\n")
+    done = run_in(tmp_path, [sys.executable, "-m", "pytest", "test_fix.py", "-p",
+                             "no:cacheprovider", "--rootdir", str(tmp_path)])
+    assert done.returncode == 1
+    assert "fracas: WorkloadError: count: expected 0 or more, got -1" in done.stdout
+    assert "harness/workload.py" not in done.stdout, done.stdout
+
+
+def test_times_n_ends_with_a_tally_that_explains_changed() -> None:
+    from harness.replay import Replay, tally_text
+    from harness.schedule import Schedule
+
+    replay = Replay(0, [], Schedule(), 1.0, frozenset({("double-charge", "ord-0002")}))
+    text = tally_text(replay, ["reproduced", "changed", "did not reproduce"])
+    assert "reproduced 1 of 3 runs" in text
+    assert "1 of 3 runs changed" in text and "not the recorded ones" in text
+    assert "did NOT reproduce every time" in text
