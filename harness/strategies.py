@@ -21,6 +21,7 @@ from typing import Any
 from hypothesis import reject
 from hypothesis import strategies as st
 
+from fakes import contract
 from fakes.world import build_world
 from harness.coverage import STEPS
 from harness.faults import fault_kinds
@@ -35,13 +36,7 @@ register_profiles()
 PROCESS_TARGETS = (*SERVICES, "orchestrator")
 
 #: (method, path pattern) of the calls an orchestrator makes to each fake.
-ENDPOINTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "crm": (("GET", "/customers/*"),),
-    "payment": (("POST", "/payments"), ("POST", "/payments/*/refunds")),
-    "inventory": (("POST", "/reservations"), ("POST", "/reservations/*/release")),
-    "shipping": (("POST", "/shipments"), ("POST", "/quotes"), ("POST", "/shipments/*/cancel")),
-    "notify": (("POST", "/messages"),),
-}
+ENDPOINTS: dict[str, tuple[tuple[str, str], ...]] = {n: contract.calls(n) for n in SERVICES}
 
 #: Sensible numeric ranges per (kind, param); anything else uses the param's own bounds.
 RANGES: dict[tuple[str, str], tuple[int, int]] = {
