@@ -19,6 +19,8 @@ pyproject.toml a table::
     capabilities = ["crash", "restart", "review"]   # optional
     env = { MYORCH_PROFILE = "test" }               # optional
     start_timeout = 60                              # optional: seconds to become healthy
+    quiet_start = true     # optional: it calls no service while starting, so the harness
+                           # may start the next run's orchestrator ahead (faster resets)
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ class AdapterSpec:
     start_timeout: float = DEFAULT_START_TIMEOUT
     #: Where the command runs, so its relative paths hold from any directory (replays).
     cwd: str | None = None
+    #: It calls no service while it starts: a spare may boot ahead of the next reset.
+    quiet_start: bool = False
 
     @property
     def bundled(self) -> bool:
@@ -86,6 +90,7 @@ class AdapterSpec:
             "capabilities": None if self.capabilities is None else sorted(self.capabilities),
             "env": dict(self.env),
             "start_timeout": self.start_timeout,
+            "quiet_start": self.quiet_start,
             "cwd": self.cwd or os.getcwd(),
         }
 
@@ -207,7 +212,7 @@ def _from_value(value: Any, source: str) -> AdapterSpec:
         return _from_string(value, source)
     if not isinstance(value, dict):
         raise AdapterError(f'{source}: expected "bundled", a command string or a table')
-    known = {"command", "health", "clock", "capabilities", "env", "start_timeout"}
+    known = {"command", "health", "clock", "capabilities", "env", "start_timeout", "quiet_start"}
     unknown = sorted(set(value) - known)
     if unknown:
         raise AdapterError(f"{source}: unknown key(s) {unknown}; expected some of {sorted(known)}")
@@ -226,6 +231,9 @@ def _from_value(value: Any, source: str) -> AdapterSpec:
     capabilities = None if caps is None else _capabilities(caps, f"{source}.capabilities")
     start_timeout = value.get("start_timeout", DEFAULT_START_TIMEOUT)
     start_timeout = _timeout(start_timeout, f"{source}.start_timeout")
+    quiet_start = value.get("quiet_start", False)
+    if not isinstance(quiet_start, bool):
+        raise AdapterError(f"{source}.quiet_start: expected true or false, got {quiet_start!r}")
     env = value.get("env", {})
     if not isinstance(env, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in env.items()
@@ -239,6 +247,7 @@ def _from_value(value: Any, source: str) -> AdapterSpec:
         capabilities=capabilities,
         env=dict(env),
         start_timeout=start_timeout,
+        quiet_start=quiet_start,
     )
 
 
@@ -249,7 +258,7 @@ def spec_from_json(data: Any, where: str) -> AdapterSpec:
     if data.get("command") is None:
         return AdapterSpec(command=None, source=where)
     table = {k: data[k] for k in ("command", "health", "clock", "capabilities", "env",
-                                  "start_timeout") if data.get(k) is not None}
+                                  "start_timeout", "quiet_start") if data.get(k) is not None}
     cwd = data.get("cwd")
     if cwd is not None and not isinstance(cwd, str):
         raise AdapterError(f"{where}.cwd: expected a directory path, got {cwd!r}")
@@ -277,4 +286,5 @@ def adapter_from_spec(spec: AdapterSpec) -> ProcessAdapter:
         env=spec.env,
         capabilities=spec.capabilities,
         cwd=spec.cwd,
+        quiet_start=spec.quiet_start,
     )

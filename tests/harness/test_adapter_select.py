@@ -72,3 +72,17 @@ def test_bad_specs_name_the_field(tmp_path: Path, body: str, names: str) -> None
 def test_unsplittable_command_is_a_clear_error() -> None:
     with pytest.raises(AdapterError, match="FRACAS_ORCHESTRATOR: cannot split"):
         resolve_spec(None, {"FRACAS_ORCHESTRATOR": "python -c 'oops"})
+
+
+def test_quiet_start_is_declared_and_checked(tmp_path: Path) -> None:
+    """Only a declared quiet start lets the harness boot the next run's orchestrator
+    ahead; it survives the round trip through a replay file."""
+    from harness.adapters.select import spec_from_json
+
+    table = '[tool.fracas.orchestrator]\ncommand = ["python", "-m", "myorch"]\n'
+    assert adapter_from_spec(resolve_spec(None, {}, write(tmp_path, table))).quiet_start is False
+    spec = resolve_spec(None, {}, write(tmp_path, table + "quiet_start = true\n"))
+    assert spec.quiet_start and adapter_from_spec(spec).quiet_start
+    assert spec_from_json(spec.to_json(), "replay.orchestrator").quiet_start
+    with pytest.raises(AdapterError, match=r"quiet_start: expected true or false, got 'yes'"):
+        resolve_spec(None, {}, write(tmp_path, table + 'quiet_start = "yes"\n'))
