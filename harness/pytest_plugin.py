@@ -101,6 +101,21 @@ def pytest_configure(config: pytest.Config) -> None:
         "fracas(needs=[...]): a chaos scenario; skipped when the orchestrator "
         "lacks a needed capability (crash, restart, pause, review, advance_clock)",
     )
+    if config.getoption("--orchestrator", None) or os.environ.get("FRACAS_ORCHESTRATOR"):
+        _check_orchestrator_command(config)
+
+
+def _check_orchestrator_command(config: pytest.Config) -> None:
+    """An orchestrator named on the command line or in the environment is checked before
+    pytest prints anything, so a typo is one line, not a traceback under every test."""
+    from harness.adapters import adapter_from_spec
+    from harness.adapters.command import check_command
+
+    try:
+        adapter = adapter_from_spec(orchestrator_spec(config))
+        check_command(adapter.argv, adapter.cwd)
+    except AdapterError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _seed(config: pytest.Config) -> int:

@@ -159,3 +159,17 @@ def test_the_start_timeout_option_reaches_the_orchestrator(tmp_path: Path) -> No
     assert "never became healthy at" in done.stderr, done.stderr[-2000:]
     assert "within 1.5s" in done.stderr
     assert time.monotonic() - t0 < 25
+
+
+def test_plain_pytest_with_a_mistyped_orchestrator_is_one_short_message(tmp_path: Path) -> None:
+    """The same check under plain pytest: before the session header, one error line."""
+    (tmp_path / "test_x.py").write_text("def test_x(fracas):\n    pass\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "test_x.py", "-p", "no:cacheprovider",
+         "--rootdir", str(tmp_path), "--orchestrator", "pyhton examples/naive_orchestrator.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert done.returncode == 4, lines  # pytest's usage error
+    assert 1 <= len(lines) <= 10, lines
+    assert "orchestrator command" in lines[0] and "Traceback" not in done.stderr, lines
