@@ -29,7 +29,6 @@ from harness.procs import ManagedProcess  # noqa: E402
 
 COMMANDS = {
     "dbos": [sys.executable, str(ROOT / "examples/dbos_orchestrator/app.py")],
-    "dbos-old": [sys.executable, "/tmp/e2/old/app.py"],
     "temporal": [sys.executable, str(ROOT / "examples/temporal_orchestrator/app.py")],
     "bundled": [sys.executable, "-m", "orchestrator"],
 }
