@@ -64,8 +64,8 @@ def run_suite(name: str, report: Path, extra: list[str]) -> None:
     report.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "harness.cli", "run", "--report", str(report), *extra]
     t0 = time.monotonic()
-    done = subprocess.run(argv, cwd=FOLDERS[name], capture_output=True, text=True)
-    (report / "fracas-run.log").write_text(done.stdout + done.stderr)
+    with open(report / "fracas-run.log", "w") as log:  # written as it runs: tail -f it
+        done = subprocess.run(argv, cwd=FOLDERS[name], stdout=log, stderr=subprocess.STDOUT)
     print(f"{name}: fracas run exited {done.returncode} after {time.monotonic() - t0:.0f} s "
           f"({report})", file=sys.stderr)
 
