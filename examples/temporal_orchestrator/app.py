@@ -72,15 +72,36 @@ def start_server(state: Path) -> tuple[subprocess.Popen[bytes], str]:
     return proc, f"127.0.0.1:{port}"
 
 
-async def connect(target: str, server: subprocess.Popen[bytes], timeout: float) -> Client:
+async def connect(target: str, server: subprocess.Popen[bytes], timeout: float) -> Client | None:
+    """A client once the server answers; None if the server exited first (for example
+    when another process took one of its ports between `_free_port` and its bind)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             return await Client.connect(target)
         except RuntimeError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"temporal dev server at {target} never came up") from None
+            if server.poll() is not None:
+                return None
+            if time.monotonic() > deadline:
+                raise SystemExit(f"temporal dev server at {target} did not answer in "
+                                 f"{timeout:.0f} s") from None
             await asyncio.sleep(0.1)  # polling the server's port while it boots
+
+
+async def start_and_connect(state: Path, attempts: int = 3) -> tuple[subprocess.Popen[bytes],
+                                                                       Client]:
+    """Start the dev server and connect, again on new ports if it exited while booting."""
+    for _ in range(attempts):
+        server, target = start_server(state)
+        client = await connect(target, server, timeout=30)
+        if client is not None:
+            return server, client
+        with open(state / "temporal-server.log", "a") as log:
+            log.write(f"--- app.py: the dev server exited with {server.returncode} while "
+                      "booting; starting it again on new ports\n")
+    tail = (state / "temporal-server.log").read_text(errors="replace")[-1500:]
+    raise SystemExit(f"temporal dev server exited {attempts} times while booting "
+                     f"(last code {server.returncode}); end of its log:\n{tail}")
 
 
 def problem(status: int, kind: str, detail: str) -> JSONResponse:
@@ -238,9 +259,8 @@ class Api:
 async def serve(test_clock: bool) -> None:
     state = Path(os.environ.get("FRACAS_STATE_DIR", "."))
     state.mkdir(parents=True, exist_ok=True)
-    server, target = start_server(state)
+    server, client = await start_and_connect(state)
     try:
-        client = await connect(target, server, timeout=30)
         host, _, port = os.environ.get("FRACAS_LISTEN", "127.0.0.1:8000").rpartition(":")
         http = uvicorn.Server(uvicorn.Config(Api(client).app(test_clock), host=host or
                                              "127.0.0.1", port=int(port), log_level="warning"))
