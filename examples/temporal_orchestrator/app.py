@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ctypes
 import os
 import shutil
@@ -32,13 +33,20 @@ from starlette.applications import Starlette  # noqa: E402
 from starlette.requests import Request  # noqa: E402
 from starlette.responses import JSONResponse  # noqa: E402
 from starlette.routing import Route  # noqa: E402
-from temporalio.client import Client, WorkflowExecutionStatus  # noqa: E402
-from temporalio.common import WorkflowIDConflictPolicy  # noqa: E402
+from temporalio.client import (  # noqa: E402
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+)  # noqa: E402
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy  # noqa: E402
+from temporalio.exceptions import WorkflowAlreadyStartedError  # noqa: E402
 from temporalio.service import RPCError  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 from workflows import OrderSaga  # noqa: E402
 
 QUEUE = "orders"
+#: How often a long-poll re-queries a running order (to see awaiting_review).
+RECHECK = 0.5
 RUNNING = {WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.CONTINUED_AS_NEW}
 
 
@@ -64,15 +72,36 @@ def start_server(state: Path) -> tuple[subprocess.Popen[bytes], str]:
     return proc, f"127.0.0.1:{port}"
 
 
-async def connect(target: str, server: subprocess.Popen[bytes], timeout: float) -> Client:
+async def connect(target: str, server: subprocess.Popen[bytes], timeout: float) -> Client | None:
+    """A client once the server answers; None if the server exited first (for example
+    when another process took one of its ports between `_free_port` and its bind)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             return await Client.connect(target)
         except RuntimeError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"temporal dev server at {target} never came up") from None
+            if server.poll() is not None:
+                return None
+            if time.monotonic() > deadline:
+                raise SystemExit(f"temporal dev server at {target} did not answer in "
+                                 f"{timeout:.0f} s") from None
             await asyncio.sleep(0.1)  # polling the server's port while it boots
+
+
+async def start_and_connect(state: Path, attempts: int = 3) -> tuple[subprocess.Popen[bytes],
+                                                                       Client]:
+    """Start the dev server and connect, again on new ports if it exited while booting."""
+    for _ in range(attempts):
+        server, target = start_server(state)
+        client = await connect(target, server, timeout=30)
+        if client is not None:
+            return server, client
+        with open(state / "temporal-server.log", "a") as log:
+            log.write(f"--- app.py: the dev server exited with {server.returncode} while "
+                      "booting; starting it again on new ports\n")
+    tail = (state / "temporal-server.log").read_text(errors="replace")[-1500:]
+    raise SystemExit(f"temporal dev server exited {attempts} times while booting "
+                     f"(last code {server.returncode}); end of its log:\n{tail}")
 
 
 def problem(status: int, kind: str, detail: str) -> JSONResponse:
@@ -102,14 +131,22 @@ class Api:
     def __init__(self, client: Client) -> None:
         self.client = client
 
-    async def view(self, oid: str) -> dict[str, Any] | None:
-        handle = self.client.get_workflow_handle(oid)
+    async def describe(self, oid: str) -> WorkflowExecutionDescription | None:
         try:
-            desc = await handle.describe()
+            return await self.client.get_workflow_handle(oid).describe()
         except RPCError:
             return None
+
+    async def view(self, oid: str) -> dict[str, Any] | None:
+        handle = self.client.get_workflow_handle(oid)
+        desc = await self.describe(oid)
+        if desc is None:
+            return None
         if desc.status in RUNNING:
-            return dict(await handle.query(OrderSaga.status))
+            try:
+                return dict(await handle.query(OrderSaga.status))
+            except RPCError:  # a busy worker did not answer the query in time
+                return {"order_id": oid, "status": "running"}
         if desc.status == WorkflowExecutionStatus.COMPLETED:
             return dict(await handle.result())
         return {"order_id": oid, "status": "needs_attention", "reason": f"workflow {desc.status}"}
@@ -128,14 +165,21 @@ class Api:
         if error:
             return problem(422, "invalid-request", error)
         oid = order["order_id"]
-        known = await self.view(oid)
-        handle = await self.client.start_workflow(
-            OrderSaga.run, order, id=oid, task_queue=QUEUE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
-        if await handle.query(OrderSaga.submitted) not in (order, {}):
+        known = await self.describe(oid)
+        if known is None:
+            # The order goes into the workflow's memo, so the conflict check is a
+            # describe (server only), not a query that needs a workflow task.
+            with contextlib.suppress(WorkflowAlreadyStartedError):  # closed in between
+                await self.client.start_workflow(
+                    OrderSaga.run, order, id=oid, task_queue=QUEUE, memo={"order": order},
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        desc = known or await self.describe(oid)
+        if desc is None or (await desc.memo_value("order", None)) != order:
             return problem(409, "order-conflict", f"order_id {oid}: another order has this id")
-        return JSONResponse(await self.view(oid) or {"order_id": oid, "status": "pending"},
-                            200 if known else 202)
+        if known is None:
+            return JSONResponse({"order_id": oid, "status": "pending"}, 202)
+        return JSONResponse(await self.view(oid) or {"order_id": oid, "status": "pending"})
 
     async def get_order(self, request: Request) -> JSONResponse:
         """`?wait=S` long-polls until the order is past pending/running (as the bundled one)."""
@@ -145,13 +189,28 @@ class Api:
         except ValueError:
             return problem(422, "invalid-request", "wait: expected seconds")
         deadline = time.monotonic() + wait
-        while True:
-            body = await self.view(oid)
-            if body is None:
-                return problem(404, "not-found", f"order {oid} is unknown")
-            if body["status"] not in ("pending", "running") or time.monotonic() >= deadline:
-                return JSONResponse(body)
-            await asyncio.sleep(0.05)  # the long-poll's own polling period
+        result: asyncio.Future[Any] | None = None
+        try:
+            while True:
+                if result is not None and result.done() and not result.exception():
+                    return JSONResponse(dict(result.result()))
+                body = await self.view(oid)
+                if body is None:
+                    return problem(404, "not-found", f"order {oid} is unknown")
+                left = deadline - time.monotonic()
+                if body["status"] not in ("pending", "running") or left <= 0:
+                    return JSONResponse(body)
+                if result is None or result.done():
+                    # The server long-polls the history for the close event: one call
+                    # instead of a describe and a query every 50 ms.
+                    result = asyncio.ensure_future(self.client.get_workflow_handle(oid).result())
+                # awaiting_review does not close the workflow: look again now and then.
+                await asyncio.wait({result}, timeout=min(left, RECHECK))
+        finally:
+            if result is not None:
+                result.cancel()
+                with contextlib.suppress(BaseException):
+                    await result
 
     async def post_review(self, request: Request) -> JSONResponse:
         oid = request.path_params["order_id"]
@@ -200,9 +259,8 @@ class Api:
 async def serve(test_clock: bool) -> None:
     state = Path(os.environ.get("FRACAS_STATE_DIR", "."))
     state.mkdir(parents=True, exist_ok=True)
-    server, target = start_server(state)
+    server, client = await start_and_connect(state)
     try:
-        client = await connect(target, server, timeout=30)
         host, _, port = os.environ.get("FRACAS_LISTEN", "127.0.0.1:8000").rpartition(":")
         http = uvicorn.Server(uvicorn.Config(Api(client).app(test_clock), host=host or
                                              "127.0.0.1", port=int(port), log_level="warning"))
