@@ -17,10 +17,10 @@ from urllib.parse import quote
 
 import httpx
 
+from fakes.contract import FAULTS_PATH
 from harness.faults.base import Fault, Param, missing_target
 from harness.faults.context import FaultContext, FaultError
 
-FAULTS_PATH = "/_fracas/faults"
 PHASES: tuple[str, ...] = ("before_commit", "after_commit")
 METHODS: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
