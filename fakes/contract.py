@@ -26,6 +26,8 @@ WORLD_PATH = "/_fracas/world"
 STATE_PATH = "/_fracas/state"
 #: Where fault rules live (contract §4).
 FAULTS_PATH = "/_fracas/faults"
+#: What the fakes' ``hold`` rules are parking; ``{HELD_PATH}/{id}/release`` lets one go.
+HELD_PATH = "/_fracas/held"
 
 
 def _action_modules() -> tuple[str, ...]:

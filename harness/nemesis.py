@@ -18,7 +18,7 @@ import httpx
 
 from harness.faults.base import Fault
 from harness.faults.context import FaultContext
-from harness.faults.http import add_rule, get_rules, remove_rule
+from harness.faults.http import add_rule, get_rules, held_requests, release_held, remove_rule
 from harness.history import FaultHandle, History
 from harness.schedule import RequestMatch, Schedule, ScheduledFault
 
@@ -195,7 +195,7 @@ class Nemesis:
                     reason=f"trigger {entry.spec.until.describe() if entry.spec.until else ''}",
                 )
         try:
-            self._http.post(f"{self.admin_urls[service]}/_fracas/held/{item['id']}/release")
+            release_held(self._http, self.admin_urls[service], item["id"])
         except httpx.HTTPError:
             pass
 
@@ -303,12 +303,9 @@ class Nemesis:
 
     def _held(self, service: str) -> list[dict[str, Any]]:
         """What a fake's ``hold`` rules are parking now (``GET /_fracas/held``)."""
-        resp = self._http.get(f"{self.admin_urls[service]}/_fracas/held", params={"wait": 0})
-        held = resp.json()
-        items = held.get("held", held) if isinstance(held, dict) else held
-        return list(items or [])
+        return held_requests(self._http, self.admin_urls[service])
 
     def _release_all(self, service: str) -> None:
         """Let every parked request go: a request still held is a fault not yet healed."""
         for item in self._held(service):
-            self._http.post(f"{self.admin_urls[service]}/_fracas/held/{item['id']}/release")
+            release_held(self._http, self.admin_urls[service], item["id"])

@@ -27,7 +27,7 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 from fakes.world import build_world
 from harness.checkers import Settle, Snapshot, check
 from harness.faults.base import Fault
-from harness.faults.http import add_rule, get_rules, remove_rule
+from harness.faults.http import add_rule, get_rules, held_requests, release_held, remove_rule
 from harness.history import REVIEW, TERMINAL_STATUSES, FaultHandle, History
 from harness.nemesis import NemesisReport
 from harness.report.text import ConsistencyError
@@ -471,10 +471,7 @@ class StatefulRun:
         service = landing.step[0]
         rule_id = landing.rule_id
         try:
-            resp = self._http.get(
-                f"{self.topo.admin_url(service)}/_fracas/held", params={"wait": 0}
-            )
-            held = resp.json().get("held", [])
+            held = held_requests(self._http, self.topo.admin_url(service))
         except (httpx.HTTPError, ValueError):
             return
         for item in held:
@@ -498,9 +495,7 @@ class StatefulRun:
             finally:
                 landing.fired = True
                 try:
-                    self._http.post(
-                        f"{self.topo.admin_url(service)}/_fracas/held/{item['id']}/release"
-                    )
+                    release_held(self._http, self.topo.admin_url(service), item["id"])
                 except httpx.HTTPError:
                     pass  # the fake went down with it (a kill of the step's own service)
 

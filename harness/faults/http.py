@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
-from fakes.contract import FAULTS_PATH
+from fakes.contract import FAULTS_PATH, HELD_PATH
 from harness.faults.base import Fault, Param, missing_target
 from harness.faults.context import FaultContext, FaultError
 
@@ -194,3 +194,15 @@ class HttpRuleFault(Fault):
         if proc is not None and not proc.alive:
             return  # a fake keeps its rules in memory: a dead one has none, nor will it
         self._edit(ctx, add=False)
+
+
+def held_requests(client: httpx.Client, admin_url: str) -> list[dict[str, Any]]:
+    """What a fake's ``hold`` rules are parking now (``GET /_fracas/held``)."""
+    held = client.get(f"{admin_url}{HELD_PATH}", params={"wait": 0}).json()
+    items = held.get("held", held) if isinstance(held, dict) else held
+    return list(items or [])
+
+
+def release_held(client: httpx.Client, admin_url: str, held_id: Any) -> None:
+    """Let one parked request go on."""
+    client.post(f"{admin_url}{HELD_PATH}/{held_id}/release")
