@@ -31,7 +31,10 @@ SCENARIO = textwrap.dedent(
         ports += [int(topo.orchestrator.url.rsplit(":", 1)[1])]
         ports += [int(topo.backend.base_url.rsplit(":", 1)[1])]
         marker = Path(os.environ["FRACAS_TEST_MARKER"])
-        marker.write_text(json.dumps({"ports": ports}))
+        # Written whole, then renamed: the test polls for it and must never read it half-written.
+        partial = marker.with_suffix(".partial")
+        partial.write_text(json.dumps({"ports": ports}))
+        partial.rename(marker)
         latency = {"kind": "latency", "target": "payment", "params": {"latency_ms": 50}}
         # No reset: it would restart the orchestrator on a new port after the marker.
         run(topo, fracas.orders(3), [{"fault": latency, "at": 0, "for": 120}], reset=False)
