@@ -75,6 +75,10 @@ class RunOptions:
     submit_deadline: float = 60.0
     concurrency: int = 16
     poll_interval: float = 0.02
+    #: Seconds an order that is to time out in review may stay awaiting_review, with every
+    #: fault healed, after the harness jumped the orchestrator's clock past any review
+    #: timeout, before the settle phase gives up on it (see ``_settle``).
+    stuck_review_after: float = 3.0
     check: CheckConfig = field(default_factory=CheckConfig)
 
 
@@ -311,13 +315,19 @@ def run(
 LOST_AFTER = 2.0
 
 
-def _all_done(follow: _Follower, accepted: set[str], now: float) -> bool:
-    """Every order terminal, or lost (see ``_settle``)."""
+def _all_done(
+    follow: _Follower, accepted: set[str], now: float, stuck_review_after: float = 3.0
+) -> bool:
+    """Every order terminal, lost, or stuck in a review that should have timed out (see
+    ``_settle``)."""
     for oid in follow.by_id:
         if (follow.reported.get(oid) or {}).get("status") in TERMINAL_STATUSES:
             continue
         since = follow.missing_since.get(oid)
         if oid in accepted and since is not None and now - since >= LOST_AFTER:
+            continue
+        stuck = follow.stuck_review_since.get(oid)
+        if stuck is not None and now - stuck >= stuck_review_after:
             continue
         return False
     return True
@@ -384,11 +394,25 @@ class _Follower:
     reviewed: set[str] = field(default_factory=set)
     #: Orders that answered 404 on their last read, and since when (reset on any answer).
     missing_since: dict[str, float] = field(default_factory=dict)
+    #: Orders to time out in review, still awaiting review, and since when the clock has
+    #: been past every review timeout (reset when the order moves or a jump fails).
+    stuck_review_since: dict[str, float] = field(default_factory=dict)
 
-    def all_terminal(self) -> bool:
-        return all(
-            (self.reported.get(o) or {}).get("status") in TERMINAL_STATUSES for o in self.by_id
-        )
+    def all_terminal(self, stuck_review_after: float | None = None) -> bool:
+        """Every order terminal; with ``stuck_review_after``, an order stuck that long in a
+        review that should have timed out counts too: its steps before the review are
+        done and the rest wait on a timeout that did not fire, so no trigger waits on it
+        and the settle phase (faults healed) gives it its own grace again."""
+        now = time.monotonic()
+        for o in self.by_id:
+            if (self.reported.get(o) or {}).get("status") in TERMINAL_STATUSES:
+                continue
+            stuck = self.stuck_review_since.get(o)
+            if stuck_review_after is not None and stuck is not None:
+                if now - stuck >= stuck_review_after:
+                    continue
+            return False
+        return True
 
     def read(self, order_id: str) -> dict[str, Any] | None:
         """Read one order's status; record it in the history when it changed."""
@@ -426,6 +450,7 @@ class _Follower:
                 continue
             self.reported[oid] = body
             if body.get("status") != "awaiting_review":
+                self.stuck_review_since.pop(oid, None)
                 continue
             decision = plan.review or "approve"
             if decision == "timeout":
@@ -455,6 +480,12 @@ class _Follower:
                     op.ok()
                 except Exception as exc:  # noqa: BLE001
                     op.unknown(error=str(exc))
+                    for oid in waiting_timeout:
+                        self.stuck_review_since.pop(oid, None)
+                else:
+                    now = time.monotonic()
+                    for oid in waiting_timeout:
+                        self.stuck_review_since.setdefault(oid, now)
 
 
 def _drive(
@@ -464,7 +495,7 @@ def _drive(
     deadline = time.monotonic() + opts.workload_seconds
     while True:
         follow.poll_round()
-        all_terminal = follow.all_terminal()
+        all_terminal = follow.all_terminal(opts.stuck_review_after)
         if not nemesis.pending and (all_terminal or not nemesis.lasting):
             return
         if all_terminal and not nemesis.waiting_on_time:
@@ -483,9 +514,16 @@ def _settle(follow: _Follower, opts: RunOptions) -> None:
     an accepted order is never unknown again (its state survives a crash), so it cannot
     become terminal; liveness flags it whatever the settle time, and waiting out the rest
     of the settle time would only make every such failing example, and its shrinking,
-    cost the whole settle time."""
+    cost the whole settle time.
+
+    Stuck in review: an order meant to time out in review, still awaiting review
+    ``stuck_review_after`` seconds after the harness (faults healed) jumped the
+    orchestrator's clock 30 days ahead, past any review timeout. Its deadline has passed
+    on the only clock that counts, so nothing more is coming; liveness flags it, and the
+    search for a review timeout that never fires costs seconds, not the settle time."""
     deadline = time.monotonic() + opts.settle_seconds
     follow.missing_since.clear()  # only 404s seen with every fault healed count
+    follow.stuck_review_since.clear()  # likewise only jumps made with every fault healed
     accepted = {
         op.order_id
         for op in follow.history.ops()
@@ -494,7 +532,7 @@ def _settle(follow: _Follower, opts: RunOptions) -> None:
     while True:
         follow.poll_round()
         now = time.monotonic()
-        if now >= deadline or _all_done(follow, accepted, now):
+        if now >= deadline or _all_done(follow, accepted, now, opts.stuck_review_after):
             break
         time.sleep(opts.poll_interval)
     # One last read of every order, so `reported` is what the orchestrator says now.

@@ -125,3 +125,34 @@ def test_an_orchestrator_not_declared_quiet_starts_after_the_reset(start_topolog
         result = run(topo, orders(1), [], RunOptions(settle_seconds=10))
         assert topo._spare_envs == []
         assert "orphan-effects" in {v.rule for v in result.verdict.violations}
+
+
+#: A 503 on every notify call for order 1, in place all run: the workload phase waits for
+#: it (no heal trigger), so only the stuck-review rule can end that phase early.
+LASTING_RULE = {"fault": {"kind": "status", "target": "notify",
+                          "params": {"method": "POST", "path": "/messages",
+                                     "order_id": "ord-0001", "status": 503, "times": 1}},
+                "at": 0}  # fmt: skip
+
+
+def test_a_review_timeout_that_never_fires_ends_both_phases_early(start_topology) -> None:
+    """The naive orchestrator with `review-timeout` never checks the review deadline: once
+    the harness has jumped its clock past it, the order will wait forever. Liveness flags
+    it after a few seconds of each phase, not after the workload and settle limits."""
+    topo = start_topology(naive_spec("review-timeout"))
+    plans = orders(2, intents=["ok", "review_timeout"])
+    t0 = time.monotonic()
+    result = run(topo, plans, [LASTING_RULE], RunOptions(settle_seconds=45), reset=False)
+    assert {(v.rule, v.order_id) for v in result.verdict.violations} == {("liveness", "ord-0002")}
+    assert result.statuses["ord-0002"] == "awaiting_review"
+    assert time.monotonic() - t0 < 20  # 120 s workload limit + 45 s settle, otherwise
+
+
+def test_a_review_that_times_out_is_waited_for(start_topology) -> None:
+    """The early end is only for a deadline that never fires: the naive orchestrator with
+    no bug fails the order once its clock is past the deadline, in the same run."""
+    topo = start_topology(naive_spec())
+    plans = orders(2, intents=["ok", "review_timeout"])
+    result = run(topo, plans, [LASTING_RULE], RunOptions(settle_seconds=45), reset=False)
+    assert result.ok, result.failure_text()
+    assert result.statuses == {"ord-0001": "completed", "ord-0002": "failed"}
