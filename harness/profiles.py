@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import settings
+from hypothesis import Phase, settings
+
+#: Every phase but ``explain``: it re-runs the shrunk case many times over to say which
+#: parts of it matter, and here each run starts real processes; the witness says it.
+SEARCH = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)
+#: dev's budget is small: Hypothesis runs its one optimisation pass (``target()``)
+#: halfway through and climbs from one example for the rest, so half a 20-example search
+#: would be spent near one run. Steering pays at soak's hundreds.
+SMALL = tuple(p for p in SEARCH if p is not Phase.target)
 
 
 def register_profiles() -> None:
@@ -22,6 +30,7 @@ def register_profiles() -> None:
         derandomize=True,
         print_blob=True,
         stateful_step_count=8,
+        phases=SMALL,
     )
     # dev stops at the first bug it finds (report_multiple_bugs=False): shrinking one
     # failure is what a developer waits for, not the search for a second one.
@@ -32,6 +41,7 @@ def register_profiles() -> None:
         print_blob=True,
         stateful_step_count=12,
         report_multiple_bugs=False,
+        phases=SMALL,
     )
     settings.register_profile(
         "soak",
@@ -39,6 +49,7 @@ def register_profiles() -> None:
         deadline=None,
         print_blob=True,
         stateful_step_count=20,
+        phases=SEARCH,
     )
 
 

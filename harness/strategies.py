@@ -186,6 +186,8 @@ REACHES: dict[str, tuple[str, ...]] = {
 _STEP = {name: (svc, meth, path) for name, svc, meth, path in STEPS}
 #: After commit weighs double: that is where the ambiguous outcomes are.
 PHASE = st.sampled_from(("after_commit", "after_commit", "before_commit"))
+#: HTTP fault kinds drawn twice as often as the others (see ``aimed_faults``).
+DOUBLE = frozenset({"status", "malformed"})
 #: Which intents each capability makes possible (the rest need none).
 NEEDS: dict[str, frozenset[str]] = {
     "review_approve": frozenset({"review"}),
@@ -256,12 +258,19 @@ def aimed_faults(
     nemesis parks the request, applies the fault, lets it go) and heal after a short
     window, or at once for a crash-and-restart. Nothing here waits on the wall clock to
     pick *where* a fault lands, so a replay lands it on the same step."""
-    live = [p for p in plans if REACHES.get(p.intent)]
-    plan = draw(st.sampled_from(live))
+    # A step of an order, every step of every order alike (not an order, then one of its
+    # steps: most intents end at the customer read, which would then take most faults).
     # The last step weighs double: a fault on an earlier one often ends the order before
     # it, and a lost confirmation is as ambiguous as a lost capture.
-    steps = REACHES[plan.intent]
-    step = draw(st.sampled_from((*steps, steps[-1])))
+    pairs = [
+        (plan, step)
+        for plan in plans
+        for steps in [REACHES.get(plan.intent, ())]
+        for step in (*steps, *steps[-1:])
+    ]
+    if not pairs:
+        reject()
+    plan, step = draw(st.sampled_from(pairs))
     service, method, path = _STEP[step]
     phase = draw(PHASE)
     # HTTP rules weigh double: a lost or refused answer is where most saga bugs show.
@@ -278,8 +287,10 @@ def aimed_faults(
     when = RequestMatch(service, path, method, plan.order_id, 1, phase)
     if family == "http":
         http_kinds = _kinds_of("http", kinds)
-        # A 5xx answer is what retry and give-up logic is about: it weighs double.
-        kind = draw(st.sampled_from([*http_kinds, *(k for k in http_kinds if k == "status")]))
+        # A 5xx answer is what retry and give-up logic is about, and a garbled 2xx (the
+        # effect made, the answer unreadable) is what answer checking is about: both
+        # weigh double.
+        kind = draw(st.sampled_from([*http_kinds, *(k for k in http_kinds if k in DOUBLE)]))
         params = _params(draw, kind)
         # Up to 3 in a row: a retry budget that gives up early shows only then.
         params.update(method=method, path=path, phase=phase, times=draw(st.integers(1, 3)))
