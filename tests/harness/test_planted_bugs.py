@@ -61,3 +61,15 @@ def test_the_naive_orchestrator_with_no_bug_passes_the_property_scenarios(
     assert len(clean.examples) >= 4, clean.log[-3000:]
     assert clean.violations == 0, [sorted(ex.rules) for ex in clean.examples]
     assert clean.returncode == 0, clean.log[-3000:]
+
+
+@pytest.mark.slow
+def test_a_search_stopped_by_ctrl_c_still_writes_its_report(tmp_path: Path) -> None:
+    """A soak search (hundreds of examples) interrupted with SIGINT, as Ctrl-C sends it to
+    the terminal's process group: pytest ends the session, and the report of every
+    example run so far is written, with the index and the replay data."""
+    stopped = search((), tmp_path, seed=0, profile="soak", timeout=60)
+    assert stopped.returncode is None  # it was still running at the time limit
+    assert stopped.examples, stopped.log[-3000:]
+    assert (tmp_path / "report" / "index.html").exists(), stopped.log[-3000:]
+    assert "KeyboardInterrupt" in stopped.log
