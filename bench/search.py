@@ -1,6 +1,7 @@
 """How fast the property scenarios alone find each public planted bug, and how small they shrink it.
 
     python bench/search.py [--bugs a,b] [--seeds 5] [--profile dev] [--replays 5] [--clean]
+                           [--jobs 1] [--replay-seeds K]
 
 For each bug of examples/naive_orchestrator.py, over N Hypothesis seeds: the examples
 and seconds until the search first names the bug's rule (median, max; seconds count from
@@ -9,6 +10,8 @@ the start of `fracas run`, topology start-up included), the whole search's time
 whether that case replays with `fracas replay --times R` (the worst over the seeds), and
 Hypothesis Flaky / NemesisError endings. `--clean` adds a row for the naive orchestrator
 with no bug, which must have no violation. The last line gives examples per minute.
+``--jobs N`` runs N searches at once (each its own topology): faster on an idle machine,
+but every figure then includes the others' load, so the table says how many ran at once.
 
 Targets (issue 9): each bug found within 60 s median at `dev`, median of all <= 20 s;
 shrunk to <= 3 orders and <= 3 faults; replays 5/5; >= 60 examples a minute.
@@ -17,9 +20,11 @@ shrunk to <= 3 orders and <= 3 faults; replays 5/5; >= 60 examples a minute.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -33,7 +38,9 @@ def fmt(values: list[float], digits: int = 0) -> str:
     return f"{statistics.median(values):.{digits}f} / {max(values):.{digits}f}"
 
 
-def row(bug: str, runs: list[Search], replays: int, base: Path) -> tuple[str, list[float]]:
+def row(
+    bug: str, runs: list[Search], replays: int, base: Path, replay_seeds: int | None = None
+) -> tuple[str, list[float]]:
     found = [s for s in runs if s.first is not None]
     examples = [float(s.first[0]) for s in found if s.first is not None]
     seconds = [s.seconds_to_find for s in found if s.seconds_to_find is not None]
@@ -42,8 +49,11 @@ def row(bug: str, runs: list[Search], replays: int, base: Path) -> tuple[str, li
     rules = ",".join(sorted({r for x in shrunk for r in x.rules})) or "-"
     worst = "-"
     if replays and shrunk:
-        counts = [replay((bug,), x, base / f"replay-{i}", replays) for i, x in enumerate(shrunk)]
-        worst = f"{min(counts)}/{replays}"
+        checked = shrunk[:replay_seeds]
+        counts = [replay((bug,), x, base / f"replay-{i}", replays) for i, x in enumerate(checked)]
+        worst = f"{min(counts)}/{replays}" + (
+            f" ({len(checked)} of {len(shrunk)} seeds)" if len(checked) < len(shrunk) else ""
+        )
     flaky = sum(s.flaky for s in runs)
     nemesis = sum(s.nemesis_error for s in runs)
     cells = [
@@ -64,39 +74,64 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900.0, help="per search, seconds")
     parser.add_argument("--clean", action="store_true", help="also the naive with no bug")
     parser.add_argument("--keep", type=Path, default=None, help="keep run directories here")
+    parser.add_argument(
+        "--replay-seeds",
+        type=int,
+        default=None,
+        help="replay the shrunk case of only the first K seeds that found it",
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="searches at once (default 1)")
     args = parser.parse_args()
     bugs = [b for b in args.bugs.split(",") if b]
     unknown = sorted(set(bugs) - set(RULES))
     if unknown:
         parser.error(f"argument --bugs: unknown {unknown}; expected some of {list(RULES)}")
     base = args.keep or Path(tempfile.mkdtemp(prefix="fracas-bench-search-"))
-    head = ("bug | found | examples to find (median / max) | s to find | s whole search | "
-            "shrunk (orders, faults) | rules | replay | flaky | NemesisError")
+    print(
+        f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+        f"{args.jobs} search(es) at once; profile {args.profile}",
+        flush=True,
+    )
+    head = (
+        "bug | found | examples to find (median / max) | s to find | s whole search | "
+        "shrunk (orders, faults) | rules | replay | flaky | NemesisError"
+    )
     print(head)
     print(" | ".join("---" for _ in head.split(" | ")))
+    pool = ThreadPoolExecutor(max(1, args.jobs))
+    planned: dict[str, list[Future[Search]]] = {
+        bug: [pool.submit(search, (bug,) if bug else (), base / (bug or "none") / f"seed-{seed}",
+                          seed, args.profile, timeout=args.timeout)
+              for seed in range(args.seeds)]
+        for bug in [*bugs, *([""] if args.clean else [])]
+    }  # fmt: skip
     all_runs: list[Search] = []
     medians: list[float] = []
-    for bug in bugs:
-        runs = [search((bug,), base / bug / f"seed-{seed}", seed, args.profile,
-                       timeout=args.timeout) for seed in range(args.seeds)]  # fmt: skip
+    for bug, futures in planned.items():
+        runs = [f.result() for f in futures]
         all_runs += runs
-        line, to_find = row(bug, runs, args.replays, base / bug)
+        if not bug:
+            bad = sum(s.violations for s in runs)
+            print(
+                f"(no bug) | {bad} violations over {sum(len(s.examples) for s in runs)} "
+                f"examples | flaky {sum(s.flaky for s in runs)} | NemesisError "
+                f"{sum(s.nemesis_error for s in runs)}",
+                flush=True,
+            )
+            continue
+        line, to_find = row(bug, runs, args.replays, base / bug, args.replay_seeds)
         medians.append(statistics.median(to_find))
         print(line, flush=True)
-    if args.clean:
-        runs = [search((), base / "none" / f"seed-{seed}", seed, args.profile,
-                       timeout=args.timeout) for seed in range(args.seeds)]  # fmt: skip
-        all_runs += runs
-        bad = sum(s.violations for s in runs)
-        print(f"(no bug) | {bad} violations over {sum(len(s.examples) for s in runs)} examples "
-              f"| flaky {sum(s.flaky for s in runs)} | NemesisError "
-              f"{sum(s.nemesis_error for s in runs)}", flush=True)
+    pool.shutdown()
     examples = sum(len(s.examples) for s in all_runs)
     minutes = sum(s.wall for s in all_runs) / 60
     if medians:
         print(f"median over bugs of the median seconds to find: {statistics.median(medians):.1f}")
-    print(f"{examples} examples in {minutes:.1f} min of search: {examples / minutes:.0f}/min "
-          f"(profile {args.profile}); run directories in {base}")
+    print(
+        f"{examples} examples in {minutes:.1f} min of search: {examples / minutes:.0f}/min "
+        f"(profile {args.profile}, {args.jobs} at once; load after: "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}); run directories in {base}"
+    )
 
 
 if __name__ == "__main__":
