@@ -134,6 +134,16 @@ def prepare(work: Path, bugs: tuple[str, ...]) -> None:
     )
 
 
+#: The fracas CLI with Ctrl-C's KeyboardInterrupt back. A command started in the
+#: background by a non-interactive shell (``cmd &``, nohup) inherits SIGINT ignored, and
+#: Python keeps it so; the SIGINT below would then do nothing, and the reports of the
+#: examples run so far would be lost with the SIGTERM after it.
+CLI_WITH_CTRL_C = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'fracas'; runpy.run_module('harness.cli', run_name='__main__')"
+)
+
+
 def _fracas(work: Path, args: list[str], timeout: float) -> tuple[int | None, str]:
     """Run the fracas CLI in `work`. On the time limit, interrupt it as Ctrl-C would, so
     pytest ends the session and writes the reports of the examples it ran; then stop its
@@ -142,7 +152,7 @@ def _fracas(work: Path, args: list[str], timeout: float) -> tuple[int | None, st
     env.pop("FRACAS_ORCHESTRATOR", None)
     with open(work / "fracas.log", "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "harness.cli", *args],
+            [sys.executable, "-c", CLI_WITH_CTRL_C, *args],
             cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         try:

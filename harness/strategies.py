@@ -262,12 +262,16 @@ def aimed_faults(
     # steps: most intents end at the customer read, which would then take most faults).
     # The last step weighs double: a fault on an earlier one often ends the order before
     # it, and a lost confirmation is as ambiguous as a lost capture.
+    # The customer reads go last: Hypothesis leans toward the first choices (its simplest
+    # examples and its shrinker go there), and the first order's capture is a better
+    # simplest target than a read with no effect.
     pairs = [
         (plan, step)
         for plan in plans
         for steps in [REACHES.get(plan.intent, ())]
         for step in (*steps, *steps[-1:])
     ]
+    pairs.sort(key=lambda pair: pair[1] == "customer")
     if not pairs:
         reject()
     plan, step = draw(st.sampled_from(pairs))
@@ -380,15 +384,19 @@ def workloads(
 
     ``capabilities`` (the orchestrator's, e.g. ``fracas.orchestrator.capabilities``)
     leaves out what it cannot do: review_timeout orders without a clock, crashes of an
-    orchestrator that cannot be restarted. The first order always reaches a step a fault
-    can aim at; shrinking goes toward one "ok" order and one fault."""
+    orchestrator that cannot be restarted. The first order always reaches a step past the
+    customer read that a fault can aim at; shrinking goes toward one "ok" order and one
+    fault."""
     caps = frozenset(ALL_CAPABILITIES if capabilities is None else capabilities)
     usable = allowed_intents(caps, intents)
     aimable = [i for i in usable if REACHES.get(i)]
     if not aimable:
         raise ValueError(f"workloads: no intent in {list(intents)} reaches a step to aim at")
+    # The first order makes effects when it can: the faults then have more than a
+    # customer read to land on, which is where most examples' faults would go otherwise.
+    effectful = [i for i in aimable if len(REACHES[i]) > 1] or aimable
     world = build_world(seed)
-    chosen = [draw(st.sampled_from(aimable))]
+    chosen = [draw(st.sampled_from(effectful))]
     chosen += draw(st.lists(st.sampled_from(usable), max_size=max(0, max_orders - 1)))
     rng = random.Random(draw(st.integers(0, 2**16)))
     plans = [make_order(world, intent, i + 1, rng) for i, intent in enumerate(chosen)]

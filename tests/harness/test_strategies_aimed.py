@@ -112,3 +112,37 @@ def test_reaches_names_only_known_steps() -> None:
     for steps in REACHES.values():
         assert all(s in STEP for s in steps)
     assert all(fnmatch.fnmatchcase("/payments/pay-1/refunds", STEP["refund"][2]) for _ in [0])
+
+
+def test_a_garbled_answer_to_an_effect_after_commit_is_drawn_often() -> None:
+    """The effect is made and the answer cannot be read: the case that tells an
+    orchestrator that checks its answers from one that trusts any 2xx (the naive one's
+    ``trust-answers`` bug). Derandomized, so the count is the same on every run."""
+    seen = []
+
+    @settings(max_examples=300, database=None, deadline=None, derandomize=True)
+    @given(w=workloads(max_orders=3, max_faults=1))
+    def draw(w: Workload) -> None:
+        seen.extend(w.schedule.faults)
+
+    draw()
+    garbled = [
+        e for e in seen
+        if e.fault["kind"] == "malformed" and e.fault["target"] != "crm"
+        and e.fault["params"].get("phase") == "after_commit"
+    ]  # fmt: skip
+    assert len(garbled) >= 0.03 * len(seen), (len(garbled), len(seen))
+
+
+def test_faults_are_spread_over_the_steps_not_piled_on_the_customer_read() -> None:
+    """A step of any order is picked evenly, so the orders that end at the customer read
+    (blocked, unknown, review...) do not pull most faults onto it."""
+    steps = []
+
+    @settings(max_examples=300, database=None, deadline=None, derandomize=True)
+    @given(w=workloads(max_orders=5, max_faults=2))
+    def draw(w: Workload) -> None:
+        steps.extend(_aimed_step(w, e) for e in w.schedule.faults)
+
+    draw()
+    assert steps.count("customer") < 0.5 * len(steps), steps.count("customer") / len(steps)
