@@ -36,6 +36,7 @@ Each ``--bug`` (repeatable) is one realistic mistake, with the fracas rule that 
   failed-ledger
 - ``trust-answers``: believes any 2xx answer; one with fields missing or of the wrong type
   makes it fail the order without undoing the step it could not read -> failed-ledger
+  (a garbled answer to a call that made no effect is taken as done: completed-ledger)
 
 Run it under fracas with ``--orchestrator "python examples/naive_orchestrator.py --bug ..."``.
 """
