@@ -277,8 +277,9 @@ def aimed_faults(
     plan, step = draw(st.sampled_from(pairs))
     service, method, path = _STEP[step]
     phase = draw(PHASE)
-    # HTTP rules weigh double: a lost or refused answer is where most saga bugs show.
-    families = [f for f in ("http", "network", "process", "http") if _kinds_of(f, kinds)]
+    # HTTP rules weigh three of five: a lost, refused or garbled answer is where most
+    # saga bugs show.
+    families = [f for f in ("http", "network", "process", "http", "http") if _kinds_of(f, kinds)]
     if service in down_fakes:
         families = [f for f in families if f != "http"]
     if step == "customer":
