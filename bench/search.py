@@ -7,8 +7,10 @@ For each bug of examples/naive_orchestrator.py, over N Hypothesis seeds: the exa
 and seconds until the search first names the bug's rule (median, max; seconds count from
 the start of `fracas run`, topology start-up included), the whole search's time
 (shrinking included), the shrunk witness (orders, faults; the largest over the seeds),
-whether that case replays with `fracas replay --times R` (the worst over the seeds), and
-Hypothesis Flaky / NemesisError endings. `--clean` adds a row for the naive orchestrator
+whether that case replays with `fracas replay --times R` (the worst over the seeds),
+searches that ended in Hypothesis's FlakyFailure, searches whose find did not reproduce
+when Hypothesis replayed it (reported with its first witness, not shrunk), and
+NemesisError endings. `--clean` adds a row for the naive orchestrator
 with no bug, which must have no violation. The last line gives examples per minute.
 ``--jobs N`` runs N searches at once (each its own topology): faster on an idle machine,
 but every figure then includes the others' load, so the table says how many ran at once.
@@ -55,10 +57,11 @@ def row(
             f" ({len(checked)} of {len(shrunk)} seeds)" if len(checked) < len(shrunk) else ""
         )
     flaky = sum(s.flaky for s in runs)
+    unshrunk = sum(s.unshrunk for s in runs)
     nemesis = sum(s.nemesis_error for s in runs)
     cells = [
         bug, f"{len(found)}/{len(runs)}", fmt(examples), fmt(seconds, 1),
-        fmt([s.wall for s in runs], 0), size, rules, worst, str(flaky), str(nemesis),
+        fmt([s.wall for s in runs], 0), size, rules, worst, str(flaky), str(unshrunk), str(nemesis),
     ]  # fmt: skip
     # A search that never found the bug counts as its whole time, for the median of all.
     to_find = [s.seconds_to_find if s.seconds_to_find is not None else s.wall for s in runs]
@@ -94,7 +97,7 @@ def main() -> None:
     )
     head = (
         "bug | found | examples to find (median / max) | s to find | s whole search | "
-        "shrunk (orders, faults) | rules | replay | flaky | NemesisError"
+        "shrunk (orders, faults) | rules | replay | Flaky | not shrunk | NemesisError"
     )
     print(head)
     print(" | ".join("---" for _ in head.split(" | ")))

@@ -104,7 +104,19 @@ class Search:
 
     @property
     def flaky(self) -> bool:
-        return "FlakyFailure" in self.log or "Flaky" in self.log.split("short test summary")[-1]
+        """The search ended in Hypothesis's FlakyFailure itself (the log prints the
+        scenario's source, which names FlakyFailure, so only its error lines count)."""
+        errors = [ln for ln in self.log.splitlines() if ln.startswith("E ")]
+        summary = self.log.split("short test summary")[-1]
+        return any("FlakyFailure" in ln for ln in errors if not self.unshrunk) or (
+            "Flaky" in summary and not self.unshrunk
+        )
+
+    @property
+    def unshrunk(self) -> bool:
+        """Found, but it did not happen again when Hypothesis replayed it, so it was
+        reported with its first witness instead of shrunk (scenarios/test_properties.py)."""
+        return "did not reproduce when Hypothesis replayed it" in self.log
 
     @property
     def nemesis_error(self) -> bool:
