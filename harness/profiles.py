@@ -3,7 +3,7 @@ counts are small and deadlines off. ``stateful_step_count`` bounds the rules one
 of the stateful scenario runs (scenarios/test_stateful.py).
 
 - ``ci``: a handful of derandomized examples (the scenario suite's default);
-- ``dev``: more, randomized, for a developer's afternoon;
+- ``dev``: more, randomized, for a developer's afternoon (``FRACAS_DEV_EXAMPLES``; 20);
 - ``soak``: hundreds, for a night (``FRACAS_SOAK_EXAMPLES`` sets how many; 500).
 """
 
@@ -36,7 +36,7 @@ def register_profiles() -> None:
     # failure is what a developer waits for, not the search for a second one.
     settings.register_profile(
         "dev",
-        max_examples=20,
+        max_examples=int(os.environ.get("FRACAS_DEV_EXAMPLES", "20")),
         deadline=None,
         print_blob=True,
         stateful_step_count=12,
