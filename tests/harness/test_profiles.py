@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from hypothesis import Phase, settings
 
-from harness.profiles import register_profiles
+from fracas.harness.search.profiles import register_profiles
 
 
 def test_no_profile_explains_and_only_soak_climbs_targets() -> None:

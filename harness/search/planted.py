@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NAIVE = ROOT / "examples" / "naive_orchestrator.py"
 NAIVE_CLOCK = "/_admin/clock/advance"
 
@@ -152,7 +152,7 @@ def prepare(work: Path, bugs: tuple[str, ...]) -> None:
 #: examples run so far would be lost with the SIGTERM after it.
 CLI_WITH_CTRL_C = (
     "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    "sys.argv[0] = 'fracas'; runpy.run_module('harness.cli', run_name='__main__')"
+    "sys.argv[0] = 'fracas'; runpy.run_module('fracas.harness.front.cli', run_name='__main__')"
 )
 
 
