@@ -25,6 +25,7 @@ from harness.history import REVIEW, STATUS, SUBMIT, TERMINAL_STATUSES, History, 
 from harness.nemesis import Nemesis, NemesisReport
 from harness.report.text import ConsistencyError, failure_text
 from harness.schedule import Schedule, parse_schedule
+from harness.timescale import scaled
 from harness.topology import Topology
 from harness.workload import OrderPlan
 
@@ -286,7 +287,7 @@ def run(
         reported=reported,
         history=history,
         settle=Settle(
-            settle_seconds=opts.settle_seconds,
+            settle_seconds=scaled(opts.settle_seconds),  # liveness allows what settling waited
             last_heal_t=history.last_heal_t(),
             terminal_t=history.terminal_times(),
             submitted_t=history.submit_times(),
@@ -317,7 +318,7 @@ def _all_done(follow: _Follower, accepted: set[str], now: float) -> bool:
         if (follow.reported.get(oid) or {}).get("status") in TERMINAL_STATUSES:
             continue
         since = follow.missing_since.get(oid)
-        if oid in accepted and since is not None and now - since >= LOST_AFTER:
+        if oid in accepted and since is not None and now - since >= scaled(LOST_AFTER):
             continue
         return False
     return True
@@ -329,7 +330,7 @@ def _submit_all(
 ) -> None:
     """Submit every order; an order without an answer is sent again (POST /orders is
     idempotent on order_id) until it is accepted or refused, or the deadline passes."""
-    deadline = time.monotonic() + opts.submit_deadline
+    deadline = time.monotonic() + scaled(opts.submit_deadline)
 
     def submit(plan: OrderPlan) -> None:
         delay = 0.02
@@ -461,7 +462,7 @@ def _drive(
     follow: _Follower, opts: RunOptions, nemesis: Nemesis, say: Callable[[str], None]
 ) -> None:
     """Answer reviews and follow statuses until the nemesis is done with its schedule."""
-    deadline = time.monotonic() + opts.workload_seconds
+    deadline = time.monotonic() + scaled(opts.workload_seconds)
     while True:
         follow.poll_round()
         all_terminal = follow.all_terminal()
@@ -484,7 +485,7 @@ def _settle(follow: _Follower, opts: RunOptions) -> None:
     become terminal; liveness flags it whatever the settle time, and waiting out the rest
     of the settle time would only make every such failing example, and its shrinking,
     cost the whole settle time."""
-    deadline = time.monotonic() + opts.settle_seconds
+    deadline = time.monotonic() + scaled(opts.settle_seconds)
     follow.missing_since.clear()  # only 404s seen with every fault healed count
     accepted = {
         op.order_id

@@ -26,6 +26,7 @@ from harness.backends import FaultBackend, UrlBackend, make_backend
 from harness.faults.context import SimpleFaultContext
 from harness.net import LOOPBACK, free_port
 from harness.services import SERVICES, FakeProcess, spawn_fake
+from harness.timescale import scaled
 from harness.toxiclient import ToxiClient
 
 #: Orchestrators kept starting ahead of the examples that will use them.
@@ -99,7 +100,7 @@ class Topology:
             by_name = {p.name: p for p in made}
             proxy_urls = {n: f"http://{LOOPBACK}:{by_name[proxy_names[n]].port}" for n in SERVICES}
             with ThreadPoolExecutor(len(fakes)) as pool:
-                list(pool.map(lambda f: f.wait_healthy(config.start_timeout), fakes.values()))
+                list(pool.map(lambda f: f.wait_healthy(scaled(config.start_timeout)), fakes.values()))
             topo = cls(config, backend, fakes, proxy_names, proxy_urls, adapter, seed=config.seed)
             topo._start_orchestrator(fresh=True)
             topo.started_in = time.monotonic() - t0
@@ -229,7 +230,7 @@ class Topology:
             elif fake.process.paused:
                 fake.process.resume()
         for fake in restarted:
-            fake.wait_healthy(self.config.start_timeout)
+            fake.wait_healthy(scaled(self.config.start_timeout))
 
     def ensure_running(self) -> None:
         """The fakes and the orchestrator up and unpaused (before a snapshot is read)."""
@@ -250,7 +251,7 @@ class Topology:
         """How long the orchestrator may take to become healthy ([tool.fracas.orchestrator]
         start_timeout, FRACAS_ORCHESTRATOR_START_TIMEOUT, --orchestrator-start-timeout)."""
         spec = self.config.orchestrator
-        return spec.start_timeout if spec is not None else self.config.start_timeout
+        return scaled(spec.start_timeout if spec is not None else self.config.start_timeout)
 
     @property
     def toxi(self) -> ToxiClient:
@@ -273,7 +274,7 @@ class Topology:
             admin_urls={name: fake.url for name, fake in self.fakes.items()},
             processes=processes,
             health=health,
-            health_timeout=self.config.start_timeout,
+            health_timeout=scaled(self.config.start_timeout),
         )
 
     def ledgers(self) -> dict[str, Any]:
