@@ -22,6 +22,7 @@ from fakes.world import World, build_world
 from harness.adapters import OrchestratorAdapter
 from harness.runner import RunOptions, RunResult, run
 from harness.schedule import Schedule
+from harness.slices import reject_if_skipped
 from harness.topology import Topology
 from harness.workload import OrderPlan, mixed, orders
 
@@ -81,6 +82,7 @@ class Fracas:
     ) -> RunResult:
         """Reset the world, run the orders under the schedule, check, and keep the
         result for the report. Raises nothing on violations: call assert_consistent."""
+        reject_if_skipped()  # a slice's copy of Hypothesis's simplest example (harness.slices)
         opts = options or RunOptions(settle_seconds=settle_seconds)
         result = run(
             self.topology,

@@ -15,7 +15,9 @@ seed, derived from the fracas seed and the slice's index, so:
 
 Hypothesis always tries the simplest example first, whatever its seed, so S slices would
 run it S times. Under a derandomized profile, every slice but the first rejects its first
-call (that simplest example) for a ``@given`` test. Under ``dev`` and ``soak`` the first
+example (that simplest one) for a ``@given`` test: its first ``fracas.run`` rejects, after
+the example's draws (rejecting before them would tell Hypothesis that every input is
+invalid). Under ``dev`` and ``soak`` the first
 calls replay the example database, so nothing is rejected there: at most S - 1 copies of
 the simplest example in hundreds. A state machine (run_state_machine_as_test) has no
 hook for this, so its slices each run the simplest machine once.
@@ -86,16 +88,29 @@ class Slice:
         return out  # type: ignore[no-any-return]
 
 
+#: Set while a slice's first example (Hypothesis's simplest) runs: ``fracas.run`` rejects.
+_skipping = [False]
+
+
+def reject_if_skipped() -> None:
+    """Called by ``Fracas.run`` before it runs anything: the example's draws are made."""
+    if _skipping[0]:
+        _skipping[0] = False
+        reject()
+
+
 def _skip_first(inner: Callable[..., Any]) -> Callable[..., Any]:
-    """Reject the first call: the simplest example, which slice 0 already runs."""
+    """Reject the first example, the simplest, which slice 0 already runs."""
     calls = [0]
 
     @functools.wraps(inner)
     def run(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
-        if calls[0] == 1:
-            reject()
-        return inner(*args, **kwargs)
+        _skipping[0] = calls[0] == 1
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            _skipping[0] = False
 
     return run
 
