@@ -147,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser(
         "report",
         help="work with report folders (merge)",
-        description="Work with fracas report folders.",
+        description="Work with fracas report folders: merge DIR... [--out DIR] combines the "
+        "folders of shards into one.",
     )
     report_sub = report.add_subparsers(dest="report_command", required=True, metavar="ACTION")
     merge = report_sub.add_parser(
