@@ -21,6 +21,7 @@ from harness.faults.context import FaultContext
 from harness.faults.http import add_rule, get_rules, held_requests, release_held, remove_rule
 from harness.history import FaultHandle, History
 from harness.schedule import RequestMatch, Schedule, ScheduledFault
+from harness.timescale import scaled
 
 TRIGGER_PREFIX = "fracas-trigger-"
 POLL_SECONDS = 0.005
@@ -80,7 +81,7 @@ class Nemesis:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._t0 = 0.0
-        self._http = httpx.Client(timeout=5.0, trust_env=False)
+        self._http = httpx.Client(timeout=scaled(5.0), trust_env=False)  # holds: slow under load
         self.report = NemesisReport()
 
     # -- control ---------------------------------------------------------------------

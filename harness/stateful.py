@@ -41,6 +41,7 @@ from harness.runner import (
 )
 from harness.scenario import Fracas
 from harness.schedule import RequestMatch, Schedule, ScheduledFault
+from harness.timescale import scaled
 from harness.topology import Topology
 from harness.waiting import DeadlineExceeded, wait_until
 from harness.workload import INTENTS, OrderPlan, make_order
@@ -180,7 +181,7 @@ class StatefulRun:
         self.ctx = self.topo.fault_context()
         self.follow = _Follower(self.adapter, self.history, {})
         self.world = build_world(self.seed)
-        self._http = httpx.Client(timeout=5.0, trust_env=False)
+        self._http = httpx.Client(timeout=scaled(5.0), trust_env=False)  # holds: slow under load
         self._faults = 0
 
     # -- what the rules may do -----------------------------------------------------

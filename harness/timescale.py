@@ -4,7 +4,8 @@ Parallel topologies on one machine slow every process down: an orchestrator that
 settles in 2 s alone may need 6 s when four topologies share two cores. A correct
 orchestrator must never be failed for that, so the harness's own timing deadlines
 (settle time and the liveness rule that reads it, the time an order may be missing
-before it counts as lost, health and start-up waits, the workload and submit limits)
+before it counts as lost, health and start-up waits, the workload and submit limits,
+the admin calls that read and release held requests and read the ledgers)
 are multiplied by one factor:
 
 - ``FRACAS_TIME_SCALE`` (or ``--fracas-time-scale``) when set: a number > 0;

@@ -60,7 +60,7 @@ class Topology:
     _spare_envs: list[OrchestratorEnv] = field(default_factory=list)
     _env: OrchestratorEnv | None = None  # the running orchestrator's
     _admin: httpx.Client = field(
-        default_factory=lambda: httpx.Client(timeout=10.0, trust_env=False)
+        default_factory=lambda: httpx.Client(timeout=scaled(10.0), trust_env=False)
     )
 
     # -- lifecycle -------------------------------------------------------------------

@@ -219,3 +219,29 @@ def test_merged_shards_equal_one_unsharded_run(tmp_path: Path) -> None:
     # (the simplest example, which every seed tries first, runs in the first slice only).
     plans = [v[4] for k, v in unsharded.items() if k.startswith("test_property")]
     assert len(plans) >= 4 and len(set(plans)) == len(plans), plans
+
+
+def test_the_time_scale_stretches_settling_and_liveness_not_the_replay(
+    start_topology, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.runner import RunOptions, run
+    from harness.workload import orders
+
+    monkeypatch.setenv("FRACAS_TIME_SCALE", "3")
+    topo = start_topology()
+    result = run(topo, orders(1), [], RunOptions(settle_seconds=5))
+    assert result.ok
+    assert result.snapshot.settle.settle_seconds == 15  # what liveness allows
+    assert result.replay_json()["settle_seconds"] == 5  # a replay scales on its own machine
+
+
+def test_fracas_run_passes_workers_and_shard_to_pytest(monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness.preflight
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(harness.preflight, "preflight", lambda *a: None)
+    monkeypatch.setattr(pytest, "main", lambda argv: seen.append(argv) or 0)
+    assert main(["run", "-n", "auto", "--shard", "2/3", "--slices", "6", "--time-scale", "2"]) == 0
+    argv = " ".join(seen[0])
+    assert "-n auto" in argv and "--shard 2/3" in argv and "--fracas-slices 6" in argv
+    assert "--fracas-time-scale 2" in argv
