@@ -36,7 +36,7 @@ SCENARIO = textwrap.dedent(
         marker = Path(os.environ["FRACAS_TEST_MARKER"]) / f"{worker}.json"
         # Written whole, then renamed: the test polls for it and must never read it half-written.
         partial = marker.with_suffix(".partial")
-        partial.write_text(json.dumps({"ports": ports}))
+        partial.write_text(json.dumps({"ports": ports, "pid": os.getpid()}))
         partial.rename(marker)
         latency = {"kind": "latency", "target": "payment", "params": {"latency_ms": 50}}
         # No reset: it would restart the orchestrator on a new port after the marker.
@@ -121,3 +121,36 @@ def test_interrupted_run_leaves_nothing(tmp_path: Path, how: signal.Signals, wor
         out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
     if how == signal.SIGINT:
         assert "KeyboardInterrupt" in out or "Interrupted" in out, out[-2000:]
+
+
+def test_a_crashed_worker_leaves_nothing_and_the_other_goes_on(tmp_path: Path) -> None:
+    """One xdist worker SIGKILLed mid-run: its topology dies with it, the other's lives."""
+    (tmp_path / "test_long.py").write_text(SCENARIO)
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", str(tmp_path / "test_long.py"), "-q", "-n", "2",
+         "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
+         "--fracas-report", str(tmp_path / "report")],
+        env={**os.environ, "FRACAS_TEST_MARKER": str(markers)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
+        start_new_session=True,
+    )
+    try:
+        wait_until(lambda: len(list(markers.glob("*.json"))) == 2, 90,
+                   what="both workers' topologies up and their workloads started")
+        crashed, other = (json.loads(m.read_text()) for m in sorted(markers.glob("*.json")))
+        children = descendants(crashed["pid"])
+        assert len(children) >= 7, children
+        os.kill(crashed["pid"], signal.SIGKILL)
+        wait_until(lambda: not any(alive(pid) for pid in children), 30,
+                   what="every child of the crashed worker gone")
+        wait_until(lambda: not any(is_listening(p) for p in crashed["ports"]), 30,
+                   what="every port of the crashed worker closed")
+        assert all(is_listening(p) for p in other["ports"])  # the other topology goes on
+    finally:
+        everything = descendants(proc.pid)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(60)
+        wait_until(lambda: not any(alive(pid) for pid in everything), 30,
+                   what="every child of the killed pytest gone")
