@@ -218,7 +218,7 @@ def pytest_collection_modifyitems(
     for item in items:
         counts[item.name] = counts.get(item.name, 0) + 1
     config.stash[_NAMES] = {
-        item.nodeid: item.name if counts[item.name] == 1 else f"{item.module.__name__.rsplit('.', 1)[-1]}.{item.name}"  # type: ignore[attr-defined]
+        item.nodeid: item.name if counts[item.name] == 1 else f"{_module_of(item)}.{item.name}"
         for item in items
     }
     shard = config.stash.get(_SHARD, None)
@@ -228,6 +228,11 @@ def pytest_collection_modifyitems(
     if dropped:
         config.hook.pytest_deselected(items=dropped)
     items[:] = kept
+
+
+def _module_of(item: pytest.Item) -> str:
+    module = getattr(item, "module", None)
+    return str(getattr(module, "__name__", "") or item.path.stem).rsplit(".", 1)[-1]
 
 
 @pytest.hookimpl(optionalhook=True)
