@@ -11,7 +11,9 @@ seed, derived from the fracas seed and the slice's index, so:
   and the union of ``--shard 1/N`` .. ``N/N`` run the very same examples;
 - under a derandomized profile (``ci``), the same seed and slice give the same examples
   on any machine. Under ``dev`` and ``soak`` (randomized on purpose), each slice draws
-  from Hypothesis's own random source instead, seeded or not as Hypothesis is.
+  from Hypothesis's own random source instead; with ``--hypothesis-seed X``, slice 0 uses X
+and slice i a seed derived from X and i (the same X alone would give every slice the same
+stream).
 
 Hypothesis always tries the simplest example first, whatever its seed, so S slices would
 run it S times. Under a derandomized profile, every slice but the first rejects its first
@@ -79,11 +81,18 @@ class Slice:
         give it its share of examples. A ``@given`` test gets the settings as a decorator;
         pass ``self.settings()`` to ``run_state_machine_as_test`` for a machine."""
         out: Any = target
+        forced = _global_seed()
         if self.derandomized:
             out = hypothesis_seed(self.seed)(out)
+        elif forced is not None and self.index > 0:
+            # --hypothesis-seed gives every test the same stream: slices would repeat
+            # each other. Slice 0 keeps that seed (as an unsliced run had), the others
+            # derive theirs from it.
+            out = hypothesis_seed(derive_seed(int(forced), self.index))(out)
+        seeded = self.derandomized or forced is not None  # no example database: the
         if hasattr(out, "hypothesis"):  # a @given test (a machine takes settings= instead)
             out = self.settings()(out)
-            if self.derandomized and self.index > 0:
+            if seeded and self.index > 0:  # first call is the simplest example
                 out.hypothesis.inner_test = _skip_first(out.hypothesis.inner_test)
         return out  # type: ignore[no-any-return]
 
@@ -97,6 +106,13 @@ def reject_if_skipped() -> None:
     if _skipping[0]:
         _skipping[0] = False
         reject()
+
+
+def _global_seed() -> Any:
+    """``--hypothesis-seed``'s value, or None."""
+    from hypothesis import core
+
+    return getattr(core, "global_force_seed", None)
 
 
 def _skip_first(inner: Callable[..., Any]) -> Callable[..., Any]:
