@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FRACAS = [sys.executable, "-m", "harness.cli"]
+FRACAS = [sys.executable, "-m", "fracas.harness.front.cli"]
 PHASES = ("reset_total", "workload", "settle", "check")
 PROPERTY = "test_any_schedule_keeps_orders_consistent"
 

@@ -8,7 +8,7 @@ goes into its slice's map, and Hypothesis is steered toward cells that slice has
 yet and toward trouble (retries, compensations, unknown outcomes).
 
 How many runs: the Hypothesis profile, `ci` by default (`--hypothesis-profile dev`
-or `soak` for more), shared by the test's slices (``fracas_slice``, harness/slices.py):
+or `soak` for more), shared by the test's slices (``fracas_slice``, harness/run/slices.py):
 each slice is its own pytest test with its own Hypothesis seed, so `-n N` workers and
 `--shard K/N` machines split the examples without repeating each other. The steering map
 is the slice's own, so a slice draws the same examples whichever worker or shard runs it."""
@@ -17,8 +17,8 @@ from hypothesis import given, reject, target
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure
 
-from harness.coverage import CoverageMap, run_coverage
-from harness.strategies import workloads
+from fracas.harness.run.coverage import CoverageMap, run_coverage
+from fracas.harness.search.strategies import workloads
 
 COMPENSATIONS = ("/refunds", "/release", "/cancel")
 

@@ -21,13 +21,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.checkers.summary import summarize
-from harness.coverage import CoverageMap
-from harness.report.html import CSS
-from harness.report.index import index_html, index_json, run_row
-from harness.report.json_report import write_json
-from harness.report.outcome import SessionInfo, TestOutcome
-from harness.report.writer import RunLike, _stale, write_run
+from fracas.harness.checkers.summary import summarize
+from fracas.harness.report.html import CSS
+from fracas.harness.report.index import index_html, index_json, run_row
+from fracas.harness.report.json_report import write_json
+from fracas.harness.report.outcome import SessionInfo, TestOutcome
+from fracas.harness.report.writer import RunLike, _stale, write_run
+from fracas.harness.run.coverage import CoverageMap
 
 PARTS = "parts"
 REPLAYS = "replays"

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
-from harness.report.merge import MergeError, merge_reports
-from harness.shard import Shard, ShardError, parse_shard, shard_from
-from harness.slices import derive_seed, share, slice_count
-from harness.timescale import TimeScaleError, parse_scale, time_scale
+from fracas.harness.front.cli import main
+from fracas.harness.front.shard import Shard, ShardError, parse_shard, shard_from
+from fracas.harness.kit.timescale import TimeScaleError, parse_scale, time_scale
+from fracas.harness.report.merge import MergeError, merge_reports
+from fracas.harness.run.slices import derive_seed, share, slice_count
 
 
 # -- shards ---------------------------------------------------------------------------
@@ -224,8 +224,8 @@ def test_merged_shards_equal_one_unsharded_run(tmp_path: Path) -> None:
 def test_the_time_scale_stretches_settling_and_liveness_not_the_replay(
     start_topology, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from harness.runner import RunOptions, run
-    from harness.workload import orders
+    from fracas.harness.run.runner import RunOptions, run
+    from fracas.harness.run.workload import orders
 
     monkeypatch.setenv("FRACAS_TIME_SCALE", "3")
     topo = start_topology()
@@ -236,10 +236,10 @@ def test_the_time_scale_stretches_settling_and_liveness_not_the_replay(
 
 
 def test_fracas_run_passes_workers_and_shard_to_pytest(monkeypatch: pytest.MonkeyPatch) -> None:
-    import harness.preflight
+    import fracas.harness.front.preflight
 
     seen: list[list[str]] = []
-    monkeypatch.setattr(harness.preflight, "preflight", lambda *a: None)
+    monkeypatch.setattr(fracas.harness.front.preflight, "preflight", lambda *a: None)
     monkeypatch.setattr(pytest, "main", lambda argv: seen.append(argv) or 0)
     assert main(["run", "-n", "auto", "--shard", "2/3", "--slices", "6", "--time-scale", "2"]) == 0
     argv = " ".join(seen[0])

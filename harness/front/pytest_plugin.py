@@ -18,9 +18,9 @@ Scale (docs/scaling.md): under pytest-xdist (``-n N``) each worker starts its ow
 topology (its own ports, and ``run/<worker>`` under the report folder) and writes its
 own runs and report part; the controller builds the one index from the parts, with the
 code ``fracas report merge`` uses. ``--shard K/N`` keeps every N-th test
-(harness.shard); ``fracas_slice`` cuts a property scenario into Hypothesis slices that
-workers and shards share (harness.slices); ``--fracas-time-scale`` stretches the
-harness's deadlines under load (harness.timescale).
+(fracas.harness.front.shard); ``fracas_slice`` cuts a property scenario into Hypothesis slices that
+workers and shards share (fracas.harness.run.slices); ``--fracas-time-scale`` stretches the
+harness's deadlines under load (fracas.harness.kit.timescale).
 """
 
 from __future__ import annotations
@@ -34,19 +34,19 @@ from typing import Any
 import hypothesis
 import pytest
 
-import harness.profiles  # noqa: F401 - registers ci, dev, soak for --hypothesis-profile
-from fakes.world import World, build_world
-from harness.adapters import AdapterError, resolve_spec
-from harness.adapters.select import AdapterSpec, Declared
-from harness.report.outcome import SessionInfo, TestOutcome
-from harness.runner import RunResult
-from harness.scenario import Fracas
-from harness.shard import Shard, ShardError, shard_from
-from harness.slices import Slice, make_slice, slice_count
-from harness.timescale import ENV as TIME_SCALE_ENV
-from harness.timescale import TimeScaleError, parse_scale
-from harness.topology import Topology, TopologyConfig
-from harness.usererrors import is_user_error, short_text
+from fracas.fakes.world import World, build_world
+from fracas.harness.adapters import AdapterError, resolve_spec
+from fracas.harness.adapters.select import AdapterSpec, Declared
+from fracas.harness.front.shard import Shard, ShardError, shard_from
+from fracas.harness.front.usererrors import is_user_error, short_text
+from fracas.harness.kit.timescale import ENV as TIME_SCALE_ENV
+from fracas.harness.kit.timescale import TimeScaleError, parse_scale
+from fracas.harness.report.outcome import SessionInfo, TestOutcome
+from fracas.harness.run.runner import RunResult
+from fracas.harness.run.scenario import Fracas
+from fracas.harness.run.slices import Slice, make_slice, slice_count
+from fracas.harness.run.topology import Topology, TopologyConfig
+from fracas.harness.search import profiles as _profiles  # noqa: F401 - registers ci, dev, soak for --hypothesis-profile
 
 _HANDLE = pytest.StashKey[Fracas]()
 _INDEX = pytest.StashKey[Path]()
@@ -201,7 +201,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def fracas_slice(request: pytest.FixtureRequest) -> Slice:
-    """This test's Hypothesis slice: ``fracas_slice.apply(search)`` (harness.slices)."""
+    """This test's Hypothesis slice: ``fracas_slice.apply(search)`` (fracas.harness.run.slices)."""
     index = int(getattr(request, "param", 0))
     count = _slices(request.config) if hasattr(request, "param") else 1
     return make_slice(index, count, _seed(request.config))
@@ -251,8 +251,8 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 def _check_orchestrator_command(config: pytest.Config) -> None:
     """An orchestrator named on the command line or in the environment is checked before
     pytest prints anything, so a typo is one line, not a traceback under every test."""
-    from harness.adapters import adapter_from_spec
-    from harness.adapters.command import check_command
+    from fracas.harness.adapters import adapter_from_spec
+    from fracas.harness.adapters.command import check_command
 
     try:
         adapter = adapter_from_spec(orchestrator_spec(config))
@@ -303,8 +303,8 @@ def fracas_topology(
     pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Topology]:
     __tracebackhide__ = True
-    from harness.backends import BackendError
-    from harness.procs import ProcessFailed
+    from fracas.harness.backends import BackendError
+    from fracas.harness.kit.procs import ProcessFailed
 
     try:
         spec = orchestrator_spec(pytestconfig)
@@ -414,7 +414,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.when != "call" or handle is None or _FIRST_RUN not in item.stash:
         return
     rep = made.get_result()  # type: ignore[attr-defined]
-    from harness.report.text import ConsistencyError
+    from fracas.harness.report.text import ConsistencyError
 
     exc = call.excinfo.value if call.excinfo is not None else None
     message = call.excinfo.exconly().splitlines()[0][:300] if rep.failed and call.excinfo else ""
@@ -439,7 +439,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: Any) -> Any:
     """A scenario's own assertion on statuses names the orders and tells their story."""
-    from harness.report.assertion import explain_compare
+    from fracas.harness.report.assertion import explain_compare
 
     return explain_compare(op, left, right)
 
@@ -472,7 +472,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for i, row in enumerate(rows):
             row["position"] = list(positions.get(i, (1 << 30, i)))
         config.workeroutput["fracas_runs"] = rows  # type: ignore[attr-defined]
-    from harness.report.merge import PARTS, build_index, write_part
+    from fracas.harness.report.merge import PARTS, build_index, write_part
 
     token = config.stash[_TOKEN]
     if _is_controller(config):
@@ -509,7 +509,7 @@ COLUMNS = (
 
 def _table_rows(handle: Fracas) -> list[dict[str, Any]]:
     """The runs table's rows as plain data: an xdist worker sends them to the controller."""
-    from harness.checkers.summary import summarize
+    from fracas.harness.checkers.summary import summarize
 
     rows = []
     for name, result in handle.results:
