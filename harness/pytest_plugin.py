@@ -27,7 +27,7 @@ import pytest
 
 import harness.profiles  # noqa: F401 - registers ci, dev, soak for --hypothesis-profile
 from fakes.world import World, build_world
-from harness.adapters import AdapterError, resolve_spec
+from harness.adapters import AdapterError, OrchestratorAdapter, resolve_spec
 from harness.adapters.select import AdapterSpec, Declared
 from harness.report.outcome import SessionInfo, TestOutcome
 from harness.runner import RunResult
@@ -156,8 +156,18 @@ def replay_dir(config: pytest.Config) -> Path:
 
 
 @pytest.fixture(scope="session")
+def fracas_adapter() -> OrchestratorAdapter | None:
+    """The orchestrator adapter object the session tests through. None (the default):
+    the one ``--orchestrator`` (or FRACAS_ORCHESTRATOR, or pyproject.toml) describes.
+    Override this fixture in a conftest.py to test through an adapter class of your own."""
+    return None
+
+
+@pytest.fixture(scope="session")
 def fracas_topology(
-    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+    pytestconfig: pytest.Config,
+    tmp_path_factory: pytest.TempPathFactory,
+    fracas_adapter: OrchestratorAdapter | None,
 ) -> Iterator[Topology]:
     __tracebackhide__ = True
     from harness.backends import BackendError
@@ -174,6 +184,7 @@ def fracas_topology(
         seed=_seed(pytestconfig),
         fault_backend=pytestconfig.getoption("--fault-backend"),
         orchestrator=spec,
+        adapter=fracas_adapter,
     )
     try:
         topo = Topology.start(config)
@@ -292,7 +303,7 @@ def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: 
 def _session_info(config: pytest.Config, handle: Fracas) -> SessionInfo:
     adapter = handle.orchestrator
     return SessionInfo(
-        orchestrator=str(getattr(adapter, "description", adapter.name)),
+        orchestrator=adapter.description,
         seed=handle.seed,
         profile=str(
             config.getoption("hypothesis_profile", None)
