@@ -177,3 +177,44 @@ def test_service_client_on_the_fast_transport_retries_through_faults() -> None:
     assert outcome.duration >= 0.1
     assert all(b"Idempotency-Key: o1:capture" in r for r in seen)
     assert all(b"X-Correlation-ID: o1" in r for r in seen)
+
+
+def test_the_fast_transport_is_an_httpx_transport_that_names_failures_as_httpx_does() -> None:
+    """Any httpx client can drive it; its three failures are httpx's exception types, so
+    the call layer has one error vocabulary whichever transport runs."""
+    import httpx
+
+    from orchestrator.http import FastTransport
+
+    async def through_httpx(url: str) -> Any:
+        transport = FastTransport(url)
+        assert isinstance(transport, httpx.AsyncBaseTransport)
+        out: list[Any] = []
+        async with httpx.AsyncClient(transport=transport, base_url=url, timeout=0.3) as client:
+            r = await client.post("/payments", params={"order_id": "o 1"}, json={"a": 1},
+                                  headers={"Idempotency-Key": "k1"})
+            out.append((r.status_code, r.json(), r.headers["content-type"]))
+            for _ in range(2):  # truncated, then silent
+                try:
+                    await client.get("/payments/pay-1")
+                except httpx.TransportError as exc:
+                    out.append(type(exc))
+        return out
+
+    (first, truncated_, slow), seen, _ = asyncio.run(
+        serve([ok(PAYMENT), truncated, silent], through_httpx)
+    )
+    assert first == (200, PAYMENT, "application/json")
+    assert seen[0].startswith(b"POST /payments?order_id=o+1 HTTP/1.1\r\n")
+    assert b"Idempotency-Key: k1" in seen[0]
+    assert truncated_ is httpx.RemoteProtocolError and slow is httpx.ReadTimeout
+
+    async def refused() -> type[Exception]:
+        url = f"http://127.0.0.1:{free_port()}"
+        try:
+            await FastTransport(url).handle_async_request(httpx.Request("GET", url + "/x"))
+        except httpx.TransportError as exc:
+            return type(exc)
+        raise AssertionError("connected to a port nobody listens on")
+
+    assert asyncio.run(refused()) is httpx.ConnectError
