@@ -129,10 +129,6 @@ class Schedule:
 FaultValidator = Callable[[Mapping[str, Any], str], Mapping[str, Any]]
 
 
-def _no_catalog(fault: Mapping[str, Any], where: str) -> Mapping[str, Any]:
-    return fault
-
-
 def parse_schedule(data: Any, validate_fault: FaultValidator | None = None) -> Schedule:
     """Validate a schedule's JSON value. `validate_fault(json, field_path)` checks each
     fault against the catalog and returns its canonical JSON (or raises ScheduleError)."""
