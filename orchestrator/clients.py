@@ -27,9 +27,9 @@ from urllib.parse import urlencode
 
 import httpx
 
-from orchestrator import validate
-from orchestrator.http import FastTransport
-from orchestrator.validate import Validator
+from fracas.orchestrator import validate
+from fracas.orchestrator.http import FastTransport
+from fracas.orchestrator.validate import Validator
 
 # The 4xx problem types that are a service's definite "no, and nothing was done".
 # Any other 4xx (say an injected "injected-fault" 409 sent *after* the effect was
@@ -102,7 +102,7 @@ class ServiceClient:
         self.service = service
         self.timeout = timeout
         self.base_url = base_url.rstrip("/")
-        #: One interface for every transport: the fast one (orchestrator.http), httpx's
+        #: One interface for every transport: the fast one (fracas.orchestrator.http), httpx's
         #: own, or a test's (respx mocks httpx's). Called directly, with no AsyncClient
         #: over it: the saga needs no redirects, cookies or auth, only the exchange.
         self.transport: httpx.AsyncBaseTransport = transport or (

@@ -5,7 +5,7 @@ the HTTP contract (docs/contract.md §2) and talks to it over HTTP. ``ProcessAda
 runs any such command line; ``bundled`` is fracas's own orchestrator.
 """
 
-from harness.adapters.base import (
+from fracas.harness.adapters.base import (
     CAPABILITIES,
     AdapterError,
     OrchestratorAdapter,
@@ -14,9 +14,9 @@ from harness.adapters.base import (
     PortTaken,
     SubmitResult,
 )
-from harness.adapters.process import ProcessAdapter
-from harness.adapters.select import AdapterSpec, adapter_from_spec, resolve_spec
-from harness.procs import ProcessHandle
+from fracas.harness.adapters.process import ProcessAdapter
+from fracas.harness.adapters.select import AdapterSpec, adapter_from_spec, resolve_spec
+from fracas.harness.kit.procs import ProcessHandle
 
 __all__ = [
     "CAPABILITIES",

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from harness.procs import ProcessHandle
+from fracas.harness.kit.procs import ProcessHandle
 
 #: Capabilities an adapter may declare. Scenarios that need one an adapter lacks are
 #: skipped with a message naming it, rather than failing.

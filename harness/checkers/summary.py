@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict, deque
 from typing import Any
 
-from harness.checkers.engine import no_gc
-from harness.checkers.snapshot import Snapshot
-from harness.checkers.steps import STEP_ORDER, classify
-from harness.checkers.view import View
-from harness.history import FaultWindow
+from fracas.harness.checkers.engine import no_gc
+from fracas.harness.checkers.snapshot import Snapshot
+from fracas.harness.checkers.steps import STEP_ORDER, classify
+from fracas.harness.checkers.view import View
+from fracas.harness.run.history import FaultWindow
 
 JSON = dict[str, Any]
 

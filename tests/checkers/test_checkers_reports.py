@@ -12,11 +12,11 @@ from typing import Any
 from synth_ledger import SynthWorld
 from test_checkers_witness import lost_capture_retried_with_new_key
 
-from harness.checkers import CheckResult, Snapshot, View, check
-from harness.checkers.summary import summarize
-from harness.history import History
-from harness.report import build_report, failure_text, render_html, write_json
-from harness.report.writer import write_reports
+from fracas.harness.checkers import CheckResult, Snapshot, View, check
+from fracas.harness.checkers.summary import summarize
+from fracas.harness.report import build_report, failure_text, render_html, write_json
+from fracas.harness.report.writer import write_reports
+from fracas.harness.run.history import History
 
 CSS_LOADS = re.compile(r"@import|url\(|@font-face", re.IGNORECASE)
 
@@ -137,7 +137,7 @@ def test_large_run_timeline_is_sampled() -> None:
     w.order("ord-bad")
     w.report("ord-bad", "running")
     snap = w.snapshot()
-    from harness.report.timeline import render_timeline
+    from fracas.harness.report.timeline import render_timeline
 
     svg = render_timeline(View(snap), {"ord-bad"}, max_ticks=300)
     assert svg.count('class="tk') <= 300 and "sampled" in svg
@@ -284,7 +284,7 @@ def test_http_rule_windows_count_only_where_they_fired() -> None:
 
 
 def test_offline_recheck_cli(tmp_path: Path, capsys: Any) -> None:
-    from harness.checkers.__main__ import main
+    from fracas.harness.checkers.__main__ import main
 
     _, snap, result = failing_run()
     path = write_json(tmp_path / "r.json", build_report(result, snap, include_snapshot=True))

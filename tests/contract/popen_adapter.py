@@ -20,17 +20,17 @@ import subprocess
 from collections.abc import Callable
 from typing import Any
 
-from harness.adapters import (
+from fracas.harness.adapters import (
     AdapterError,
     OrchestratorEnv,
     OrchestratorUnreachable,
     PortTaken,
     SubmitResult,
 )
-from harness.adapters.select import BUNDLED_CLOCK_PATH, bundled_argv
-from harness.net import is_listening
-from harness.procs import ProcessFailed
-from harness.waiting import DeadlineExceeded, wait_until
+from fracas.harness.adapters.select import BUNDLED_CLOCK_PATH, bundled_argv
+from fracas.harness.kit.net import is_listening
+from fracas.harness.kit.procs import ProcessFailed
+from fracas.harness.kit.waiting import DeadlineExceeded, wait_until
 
 #: Every handle still running; killed at exit, so a failing run leaves nothing behind.
 _LIVE: set[PopenHandle] = set()

@@ -10,16 +10,15 @@ import sys
 import tomllib
 from pathlib import Path
 
-import fakes
-import harness
+from fracas import fakes, harness
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT = Path(sys.executable).with_name("lint-imports")
 
 #: what each restricted layer may import besides itself
 ALLOWED = {
-    "harness.toxiproxy": {"fakes.contract"},
-    "harness.checkers": {"fakes.contract", "harness.history"},
+    "fracas.harness.toxiproxy": {"fracas.fakes.contract"},
+    "fracas.harness.checkers": {"fracas.fakes.contract", "fracas.harness.run.history"},
 }
 
 

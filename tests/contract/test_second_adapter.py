@@ -14,8 +14,8 @@ from pathlib import Path
 
 from popen_adapter import PopenAdapter, PopenHandle
 
-from harness.adapters import OrchestratorAdapter, ProcessAdapter, ProcessHandle
-from harness.procs import ManagedProcess
+from fracas.harness.adapters import OrchestratorAdapter, ProcessAdapter, ProcessHandle
+from fracas.harness.kit.procs import ManagedProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent

@@ -10,13 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.adapters import (
+from fracas.harness.adapters import (
     AdapterError,
     OrchestratorEnv,
     OrchestratorUnreachable,
     ProcessAdapter,
 )
-from harness.net import LOOPBACK, free_port
+from fracas.harness.kit.net import LOOPBACK, free_port
 
 #: Answers GET /healthz and nothing else: enough to be started, then crashed.
 HEALTHY_ONLY = """

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.adapters import adapter_from_spec, resolve_spec
-from harness.schedule import parse_schedule
+from fracas.harness.adapters import adapter_from_spec, resolve_spec
+from fracas.harness.run.schedule import parse_schedule
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
-FRACAS = [sys.executable, "-m", "harness.cli"]
+FRACAS = [sys.executable, "-m", "fracas.harness.front.cli"]
 
 
 def blocks(lang: str) -> list[str]:
@@ -142,7 +142,7 @@ def test_every_environment_variable_the_readme_names_is_read() -> None:
 
 
 def test_order_ids_in_the_docs_look_like_real_ones() -> None:
-    from harness.workload import orders
+    from fracas.harness.run.workload import orders
 
     real = orders(1)[0].order_id
     assert re.fullmatch(r"ord-\d{4}", real)
@@ -187,7 +187,7 @@ def test_a_venv_with_another_checkouts_fracas_is_one_clear_message(tmp_path: Pat
 
 
 def test_what_the_readme_says_about_errors_holds() -> None:
-    from harness.schedule import ScheduleError
+    from fracas.harness.run.schedule import ScheduleError
 
     for bad, says in [
         ({"kind": "latency", "target": "payment", "params": {"latncy_ms": 5}},
@@ -231,14 +231,14 @@ def test_the_naive_orchestrator_sentence_counts_right(tmp_path: Path) -> None:
 
 
 def test_the_adapter_protocol_the_readme_lists_is_the_protocol() -> None:
-    from harness.adapters import OrchestratorAdapter, ProcessHandle
+    from fracas.harness.adapters import OrchestratorAdapter, ProcessHandle
 
     def members(protocol: type) -> set[str]:
         return {n for n in (*vars(protocol), *protocol.__annotations__) if not n.startswith("_")}
 
     para = README.split("Its members are", 1)[1].split(". ", 1)[0]
     assert set(re.findall(r"`(\w+)`", para)) == members(OrchestratorAdapter)
-    para = README.split("`harness.adapters.ProcessHandle`", 1)[1].split(")", 1)[0]
+    para = README.split("`fracas.harness.adapters.ProcessHandle`", 1)[1].split(")", 1)[0]
     assert set(re.findall(r"`(\w+)`", para)) == members(ProcessHandle)
 
 

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from harness.waiting import DeadlineExceeded, wait_until
+from fracas.harness.kit.waiting import DeadlineExceeded, wait_until
 
 _PR_SET_PDEATHSIG = 1
 
