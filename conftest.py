@@ -11,15 +11,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-_loaded = sys.modules.get("harness.pytest_plugin")
+_loaded = sys.modules.get("fracas.harness.front.pytest_plugin")
 
 if _loaded is None:
-    pytest_plugins = ["harness.pytest_plugin"]
+    pytest_plugins = ["fracas.harness.front.pytest_plugin"]
 elif not Path(_loaded.__file__ or "").resolve().is_relative_to(ROOT):
     import pytest
 
     raise pytest.UsageError(
         f"this checkout is {ROOT}, but the fracas plugin pytest loaded is "
-        f"{Path(_loaded.__file__ or '?').resolve().parents[1]}. Run `python3 dev.py test` "
+        f"{Path(_loaded.__file__ or '?').resolve().parents[2]}. Run `python3 dev.py test` "
         f"(it uses {ROOT / '.venv'}), or `pip install -e {ROOT}[test]` into this environment."
     )

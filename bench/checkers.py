@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "check
 
 from synth_ledger import SynthWorld  # noqa: E402
 
-from harness.checkers import CheckConfig, Snapshot, View, check  # noqa: E402
-from harness.checkers.summary import summarize  # noqa: E402
+from fracas.harness.checkers import CheckConfig, Snapshot, View, check  # noqa: E402
+from fracas.harness.checkers.summary import summarize  # noqa: E402
 
 LOST = {"rule_id": "lost-capture", "phase": "after_commit", "kind": "drop"}
 

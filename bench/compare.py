@@ -62,7 +62,7 @@ def missing_extra(name: str) -> str | None:
 
 def run_suite(name: str, report: Path, extra: list[str]) -> None:
     report.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "harness.cli", "run", "--report", str(report), *extra]
+    argv = [sys.executable, "-m", "fracas.harness.front.cli", "run", "--report", str(report), *extra]
     t0 = time.monotonic()
     with open(report / "fracas-run.log", "w") as log:  # written as it runs: tail -f it
         done = subprocess.run(argv, cwd=FOLDERS[name], stdout=log, stderr=subprocess.STDOUT)

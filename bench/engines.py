@@ -24,13 +24,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.net import free_port  # noqa: E402
-from harness.procs import ManagedProcess  # noqa: E402
+from fracas.harness.kit.net import free_port  # noqa: E402
+from fracas.harness.kit.procs import ManagedProcess  # noqa: E402
 
 COMMANDS = {
     "dbos": [sys.executable, str(ROOT / "examples/dbos_orchestrator/app.py")],
     "temporal": [sys.executable, str(ROOT / "examples/temporal_orchestrator/app.py")],
-    "bundled": [sys.executable, "-m", "orchestrator"],
+    "bundled": [sys.executable, "-m", "fracas.orchestrator"],
 }
 
 

@@ -28,8 +28,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fakes.world import OK_TOKEN, build_world  # noqa: E402
-from harness.services import start_fake  # noqa: E402
+from fracas.fakes.world import OK_TOKEN, build_world  # noqa: E402
+from fracas.harness.run.services import start_fake  # noqa: E402
 
 SEED = 7
 WORLD = build_world(SEED)

@@ -40,11 +40,11 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fakes.world import OK_TOKEN, build_world  # noqa: E402
-from harness.net import free_port  # noqa: E402
-from harness.procs import ManagedProcess, python_argv  # noqa: E402
-from harness.services import SERVICES, FakeProcess, spawn_fake  # noqa: E402
-from orchestrator.http import HttpClient, HttpError  # noqa: E402
+from fracas.fakes.world import OK_TOKEN, build_world  # noqa: E402
+from fracas.harness.kit.net import free_port  # noqa: E402
+from fracas.harness.kit.procs import ManagedProcess, python_argv  # noqa: E402
+from fracas.harness.run.services import SERVICES, FakeProcess, spawn_fake  # noqa: E402
+from fracas.orchestrator.http import HttpClient, HttpError  # noqa: E402
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         for fake in fakes.values():
             fake.wait_healthy(30.0)
         if args.via_proxy:
-            from harness.backends import EmbeddedBackend
+            from fracas.harness.backends import EmbeddedBackend
 
             backend = EmbeddedBackend(seed=args.seed, log_dir=tmp)
             backend.start()
@@ -286,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.no_transition_log:
                 env["FRACAS_TRANSITION_LOG"] = "0"
             orch = ManagedProcess(
-                "orchestrator", python_argv("orchestrator"), tmp / "orchestrator.log", env=env
+                "orchestrator", python_argv("fracas.orchestrator"), tmp / "orchestrator.log", env=env
             )
             orch.start()
             orch_url = f"http://127.0.0.1:{port}"

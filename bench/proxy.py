@@ -34,8 +34,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.net import LOOPBACK, free_port, is_listening  # noqa: E402
-from harness.procs import ManagedProcess, python_argv  # noqa: E402
+from fracas.harness.kit.net import LOOPBACK, free_port, is_listening  # noqa: E402
+from fracas.harness.kit.procs import ManagedProcess, python_argv  # noqa: E402
 
 HEADER = 9
 BLOCK = 1 << 20
@@ -249,7 +249,7 @@ def main() -> int:
         env["FRACAS_TOXIPROXY_PROFILE"] = str(args.profile.resolve())
     proxy_proc = ManagedProcess(
         "bench-toxiproxy",
-        python_argv("harness.toxiproxy", "--port", str(api_port), *extra),
+        python_argv("fracas.harness.toxiproxy", "--port", str(api_port), *extra),
         logs / "toxiproxy.log",
         env=env,
     )

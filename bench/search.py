@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.planted import RULES, Search, replay, search  # noqa: E402
+from fracas.harness.search.planted import RULES, Search, replay, search  # noqa: E402
 
 
 def fmt(values: list[float], digits: int = 0) -> str:

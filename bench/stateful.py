@@ -20,11 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hypothesis import settings  # noqa: E402
 from hypothesis.stateful import run_state_machine_as_test  # noqa: E402
 
-import harness.profiles  # noqa: E402, F401 - registers ci, dev, soak
-from harness.adapters import resolve_spec  # noqa: E402
-from harness.scenario import Fracas  # noqa: E402
-from harness.stateful import machine_for  # noqa: E402
-from harness.topology import Topology, TopologyConfig  # noqa: E402
+from fracas.harness.adapters import resolve_spec  # noqa: E402
+from fracas.harness.run.scenario import Fracas  # noqa: E402
+from fracas.harness.run.topology import Topology, TopologyConfig  # noqa: E402
+from fracas.harness.search import profiles as _profiles  # noqa: E402, F401 - registers ci, dev, soak
+from fracas.harness.search.stateful import machine_for  # noqa: E402
 
 
 def main() -> None:

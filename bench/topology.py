@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.topology import Topology, TopologyConfig  # noqa: E402
+from fracas.harness.run.topology import Topology, TopologyConfig  # noqa: E402
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""``python -m fakes NAME --port P --state-dir D --seed S``: run one fake service."""
+"""``python -m fracas.fakes NAME --port P --state-dir D --seed S``: run one fake service."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from fakes.contract import BUILTIN_SERVICES
+from fracas.fakes.contract import BUILTIN_SERVICES
 
 SERVICE_NAMES = BUILTIN_SERVICES
 
@@ -45,10 +45,10 @@ def _seed(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fakes", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m fracas.fakes", description=__doc__)
     add_serve_arguments(parser)
     args = parser.parse_args(argv)
-    from fakes.server import serve
+    from fracas.fakes.server import serve
 
     serve(args.name, args.port, args.state_dir, args.seed, args.log_level)
     return 0

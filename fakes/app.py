@@ -17,14 +17,14 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fakes import wire
-from fakes.actions import Action, Exchange
-from fakes.faults import ACTIONS, Faults, HeldRequests, Rule, RuleError, parse_rules
-from fakes.openapi import build_openapi
-from fakes.service import Answer, Call, Problem, Route, Service
-from fakes.store import Store
-from fakes.validate import validate
-from fakes.world import DECLINE_TOKEN, OK_TOKEN, World, build_world
+from fracas.fakes import wire
+from fracas.fakes.actions import Action, Exchange
+from fracas.fakes.faults import ACTIONS, Faults, HeldRequests, Rule, RuleError, parse_rules
+from fracas.fakes.openapi import build_openapi
+from fracas.fakes.service import Answer, Call, Problem, Route, Service
+from fracas.fakes.store import Store
+from fracas.fakes.validate import validate
+from fracas.fakes.world import DECLINE_TOKEN, OK_TOKEN, World, build_world
 
 Headers = list[tuple[bytes, bytes]]
 MAX_KEY_LENGTH = 255

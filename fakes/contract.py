@@ -3,7 +3,7 @@
 Service names, each service's routes (method, path template, saga step, effectful or
 not, what it compensates), the ledger tables an effect lands in, the HTTP fault actions
 and where the seeded world is published. The fakes, the checkers, the timeline,
-``harness.services`` and the docs read these facts from here instead of restating them;
+``fracas.harness.run.services`` and the docs read these facts from here instead of restating them;
 the bundled orchestrator keeps its own copy on purpose (it is a system under test) and
 ``tests/contract`` proves the two agree.
 
@@ -163,7 +163,7 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
 
 _registry: dict[str, ServiceSpec] = {s.name: s for s in _BUILTIN}
 
-#: The built-in services, in saga order (what ``python -m fakes`` can run).
+#: The built-in services, in saga order (what ``python -m fracas.fakes`` can run).
 BUILTIN_SERVICES: tuple[str, ...] = tuple(s.name for s in _BUILTIN)
 
 

@@ -6,9 +6,9 @@ import json
 import sqlite3
 from typing import Any
 
-from fakes.service import Answer, Call, Route, Service, not_found, rows
-from fakes.validate import obj
-from fakes.world import World
+from fracas.fakes.service import Answer, Call, Route, Service, not_found, rows
+from fracas.fakes.validate import obj
+from fracas.fakes.world import World
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS customers (

@@ -15,10 +15,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from fakes.actions import REGISTRY as ACTIONS
-from fakes.actions.base import RuleError, int_field, number_field
-from fakes.actions.malformed import SHAPES
-from fakes.contract import FAULT_PHASES, HTTP_FAULT_ACTIONS
+from fracas.fakes.actions import REGISTRY as ACTIONS
+from fracas.fakes.actions.base import RuleError, int_field, number_field
+from fracas.fakes.actions.malformed import SHAPES
+from fracas.fakes.contract import FAULT_PHASES, HTTP_FAULT_ACTIONS
 
 PHASES = FAULT_PHASES
 #: the actions, in the contract's order (which lists them from fakes/actions/ by name)

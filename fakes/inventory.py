@@ -8,7 +8,7 @@ import json
 import sqlite3
 from typing import Any
 
-from fakes.service import (
+from fracas.fakes.service import (
     Answer,
     Call,
     Problem,
@@ -23,8 +23,8 @@ from fakes.service import (
     order_of_row,
     rows,
 )
-from fakes.validate import LINES, obj, text
-from fakes.world import World
+from fracas.fakes.validate import LINES, obj, text
+from fracas.fakes.world import World
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS stock (

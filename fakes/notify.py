@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from fakes.service import (
+from fracas.fakes.service import (
     Answer,
     Call,
     Route,
@@ -16,8 +16,8 @@ from fakes.service import (
     next_seq,
     rows,
 )
-from fakes.validate import obj, text
-from fakes.world import World
+from fracas.fakes.validate import obj, text
+from fracas.fakes.world import World
 
 TEMPLATES = ["order_confirmed", "order_failed"]
 

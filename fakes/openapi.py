@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes.service import PROBLEM_SCHEMA, Route, Service
+from fracas.fakes.service import PROBLEM_SCHEMA, Route, Service
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from fakes.service import (
+from fracas.fakes.service import (
     Answer,
     Call,
     Problem,
@@ -22,8 +22,8 @@ from fakes.service import (
     order_of_row,
     rows,
 )
-from fakes.validate import MAX_CENTS, integer, obj, text
-from fakes.world import TOKEN_PREFIX, World, is_declined
+from fracas.fakes.validate import MAX_CENTS, integer, obj, text
+from fracas.fakes.world import TOKEN_PREFIX, World, is_declined
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS payments (

@@ -13,18 +13,18 @@ from pathlib import Path
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from fakes.app import FakeApp
-from fakes.contract import BUILTIN_SERVICES
-from fakes.service import Service
-from fakes.store import Store
-from fakes.world import build_world
+from fracas.fakes.app import FakeApp
+from fracas.fakes.contract import BUILTIN_SERVICES
+from fracas.fakes.service import Service
+from fracas.fakes.store import Store
+from fracas.fakes.world import build_world
 
 LOOPBACK = "127.0.0.1"
 
 #: Each built-in service is the module ``fakes.<name>`` exposing ``SERVICE``; the contract
 #: lists the names, so a new built-in fake is its module plus its contract entry.
 SERVICES: dict[str, Service] = {
-    name: importlib.import_module(f"fakes.{name}").SERVICE for name in BUILTIN_SERVICES
+    name: importlib.import_module(f"fracas.fakes.{name}").SERVICE for name in BUILTIN_SERVICES
 }
 
 log = logging.getLogger("fakes")

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fakes.validate import Schema
-from fakes.world import World
+from fracas.fakes.validate import Schema
+from fracas.fakes.world import World
 
 
 class Problem(Exception):

@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from fakes.service import Answer, Service
-from fakes.world import World
+from fracas.fakes.service import Answer, Service
+from fracas.fakes.world import World
 
 _COMMON_DDL = [
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",

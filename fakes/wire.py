@@ -1,7 +1,7 @@
 """Putting answers on the wire, and the ways a fault breaks them.
 
 ``drop`` and ``reset`` need the connection itself, which ASGI hides; the fakes run
-uvicorn with ``FracasProtocol`` (see ``fakes.server``), which puts the asyncio
+uvicorn with ``FracasProtocol`` (see ``fracas.fakes.server``), which puts the asyncio
 transport into the scope under ``fracas.transport``. Returning from the app without a
 response would make uvicorn send a 500, so after closing the transport the app waits
 for uvicorn to notice the disconnect, then returns: nothing more is written.
@@ -16,7 +16,7 @@ import struct
 from http import HTTPStatus
 from typing import Any
 
-from fakes.service import Answer
+from fracas.fakes.service import Answer
 
 Scope = dict[str, Any]
 JSON = b"application/json"

@@ -1,4 +1,4 @@
-"""``python -m orchestrator``: configure, then serve the API until SIGTERM."""
+"""``python -m fracas.orchestrator``: configure, then serve the API until SIGTERM."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 
 import uvicorn
 
-from orchestrator.api import build_app
-from orchestrator.config import load_config
+from fracas.orchestrator.api import build_app
+from fracas.orchestrator.config import load_config
 
 
 def _split(listen: str) -> tuple[str, int]:

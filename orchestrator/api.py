@@ -17,12 +17,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from orchestrator import validate
-from orchestrator.clock import Clock
-from orchestrator.config import Config
-from orchestrator.metrics import Metrics
-from orchestrator.saga import Engine
-from orchestrator.store import STATUSES, OrderRow, Store, canonical
+from fracas.orchestrator import validate
+from fracas.orchestrator.clock import Clock
+from fracas.orchestrator.config import Config
+from fracas.orchestrator.metrics import Metrics
+from fracas.orchestrator.saga import Engine
+from fracas.orchestrator.store import STATUSES, OrderRow, Store, canonical
 
 
 def problem(status: int, ptype: str, title: str, detail: str = "", **extra: Any) -> Response:

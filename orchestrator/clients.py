@@ -26,9 +26,9 @@ from typing import Any, Literal
 
 import httpx
 
-from orchestrator import validate
-from orchestrator.http import AnswerTimeout, Broken, ConnectFailed, HttpClient, RawResponse
-from orchestrator.validate import Validator
+from fracas.orchestrator import validate
+from fracas.orchestrator.http import AnswerTimeout, Broken, ConnectFailed, HttpClient, RawResponse
+from fracas.orchestrator.validate import Validator
 
 # The 4xx problem types that are a service's definite "no, and nothing was done".
 # Any other 4xx (say an injected "injected-fault" 409 sent *after* the effect was
@@ -134,7 +134,7 @@ class HttpxTransport:
 
 
 class FastTransport:
-    """orchestrator.http: one write per request, httptools parsing (see its docstring)."""
+    """fracas.orchestrator.http: one write per request, httptools parsing (see its docstring)."""
 
     def __init__(self, base_url: str, max_connections: int) -> None:
         self.http = HttpClient(base_url, max_connections)

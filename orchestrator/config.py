@@ -42,7 +42,7 @@ class Config:
     max_in_flight: int = 2000
     max_connections: int = 64
     test_clock: bool = False
-    # "fast" (orchestrator.http) or "httpx"; same semantics, the first is ~3x cheaper.
+    # "fast" (fracas.orchestrator.http) or "httpx"; same semantics, the first is ~3x cheaper.
     http_client: str = "fast"
     seed: int | None = None
     log_transitions: bool = True
@@ -92,7 +92,7 @@ def _env_name(flag: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m orchestrator",
+        prog="python -m fracas.orchestrator",
         description="The bundled fracas saga orchestrator. Every flag has a FRACAS_* "
         "environment twin (e.g. --retry-budget / FRACAS_RETRY_BUDGET); flags win.",
     )

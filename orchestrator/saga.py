@@ -28,14 +28,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator import validate
-from orchestrator.clients import Outcome, RetryPolicy, ServiceClient
-from orchestrator.clock import Clock
-from orchestrator.config import SERVICES, Config
-from orchestrator.metrics import Metrics
-from orchestrator.store import ACTIVE, TERMINAL, Event, OrderRow, Store
+from fracas.orchestrator import validate
+from fracas.orchestrator.clients import Outcome, RetryPolicy, ServiceClient
+from fracas.orchestrator.clock import Clock
+from fracas.orchestrator.config import SERVICES, Config
+from fracas.orchestrator.metrics import Metrics
+from fracas.orchestrator.store import ACTIVE, TERMINAL, Event, OrderRow, Store
 
-log = logging.getLogger("orchestrator.saga")
+log = logging.getLogger("fracas.orchestrator.saga")
 
 COMPENSATION_STEPS = ("comp:cancel", "comp:release", "comp:refund", "comp:notify")
 # Forward steps whose call makes an effect that compensation may have to undo.

@@ -13,7 +13,7 @@ import os
 import pytest
 from hypothesis import settings
 
-import harness.profiles  # noqa: F401 - registers the ci, dev and soak profiles
+from fracas.harness.search import profiles as _profiles  # noqa: F401 - registers the ci, dev and soak profiles
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -14,8 +14,8 @@ from hypothesis import given, reject, target
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure
 
-from harness.coverage import SESSION, run_coverage
-from harness.strategies import workloads
+from fracas.harness.run.coverage import SESSION, run_coverage
+from fracas.harness.search.strategies import workloads
 
 COMPENSATIONS = ("/refunds", "/release", "/cancel")
 

@@ -4,7 +4,7 @@ Rules: submit an order, arm a fault on a step of the next order, crash or restar
 orchestrator or a fake, heal, answer a review, advance the clock (only with a clock),
 settle. Every checker runs after each settle and at the end of each example; a
 violation fails with the witness first, then the steps Hypothesis shrank it to.
-The engine is harness/stateful.py; how many steps and examples: the Hypothesis profile
+The engine is harness/search/stateful.py; how many steps and examples: the Hypothesis profile
 (``ci`` by default, ``--hypothesis-profile dev`` or ``soak`` for more).
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from harness.stateful import machine_for
+from fracas.harness.search.stateful import machine_for
 
 
 def test_state_machine_keeps_orders_consistent(fracas):

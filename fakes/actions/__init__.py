@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from fakes.actions.base import REGISTRY, Action, Exchange, RuleError, register
+from fracas.fakes.actions.base import REGISTRY, Action, Exchange, RuleError, register
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name != "base":

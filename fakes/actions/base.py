@@ -1,8 +1,8 @@
 """What an HTTP fault action is: how its JSON is read, what the journal records about it,
 and what it does to a request before and after the commit.
 
-One action per module of ``fakes.actions`` (like a toxic); the module's name is the
-action's ``kind``, so ``fakes.contract`` can list the kinds without importing them and a
+One action per module of ``fracas.fakes.actions`` (like a toxic); the module's name is the
+action's ``kind``, so ``fracas.fakes.contract`` can list the kinds without importing them and a
 new action is one new file (docs/extending.md).
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from fakes import wire
-from fakes.service import Answer
+from fracas.fakes import wire
+from fracas.fakes.service import Answer
 
 Headers = list[tuple[bytes, bytes]]
 

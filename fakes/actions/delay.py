@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes import wire
-from fakes.actions.base import Action, Exchange, RuleError, int_field, register, sleep_ms
-from fakes.service import Answer
+from fracas.fakes import wire
+from fracas.fakes.actions.base import Action, Exchange, RuleError, int_field, register, sleep_ms
+from fracas.fakes.service import Answer
 
 
 @register

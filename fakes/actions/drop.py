@@ -3,8 +3,8 @@ the effect is made and the answer is lost."""
 
 from __future__ import annotations
 
-from fakes.actions.base import Action, Exchange, register
-from fakes.service import Answer
+from fracas.fakes.actions.base import Action, Exchange, register
+from fracas.fakes.service import Answer
 
 
 @register

@@ -3,9 +3,9 @@ a reset aborts the hold and drops the connection."""
 
 from __future__ import annotations
 
-from fakes import wire
-from fakes.actions.base import Action, Exchange, register
-from fakes.service import Answer
+from fracas.fakes import wire
+from fracas.fakes.actions.base import Action, Exchange, register
+from fracas.fakes.service import Answer
 
 
 @register

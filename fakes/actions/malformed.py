@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes import wire
-from fakes.actions.base import Action, Exchange, RuleError, register
-from fakes.service import Answer
+from fracas.fakes import wire
+from fracas.fakes.actions.base import Action, Exchange, RuleError, register
+from fracas.fakes.service import Answer
 
 SHAPES = ("invalid_json", "truncated", "empty", "html", "wrong_types", "missing_fields")
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fakes import wire
-from fakes.actions.base import Action, Exchange, register
-from fakes.service import Answer
+from fracas.fakes import wire
+from fracas.fakes.actions.base import Action, Exchange, register
+from fracas.fakes.service import Answer
 
 
 @register

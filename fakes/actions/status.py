@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from fakes import wire
-from fakes.actions.base import Action, Exchange, int_field, number_field, register
-from fakes.service import Answer
+from fracas.fakes import wire
+from fracas.fakes.actions.base import Action, Exchange, int_field, number_field, register
+from fracas.fakes.service import Answer
 
 
 @register

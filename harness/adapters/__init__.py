@@ -5,15 +5,15 @@ the HTTP contract (docs/contract.md §2) and talks to it over HTTP. ``ProcessAda
 runs any such command line; ``bundled`` is fracas's own orchestrator.
 """
 
-from harness.adapters.base import (
+from fracas.harness.adapters.base import (
     CAPABILITIES,
     AdapterError,
     OrchestratorAdapter,
     OrchestratorEnv,
     SubmitResult,
 )
-from harness.adapters.process import ProcessAdapter
-from harness.adapters.select import AdapterSpec, adapter_from_spec, resolve_spec
+from fracas.harness.adapters.process import ProcessAdapter
+from fracas.harness.adapters.select import AdapterSpec, adapter_from_spec, resolve_spec
 
 __all__ = [
     "CAPABILITIES",

@@ -9,7 +9,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.adapters.base import AdapterError
+from fracas.harness.adapters.base import AdapterError
 
 
 def resolve_executable(program: str, cwd: str | None = None) -> str | None:

@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 
-from harness.adapters.base import AdapterError, OrchestratorEnv, SubmitResult
-from harness.adapters.command import check_command
-from harness.net import is_listening, listener_in_session
-from harness.procs import ManagedProcess, ProcessFailed
+from fracas.harness.adapters.base import AdapterError, OrchestratorEnv, SubmitResult
+from fracas.harness.adapters.command import check_command
+from fracas.harness.kit.net import is_listening, listener_in_session
+from fracas.harness.kit.procs import ManagedProcess, ProcessFailed
 
 DEFAULT_CAPABILITIES = frozenset({"crash", "restart", "pause", "review"})
 

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.adapters.base import CAPABILITIES, AdapterError
-from harness.adapters.process import ProcessAdapter
+from fracas.harness.adapters.base import CAPABILITIES, AdapterError
+from fracas.harness.adapters.process import ProcessAdapter
 
 BUNDLED_CLOCK_PATH = "/_admin/clock/advance"
 DEFAULT_START_TIMEOUT = 30.0
@@ -96,7 +96,7 @@ class AdapterSpec:
 
 
 def bundled_argv(profile: str = "fast") -> list[str]:
-    return [sys.executable, "-m", "orchestrator", "--profile", profile, "--test-clock"]
+    return [sys.executable, "-m", "fracas.orchestrator", "--profile", profile, "--test-clock"]
 
 
 def resolve_spec(

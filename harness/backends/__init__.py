@@ -16,17 +16,17 @@ import pkgutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from harness.backends.base import (
+from fracas.harness.backends.base import (
     REGISTRY,
     BackendError,
     BackendOptions,
     FaultBackend,
     ProcessBackend,
 )
-from harness.backends.binary import BinaryBackend
-from harness.backends.docker import DockerBackend
-from harness.backends.embedded import EmbeddedBackend
-from harness.backends.url import UrlBackend
+from fracas.harness.backends.binary import BinaryBackend
+from fracas.harness.backends.docker import DockerBackend
+from fracas.harness.backends.embedded import EmbeddedBackend
+from fracas.harness.backends.url import UrlBackend
 
 BACKEND_ENV = "FRACAS_FAULT_BACKEND"
 URL_ENV = "TOXIPROXY_URL"

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Self, TypeVar
 
-from harness.net import LOOPBACK, free_port
-from harness.procs import ManagedProcess, ProcessFailed
-from harness.toxiclient import ToxiClient
+from fracas.harness.kit.net import LOOPBACK, free_port
+from fracas.harness.kit.procs import ManagedProcess, ProcessFailed
+from fracas.harness.kit.toxiclient import ToxiClient
 
 
 class BackendError(RuntimeError):
@@ -162,7 +162,7 @@ REGISTRY: dict[str, type[FaultBackend]] = {}
 
 
 def register(cls: _B) -> _B:
-    """Class decorator: one backend per module of ``harness.backends``, found by a scan
+    """Class decorator: one backend per module of ``fracas.harness.backends``, found by a scan
     (as toxics and checker rules are), so a new backend is one new file."""
     if REGISTRY.get(cls.name, cls) is not cls:
         raise TypeError(f"backend {cls.name!r} is registered twice")

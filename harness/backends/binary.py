@@ -7,14 +7,14 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.backends.base import (
+from fracas.harness.backends.base import (
     BackendError,
     BackendOptions,
     FaultBackend,
     ProcessBackend,
     register,
 )
-from harness.net import LOOPBACK
+from fracas.harness.kit.net import LOOPBACK
 
 EXECUTABLE = "toxiproxy-server"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from harness.backends.base import BackendError, BackendOptions, FaultBackend, register
-from harness.net import LOOPBACK, free_port
-from harness.toxiclient import ToxiClient, ToxiproxyError
+from fracas.harness.backends.base import BackendError, BackendOptions, FaultBackend, register
+from fracas.harness.kit.net import LOOPBACK, free_port
+from fracas.harness.kit.toxiclient import ToxiClient, ToxiproxyError
 
 IMAGE = "ghcr.io/shopify/toxiproxy"
 DEFAULT_ENGINE = "unix:///var/run/docker.sock"

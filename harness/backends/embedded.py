@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.backends.base import BackendOptions, FaultBackend, ProcessBackend, register
-from harness.net import LOOPBACK
-from harness.procs import python_argv
+from fracas.harness.backends.base import BackendOptions, FaultBackend, ProcessBackend, register
+from fracas.harness.kit.net import LOOPBACK
+from fracas.harness.kit.procs import python_argv
 
 
 @register
@@ -22,5 +22,5 @@ class EmbeddedBackend(ProcessBackend):
 
     def argv(self, port: int) -> Sequence[str]:
         return python_argv(
-            "harness.toxiproxy", "--host", LOOPBACK, "--port", str(port), "--seed", str(self.seed)
+            "fracas.harness.toxiproxy", "--host", LOOPBACK, "--port", str(port), "--seed", str(self.seed)
         )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.backends.base import BackendError, BackendOptions, FaultBackend, register
-from harness.toxiclient import ToxiClient, ToxiproxyError
+from fracas.harness.backends.base import BackendError, BackendOptions, FaultBackend, register
+from fracas.harness.kit.toxiclient import ToxiClient, ToxiproxyError
 
 
 @register

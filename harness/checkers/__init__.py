@@ -3,11 +3,11 @@
 ``check(snapshot)`` runs every rule found under ``harness/checkers/rules/``.
 """
 
-from harness.checkers.engine import CheckResult, check
-from harness.checkers.registry import Rule, all_rules, rule
-from harness.checkers.snapshot import Settle, Snapshot
-from harness.checkers.view import CheckConfig, View
-from harness.checkers.violation import Violation
+from fracas.harness.checkers.engine import CheckResult, check
+from fracas.harness.checkers.registry import Rule, all_rules, rule
+from fracas.harness.checkers.snapshot import Settle, Snapshot
+from fracas.harness.checkers.view import CheckConfig, View
+from fracas.harness.checkers.violation import Violation
 
 __all__ = [
     "CheckConfig",

@@ -10,11 +10,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.checkers.registry import all_rules
-from harness.checkers.snapshot import Snapshot
-from harness.checkers.view import CheckConfig, View
-from harness.checkers.violation import Violation
-from harness.checkers.witness import enrich_all
+from fracas.harness.checkers.registry import all_rules
+from fracas.harness.checkers.snapshot import Snapshot
+from fracas.harness.checkers.view import CheckConfig, View
+from fracas.harness.checkers.violation import Violation
+from fracas.harness.checkers.witness import enrich_all
 
 JSON = dict[str, Any]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.checkers.view import View, line_counts
+from fracas.harness.checkers.view import View, line_counts
 
 JSON = dict[str, Any]
 

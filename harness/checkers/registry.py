@@ -1,6 +1,6 @@
 """Rule registration and discovery: adding a rule means adding one file under ``rules/``.
 
-Every module in ``harness.checkers.rules`` is imported on first use; a module registers its
+Every module in ``fracas.harness.checkers.rules`` is imported on first use; a module registers its
 rules with ``@rule(...)`` at import time, so nothing else needs editing (like toxiproxy's
 toxics/ directory).
 """
@@ -12,8 +12,8 @@ import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from harness.checkers.view import View
-from harness.checkers.violation import Violation
+from fracas.harness.checkers.view import View
+from fracas.harness.checkers.violation import Violation
 
 CheckFn = Callable[[View], Iterable[Violation]]
 
@@ -48,7 +48,7 @@ def discover() -> None:
     global _discovered
     if _discovered:
         return
-    from harness.checkers import rules as pkg
+    from fracas.harness.checkers import rules as pkg
 
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
         if not info.name.startswith("_"):

@@ -6,7 +6,7 @@ rather than URLs, so the mapping lives in one place.
 
 from __future__ import annotations
 
-from fakes import contract
+from fracas.fakes import contract
 
 
 #: Steps that make an effect (the ones an Idempotency-Key protects); read per call so a

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
-from fakes import contract
-from harness.checkers.snapshot import Snapshot
-from harness.history import FaultWindow
+from fracas.fakes import contract
+from fracas.harness.checkers.snapshot import Snapshot
+from fracas.harness.run.history import FaultWindow
 
 JSON = dict[str, Any]
 BlockedNotice = Literal["required", "optional", "forbidden"]

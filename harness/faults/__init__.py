@@ -2,7 +2,7 @@
 
 A fault is JSON (``{"kind", "target", "params", "id"?}``) that round-trips exactly, is
 checked with messages that say what to do next, and has ``apply(ctx)``/``heal(ctx)``
-against a ``FaultContext``. Kinds live one per module in ``harness.faults.kinds``; all of
+against a ``FaultContext``. Kinds live one per module in ``fracas.harness.faults.kinds``; all of
 them are imported here, so adding a kind is adding a file. See docs/faults.md.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from harness.faults import kinds as _kinds
-from harness.faults.base import (
+from fracas.harness.faults import kinds as _kinds
+from fracas.harness.faults.base import (
     FAMILIES,
     Fault,
     FaultValidationError,
@@ -20,8 +20,8 @@ from harness.faults.base import (
     fault_class,
     fault_kinds,
 )
-from harness.faults.context import FaultContext, FaultError, SimpleFaultContext
-from harness.faults.healing import heal_all
+from fracas.harness.faults.context import FaultContext, FaultError, SimpleFaultContext
+from fracas.harness.faults.healing import heal_all
 
 
 def _load_kinds() -> None:

@@ -3,7 +3,7 @@
 A fault kind is one small class that declares its params; this module does the rest
 (validation with messages that say what to do next, JSON in and out, the registry), so a
 kind's file holds only what is particular to it. Defining a class with a ``kind`` registers
-it; the package imports every module in ``harness.faults.kinds``, so adding a kind is adding
+it; the package imports every module in ``fracas.harness.faults.kinds``, so adding a kind is adding
 one file.
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from harness.faults.context import FaultContext, FaultError
+from fracas.harness.faults.context import FaultContext, FaultError
 
 ParamType = Literal["int", "float", "str", "bool", "int_list"]
 
@@ -165,7 +165,7 @@ _REGISTRY: dict[str, type[Fault]] = {}
 
 
 def fault_kinds() -> dict[str, type[Fault]]:
-    """Every registered kind, by name (import ``harness.faults`` to fill it)."""
+    """Every registered kind, by name (import ``fracas.harness.faults`` to fill it)."""
     return dict(sorted(_REGISTRY.items()))
 
 

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from harness.procs import ManagedProcess
-from harness.toxiclient import ToxiClient
+from fracas.harness.kit.procs import ManagedProcess
+from fracas.harness.kit.toxiclient import ToxiClient
 
 
 class FaultError(RuntimeError):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from harness.faults.context import FaultContext, FaultError
-from harness.faults.http import clear_rules
-from harness.faults.process import ensure_running
-from harness.toxiclient import ToxiproxyError
+from fracas.harness.faults.context import FaultContext, FaultError
+from fracas.harness.faults.http import clear_rules
+from fracas.harness.faults.process import ensure_running
+from fracas.harness.kit.toxiclient import ToxiproxyError
 
 
 def heal_all(ctx: FaultContext) -> list[str]:

@@ -17,9 +17,9 @@ from urllib.parse import quote
 
 import httpx
 
-from fakes.contract import FAULTS_PATH, HELD_PATH
-from harness.faults.base import Fault, Param, missing_target
-from harness.faults.context import FaultContext, FaultError
+from fracas.fakes.contract import FAULTS_PATH, HELD_PATH
+from fracas.harness.faults.base import Fault, Param, missing_target
+from fracas.harness.faults.context import FaultContext, FaultError
 
 PHASES: tuple[str, ...] = ("before_commit", "after_commit")
 METHODS: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")

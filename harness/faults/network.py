@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.faults.base import Fault, Param, missing_target
-from harness.faults.context import FaultContext, FaultError
-from harness.toxiclient import ToxiClient, ToxiproxyError
+from fracas.harness.faults.base import Fault, Param, missing_target
+from fracas.harness.faults.context import FaultContext, FaultError
+from fracas.harness.kit.toxiclient import ToxiClient, ToxiproxyError
 
 DIRECTION = Param(
     "direction",

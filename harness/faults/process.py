@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from harness.faults.base import Fault, missing_target
-from harness.faults.context import FaultContext
-from harness.procs import ManagedProcess
+from fracas.harness.faults.base import Fault, missing_target
+from fracas.harness.faults.context import FaultContext
+from fracas.harness.kit.procs import ManagedProcess
 
 
 def process_of(fault: Fault, ctx: FaultContext) -> ManagedProcess:

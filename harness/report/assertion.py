@@ -57,9 +57,9 @@ def statuses(result: Any) -> dict[str, OrderStatus | None]:
     }
 
     def story(oid: str) -> str:
-        from harness.checkers.view import View
-        from harness.checkers.violation import Violation
-        from harness.checkers.witness import enrich
+        from fracas.harness.checkers.view import View
+        from fracas.harness.checkers.violation import Violation
+        from fracas.harness.checkers.witness import enrich
 
         verdict = getattr(result, "verdict", None)
         real = [v for v in (verdict.violations if verdict else []) if v.order_id == oid]

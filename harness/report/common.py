@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.checkers.witness import received
+from fracas.harness.checkers.witness import received
 
 JSON = dict[str, Any]
 

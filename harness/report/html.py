@@ -12,14 +12,14 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from harness.checkers.engine import CheckResult
-from harness.checkers.picture import picture
-from harness.checkers.summary import summarize
-from harness.checkers.view import View, fmt_money
-from harness.checkers.violation import Violation
-from harness.checkers.witness import received
-from harness.report.common import PALETTE, fault_line, rule_rank
-from harness.report.timeline import render_timeline
+from fracas.harness.checkers.engine import CheckResult
+from fracas.harness.checkers.picture import picture
+from fracas.harness.checkers.summary import summarize
+from fracas.harness.checkers.view import View, fmt_money
+from fracas.harness.checkers.violation import Violation
+from fracas.harness.checkers.witness import received
+from fracas.harness.report.common import PALETTE, fault_line, rule_rank
+from fracas.harness.report.timeline import render_timeline
 
 JSON = dict[str, Any]
 MAX_TRACES = 40

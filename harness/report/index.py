@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from harness.report.common import PALETTE
-from harness.report.outcome import SessionInfo, TestOutcome
+from fracas.harness.report.common import PALETTE
+from fracas.harness.report.outcome import SessionInfo, TestOutcome
 
 JSON = dict[str, Any]
 

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.checkers.engine import CheckResult
-from harness.checkers.snapshot import Snapshot
+from fracas.harness.checkers.engine import CheckResult
+from fracas.harness.checkers.snapshot import Snapshot
 
 JSON = dict[str, Any]
 FORMAT = 1

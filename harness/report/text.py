@@ -6,9 +6,9 @@ import textwrap
 from collections import Counter
 from typing import Any
 
-from harness.checkers.engine import CheckResult
-from harness.checkers.violation import Violation
-from harness.report.common import fault_line, journal_line, ledger_line, rule_rank
+from fracas.harness.checkers.engine import CheckResult
+from fracas.harness.checkers.violation import Violation
+from fracas.harness.report.common import fault_line, journal_line, ledger_line, rule_rank
 
 MAX_DETAILED = 5
 MAX_LINES = 25

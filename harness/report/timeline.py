@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
 
-from fakes.contract import service_names
-from harness.checkers.view import View
-from harness.checkers.witness import received
+from fracas.fakes.contract import service_names
+from fracas.harness.checkers.view import View
+from fracas.harness.checkers.witness import received
 
 JSON = dict[str, Any]
 ORCHESTRATOR = "orchestrator"

@@ -13,20 +13,20 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from harness.checkers.engine import CheckResult
-from harness.checkers.snapshot import Snapshot
-from harness.checkers.summary import summarize
-from harness.checkers.view import View
-from harness.coverage import CoverageMap
-from harness.history import History
-from harness.report.html import CSS, render_html, write_html
-from harness.report.index import index_html, index_json, replay_command, run_row
-from harness.report.json_report import build_report, write_json
-from harness.report.outcome import SessionInfo, TestOutcome
+from fracas.harness.checkers.engine import CheckResult
+from fracas.harness.checkers.snapshot import Snapshot
+from fracas.harness.checkers.summary import summarize
+from fracas.harness.checkers.view import View
+from fracas.harness.report.html import CSS, render_html, write_html
+from fracas.harness.report.index import index_html, index_json, replay_command, run_row
+from fracas.harness.report.json_report import build_report, write_json
+from fracas.harness.report.outcome import SessionInfo, TestOutcome
+from fracas.harness.run.coverage import CoverageMap
+from fracas.harness.run.history import History
 
 
 class RunLike(Protocol):
-    """What a report needs from a run (``harness.runner.RunResult`` satisfies it)."""
+    """What a report needs from a run (``fracas.harness.run.runner.RunResult`` satisfies it)."""
 
     @property
     def verdict(self) -> CheckResult: ...

@@ -1,4 +1,4 @@
-"""An embedded Toxiproxy-compatible fault proxy (``python -m harness.toxiproxy``).
+"""An embedded Toxiproxy-compatible fault proxy (``python -m fracas.harness.toxiproxy``).
 
 It speaks the Toxiproxy 2.12 HTTP API (docs/toxiproxy.md, /work/shared spec) so the
 same harness code, ``toxiproxy-python`` and ``toxiproxy-cli`` drive it or the real

@@ -1,4 +1,4 @@
-"""``python -m harness.toxiproxy``: the embedded Toxiproxy-compatible server.
+"""``python -m fracas.harness.toxiproxy``: the embedded Toxiproxy-compatible server.
 
 One process, one uvloop event loop for the API and every proxy. Stops cleanly on
 SIGTERM/SIGINT (listeners and connections closed) so a ManagedProcess ``stop`` is quick.
@@ -16,15 +16,15 @@ import signal
 import sys
 from pathlib import Path
 
-from harness.toxiproxy import spin
-from harness.toxiproxy.api import App, HttpServer
-from harness.toxiproxy.server import Server
+from fracas.harness.toxiproxy import spin
+from fracas.harness.toxiproxy.api import App, HttpServer
+from fracas.harness.toxiproxy.server import Server
 
 log = logging.getLogger("fracas.toxiproxy")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m harness.toxiproxy", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m fracas.harness.toxiproxy", description=__doc__)
     parser.add_argument(
         "--host",
         "-host",

@@ -16,9 +16,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
-from harness.toxiproxy.proxy import Proxy, ToxicSpec
-from harness.toxiproxy.server import VERSION, ApiError, Server
-from harness.toxiproxy.toxics import REGISTRY, Toxic
+from fracas.harness.toxiproxy.proxy import Proxy, ToxicSpec
+from fracas.harness.toxiproxy.server import VERSION, ApiError, Server
+from fracas.harness.toxiproxy.toxics import REGISTRY, Toxic
 
 log = logging.getLogger("fracas.toxiproxy.api")
 

@@ -23,8 +23,8 @@ import struct
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, cast
 
-from harness.toxiproxy.spin import spinner
-from harness.toxiproxy.toxics import Chunk, Item, Stub, Toxic, pass_through
+from fracas.harness.toxiproxy.spin import spinner
+from fracas.harness.toxiproxy.toxics import Chunk, Item, Stub, Toxic, pass_through
 
 
 class Host(Protocol):

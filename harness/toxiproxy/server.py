@@ -8,7 +8,7 @@ import random
 from collections.abc import Coroutine
 from typing import Any
 
-from harness.toxiproxy.proxy import Proxy, StartError
+from fracas.harness.toxiproxy.proxy import Proxy, StartError
 
 VERSION = "2.12.0"
 

@@ -38,7 +38,7 @@ class Spinner:
             self._on = False
 
 
-#: The process-wide spinner; ``python -m harness.toxiproxy --spin-us`` configures it.
+#: The process-wide spinner; ``python -m fracas.harness.toxiproxy --spin-us`` configures it.
 spinner = Spinner()
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from harness.waiting import DeadlineExceeded, wait_until
+from fracas.harness.kit.waiting import DeadlineExceeded, wait_until
 
 JSON = dict[str, Any]
 DEFAULT_CHROMIUM = "/usr/bin/chromium"

@@ -7,7 +7,7 @@ from typing import Any
 
 from synth_ledger import SynthWorld
 
-from harness.checkers import CheckConfig, CheckResult, check
+from fracas.harness.checkers import CheckConfig, CheckResult, check
 
 
 def verdict(w: SynthWorld, config: CheckConfig | None = None, **snap: Any) -> CheckResult:

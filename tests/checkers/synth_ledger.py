@@ -14,9 +14,9 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from fakes import contract
-from harness.checkers.snapshot import Settle, Snapshot
-from harness.history import History
+from fracas.fakes import contract
+from fracas.harness.checkers.snapshot import Settle, Snapshot
+from fracas.harness.run.history import History
 
 JSON = dict[str, Any]
 T0 = 1_764_133_200.0

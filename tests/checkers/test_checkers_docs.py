@@ -8,8 +8,8 @@ from pathlib import Path
 from checkers_helpers import named, verdict
 from synth_ledger import SynthWorld
 
-from harness.checkers import all_rules
-from harness.checkers.registry import unregister
+from fracas.harness.checkers import all_rules
+from fracas.harness.checkers.registry import unregister
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "checkers.md"
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from synth_ledger import SynthWorld
 
-from harness.checkers import check
+from fracas.harness.checkers import check
 
 PATHS = [
     "complete",

@@ -7,7 +7,7 @@ import pytest
 from checkers_helpers import named, verdict
 from synth_ledger import SynthWorld
 
-from harness.checkers import CheckConfig, View, Violation, all_rules, check
+from fracas.harness.checkers import CheckConfig, View, Violation, all_rules, check
 
 ALL = {
     "completed-ledger",
@@ -404,7 +404,7 @@ def test_completed_reporting_a_refunded_payment(world: SynthWorld) -> None:
 
 
 def test_rule_selection_and_crashing_rule(world: SynthWorld) -> None:
-    from harness.checkers.registry import rule, unregister
+    from fracas.harness.checkers.registry import rule, unregister
 
     world.order("ord-run")
     world.report("ord-run", "running")

@@ -103,8 +103,8 @@ def test_a_before_commit_fault_reads_as_nothing_done_without_placeholders(
 
 
 def test_the_journal_shows_the_status_the_client_received(world: SynthWorld) -> None:
-    from harness.checkers.witness import received
-    from harness.report.common import journal_line
+    from fracas.harness.checkers.witness import received
+    from fracas.harness.report.common import journal_line
 
     world.order("ord-s")
     fault = {"rule_id": "r503", "phase": "after_commit", "kind": "status", "status": 503}

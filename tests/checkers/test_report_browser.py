@@ -32,16 +32,16 @@ from browser_helpers import (
     screenshot,
 )
 
-from fakes.contract import service_names
-from harness.adapters.select import AdapterSpec
-from harness.checkers.view import View
-from harness.report.common import PALETTE
-from harness.report.html import CSS
-from harness.report.outcome import TestOutcome
-from harness.report.writer import write_reports
-from harness.runner import RunResult, run
-from harness.topology import Topology, TopologyConfig
-from harness.workload import orders
+from fracas.fakes.contract import service_names
+from fracas.harness.adapters.select import AdapterSpec
+from fracas.harness.checkers.view import View
+from fracas.harness.report.common import PALETTE
+from fracas.harness.report.html import CSS
+from fracas.harness.report.outcome import TestOutcome
+from fracas.harness.report.writer import write_reports
+from fracas.harness.run.runner import RunResult, run
+from fracas.harness.run.topology import Topology, TopologyConfig
+from fracas.harness.run.workload import orders
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD_ORDER = "ord-0001"

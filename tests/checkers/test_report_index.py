@@ -14,12 +14,12 @@ from synth_ledger import SynthWorld
 from test_checkers_reports import balanced, external_loads
 from test_checkers_witness import lost_capture_retried_with_new_key
 
-from harness.checkers import CheckResult, Snapshot, check
-from harness.history import History
-from harness.report.common import PALETTE
-from harness.report.html import CSS, LEGEND
-from harness.report.outcome import SessionInfo, TestOutcome
-from harness.report.writer import write_reports
+from fracas.harness.checkers import CheckResult, Snapshot, check
+from fracas.harness.report.common import PALETTE
+from fracas.harness.report.html import CSS, LEGEND
+from fracas.harness.report.outcome import SessionInfo, TestOutcome
+from fracas.harness.report.writer import write_reports
+from fracas.harness.run.history import History
 
 COMMAND = "python examples/naive_orchestrator.py --bug no-idempotency"
 

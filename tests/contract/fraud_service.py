@@ -1,8 +1,8 @@
 """The worked example of docs/extending.md: a sixth fake service, ``fraud``, written
 entirely outside the fracas packages.
 
-Two parts, as the recipe says: the fake (a ``fakes.service.Service``: tables, routes,
-handlers) and its contract entry (``fakes.contract.ServiceSpec``: which saga step each
+Two parts, as the recipe says: the fake (a ``fracas.fakes.service.Service``: tables, routes,
+handlers) and its contract entry (``fracas.fakes.contract.ServiceSpec``: which saga step each
 route is, which table its effects land in). Registering the entry is what makes the
 checkers, the timeline and the harness see the service; no harness file changes.
 """
@@ -12,10 +12,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from fakes import contract
-from fakes.service import Answer, Call, Route, Service, next_seq, rows
-from fakes.validate import obj, text
-from fakes.world import World
+from fracas.fakes import contract
+from fracas.fakes.service import Answer, Call, Route, Service, next_seq, rows
+from fracas.fakes.validate import obj, text
+from fracas.fakes.world import World
 
 SPEC = contract.ServiceSpec(
     "fraud",

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from fakes import contract
-from fakes.faults import KINDS
-from fakes.server import SERVICES as FAKES
-from harness.faults import fault_kinds
-from harness.services import SERVICES as HARNESS_SERVICES
+from fracas.fakes import contract
+from fracas.fakes.faults import KINDS
+from fracas.fakes.server import SERVICES as FAKES
+from fracas.harness.faults import fault_kinds
+from fracas.harness.run.services import SERVICES as HARNESS_SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +35,7 @@ def test_the_bundled_orchestrator_copy_agrees_with_the_contract() -> None:
     """The orchestrator is a system under test and keeps its own list on purpose; this is
     what keeps the copy honest: its services, and every path its saga calls, are the
     contract's."""
-    from orchestrator.config import SERVICES as ORCH_SERVICES
+    from fracas.orchestrator.config import SERVICES as ORCH_SERVICES
 
     assert ORCH_SERVICES == contract.BUILTIN_SERVICES
     saga = (ROOT / "orchestrator" / "saga.py").read_text()
@@ -79,6 +79,6 @@ def test_a_builtin_service_cannot_be_unregistered_and_unknown_names_are_named() 
 def test_the_saga_calls_are_what_the_strategies_fault_today() -> None:
     """``strategies.ENDPOINTS`` becomes ``{n: contract.calls(n) for n in SERVICES}`` at
     merge; the same tuples in the same order keep every seeded draw as it was."""
-    from harness.strategies import ENDPOINTS
+    from fracas.harness.search.strategies import ENDPOINTS
 
     assert {n: contract.calls(n) for n in contract.BUILTIN_SERVICES} == ENDPOINTS

@@ -17,13 +17,13 @@ import httpx
 import pytest
 from fraud_service import SERVICE, SPEC
 
-from fakes import contract
-from fakes.app import FakeApp
-from fakes.store import Store
-from fakes.world import build_world
-from harness.checkers import View, check
-from harness.checkers.steps import classify, effect_steps
-from harness.report.timeline import LANE_H, TOP, render_timeline
+from fracas.fakes import contract
+from fracas.fakes.app import FakeApp
+from fracas.fakes.store import Store
+from fracas.fakes.world import build_world
+from fracas.harness.checkers import View, check
+from fracas.harness.checkers.steps import classify, effect_steps
+from fracas.harness.report.timeline import LANE_H, TOP, render_timeline
 
 ROOT = Path(__file__).resolve().parents[2]
 # the checker tests' synthetic run stands in for the five built-in services

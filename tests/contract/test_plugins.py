@@ -13,16 +13,16 @@ from types import ModuleType
 
 import pytest
 
-import harness.backends as backends_pkg
-import harness.checkers.rules as rules_pkg
-import harness.faults.kinds as kinds_pkg
-import harness.toxiproxy.toxics as toxics_pkg
-from harness.backends import REGISTRY as BACKENDS
-from harness.backends import make_backend
-from harness.backends.base import BackendOptions, FaultBackend, register
-from harness.checkers import all_rules
-from harness.faults import fault_kinds
-from harness.toxiproxy.toxics import REGISTRY as TOXICS
+import fracas.harness.backends as backends_pkg
+import fracas.harness.checkers.rules as rules_pkg
+import fracas.harness.faults.kinds as kinds_pkg
+import fracas.harness.toxiproxy.toxics as toxics_pkg
+from fracas.harness.backends import REGISTRY as BACKENDS
+from fracas.harness.backends import make_backend
+from fracas.harness.backends.base import BackendOptions, FaultBackend, register
+from fracas.harness.checkers import all_rules
+from fracas.harness.faults import fault_kinds
+from fracas.harness.toxiproxy.toxics import REGISTRY as TOXICS
 
 
 def _units(pkg: ModuleType) -> set[str]:
@@ -77,7 +77,7 @@ def test_a_backend_defined_in_one_file_is_chosen_by_name(
     made = make_backend(env={"FRACAS_FAULT_BACKEND": "in-test"}, seed=3, log_dir=tmp_path)
     assert isinstance(made, test_backend)
     assert made.options.seed == 3 and made.options.log_dir == tmp_path  # type: ignore[attr-defined]
-    from harness.backends import backend_names
+    from fracas.harness.backends import backend_names
 
     assert backend_names()[0] == "embedded" and "in-test" in backend_names()
 
@@ -85,11 +85,11 @@ def test_a_backend_defined_in_one_file_is_chosen_by_name(
 def test_every_http_fault_action_module_registers_the_action_it_is_named_after() -> None:
     """The contract lists the actions from the file names; the fakes' registry holds one
     action per file, so a new action is one file in fakes/actions/."""
-    import fakes.actions as actions_pkg
-    from fakes import contract
-    from fakes.actions import REGISTRY as ACTIONS
+    import fracas.fakes.actions as actions_pkg
+    from fracas.fakes import contract
+    from fracas.fakes.actions import REGISTRY as ACTIONS
 
     assert (
         tuple(sorted(ACTIONS)) == contract.HTTP_FAULT_ACTIONS == tuple(sorted(_units(actions_pkg)))
     )
-    assert all(type(a).__module__ == f"fakes.actions.{k}" for k, a in ACTIONS.items())
+    assert all(type(a).__module__ == f"fracas.fakes.actions.{k}" for k, a in ACTIONS.items())

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FRACAS = [sys.executable, "-m", "harness.cli"]
+FRACAS = [sys.executable, "-m", "fracas.harness.front.cli"]
 
 
 def example(name: str) -> Path:

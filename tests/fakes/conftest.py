@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.services import SERVICES, spawn_fake
+from fracas.harness.run.services import SERVICES, spawn_fake
 from tests.fakes.support import SEED, Fake, start
 
 

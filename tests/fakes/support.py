@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from harness.services import FakeProcess, spawn_fake
+from fracas.harness.run.services import FakeProcess, spawn_fake
 
 SEED = 7
 

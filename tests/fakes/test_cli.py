@@ -10,12 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.net import free_port, is_listening
-from harness.procs import ManagedProcess, wait_exit
-from harness.services import SERVICES
-from harness.waiting import wait_until
+from fracas.harness.kit.net import free_port, is_listening
+from fracas.harness.kit.procs import ManagedProcess, wait_exit
+from fracas.harness.kit.waiting import wait_until
+from fracas.harness.run.services import SERVICES
 
-FRACAS = [sys.executable, "-m", "harness.cli"]
+FRACAS = [sys.executable, "-m", "fracas.harness.front.cli"]
 
 
 @pytest.mark.parametrize(

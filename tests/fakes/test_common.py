@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fakes.world import OK_TOKEN
+from fracas.fakes.world import OK_TOKEN
 from tests.fakes.support import Fake
 
 BODY = {"order_id": "ord-i", "amount_cents": 700, "currency": "EUR", "card_token": OK_TOKEN}

@@ -7,7 +7,7 @@ import asyncio
 
 import httpx
 
-from fakes.world import OK_TOKEN
+from fracas.fakes.world import OK_TOKEN
 from tests.fakes.support import Fake
 
 N = 200

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from fakes.world import OK_TOKEN
-from harness.waiting import wait_until
+from fracas.fakes.world import OK_TOKEN
+from fracas.harness.kit.waiting import wait_until
 from tests.fakes.support import Fake
 
 BODY = {"order_id": "ord-f", "amount_cents": 500, "currency": "EUR", "card_token": OK_TOKEN}

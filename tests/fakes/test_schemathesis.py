@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from harness.services import SERVICES
+from fracas.harness.run.services import SERVICES
 from tests.fakes.support import Fake
 
 CHECKS = [

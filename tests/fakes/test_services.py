@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes.world import DECLINE_TOKEN, OK_TOKEN, build_world
+from fracas.fakes.world import DECLINE_TOKEN, OK_TOKEN, build_world
 from tests.fakes.support import SEED, Fake
 
 WORLD = build_world(SEED)

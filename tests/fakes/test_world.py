@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes.world import (
+from fracas.fakes.world import (
     DECLINE_TOKEN,
     OK_TOKEN,
     build_world,

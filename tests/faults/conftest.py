@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from faults_support import Upstream, our_children, start_upstream
 
-from harness.net import LOOPBACK
-from harness.waiting import wait_until
+from fracas.harness.kit.net import LOOPBACK
+from fracas.harness.kit.waiting import wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -39,8 +39,8 @@ def upstream(tmp_path: Path) -> Iterator[Upstream]:
 def toxiproxy_url(tmp_path: Path) -> Iterator[str]:
     """A running toxiproxy server for the test: whichever backend the environment names
     (FRACAS_FAULT_BACKEND, TOXIPROXY_URL), fracas's embedded one by default."""
-    from harness.backends import make_backend
-    from harness.toxiclient import ToxiClient
+    from fracas.harness.backends import make_backend
+    from fracas.harness.kit.toxiclient import ToxiClient
 
     backend = make_backend(seed=1, log_dir=tmp_path / "toxiproxy")
     url = backend.start()

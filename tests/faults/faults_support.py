@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from harness.net import LOOPBACK, free_port
-from harness.procs import ManagedProcess, python_argv
+from fracas.harness.kit.net import LOOPBACK, free_port
+from fracas.harness.kit.procs import ManagedProcess, python_argv
 
 
 def http_ok(url: str) -> Callable[[], bool]:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from faults_support import Upstream, our_children
 
-from harness.backends import (
+from fracas.harness.backends import (
     BACKENDS,
     BackendError,
     BinaryBackend,
@@ -21,9 +21,9 @@ from harness.backends import (
     UrlBackend,
     make_backend,
 )
-from harness.net import LOOPBACK, free_port, is_listening
-from harness.procs import ManagedProcess, python_argv
-from harness.toxiclient import ToxiClient
+from fracas.harness.kit.net import LOOPBACK, free_port, is_listening
+from fracas.harness.kit.procs import ManagedProcess, python_argv
+from fracas.harness.kit.toxiclient import ToxiClient
 
 
 def test_default_is_embedded_and_toxiproxy_url_implies_url() -> None:
@@ -150,7 +150,7 @@ def test_binary_backend_with_a_shim_on_path(tmp_path: Path) -> None:
         "    *) shift;;\n"
         "  esac\n"
         "done\n"
-        f'exec {sys.executable} -m harness.toxiproxy --host "$host" --port "$port" --seed "$seed"\n'
+        f'exec {sys.executable} -m fracas.harness.toxiproxy --host "$host" --port "$port" --seed "$seed"\n'
     )
     shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
     before = our_children()
@@ -216,7 +216,7 @@ class _StubEngine:
         flags = dict(zip(kwargs["command"][::2], kwargs["command"][1::2], strict=True))
         proc = ManagedProcess(
             "container",
-            python_argv("harness.toxiproxy", "--host", flags["-host"], "--port", flags["-port"]),
+            python_argv("fracas.harness.toxiproxy", "--host", flags["-host"], "--port", flags["-port"]),
             self.log_dir / "container.log",
         ).start()
         self.container = _StubContainer(proc)

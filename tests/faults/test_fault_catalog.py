@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.faults import (
+from fracas.harness.faults import (
     FAMILIES,
     Fault,
     FaultContext,
@@ -23,7 +23,7 @@ from harness.faults import (
     fault_kinds,
     from_json,
 )
-from harness.faults import base as faults_base
+from fracas.harness.faults import base as faults_base
 
 KINDS = fault_kinds()
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "faults.md"

@@ -7,14 +7,14 @@ from pathlib import Path
 import httpx
 from faults_support import proc_state
 
-from harness.faults import SimpleFaultContext, from_json, heal_all
-from harness.net import LOOPBACK
-from harness.toxiclient import ToxiClient
-from harness.waiting import wait_until
+from fracas.harness.faults import SimpleFaultContext, from_json, heal_all
+from fracas.harness.kit.net import LOOPBACK
+from fracas.harness.kit.toxiclient import ToxiClient
+from fracas.harness.kit.waiting import wait_until
 
 
 def test_heal_all_after_a_mix_of_faults(tmp_path: Path, toxiproxy_url: str) -> None:
-    from harness.services import start_fake
+    from fracas.harness.run.services import start_fake
 
     fake = start_fake("crm", tmp_path / "crm", seed=3)
     client = ToxiClient(toxiproxy_url)

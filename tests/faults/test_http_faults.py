@@ -1,7 +1,7 @@
 """HTTP faults: rules merged into a fake's ``/_fracas/faults``, healed one rule at a time.
 
 The first tests use a strict stand-in admin API (it refuses the counters GET adds, as the
-fakes do); the last ones run against a real fake process when ``python -m fakes`` exists.
+fakes do); the last ones run against a real fake process when ``python -m fracas.fakes`` exists.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from conftest import RulesRecorder
-from harness.faults import FaultError, SimpleFaultContext, from_json, heal_all
-from harness.net import LOOPBACK, free_port
+from fracas.harness.faults import FaultError, SimpleFaultContext, from_json, heal_all
+from fracas.harness.kit.net import LOOPBACK, free_port
 
 
 def fault(kind: str, target: str = "payment", **params: Any) -> Any:
@@ -109,7 +109,7 @@ def test_target_without_admin_api(ctx: SimpleFaultContext) -> None:
 
 @pytest.fixture
 def payment(tmp_path: Path) -> Iterator[Any]:
-    from harness.services import start_fake
+    from fracas.harness.run.services import start_fake
 
     fake = start_fake("payment", tmp_path / "payment", seed=7)
     yield fake

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from faults_support import Upstream
 
-from harness.faults import FaultError, SimpleFaultContext, from_json, heal_all
-from harness.net import LOOPBACK
-from harness.toxiclient import ToxiClient
+from fracas.harness.faults import FaultError, SimpleFaultContext, from_json, heal_all
+from fracas.harness.kit.net import LOOPBACK
+from fracas.harness.kit.toxiclient import ToxiClient
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from faults_support import Upstream, proc_state, start_upstream
 
-from harness.faults import FaultError, SimpleFaultContext, from_json, heal_all
-from harness.waiting import wait_until
+from fracas.harness.faults import FaultError, SimpleFaultContext, from_json, heal_all
+from fracas.harness.kit.waiting import wait_until
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import httpx
 import pytest
 import respx
 
-from harness.net import LOOPBACK, free_port
-from harness.toxiclient import Proxy, ToxiClient, ToxiproxyError, ToxiproxyUnreachable
+from fracas.harness.kit.net import LOOPBACK, free_port
+from fracas.harness.kit.toxiclient import Proxy, ToxiClient, ToxiproxyError, ToxiproxyUnreachable
 
 BASE = "http://127.0.0.1:8474"
 

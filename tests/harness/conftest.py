@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.adapters.select import AdapterSpec
-from harness.topology import Topology, TopologyConfig
+from fracas.harness.adapters.select import AdapterSpec
+from fracas.harness.run.topology import Topology, TopologyConfig
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from harness.adapters.select import AdapterSpec
-from harness.planted import NAIVE, NAIVE_CLOCK
+from fracas.harness.adapters.select import AdapterSpec
+from fracas.harness.search.planted import NAIVE, NAIVE_CLOCK
 
 __all__ = ["NAIVE", "ROOT", "naive_spec"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.adapters import AdapterError, adapter_from_spec, resolve_spec
+from fracas.harness.adapters import AdapterError, adapter_from_spec, resolve_spec
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -21,7 +21,7 @@ def test_default_is_bundled(tmp_path: Path) -> None:
     assert spec.bundled and spec.source == "default"
     adapter = adapter_from_spec(spec)
     assert "advance_clock" in adapter.capabilities
-    assert adapter.argv[1:3] == ["-m", "orchestrator"]
+    assert adapter.argv[1:3] == ["-m", "fracas.orchestrator"]
 
 
 def test_precedence_option_env_pyproject(tmp_path: Path) -> None:
@@ -77,7 +77,7 @@ def test_unsplittable_command_is_a_clear_error() -> None:
 def test_quiet_start_is_declared_and_checked(tmp_path: Path) -> None:
     """Only a declared quiet start lets the harness boot the next run's orchestrator
     ahead; it survives the round trip through a replay file."""
-    from harness.adapters.select import spec_from_json
+    from fracas.harness.adapters.select import spec_from_json
 
     table = '[tool.fracas.orchestrator]\ncommand = ["python", "-m", "myorch"]\n'
     assert adapter_from_spec(resolve_spec(None, {}, write(tmp_path, table))).quiet_start is False

@@ -11,11 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.net import is_listening
-from harness.procs import ManagedProcess, wait_exit
-from harness.waiting import wait_until
+from fracas.harness.kit.net import is_listening
+from fracas.harness.kit.procs import ManagedProcess, wait_exit
+from fracas.harness.kit.waiting import wait_until
 
-FRACAS = [sys.executable, "-m", "harness.cli"]
+FRACAS = [sys.executable, "-m", "fracas.harness.front.cli"]
 
 
 def test_up_starts_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:

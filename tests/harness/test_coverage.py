@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from harness.coverage import Cell, CoverageMap, entry_hits, step_of
-from harness.history import History
-from harness.schedule import parse_schedule
+from fracas.harness.run.coverage import Cell, CoverageMap, entry_hits, step_of
+from fracas.harness.run.history import History
+from fracas.harness.run.schedule import parse_schedule
 
 RULE = {"kind": "status", "target": "payment", "id": "fracas-s0-status-payment",
         "params": {"status": 503, "method": "POST", "path": "/payments",

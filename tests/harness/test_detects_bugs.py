@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from harness_helpers import naive_spec
 
-from fakes.world import build_world
-from harness.runner import ConsistencyError, RunOptions, run
-from harness.workload import OrderPlan, orders
+from fracas.fakes.world import build_world
+from fracas.harness.run.runner import ConsistencyError, RunOptions, run
+from fracas.harness.run.workload import OrderPlan, orders
 
 
 def after_commit(kind: str, service: str, path: str, **action: Any) -> list[dict[str, Any]]:
@@ -137,7 +137,7 @@ def corrupt(topo, service: str, sql: str, *params: object) -> None:  # type: ign
 
 
 def test_stock_leak_in_the_inventory_service_is_named(start_topology) -> None:
-    from harness.checkers import Snapshot, check
+    from fracas.harness.checkers import Snapshot, check
 
     topo = start_topology(naive_spec())
     plans = orders(2)
@@ -152,7 +152,7 @@ def test_stock_leak_in_the_inventory_service_is_named(start_topology) -> None:
 
 
 def test_one_key_two_effects_in_the_payment_service_is_named(start_topology) -> None:
-    from harness.checkers import Snapshot, check
+    from fracas.harness.checkers import Snapshot, check
 
     topo = start_topology(naive_spec())
     plans = orders(1)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FRACAS = [sys.executable, "-m", "harness.cli"]
+FRACAS = [sys.executable, "-m", "fracas.harness.front.cli"]
 SCENARIO = '''
 LOST = [{"fault": {"kind": "drop", "target": "payment",
                    "params": {"path": "/payments", "method": "POST", "phase": "after_commit",
@@ -120,12 +120,12 @@ def test_a_mistake_in_a_fixture_is_one_message_too(tmp_path: Path) -> None:
                              "no:cacheprovider", "--rootdir", str(tmp_path)])
     assert done.returncode == 1
     assert "fracas: WorkloadError: count: expected 0 or more, got -1" in done.stdout
-    assert "harness/workload.py" not in done.stdout, done.stdout
+    assert "harness/run/workload.py" not in done.stdout, done.stdout
 
 
 def test_times_n_ends_with_a_tally_that_explains_changed() -> None:
-    from harness.replay import Replay, tally_text
-    from harness.schedule import Schedule
+    from fracas.harness.run.replay import Replay, tally_text
+    from fracas.harness.run.schedule import Schedule
 
     replay = Replay(0, [], Schedule(), 1.0, frozenset({("double-charge", "ord-0002")}))
     text = tally_text(replay, ["reproduced", "changed", "did not reproduce"])

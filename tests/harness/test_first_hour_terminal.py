@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.net import free_port
-from harness.waiting import wait_until
+from fracas.harness.kit.net import free_port
+from fracas.harness.kit.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-FRACAS = [sys.executable, "-m", "harness.cli"]
+FRACAS = [sys.executable, "-m", "fracas.harness.front.cli"]
 
 
 def fracas(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
@@ -48,7 +48,7 @@ def test_an_unusable_fault_backend_is_caught_before_pytest(tmp_path: Path) -> No
 
 
 def test_version() -> None:
-    from harness.version import fracas_version
+    from fracas.harness.kit.version import fracas_version
 
     done = fracas("--version")
     assert done.returncode == 0 and done.stdout.strip() == f"fracas {fracas_version()}"
@@ -56,7 +56,7 @@ def test_version() -> None:
 
 @pytest.mark.parametrize("command", ["run", "replay", "up"])
 def test_help_names_the_environment_and_the_pyproject_table(command: str) -> None:
-    from harness.adapters.select import ENV_VARS
+    from fracas.harness.adapters.select import ENV_VARS
 
     text = " ".join(fracas(command, "--help").stdout.split())
     for var in (*ENV_VARS, "FRACAS_FAULT_BACKEND"):

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.adapters import AdapterError, adapter_from_spec, resolve_spec
-from harness.adapters.command import check_command
-from harness.adapters.select import Declared, spec_from_json
-from harness.schedule import ScheduleError, parse_schedule
+from fracas.harness.adapters import AdapterError, adapter_from_spec, resolve_spec
+from fracas.harness.adapters.command import check_command
+from fracas.harness.adapters.select import Declared, spec_from_json
+from fracas.harness.run.schedule import ScheduleError, parse_schedule
 
 
 def entry(kind: str, target: str, params: dict[str, object] | None = None) -> dict[str, object]:
@@ -122,8 +122,8 @@ def test_a_recorded_directory_that_is_gone_is_one_clear_error(tmp_path: Path) ->
 
 
 def test_never_healthy_says_exited_with_n(tmp_path: Path) -> None:
-    from harness.adapters.base import OrchestratorEnv
-    from harness.adapters.process import ProcessAdapter
+    from fracas.harness.adapters.base import OrchestratorEnv
+    from fracas.harness.adapters.process import ProcessAdapter
 
     adapter = ProcessAdapter([sys.executable, "-c", "import sys; sys.exit(3)"])
     env = OrchestratorEnv({}, "127.0.0.1", 9, tmp_path, tmp_path / "o.log")

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.net import is_listening
-from harness.waiting import wait_until
+from fracas.harness.kit.net import is_listening
+from fracas.harness.kit.waiting import wait_until
 
 SCENARIO = textwrap.dedent(
     """
     import json, os
     from pathlib import Path
 
-    from harness.runner import run
+    from fracas.harness.run.runner import run
 
     def test_long_run(fracas):
         topo = fracas.topology

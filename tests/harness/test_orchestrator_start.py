@@ -12,12 +12,12 @@ import time
 import pytest
 from harness_helpers import naive_spec
 
-from harness.adapters.process import PortTaken, ProcessAdapter
-from harness.adapters.select import AdapterSpec
-from harness.net import LOOPBACK, listener_in_session
-from harness.runner import NotAnOrchestratorError, RunOptions, run
-from harness.waiting import wait_until
-from harness.workload import orders
+from fracas.harness.adapters.process import PortTaken, ProcessAdapter
+from fracas.harness.adapters.select import AdapterSpec
+from fracas.harness.kit.net import LOOPBACK, listener_in_session
+from fracas.harness.kit.waiting import wait_until
+from fracas.harness.run.runner import NotAnOrchestratorError, RunOptions, run
+from fracas.harness.run.workload import orders
 
 #: Answers GET /healthz 200 and everything else 404, like a fake would on a stolen port.
 NOT_AN_ORCHESTRATOR = """

@@ -1,7 +1,7 @@
 """The property scenarios alone, with no hand-written scenario, find the planted bugs of the
 naive example orchestrator and name the matching rule; with no bug they find nothing.
 
-Each case is a real ``fracas run -k test_properties`` in a child process (harness.planted),
+Each case is a real ``fracas run -k test_properties`` in a child process (fracas.harness.search.planted),
 judged from the JSON reports it writes. A search at the ``dev`` profile takes from seconds
 to minutes per bug, so by default only a few bugs run (``DEFAULT``, within CI's budget);
 ``FRACAS_PLANTED_BUGS=all`` (or a comma-separated list) runs the whole matrix, and
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.planted import NAIVE, RULES, search
+from fracas.harness.search.planted import NAIVE, RULES, search
 
 #: Bugs the search finds at `dev` with seed 0 in a few seconds (see bench/search.py).
 DEFAULT = ("line-by-line", "no-compensation")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.procs import ManagedProcess, ProcessFailed
-from harness.waiting import wait_until
+from fracas.harness.kit.procs import ManagedProcess, ProcessFailed
+from fracas.harness.kit.waiting import wait_until
 
 SLEEPER = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(600)"]
 
@@ -88,7 +88,7 @@ PARENT = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from harness.procs import ManagedProcess
+    from fracas.harness.kit.procs import ManagedProcess
     p = ManagedProcess("child", [sys.executable, "-c", "import time; time.sleep(600)"],
                        Path(sys.argv[1]))
     p.start()
@@ -135,7 +135,7 @@ def test_child_started_from_a_finished_thread_lives_on(tmp_path: Path) -> None:
 
 
 def test_orchestrator_that_never_gets_healthy_is_named_with_its_log(tmp_path: Path) -> None:
-    from harness.adapters import AdapterError, OrchestratorEnv, ProcessAdapter
+    from fracas.harness.adapters import AdapterError, OrchestratorEnv, ProcessAdapter
 
     adapter = ProcessAdapter(["python", "-c", "import sys; print('cannot bind: no config'); "
                               "sys.exit(4)"])

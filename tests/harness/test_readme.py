@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.adapters import adapter_from_spec, resolve_spec
-from harness.schedule import parse_schedule
+from fracas.harness.adapters import adapter_from_spec, resolve_spec
+from fracas.harness.run.schedule import parse_schedule
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
-FRACAS = [sys.executable, "-m", "harness.cli"]
+FRACAS = [sys.executable, "-m", "fracas.harness.front.cli"]
 
 
 def blocks(lang: str) -> list[str]:
@@ -142,7 +142,7 @@ def test_every_environment_variable_the_readme_names_is_read() -> None:
 
 
 def test_order_ids_in_the_docs_look_like_real_ones() -> None:
-    from harness.workload import orders
+    from fracas.harness.run.workload import orders
 
     real = orders(1)[0].order_id
     assert re.fullmatch(r"ord-\d{4}", real)
@@ -187,7 +187,7 @@ def test_a_venv_with_another_checkouts_fracas_is_one_clear_message(tmp_path: Pat
 
 
 def test_what_the_readme_says_about_errors_holds() -> None:
-    from harness.schedule import ScheduleError
+    from fracas.harness.run.schedule import ScheduleError
 
     for bad, says in [
         ({"kind": "latency", "target": "payment", "params": {"latncy_ms": 5}},

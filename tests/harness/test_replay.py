@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from harness_helpers import NAIVE, naive_spec
 
-from harness.replay import ReplayError, load_replay, parse_replay
-from harness.runner import run
-from harness.workload import orders
+from fracas.harness.run.replay import ReplayError, load_replay, parse_replay
+from fracas.harness.run.runner import run
+from fracas.harness.run.workload import orders
 
 ROOT = Path(__file__).resolve().parents[2]
 LOST_CAPTURE = [{"fault": {"kind": "drop", "target": "payment",
@@ -24,14 +24,14 @@ LOST_CAPTURE = [{"fault": {"kind": "drop", "target": "payment",
 
 
 def fracas(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness.cli", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "fracas.harness.front.cli", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real failing run's replay file: a lost capture and a retry without a key."""
-    from harness.topology import Topology, TopologyConfig
+    from fracas.harness.run.topology import Topology, TopologyConfig
 
     tmp = tmp_path_factory.mktemp("replay")
     with Topology.start(TopologyConfig(run_dir=tmp / "run", seed=3,

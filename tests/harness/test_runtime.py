@@ -7,12 +7,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from harness.runner import NemesisError, run
-from harness.workload import orders
+from fracas.harness.run.runner import NemesisError, run
+from fracas.harness.run.workload import orders
 
 
 def test_a_fault_that_cannot_be_applied_is_an_error_not_a_verdict(start_topology) -> None:
-    from harness.schedule import parse_schedule
+    from fracas.harness.run.schedule import parse_schedule
 
     topo = start_topology()
     bad = [{"fault": {"kind": "latency", "target": "bank", "params": {"latency_ms": 5}}, "at": 0}]
@@ -58,9 +58,9 @@ def test_the_same_fault_twice_in_a_schedule_stacks(start_topology) -> None:
 def test_installing_triggers_keeps_other_rules_counters(start_topology) -> None:
     """Triggers are added one rule at a time: a rule already counting its `nth`
     matches is not reset by the nemesis installing its own hold rules."""
-    from harness.history import History
-    from harness.nemesis import Nemesis
-    from harness.schedule import parse_schedule
+    from fracas.harness.run.history import History
+    from fracas.harness.run.nemesis import Nemesis
+    from fracas.harness.run.schedule import parse_schedule
 
     topo = start_topology()
     url = topo.fakes["payment"].url

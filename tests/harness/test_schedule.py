@@ -8,8 +8,8 @@ import json
 import pytest
 from hypothesis import given, settings
 
-from harness.schedule import RequestMatch, ScheduleError, loads_schedule, parse_schedule
-from harness.strategies import workloads
+from fracas.harness.run.schedule import RequestMatch, ScheduleError, loads_schedule, parse_schedule
+from fracas.harness.search.strategies import workloads
 
 LATENCY = {"kind": "latency", "target": "payment", "params": {"latency_ms": 200}}
 

@@ -18,10 +18,10 @@ from harness_helpers import naive_spec
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from harness.replay import load_replay
-from harness.report.text import ConsistencyError
-from harness.scenario import Fracas
-from harness.stateful import StatefulRun, allowed_intents, landing_faults, machine_for
+from fracas.harness.report.text import ConsistencyError
+from fracas.harness.run.replay import load_replay
+from fracas.harness.run.scenario import Fracas
+from fracas.harness.search.stateful import StatefulRun, allowed_intents, landing_faults, machine_for
 
 FIND = settings(
     max_examples=25,

@@ -9,9 +9,9 @@ import fnmatch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.coverage import STEPS
-from harness.faults import fault_kinds
-from harness.strategies import ALL_CAPABILITIES, REACHES, Workload, workloads
+from fracas.harness.faults import fault_kinds
+from fracas.harness.run.coverage import STEPS
+from fracas.harness.search.strategies import ALL_CAPABILITIES, REACHES, Workload, workloads
 
 STEP = {name: (svc, meth, path) for name, svc, meth, path in STEPS}
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.runner import VacuousRunError, run
-from harness.schedule import ScheduleError, parse_schedule
-from harness.workload import orders
+from fracas.harness.run.runner import VacuousRunError, run
+from fracas.harness.run.schedule import ScheduleError, parse_schedule
+from fracas.harness.run.workload import orders
 
 NEVER = {"service": "payment", "path": "/payments", "order_id": "ord-9999",
          "phase": "after_commit"}

@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from orch_helpers import SEED, Orchestrator  # noqa: E402
 
-from harness.procs import ManagedProcess, python_argv  # noqa: E402
-from harness.services import SERVICES, FakeProcess, spawn_fake  # noqa: E402
+from fracas.harness.kit.procs import ManagedProcess, python_argv  # noqa: E402
+from fracas.harness.run.services import SERVICES, FakeProcess, spawn_fake  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +62,7 @@ def start_orchestrator(
     def start(
         *args: str, env: dict[str, str] | None = None, urls: dict[str, str] | None = None
     ) -> Orchestrator:
-        from harness.net import free_port
+        from fracas.harness.kit.net import free_port
 
         port = free_port()
         full_env = dict(os.environ)
@@ -80,7 +80,7 @@ def start_orchestrator(
         full_env.update(env or {})
         proc = ManagedProcess(
             "orchestrator",
-            python_argv("orchestrator", *args),
+            python_argv("fracas.orchestrator", *args),
             tmp_path / f"orchestrator-{len(made)}.log",
             env=full_env,
         )

@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 
-from fakes.world import DECLINE_TOKEN, OK_TOKEN, World, build_world
-from harness.checkers import CheckConfig, CheckResult, Snapshot, check
-from harness.procs import ManagedProcess
-from harness.services import FakeProcess
-from harness.waiting import wait_until
+from fracas.fakes.world import DECLINE_TOKEN, OK_TOKEN, World, build_world
+from fracas.harness.checkers import CheckConfig, CheckResult, Snapshot, check
+from fracas.harness.kit.procs import ManagedProcess
+from fracas.harness.kit.waiting import wait_until
+from fracas.harness.run.services import FakeProcess
 
 SEED = 7
 TERMINAL = {"completed", "failed", "needs_attention"}
@@ -153,7 +153,7 @@ def judge(
     orders: Iterable[dict[str, Any]],
     config: CheckConfig | None = None,
 ) -> CheckResult:
-    """Contract §5 over the ledgers, by harness.checkers (the project's one checker)."""
+    """Contract §5 over the ledgers, by fracas.harness.checkers (the project's one checker)."""
     submitted = {o["order_id"]: o for o in orders}
     reported: dict[str, Any] = {}
     for oid in submitted:

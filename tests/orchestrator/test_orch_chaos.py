@@ -10,7 +10,7 @@ from orch_helpers import Orchestrator, assert_consistent, judge
 from test_orch_crash import mixed_orders
 from test_orch_faults import SHAPES, fired, put_faults
 
-from harness.services import SERVICES
+from fracas.harness.run.services import SERVICES
 
 ACTIONS: list[dict[str, Any]] = [
     {"kind": "drop"},

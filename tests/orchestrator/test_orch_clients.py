@@ -9,8 +9,8 @@ import httpx
 import pytest
 import respx
 
-from orchestrator import validate
-from orchestrator.clients import RetryPolicy, ServiceClient, _retry_after
+from fracas.orchestrator import validate
+from fracas.orchestrator.clients import RetryPolicy, ServiceClient, _retry_after
 
 BASE = "http://payment.test"
 POLICY = RetryPolicy(

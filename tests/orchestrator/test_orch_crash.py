@@ -18,7 +18,7 @@ from orch_helpers import (
     the_world,
 )
 
-from harness.waiting import wait_until
+from fracas.harness.kit.waiting import wait_until
 
 W = the_world()
 SEED = 20261126

@@ -19,8 +19,8 @@ from orch_helpers import (
     the_world,
 )
 
-from harness.checkers import CheckConfig
-from harness.services import FakeProcess
+from fracas.harness.checkers import CheckConfig
+from fracas.harness.run.services import FakeProcess
 
 W = the_world()
 SHAPES = ("invalid_json", "truncated", "empty", "html", "wrong_types", "missing_fields")

@@ -1,4 +1,4 @@
-"""orchestrator.http against a real socket server that misbehaves on purpose."""
+"""fracas.orchestrator.http against a real socket server that misbehaves on purpose."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from harness.net import free_port
-from orchestrator import validate
-from orchestrator.clients import RetryPolicy, ServiceClient
-from orchestrator.http import AnswerTimeout, Broken, ConnectFailed, HttpClient
+from fracas.harness.kit.net import free_port
+from fracas.orchestrator import validate
+from fracas.orchestrator.clients import RetryPolicy, ServiceClient
+from fracas.orchestrator.http import AnswerTimeout, Broken, ConnectFailed, HttpClient
 
 Behaviour = Callable[[asyncio.StreamReader, asyncio.StreamWriter, bytes], Awaitable[bool]]
 

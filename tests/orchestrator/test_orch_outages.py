@@ -17,7 +17,7 @@ from orch_helpers import (
     the_world,
 )
 
-from harness.waiting import wait_until
+from fracas.harness.kit.waiting import wait_until
 
 W = the_world()
 STOCKED = W.stocked_skus(40)[0].sku

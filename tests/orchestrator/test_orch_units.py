@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator import validate
-from orchestrator.clock import Clock
-from orchestrator.config import load_config
-from orchestrator.metrics import Metrics
-from orchestrator.saga import idempotency_key
+from fracas.orchestrator import validate
+from fracas.orchestrator.clock import Clock
+from fracas.orchestrator.config import load_config
+from fracas.orchestrator.metrics import Metrics
+from fracas.orchestrator.saga import idempotency_key
 
 URLS = {f"FRACAS_{s.upper()}_URL": f"http://{s}:1" for s in
         ("crm", "payment", "inventory", "shipping", "notify")}  # fmt: skip

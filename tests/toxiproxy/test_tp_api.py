@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from tp_helpers import ToxiproxyServer, Upstream
 
-from harness.net import free_port
+from fracas.harness.kit.net import free_port
 
 
 def err(r: Any) -> tuple[int, str]:

@@ -9,7 +9,7 @@ import time
 import pytest
 from tp_helpers import ToxiproxyServer, Upstream, connect, recv_exactly, round_trip
 
-from harness.waiting import wait_until
+from fracas.harness.kit.waiting import wait_until
 
 
 def _closed(sock: socket.socket) -> bool:

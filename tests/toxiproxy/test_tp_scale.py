@@ -7,8 +7,8 @@ import time
 
 from tp_helpers import ToxiproxyServer, Upstream
 
-from harness.net import LOOPBACK
-from harness.waiting import wait_until
+from fracas.harness.kit.net import LOOPBACK
+from fracas.harness.kit.waiting import wait_until
 
 N = 1000
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from tp_helpers import ToxiproxyServer, Upstream, connect, round_trip
 
-from harness.toxiproxy.server import Server
-from harness.toxiproxy.toxics.slicer import slice_sizes
+from fracas.harness.toxiproxy.server import Server
+from fracas.harness.toxiproxy.toxics.slicer import slice_sizes
 
 
 def _observe(server: ToxiproxyServer, upstream: Upstream) -> tuple[list[bool], list[float]]:

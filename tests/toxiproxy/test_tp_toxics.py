@@ -17,7 +17,7 @@ from tp_helpers import (
     round_trip,
 )
 
-from harness.waiting import wait_until
+from fracas.harness.kit.waiting import wait_until
 
 
 def test_no_toxic_passes_bytes_both_ways(tp: ToxiproxyServer, upstream: Upstream) -> None:

@@ -18,13 +18,13 @@ from typing import Any
 
 import httpx
 
-from harness.net import LOOPBACK, free_port
-from harness.procs import ManagedProcess, python_argv
-from harness.waiting import wait_until
+from fracas.harness.kit.net import LOOPBACK, free_port
+from fracas.harness.kit.procs import ManagedProcess, python_argv
+from fracas.harness.kit.waiting import wait_until
 
 
 class ToxiproxyServer:
-    """A running ``python -m harness.toxiproxy`` and an HTTP client for its API."""
+    """A running ``python -m fracas.harness.toxiproxy`` and an HTTP client for its API."""
 
     def __init__(self, tmp: Path, seed: int | None = None, extra: tuple[str, ...] = ()) -> None:
         self.port = free_port()
@@ -33,7 +33,7 @@ class ToxiproxyServer:
             args += ["--seed", str(seed)]
         self.process = ManagedProcess(
             f"toxiproxy-{self.port}",
-            python_argv("harness.toxiproxy", *args),
+            python_argv("fracas.harness.toxiproxy", *args),
             tmp / f"toxiproxy-{self.port}.log",
         )
         self.url = f"http://{LOOPBACK}:{self.port}"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from harness.checkers.picture import held_lines, picture
-from harness.checkers.registry import rule
-from harness.checkers.view import View, fmt_money, line_counts
-from harness.checkers.violation import Violation
+from fracas.harness.checkers.picture import held_lines, picture
+from fracas.harness.checkers.registry import rule
+from fracas.harness.checkers.view import View, fmt_money, line_counts
+from fracas.harness.checkers.violation import Violation
 
 
 @rule("completed-ledger")

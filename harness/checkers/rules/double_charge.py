@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from harness.checkers.registry import rule
-from harness.checkers.view import View, fmt_money, tag
-from harness.checkers.violation import Violation
+from fracas.harness.checkers.registry import rule
+from fracas.harness.checkers.view import View, fmt_money, tag
+from fracas.harness.checkers.violation import Violation
 
 
 @rule("double-charge")

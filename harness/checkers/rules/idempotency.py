@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from fakes import contract
-from harness.checkers.registry import rule
-from harness.checkers.view import View, tag
-from harness.checkers.violation import Violation
+from fracas.fakes import contract
+from fracas.harness.checkers.registry import rule
+from fracas.harness.checkers.view import View, tag
+from fracas.harness.checkers.violation import Violation
 
 
 @rule("idempotency")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from harness.checkers.registry import rule
-from harness.checkers.view import View, tag
-from harness.checkers.violation import Violation
+from fracas.harness.checkers.registry import rule
+from fracas.harness.checkers.view import View, tag
+from fracas.harness.checkers.violation import Violation
 
 
 @rule("stock-conservation")

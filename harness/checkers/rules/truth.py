@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from harness.checkers.registry import rule
-from harness.checkers.view import STATUSES, View
-from harness.checkers.violation import Violation
+from fracas.harness.checkers.registry import rule
+from fracas.harness.checkers.view import STATUSES, View
+from fracas.harness.checkers.violation import Violation
 
 
 def _live(kind: str, row: dict[str, Any]) -> bool:

@@ -1,1 +1,1 @@
-"""One module per fault kind; every module here is imported by ``harness.faults``."""
+"""One module per fault kind; every module here is imported by ``fracas.harness.faults``."""

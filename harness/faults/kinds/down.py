@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from harness.faults.base import Fault
-from harness.faults.context import FaultContext, FaultError
-from harness.faults.network import proxy_of
-from harness.toxiclient import ToxiproxyError
+from fracas.harness.faults.base import Fault
+from fracas.harness.faults.context import FaultContext, FaultError
+from fracas.harness.faults.network import proxy_of
+from fracas.harness.kit.toxiclient import ToxiproxyError
 
 
 class Down(Fault):

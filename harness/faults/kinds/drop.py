@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.faults.http import MATCH_PARAMS, HttpRuleFault
+from fracas.harness.faults.http import MATCH_PARAMS, HttpRuleFault
 
 
 class Drop(HttpRuleFault):

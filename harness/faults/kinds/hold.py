@@ -7,7 +7,7 @@ stay held until released (or the fake restarts), because releasing is a scenario
 
 from __future__ import annotations
 
-from harness.faults.http import MATCH_PARAMS, HttpRuleFault
+from fracas.harness.faults.http import MATCH_PARAMS, HttpRuleFault
 
 
 class Hold(HttpRuleFault):

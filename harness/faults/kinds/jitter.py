@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.faults.base import Param
-from harness.faults.network import DIRECTION, TOXICITY, ToxicFault
+from fracas.harness.faults.base import Param
+from fracas.harness.faults.network import DIRECTION, TOXICITY, ToxicFault
 
 
 class Jitter(ToxicFault):

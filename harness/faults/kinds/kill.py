@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.faults.context import FaultContext
-from harness.faults.process import ProcessFault, process_of
+from fracas.harness.faults.context import FaultContext
+from fracas.harness.faults.process import ProcessFault, process_of
 
 
 class Kill(ProcessFault):

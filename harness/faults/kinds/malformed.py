@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.faults.base import Param
-from harness.faults.http import MATCH_PARAMS, HttpRuleFault
+from fracas.harness.faults.base import Param
+from fracas.harness.faults.http import MATCH_PARAMS, HttpRuleFault
 
 SHAPES = ("invalid_json", "truncated", "empty", "html", "wrong_types", "missing_fields")
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from harness.faults.base import Param
-from harness.faults.context import FaultContext
-from harness.faults.process import ProcessFault, process_of
+from fracas.harness.faults.base import Param
+from fracas.harness.faults.context import FaultContext
+from fracas.harness.faults.process import ProcessFault, process_of
 
 
 class Restart(ProcessFault):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.faults.base import FaultValidationError, Param
-from harness.faults.network import DIRECTION, TOXICITY, ToxicFault
+from fracas.harness.faults.base import FaultValidationError, Param
+from fracas.harness.faults.network import DIRECTION, TOXICITY, ToxicFault
 
 
 class Slicer(ToxicFault):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from harness.toxiproxy.toxics.base import (
+from fracas.harness.toxiproxy.toxics.base import (
     REGISTRY,
     Chunk,
     Item,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.toxiproxy.toxics.base import Stub, Toxic, register
+from fracas.harness.toxiproxy.toxics.base import Stub, Toxic, register
 
 
 class _Sent:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.toxiproxy.toxics.base import Stub, Toxic, pass_through, register
+from fracas.harness.toxiproxy.toxics.base import Stub, Toxic, pass_through, register
 
 
 @register

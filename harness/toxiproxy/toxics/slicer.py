@@ -13,7 +13,7 @@ import asyncio
 import random
 from dataclasses import dataclass
 
-from harness.toxiproxy.toxics.base import Chunk, Stub, Toxic, register
+from fracas.harness.toxiproxy.toxics.base import Chunk, Stub, Toxic, register
 
 
 def slice_sizes(total: int, average: int, variation: int, rng: random.Random) -> list[int]:

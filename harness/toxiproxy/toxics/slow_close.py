@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from harness.toxiproxy.toxics.base import Stub, Toxic, register
+from fracas.harness.toxiproxy.toxics.base import Stub, Toxic, register
 
 
 @register

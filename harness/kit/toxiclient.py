@@ -29,7 +29,7 @@ import toxiproxy as _lib
 from toxiproxy import api as _lib_api
 from toxiproxy import exceptions as _lib_exc
 
-from harness.waiting import DeadlineExceeded, wait_until
+from fracas.harness.kit.waiting import DeadlineExceeded, wait_until
 
 T = TypeVar("T")
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NAIVE = ROOT / "examples" / "naive_orchestrator.py"
 NAIVE_CLOCK = "/_admin/clock/advance"
 
@@ -142,7 +142,7 @@ def _fracas(work: Path, args: list[str], timeout: float) -> tuple[int | None, st
     env.pop("FRACAS_ORCHESTRATOR", None)
     with open(work / "fracas.log", "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "harness.cli", *args],
+            [sys.executable, "-m", "fracas.harness.front.cli", *args],
             cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         try:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 def user_error_types() -> tuple[type[BaseException], ...]:
     """Imported late: each lives with the code that validates that kind of input."""
-    from harness.adapters.base import AdapterError
-    from harness.faults.base import FaultValidationError
-    from harness.schedule import ScheduleError
-    from harness.workload import WorkloadError
+    from fracas.harness.adapters.base import AdapterError
+    from fracas.harness.faults.base import FaultValidationError
+    from fracas.harness.run.schedule import ScheduleError
+    from fracas.harness.run.workload import WorkloadError
 
     return (AdapterError, FaultValidationError, ScheduleError, WorkloadError)
 

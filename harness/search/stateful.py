@@ -24,14 +24,15 @@ import httpx
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
-from fakes.world import build_world
-from harness.checkers import Settle, Snapshot, check
-from harness.faults.base import Fault
-from harness.faults.http import add_rule, get_rules, held_requests, release_held, remove_rule
-from harness.history import REVIEW, TERMINAL_STATUSES, FaultHandle, History
-from harness.nemesis import NemesisReport
-from harness.report.text import ConsistencyError
-from harness.runner import (
+from fracas.fakes.world import build_world
+from fracas.harness.checkers import Settle, Snapshot, check
+from fracas.harness.faults.base import Fault
+from fracas.harness.faults.http import add_rule, get_rules, held_requests, release_held, remove_rule
+from fracas.harness.kit.waiting import DeadlineExceeded, wait_until
+from fracas.harness.report.text import ConsistencyError
+from fracas.harness.run.history import REVIEW, TERMINAL_STATUSES, FaultHandle, History
+from fracas.harness.run.nemesis import NemesisReport
+from fracas.harness.run.runner import (
     REVIEW_TIMEOUT_JUMP,
     RunOptions,
     RunResult,
@@ -39,11 +40,10 @@ from harness.runner import (
     _settle,
     _submit_all,
 )
-from harness.scenario import Fracas
-from harness.schedule import RequestMatch, Schedule, ScheduledFault
-from harness.topology import Topology
-from harness.waiting import DeadlineExceeded, wait_until
-from harness.workload import INTENTS, OrderPlan, make_order
+from fracas.harness.run.scenario import Fracas
+from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
+from fracas.harness.run.topology import Topology
+from fracas.harness.run.workload import INTENTS, OrderPlan, make_order
 
 #: The saga steps a fault can land on: (service, method, path), happy path first so
 #: shrinking goes toward the capture, then the compensations.

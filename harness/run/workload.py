@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fakes.world import DECLINE_TOKEN, OK_TOKEN, World, build_world
+from fracas.fakes.world import DECLINE_TOKEN, OK_TOKEN, World, build_world
 
 INTENTS: tuple[str, ...] = (
     "ok",

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fakes.world import World, build_world
-from harness.adapters import OrchestratorAdapter
-from harness.runner import RunOptions, RunResult, run
-from harness.schedule import Schedule
-from harness.topology import Topology
-from harness.workload import OrderPlan, mixed, orders
+from fracas.fakes.world import World, build_world
+from fracas.harness.adapters import OrchestratorAdapter
+from fracas.harness.run.runner import RunOptions, RunResult, run
+from fracas.harness.run.schedule import Schedule
+from fracas.harness.run.topology import Topology
+from fracas.harness.run.workload import OrderPlan, mixed, orders
 
 
 @dataclass

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from fakes.contract import HTTP_FAULT_ACTIONS
+from fracas.fakes.contract import HTTP_FAULT_ACTIONS
 
 JSON = dict[str, Any]
 Completion = Literal["ok", "fail", "unknown"]
@@ -210,7 +210,7 @@ def is_http_rule(fault: Mapping[str, Any]) -> bool:
 def describe_fault(fault: Mapping[str, Any]) -> str:
     """A short human name for a fault, whichever JSON shape it came in: the fault catalog's
     ``{"kind", "target", "params"}``, a raw toxiproxy toxic, or a fake's §4 fault rule."""
-    if "params" in fault and "kind" in fault:  # harness.faults catalog
+    if "params" in fault and "kind" in fault:  # fracas.harness.faults catalog
         kind, params = str(fault["kind"]), dict(fault.get("params") or {})
         if kind in _HTTP_KINDS and ("path" in params or "phase" in params):
             where = " ".join(str(params[k]) for k in ("method", "path") if params.get(k))

@@ -19,14 +19,21 @@ from typing import Any
 
 import httpx
 
-from harness.adapters import OrchestratorAdapter
-from harness.checkers import CheckConfig, CheckResult, Settle, Snapshot, check
-from harness.history import REVIEW, STATUS, SUBMIT, TERMINAL_STATUSES, History, describe_fault
-from harness.nemesis import Nemesis, NemesisReport
-from harness.report.text import ConsistencyError, failure_text
-from harness.schedule import Schedule, parse_schedule
-from harness.topology import Topology
-from harness.workload import OrderPlan
+from fracas.harness.adapters import OrchestratorAdapter
+from fracas.harness.checkers import CheckConfig, CheckResult, Settle, Snapshot, check
+from fracas.harness.report.text import ConsistencyError, failure_text
+from fracas.harness.run.history import (
+    REVIEW,
+    STATUS,
+    SUBMIT,
+    TERMINAL_STATUSES,
+    History,
+    describe_fault,
+)
+from fracas.harness.run.nemesis import Nemesis, NemesisReport
+from fracas.harness.run.schedule import Schedule, parse_schedule
+from fracas.harness.run.topology import Topology
+from fracas.harness.run.workload import OrderPlan
 
 REPLAY_VERSION = 1
 #: How far the clock jumps to let a review time out (past any sane review timeout).
@@ -106,8 +113,8 @@ class RunResult:
     @property
     def statuses(self) -> dict[str, str | None]:
         """Plain strings that remember their order, so a failed assertion on them names
-        the order and tells its story (harness.report.assertion)."""
-        from harness.report.assertion import statuses
+        the order and tells its story (fracas.harness.report.assertion)."""
+        from fracas.harness.report.assertion import statuses
 
         return dict(statuses(self))
 
@@ -115,7 +122,7 @@ class RunResult:
     def summary(self) -> dict[str, Any]:
         """The resilience summary (docs/checkers.md §7), computed once."""
         if self._summary is None:
-            from harness.checkers.summary import summarize
+            from fracas.harness.checkers.summary import summarize
 
             self._summary = summarize(self.snapshot)
         return self._summary
@@ -152,8 +159,8 @@ class RunResult:
     @property
     def entry_hits(self) -> dict[int, int]:
         """Schedule entry index -> requests (or process events) its fault acted on, for
-        every family (harness/coverage.py says what counts as a hit)."""
-        from harness.coverage import entry_hits
+        every family (harness/run/coverage.py says what counts as a hit)."""
+        from fracas.harness.run.coverage import entry_hits
 
         return entry_hits(self.history, self.schedule)
 
@@ -195,7 +202,7 @@ class RunResult:
             "schedule": self.schedule.to_json(),
             "settle_seconds": self.history.meta.get("settle_seconds"),
             "violations": sorted({(v.rule, v.order_id or "") for v in self.verdict.violations}),
-            # what it ran against (harness/replay.py replay_context)
+            # what it ran against (harness/run/replay.py replay_context)
             **self.history.meta.get("replay_context", {}),
         }
 
@@ -252,7 +259,7 @@ def run(
         orders=len(plans),
         orchestrator=getattr(topo.orchestrator, "description", topo.orchestrator.name),
     )
-    from harness.replay import replay_context
+    from fracas.harness.run.replay import replay_context
 
     history.meta["replay_context"] = replay_context(topo)
     adapter = topo.orchestrator

@@ -29,7 +29,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from harness.waiting import DeadlineExceeded, wait_until
+from fracas.harness.kit.waiting import DeadlineExceeded, wait_until
 
 _PR_SET_PDEATHSIG = 1
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.adapters import AdapterError
-from harness.adapters.select import AdapterSpec, spec_from_json
-from harness.runner import REPLAY_VERSION, RunResult
-from harness.schedule import Schedule, ScheduleError, parse_schedule
-from harness.workload import OrderPlan, WorkloadError
+from fracas.harness.adapters import AdapterError
+from fracas.harness.adapters.select import AdapterSpec, spec_from_json
+from fracas.harness.run.runner import REPLAY_VERSION, RunResult
+from fracas.harness.run.schedule import Schedule, ScheduleError, parse_schedule
+from fracas.harness.run.workload import OrderPlan, WorkloadError
 
 
 class ReplayError(ValueError):
@@ -48,7 +48,7 @@ class Replay:
 
 def replay_context(topo: Any) -> dict[str, Any]:
     """What a replay file records about the topology a run used (a Topology)."""
-    from harness.version import fracas_version
+    from fracas.harness.kit.version import fracas_version
 
     spec = topo.config.orchestrator
     return {

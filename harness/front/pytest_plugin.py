@@ -25,15 +25,15 @@ from typing import Any
 import hypothesis
 import pytest
 
-import harness.profiles  # noqa: F401 - registers ci, dev, soak for --hypothesis-profile
-from fakes.world import World, build_world
-from harness.adapters import AdapterError, resolve_spec
-from harness.adapters.select import AdapterSpec, Declared
-from harness.report.outcome import SessionInfo, TestOutcome
-from harness.runner import RunResult
-from harness.scenario import Fracas
-from harness.topology import Topology, TopologyConfig
-from harness.usererrors import is_user_error, short_text
+from fracas.fakes.world import World, build_world
+from fracas.harness.adapters import AdapterError, resolve_spec
+from fracas.harness.adapters.select import AdapterSpec, Declared
+from fracas.harness.front.usererrors import is_user_error, short_text
+from fracas.harness.report.outcome import SessionInfo, TestOutcome
+from fracas.harness.run.runner import RunResult
+from fracas.harness.run.scenario import Fracas
+from fracas.harness.run.topology import Topology, TopologyConfig
+from fracas.harness.search import profiles as _profiles  # noqa: F401 - registers ci, dev, soak for --hypothesis-profile
 
 _HANDLE = pytest.StashKey[Fracas]()
 _INDEX = pytest.StashKey[Path]()
@@ -108,8 +108,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def _check_orchestrator_command(config: pytest.Config) -> None:
     """An orchestrator named on the command line or in the environment is checked before
     pytest prints anything, so a typo is one line, not a traceback under every test."""
-    from harness.adapters import adapter_from_spec
-    from harness.adapters.command import check_command
+    from fracas.harness.adapters import adapter_from_spec
+    from fracas.harness.adapters.command import check_command
 
     try:
         adapter = adapter_from_spec(orchestrator_spec(config))
@@ -160,8 +160,8 @@ def fracas_topology(
     pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Topology]:
     __tracebackhide__ = True
-    from harness.backends import BackendError
-    from harness.procs import ProcessFailed
+    from fracas.harness.backends import BackendError
+    from fracas.harness.kit.procs import ProcessFailed
 
     try:
         spec = orchestrator_spec(pytestconfig)
@@ -262,7 +262,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.when != "call" or handle is None or _FIRST_RUN not in item.stash:
         return
     rep = made.get_result()  # type: ignore[attr-defined]
-    from harness.report.text import ConsistencyError
+    from fracas.harness.report.text import ConsistencyError
 
     exc = call.excinfo.value if call.excinfo is not None else None
     message = call.excinfo.exconly().splitlines()[0][:300] if rep.failed and call.excinfo else ""
@@ -284,7 +284,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: Any) -> Any:
     """A scenario's own assertion on statuses names the orders and tells their story."""
-    from harness.report.assertion import explain_compare
+    from fracas.harness.report.assertion import explain_compare
 
     return explain_compare(op, left, right)
 
@@ -315,7 +315,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     report = session.config.getoption("--fracas-report")
     if handle is None or not report or not handle.results:
         return
-    from harness.report.writer import write_reports
+    from fracas.harness.report.writer import write_reports
 
     session.config.stash[_INDEX] = write_reports(
         Path(report),
@@ -343,7 +343,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     handle = config.stash.get(_HANDLE, None)
     if handle is None or not handle.results:
         return
-    from harness.checkers.summary import summarize
+    from fracas.harness.checkers.summary import summarize
 
     tr = terminalreporter
     tr.section("fracas runs")

@@ -19,14 +19,19 @@ from typing import Any
 
 import httpx
 
-from harness.adapters import OrchestratorAdapter, OrchestratorEnv, adapter_from_spec, resolve_spec
-from harness.adapters.process import PortTaken
-from harness.adapters.select import AdapterSpec
-from harness.backends import FaultBackend, UrlBackend, make_backend
-from harness.faults.context import SimpleFaultContext
-from harness.net import LOOPBACK, free_port
-from harness.services import SERVICES, FakeProcess, spawn_fake
-from harness.toxiclient import ToxiClient
+from fracas.harness.adapters import (
+    OrchestratorAdapter,
+    OrchestratorEnv,
+    adapter_from_spec,
+    resolve_spec,
+)
+from fracas.harness.adapters.process import PortTaken
+from fracas.harness.adapters.select import AdapterSpec
+from fracas.harness.backends import FaultBackend, UrlBackend, make_backend
+from fracas.harness.faults.context import SimpleFaultContext
+from fracas.harness.kit.net import LOOPBACK, free_port
+from fracas.harness.kit.toxiclient import ToxiClient
+from fracas.harness.run.services import SERVICES, FakeProcess, spawn_fake
 
 #: Orchestrators kept starting ahead of the examples that will use them.
 SPARES = 2

@@ -32,8 +32,8 @@ ORCHESTRATOR_ENV = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from fakes.__main__ import add_serve_arguments
-    from harness.version import fracas_version
+    from fracas.fakes.__main__ import add_serve_arguments
+    from fracas.harness.kit.version import fracas_version
 
     parser = argparse.ArgumentParser(prog="fracas", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"fracas {fracas_version()}")
@@ -164,8 +164,8 @@ def _topology_options(p: argparse.ArgumentParser) -> None:
 
 def _spec(parser: argparse.ArgumentParser, args: argparse.Namespace, option: str | None) -> Any:
     """The orchestrator spec the options (then environment, then pyproject) choose."""
-    from harness.adapters import AdapterError, resolve_spec
-    from harness.adapters.select import Declared
+    from fracas.harness.adapters import AdapterError, resolve_spec
+    from fracas.harness.adapters.select import Declared
 
     try:
         return resolve_spec(
@@ -231,9 +231,9 @@ def _check_state_dir(parser: argparse.ArgumentParser, path: Path) -> None:
 
 # -- run -----------------------------------------------------------------------------
 def _scenarios_dir() -> Path:
-    spec = importlib.util.find_spec("scenarios")
+    spec = importlib.util.find_spec("fracas.scenarios")
     if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("fracas: the scenario suite is not installed (package 'scenarios')")
+        raise SystemExit("fracas: the scenario suite is not installed (package 'fracas.scenarios')")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -244,7 +244,7 @@ PROFILE_TIMEOUTS = {"ci": 300, "dev": 1200, "soak": 0}
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     import pytest
 
-    from harness.preflight import preflight
+    from fracas.harness.front.preflight import preflight
 
     profile = _profile(parser, args)
     seed = _seed(parser, args)
@@ -286,14 +286,14 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 # -- replay --------------------------------------------------------------------------
 def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from harness.adapters import AdapterError
-    from harness.backends import BackendError
-    from harness.procs import ProcessFailed
-    from harness.replay import ReplayError, load_replay, tally_text
-    from harness.report.writer import write_reports
-    from harness.runner import RunOptions, run
-    from harness.topology import Topology, TopologyConfig
-    from harness.version import fracas_version
+    from fracas.harness.adapters import AdapterError
+    from fracas.harness.backends import BackendError
+    from fracas.harness.kit.procs import ProcessFailed
+    from fracas.harness.kit.version import fracas_version
+    from fracas.harness.report.writer import write_reports
+    from fracas.harness.run.replay import ReplayError, load_replay, tally_text
+    from fracas.harness.run.runner import RunOptions, run
+    from fracas.harness.run.topology import Topology, TopologyConfig
 
     try:
         replay = load_replay(args.file)
@@ -359,12 +359,12 @@ def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 # -- up and serve --------------------------------------------------------------------
 def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from harness.net import is_listening
+    from fracas.harness.kit.net import is_listening
 
     _check_state_dir(parser, args.state_dir)
     if is_listening(args.port):
         parser.error(f"argument --port: port {args.port} is already in use on 127.0.0.1")
-    from fakes.server import serve
+    from fracas.fakes.server import serve
 
     def ready() -> None:
         print(
@@ -402,10 +402,10 @@ def _up(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return _up_fakes(parser, args)
     if args.base_port is not None:
         parser.error("argument --base-port: only with --fakes-only (the topology picks free ports)")
-    from harness.adapters import AdapterError
-    from harness.backends import BackendError
-    from harness.procs import ProcessFailed
-    from harness.topology import Topology, TopologyConfig
+    from fracas.harness.adapters import AdapterError
+    from fracas.harness.backends import BackendError
+    from fracas.harness.kit.procs import ProcessFailed
+    from fracas.harness.run.topology import Topology, TopologyConfig
 
     spec = _spec(parser, args, args.orchestrator)
     args.seed = _seed(parser, args)
@@ -446,9 +446,9 @@ def _up(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 def _up_fakes(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     args.seed = _seed(parser, args)
-    from harness.net import is_listening
-    from harness.procs import ProcessFailed
-    from harness.services import SERVICES, FakeProcess, spawn_fake
+    from fracas.harness.kit.net import is_listening
+    from fracas.harness.kit.procs import ProcessFailed
+    from fracas.harness.run.services import SERVICES, FakeProcess, spawn_fake
 
     ports: list[int | None] = [None] * len(SERVICES)
     if args.base_port is not None:

@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 
-from harness.faults.base import Fault
-from harness.faults.context import FaultContext
-from harness.faults.http import add_rule, get_rules, held_requests, release_held, remove_rule
-from harness.history import FaultHandle, History
-from harness.schedule import RequestMatch, Schedule, ScheduledFault
+from fracas.harness.faults.base import Fault
+from fracas.harness.faults.context import FaultContext
+from fracas.harness.faults.http import add_rule, get_rules, held_requests, release_held, remove_rule
+from fracas.harness.run.history import FaultHandle, History
+from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
 
 TRIGGER_PREFIX = "fracas-trigger-"
 POLL_SECONDS = 0.005

@@ -38,8 +38,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.faults.http import METHODS, PHASES
-from harness.services import SERVICES
+from fracas.harness.faults.http import METHODS, PHASES
+from fracas.harness.run.services import SERVICES
 
 
 class ScheduleError(ValueError):
@@ -248,7 +248,7 @@ def _kind(value: Any) -> str:
 
 def _default_validator() -> FaultValidator:
     """The fault catalog's validator, imported late so schedules parse on their own."""
-    from harness.faults.base import Fault, FaultValidationError
+    from fracas.harness.faults.base import Fault, FaultValidationError
 
     def validate(fault: Mapping[str, Any], where: str) -> Mapping[str, Any]:
         try:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import httpx
 
-from fakes.contract import BUILTIN_SERVICES
-from harness.net import LOOPBACK, free_port
-from harness.procs import ManagedProcess, python_argv
+from fracas.fakes.contract import BUILTIN_SERVICES
+from fracas.harness.kit.net import LOOPBACK, free_port
+from fracas.harness.kit.procs import ManagedProcess, python_argv
 
-#: The fakes ``python -m fakes`` runs, in saga order (the contract states them).
+#: The fakes ``python -m fracas.fakes`` runs, in saga order (the contract states them).
 SERVICES: tuple[str, ...] = BUILTIN_SERVICES
 
 #: One client for health probes: building an httpx client costs ~25 ms (its SSL
@@ -62,7 +62,7 @@ class FakeProcess:
 
 def fake_argv(name: str, port: int, state_dir: Path, seed: int) -> list[str]:
     return python_argv(
-        "fakes", name, "--port", str(port), "--state-dir", str(state_dir), "--seed", str(seed)
+        "fracas.fakes", name, "--port", str(port), "--state-dir", str(state_dir), "--seed", str(seed)
     )
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from harness.adapters import AdapterError, adapter_from_spec
-from harness.adapters.command import check_command
-from harness.adapters.select import AdapterSpec
-from harness.backends import BackendError, make_backend
+from fracas.harness.adapters import AdapterError, adapter_from_spec
+from fracas.harness.adapters.command import check_command
+from fracas.harness.adapters.select import AdapterSpec
+from fracas.harness.backends import BackendError, make_backend
 
 
 def preflight(spec: AdapterSpec, fault_backend: str | None, seed: int = 0) -> str | None:

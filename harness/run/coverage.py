@@ -18,18 +18,18 @@ import collections
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from harness.checkers.steps import STEP_ORDER, classify
-from harness.faults import fault_kinds
-from harness.faults.base import FAMILIES
-from harness.faults.http import PHASES
-from harness.history import STATUS, History
-from harness.schedule import Schedule
+from fracas.harness.checkers.steps import STEP_ORDER, classify
+from fracas.harness.faults import fault_kinds
+from fracas.harness.faults.base import FAMILIES
+from fracas.harness.faults.http import PHASES
+from fracas.harness.run.history import STATUS, History
+from fracas.harness.run.schedule import Schedule
 
 if TYPE_CHECKING:
-    from harness.runner import RunResult
+    from fracas.harness.run.runner import RunResult
 
 #: Every step of the saga the fakes can see, by (service, method, path pattern); the
-#: names are harness.checkers.steps' own, so reports speak one language.
+#: names are fracas.harness.checkers.steps' own, so reports speak one language.
 STEPS: tuple[tuple[str, str, str, str], ...] = (
     ("customer", "crm", "GET", "/customers/*"),
     ("quote", "shipping", "POST", "/quotes"),
@@ -54,7 +54,7 @@ class Cell(NamedTuple):
 
 
 def step_of(service: str, method: str, path: str) -> str:
-    """The saga step a request to a fake belongs to (harness.checkers.steps)."""
+    """The saga step a request to a fake belongs to (fracas.harness.checkers.steps)."""
     return classify(service, method, path)
 
 
