@@ -12,10 +12,6 @@ Content-Length, no redirects, no TLS, no compression. What it does need to get r
 * :class:`ConnectFailed` - no connection, so the request was never sent;
 * :class:`AnswerTimeout` - sent, no complete answer in time (ambiguous);
 * :class:`Broken` - the connection closed or garbled the answer mid-way (ambiguous).
-
-:class:`FastTransport` puts it behind ``httpx.AsyncBaseTransport``, the one interface
-the call layer speaks (the reference transport is httpx's own), and says the three
-failures in httpx's words: ``ConnectError``, ``ReadTimeout``, ``RemoteProtocolError``.
 """
 
 from __future__ import annotations
@@ -27,7 +23,6 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 import httptools
-import httpx
 
 # uvicorn closes idle keep-alive connections after 5 s; never reuse one that close.
 _IDLE_REUSE = 4.0
@@ -197,42 +192,3 @@ class HttpClient:
     async def aclose(self) -> None:
         while self._idle:
             self._idle.pop().close()
-
-
-class FastTransport(httpx.AsyncBaseTransport):
-    """:class:`HttpClient` as an httpx transport, for one origin. The timeout is the
-    request's ``read`` timeout (``extensions["timeout"]``, as httpx transports take it)."""
-
-    def __init__(self, base_url: str, max_connections: int = 64) -> None:
-        parts = urlsplit(base_url)
-        self.origin = (parts.scheme, parts.hostname, parts.port or 80)
-        self.http = HttpClient(f"{parts.scheme}://{parts.netloc}", max_connections)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        if (url.scheme, url.host, url.port or 80) != self.origin:
-            raise httpx.UnsupportedProtocol(f"{url} is not {self.origin}", request=request)
-        timeout = float(request.extensions.get("timeout", {}).get("read") or 5.0)
-        headers = {
-            k.decode("latin-1"): v.decode("latin-1")
-            for k, v in request.headers.raw
-            if k.lower() not in (b"host", b"content-length")
-        }
-        try:
-            raw = await self.http.request(
-                request.method, url.raw_path.decode("ascii"), headers=headers,
-                content=request.content or None, params=None, timeout=timeout,
-            )  # fmt: skip
-        except ConnectFailed as exc:
-            raise httpx.ConnectError(str(exc), request=request) from exc
-        except AnswerTimeout as exc:
-            raise httpx.ReadTimeout(str(exc), request=request) from exc
-        except Broken as exc:
-            raise httpx.RemoteProtocolError(str(exc), request=request) from exc
-        return httpx.Response(
-            raw.status, headers=list(raw.headers.items()), content=raw.content, request=request
-        )
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
