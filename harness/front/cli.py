@@ -398,6 +398,13 @@ def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         replay = load_replay(args.file)
     except ReplayError as exc:
         parser.error(f"argument file: {exc}")
+    if replay.adapter is not None and not args.orchestrator:
+        parser.error(
+            f"argument file: {args.file} was recorded through the adapter {replay.adapter}, "
+            "which a conftest's fracas_adapter fixture set up; a replay file cannot rebuild "
+            "an object. Pass --orchestrator CMD to replay against a command, or run the test "
+            f"again with pytest (seed {replay.seed}: --fracas-seed {replay.seed})"
+        )
     if args.orchestrator or replay.orchestrator is None:
         spec = _spec(parser, args, args.orchestrator)
     else:

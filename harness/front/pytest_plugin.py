@@ -35,7 +35,7 @@ import hypothesis
 import pytest
 
 from fracas.fakes.world import World, build_world
-from fracas.harness.adapters import AdapterError, resolve_spec
+from fracas.harness.adapters import AdapterError, OrchestratorAdapter, resolve_spec
 from fracas.harness.adapters.select import AdapterSpec, Declared
 from fracas.harness.front.shard import Shard, ShardError, shard_from
 from fracas.harness.front.usererrors import is_user_error, short_text
@@ -299,8 +299,18 @@ def replay_dir(config: pytest.Config) -> Path:
 
 
 @pytest.fixture(scope="session")
+def fracas_adapter() -> OrchestratorAdapter | None:
+    """The orchestrator adapter object the session tests through. None (the default):
+    the one ``--orchestrator`` (or FRACAS_ORCHESTRATOR, or pyproject.toml) describes.
+    Override this fixture in a conftest.py to test through an adapter class of your own."""
+    return None
+
+
+@pytest.fixture(scope="session")
 def fracas_topology(
-    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+    pytestconfig: pytest.Config,
+    tmp_path_factory: pytest.TempPathFactory,
+    fracas_adapter: OrchestratorAdapter | None,
 ) -> Iterator[Topology]:
     __tracebackhide__ = True
     from fracas.harness.backends import BackendError
@@ -321,6 +331,7 @@ def fracas_topology(
         seed=_seed(pytestconfig),
         fault_backend=pytestconfig.getoption("--fault-backend"),
         orchestrator=spec,
+        adapter=fracas_adapter,
     )
     try:
         topo = Topology.start(config)
@@ -447,7 +458,7 @@ def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: 
 def _session_info(config: pytest.Config, handle: Fracas) -> SessionInfo:
     adapter = handle.orchestrator
     return SessionInfo(
-        orchestrator=str(getattr(adapter, "description", adapter.name)),
+        orchestrator=adapter.description,
         seed=handle.seed,
         profile=_profile_name(config),
         fault_backend=handle.topology.backend.name,

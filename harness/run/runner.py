@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from fracas.harness.adapters import OrchestratorAdapter
+from fracas.harness.adapters import AdapterError, OrchestratorAdapter
 from fracas.harness.checkers import CheckConfig, CheckResult, Settle, Snapshot, check
 from fracas.harness.kit.timescale import scaled
 from fracas.harness.report.text import ConsistencyError, failure_text
@@ -258,7 +256,7 @@ def run(
         seed=topo.seed,
         settle_seconds=opts.settle_seconds,
         orders=len(plans),
-        orchestrator=getattr(topo.orchestrator, "description", topo.orchestrator.name),
+        orchestrator=topo.orchestrator.description,
     )
     from fracas.harness.run.replay import replay_context
 
@@ -373,7 +371,7 @@ def _require_orchestrator(
     ]
     if plans and codes and all(c in (404, 405) for c in codes):
         raise NotAnOrchestratorError(
-            f"every POST /orders to {getattr(adapter, 'url', adapter.name)} was answered "
+            f"every POST /orders to {adapter.url} was answered "
             f"{sorted({c for c in codes if isinstance(c, int)})}: that is not the orchestrator (did another process take "
             "its port?), so this run has no verdict"
         )
@@ -402,7 +400,7 @@ class _Follower:
         """Read one order's status; record it in the history when it changed."""
         try:
             body = self.adapter.status(order_id)
-        except Exception as exc:  # noqa: BLE001 - the orchestrator may be down
+        except AdapterError as exc:  # the orchestrator may be down, or broke the contract
             if self.last.get(order_id, "") != "<unreachable>":
                 op = self.history.invoke(STATUS, order_id)
                 op.unknown(error=f"{type(exc).__name__}: {exc}")
@@ -442,7 +440,7 @@ class _Follower:
                 op = history.invoke(REVIEW, oid, decision=decision)
                 try:
                     code = adapter.review(oid, decision)
-                except httpx.HTTPError as exc:
+                except AdapterError as exc:
                     op.unknown(error=f"{type(exc).__name__}: {exc}")
                     continue
                 (op.ok if code == 200 else op.fail)(status_code=code)
@@ -461,7 +459,7 @@ class _Follower:
                 try:
                     adapter.advance_clock(REVIEW_TIMEOUT_JUMP)
                     op.ok()
-                except Exception as exc:  # noqa: BLE001
+                except AdapterError as exc:
                     op.unknown(error=str(exc))
 
 
