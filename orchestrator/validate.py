@@ -155,7 +155,6 @@ def listing(body: Any, key: str) -> list[dict[str, Any]] | None:
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-ORDER_FIELDS = ("order_id", "customer_id", "currency", "card_token", "lines")
 
 
 def order(body: Any) -> tuple[dict[str, Any] | None, list[dict[str, str]]]:

@@ -1,10 +1,17 @@
-"""Slow networks: latency, jitter and thin bandwidth in front of each service."""
+"""Slow networks: latency, jitter and thin bandwidth in front of each service.
+
+Each fault starts at the first request an order makes to its service (``first_call``),
+not at a fixed time, so it lands on live work on a fast orchestrator and on a slow one.
+"""
 
 import pytest
 
+from fracas.harness.run.schedule import first_call
+
 
 def slow(kind, target, **params):
-    return {"fault": {"kind": kind, "target": target, "params": params}, "at": 0, "for": 3}
+    fault = {"kind": kind, "target": target, "params": params}
+    return {"fault": fault, "when": first_call(target), "for": 3}
 
 
 @pytest.mark.parametrize("target", ["crm", "payment", "inventory", "shipping", "notify"])

@@ -4,17 +4,20 @@ and any inconsistency is shrunk to the smallest run that still shows it.
 Every fault is aimed at a step of an order in the workload, and only what the
 orchestrator under test can do is drawn (its capabilities, read at run time). A run
 where no fault fired is discarded, not counted as a pass. Each run's fault coverage
-goes into a session-wide map, and Hypothesis is steered toward cells nobody has hit yet
-and toward trouble (retries, compensations, unknown outcomes).
+goes into its slice's map, and Hypothesis is steered toward cells that slice has not hit
+yet and toward trouble (retries, compensations, unknown outcomes).
 
 How many runs: the Hypothesis profile, `ci` by default (`--hypothesis-profile dev`
-or `soak` for more)."""
+or `soak` for more), shared by the test's slices (``fracas_slice``, harness/run/slices.py):
+each slice is its own pytest test with its own Hypothesis seed, so `-n N` workers and
+`--shard K/N` machines split the examples without repeating each other. The steering map
+is the slice's own, so a slice draws the same examples whichever worker or shard runs it."""
 
 from hypothesis import given, reject, target
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure
 
-from fracas.harness.run.coverage import SESSION, run_coverage
+from fracas.harness.run.coverage import CoverageMap, run_coverage
 from fracas.harness.search.strategies import workloads
 
 COMPENSATIONS = ("/refunds", "/release", "/cancel")
@@ -32,8 +35,9 @@ def trouble(result) -> int:
     return result.retries + unknown + compensations
 
 
-def test_any_schedule_keeps_orders_consistent(fracas):
+def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
     found = []  # every failing run, in order: the first is what generation found
+    seen = CoverageMap()  # this slice's: never depends on what ran before it
 
     @given(data=st.data())
     def search(data):
@@ -45,15 +49,15 @@ def test_any_schedule_keeps_orders_consistent(fracas):
         if result.ok and not any(result.entry_hits.values()):
             reject()  # no fault fired on anything: not a pass, not a test
         cells = run_coverage(result)
-        target(float(SESSION.new_cells(cells)), label="new coverage cells")
+        target(float(seen.new_cells(cells)), label="new coverage cells")
         target(float(trouble(result)), label="trouble")
-        SESSION.add_cells(cells)
+        seen.add_cells(cells)
         if not result.ok:
             found.append(result)
         result.assert_consistent()
 
     try:
-        search()
+        fracas_slice.apply(search)()
     except FlakyFailure as flaky:
         if not found:
             raise  # not a violation that went away (e.g. a time limit): show it as is

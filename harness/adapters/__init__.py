@@ -10,10 +10,13 @@ from fracas.harness.adapters.base import (
     AdapterError,
     OrchestratorAdapter,
     OrchestratorEnv,
+    OrchestratorUnreachable,
+    PortTaken,
     SubmitResult,
 )
 from fracas.harness.adapters.process import ProcessAdapter
 from fracas.harness.adapters.select import AdapterSpec, adapter_from_spec, resolve_spec
+from fracas.harness.kit.procs import ProcessHandle
 
 __all__ = [
     "CAPABILITIES",
@@ -21,7 +24,10 @@ __all__ = [
     "AdapterSpec",
     "OrchestratorAdapter",
     "OrchestratorEnv",
+    "OrchestratorUnreachable",
+    "PortTaken",
     "ProcessAdapter",
+    "ProcessHandle",
     "SubmitResult",
     "adapter_from_spec",
     "resolve_spec",

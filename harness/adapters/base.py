@@ -6,13 +6,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from fracas.harness.kit.procs import ProcessHandle
+
 #: Capabilities an adapter may declare. Scenarios that need one an adapter lacks are
 #: skipped with a message naming it, rather than failing.
 CAPABILITIES = frozenset({"crash", "restart", "pause", "review", "advance_clock"})
 
 
 class AdapterError(RuntimeError):
-    """The orchestrator could not be started, or broke the HTTP contract."""
+    """The orchestrator could not be started, or broke the HTTP contract.
+
+    The harness catches this family only: an adapter turns its transport's errors (httpx,
+    grpc, a CLI's exit code) into one of these, so the harness never learns what an
+    adapter speaks. Any other exception out of an adapter is a bug in it and stops the run.
+    """
+
+
+class OrchestratorUnreachable(AdapterError):
+    """No answer: connection refused or reset, a timeout. The orchestrator may be down
+    (a crash fault), so the harness records the call's outcome as unknown and goes on."""
+
+
+class PortTaken(AdapterError):
+    """Another process listens on the port the orchestrator was given: the topology
+    starts it on another port (free_port can only say a port *was* free)."""
 
 
 @dataclass(frozen=True)
@@ -51,10 +68,17 @@ class SubmitResult:
 
 @runtime_checkable
 class OrchestratorAdapter(Protocol):
-    """Start, fault and talk to one orchestrator. All calls are synchronous and bounded."""
+    """Start, fault and talk to one orchestrator: the only thing the topology, the
+    nemesis and the runner know of it. All calls are synchronous and bounded. Errors are
+    ``AdapterError``s (``OrchestratorUnreachable`` when there was no answer)."""
 
     name: str
     capabilities: frozenset[str]
+    #: What reports and replay files call it (a command line, "bundled orchestrator").
+    description: str
+    #: It calls no service while it starts on an empty state dir, so the topology may
+    #: ``prestart`` the next run's copy while the fakes still serve this run.
+    quiet_start: bool
 
     @property
     def url(self) -> str: ...
@@ -62,7 +86,19 @@ class OrchestratorAdapter(Protocol):
     @property
     def pid(self) -> int | None: ...
 
-    def start(self, env: OrchestratorEnv, timeout: float = 20.0) -> None: ...
+    @property
+    def process(self) -> ProcessHandle | None:
+        """The running orchestrator's process, which the process faults (kill, pause,
+        restart) and the topology act on; None before start, or when the adapter cannot
+        fault it (then declare no crash, restart or pause capability)."""
+
+    def start(self, env: OrchestratorEnv, timeout: float = 20.0) -> None:
+        """Start on `env` and return once healthy; raise PortTaken when another process
+        holds env's port, another AdapterError when it never becomes healthy."""
+
+    def prestart(self, env: OrchestratorEnv) -> None:
+        """Boot a spare copy on `env` that a later ``start(env)`` adopts; only called
+        when ``quiet_start``. An adapter without spares raises AdapterError."""
 
     def stop(self) -> None: ...
 
@@ -76,9 +112,11 @@ class OrchestratorAdapter(Protocol):
 
     def resume(self) -> None: ...
 
-    def healthy(self) -> bool: ...
+    def healthy(self) -> bool:
+        """GET /healthz answered 200; False on any error (never raises)."""
 
-    def submit(self, order: dict[str, Any]) -> SubmitResult: ...
+    def submit(self, order: dict[str, Any]) -> SubmitResult:
+        """POST /orders; no answer is a SubmitResult with status_code None (never raises)."""
 
     def status(self, order_id: str) -> dict[str, Any] | None:
         """The order as the orchestrator reports it, or None when it says 404."""

@@ -10,17 +10,20 @@ from typing import Any
 
 import httpx
 
-from fracas.harness.adapters.base import AdapterError, OrchestratorEnv, SubmitResult
+from fracas.harness.adapters.base import (
+    AdapterError,
+    OrchestratorEnv,
+    OrchestratorUnreachable,
+    PortTaken,
+    SubmitResult,
+)
 from fracas.harness.adapters.command import check_command
 from fracas.harness.kit.net import is_listening, listener_in_session
 from fracas.harness.kit.procs import ManagedProcess, ProcessFailed
 
 DEFAULT_CAPABILITIES = frozenset({"crash", "restart", "pause", "review"})
 
-
-class PortTaken(AdapterError):
-    """Another process listens on the port the orchestrator was given: start it on
-    another port (free_port can only say a port *was* free)."""
+__all__ = ["DEFAULT_CAPABILITIES", "PortTaken", "ProcessAdapter"]
 
 
 class ProcessAdapter:
@@ -202,8 +205,10 @@ class ProcessAdapter:
         return self._http
 
     def healthy(self) -> bool:
+        if self._http is None:
+            return False
         try:
-            return self._client().get(self.health_path, timeout=0.5).status_code == 200
+            return self._http.get(self.health_path, timeout=0.5).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -214,8 +219,17 @@ class ProcessAdapter:
             return SubmitResult(None, error=f"{type(exc).__name__}: {exc}")
         return SubmitResult(resp.status_code, _json_object(resp))
 
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request; no answer is OrchestratorUnreachable, so httpx stays in here."""
+        try:
+            return self._client().request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise OrchestratorUnreachable(
+                f"{method} {path} to {self.name}: {type(exc).__name__}: {exc}"
+            ) from exc
+
     def status(self, order_id: str) -> dict[str, Any] | None:
-        resp = self._client().get(f"/orders/{order_id}")
+        resp = self._call("GET", f"/orders/{order_id}")
         if resp.status_code == 404:
             return None
         if resp.status_code != 200:
@@ -230,7 +244,7 @@ class ProcessAdapter:
         return body
 
     def review(self, order_id: str, decision: str) -> int:
-        resp = self._client().post(f"/orders/{order_id}/review", json={"decision": decision})
+        resp = self._call("POST", f"/orders/{order_id}/review", json={"decision": decision})
         return resp.status_code
 
     def advance_clock(self, seconds: float) -> None:
@@ -239,7 +253,7 @@ class ProcessAdapter:
                 f"{self.name} cannot advance its clock: give the adapter a clock_path "
                 "(the bundled orchestrator's is /_admin/clock/advance with --test-clock)"
             )
-        resp = self._client().post(self.clock_path, json={"seconds": seconds})
+        resp = self._call("POST", self.clock_path, json={"seconds": seconds})
         if resp.status_code >= 300:
             raise AdapterError(f"advance_clock answered {resp.status_code}: {resp.text[:200]}")
 

@@ -32,12 +32,6 @@ class CheckResult:
     def ok(self) -> bool:
         return not self.violations and not self.errors
 
-    def by_rule(self) -> dict[str, list[Violation]]:
-        out: dict[str, list[Violation]] = {r: [] for r in self.rules}
-        for v in self.violations:
-            out.setdefault(v.rule, []).append(v)
-        return out
-
     def to_json(self) -> JSON:
         return {
             "ok": self.ok,

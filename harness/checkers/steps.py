@@ -15,11 +15,6 @@ def effect_steps() -> frozenset[str]:
     return contract.effect_steps()
 
 
-def compensation_steps() -> frozenset[str]:
-    """Steps that undo an earlier effect."""
-    return frozenset(contract.compensations())
-
-
 #: Saga order, for tables.
 STEP_ORDER = (
     "customer",

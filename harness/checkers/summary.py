@@ -21,7 +21,7 @@ JSON = dict[str, Any]
 
 def _quantiles(xs: list[float]) -> JSON:
     if not xs:
-        return {"n": 0, "p50": None, "p95": None, "max": None, "mean": None}
+        return {"n": 0, "p50": None, "p95": None, "p99": None, "max": None, "mean": None}
     s = sorted(xs)
 
     def q(p: float) -> float:
@@ -31,6 +31,7 @@ def _quantiles(xs: list[float]) -> JSON:
         "n": len(s),
         "p50": q(0.5),
         "p95": q(0.95),
+        "p99": q(0.99),
         "max": round(s[-1], 3),
         "mean": round(sum(s) / len(s), 3),
     }

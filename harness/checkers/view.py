@@ -182,18 +182,6 @@ class View:
     def journal_by_order(self) -> dict[Any, list[JSON]]:
         return _group(self.journal, "order_id")
 
-    @cached_property
-    def journal_by_key(self) -> dict[Any, list[JSON]]:
-        return _group(self.journal, "idempotency_key")
-
-    @cached_property
-    def journal_by_correlation(self) -> dict[Any, list[JSON]]:
-        return _group(self.journal, "correlation_id")
-
-    @cached_property
-    def journal_by_effect(self) -> dict[Any, list[JSON]]:
-        return _group(self.journal, "effect_id")
-
     # -- history -------------------------------------------------------------------------
 
     @cached_property
@@ -298,12 +286,6 @@ class View:
     def expected_charge(self, order_id: str) -> int | None:
         q = self.quote(order_id)
         return None if q is None else lines_total(self.orders.get(order_id) or {}) + q
-
-    def net_charge(self, order_id: str) -> int:
-        return sum(
-            int(p.get("amount_cents") or 0) - int(p.get("refunded_cents") or 0)
-            for p in self.payments_by_order.get(order_id, ())
-        )
 
     def effect_rows(self, service: str, table: str) -> list[JSON]:
         """One effect table's rows (any table the contract lists, a registered one too)."""

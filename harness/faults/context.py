@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from fracas.harness.kit.procs import ManagedProcess
+from fracas.harness.kit.procs import ProcessHandle
 from fracas.harness.kit.toxiclient import ToxiClient
 
 
@@ -40,8 +40,8 @@ class FaultContext(Protocol):
         """Base URL of the fake's admin API (None: not a fake)."""
         ...
 
-    def process(self, target: str) -> ManagedProcess | None:
-        """The ManagedProcess of ``target`` (None: not a process fracas started)."""
+    def process(self, target: str) -> ProcessHandle | None:
+        """The process of ``target`` (None: not a process fracas started or may fault)."""
         ...
 
     def wait_healthy(self, target: str) -> None:
@@ -56,7 +56,7 @@ class SimpleFaultContext:
     toxiproxy: ToxiClient | None = None
     proxies: Mapping[str, str] = field(default_factory=dict)
     admin_urls: Mapping[str, str] = field(default_factory=dict)
-    processes: Mapping[str, ManagedProcess] = field(default_factory=dict)
+    processes: Mapping[str, ProcessHandle] = field(default_factory=dict)
     health: Mapping[str, Callable[[], object]] = field(default_factory=dict)
     health_timeout: float = 15.0
 
@@ -70,7 +70,7 @@ class SimpleFaultContext:
     def admin_url(self, target: str) -> str | None:
         return self.admin_urls.get(target)
 
-    def process(self, target: str) -> ManagedProcess | None:
+    def process(self, target: str) -> ProcessHandle | None:
         return self.processes.get(target)
 
     def wait_healthy(self, target: str) -> None:

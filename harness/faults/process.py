@@ -1,20 +1,20 @@
-"""Process faults: the ManagedProcess verbs (SIGKILL, SIGSTOP/SIGCONT, restart) by target name."""
+"""Process faults: the process verbs (SIGKILL, SIGSTOP/SIGCONT, restart) by target name."""
 
 from __future__ import annotations
 
 from fracas.harness.faults.base import Fault, missing_target
 from fracas.harness.faults.context import FaultContext
-from fracas.harness.kit.procs import ManagedProcess
+from fracas.harness.kit.procs import ProcessHandle
 
 
-def process_of(fault: Fault, ctx: FaultContext) -> ManagedProcess:
+def process_of(fault: Fault, ctx: FaultContext) -> ProcessHandle:
     proc = ctx.process(fault.target)
     if proc is None:
         raise missing_target(fault, ctx, "process", "process started by fracas")
     return proc
 
 
-def ensure_running(target: str, proc: ManagedProcess, ctx: FaultContext) -> None:
+def ensure_running(target: str, proc: ProcessHandle, ctx: FaultContext) -> None:
     """Running, unpaused and healthy, whatever state it was left in."""
     if proc.alive:
         proc.resume()  # SIGCONT to a running process is harmless; a stale flag is not

@@ -2,6 +2,7 @@
 
 - ``fracas run``: the scenario suite against the orchestrator under test, with its report.
 - ``fracas replay FILE``: run a replay file's orders and faults again; say if it reproduces.
+- ``fracas report merge DIR...``: one report from the report folders of shards.
 - ``fracas up``: start the whole topology, print every URL, wait for Ctrl-C.
 - ``fracas serve NAME --port P --state-dir D --seed S``: run one fake in this process.
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import signal
 import sys
@@ -63,6 +65,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("-k", dest="keyword", default=None, help="only scenarios matching this")
     run.add_argument(
+        "-n",
+        dest="workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help="run N topologies in parallel (pytest-xdist workers; 'auto': one per CPU core)",
+    )
+    run.add_argument(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="run only shard K of N of the suite (default FRACAS_SHARD, or "
+        "JOB_COMPLETION_INDEX with FRACAS_SHARD_COUNT); merge with fracas report merge",
+    )
+    run.add_argument(
+        "--slices",
+        type=_positive_int,
+        default=None,
+        metavar="S",
+        help="Hypothesis slices per property scenario (default FRACAS_SLICES, else by "
+        "profile: ci 2, dev 4, soak 8); at least workers x machines",
+    )
+    run.add_argument(
+        "--time-scale",
+        default=None,
+        metavar="X",
+        help="stretch the harness's deadlines by X (default FRACAS_TIME_SCALE, else "
+        "workers per CPU core, at least 1)",
+    )
+    run.add_argument(
         "pytest_args", nargs=argparse.REMAINDER, help="after --: more arguments for pytest"
     )
 
@@ -110,6 +142,30 @@ def build_parser() -> argparse.ArgumentParser:
         type=_port,
         default=None,
         help="with --fakes-only: crm gets this port, the others the next four",
+    )
+
+    report = sub.add_parser(
+        "report",
+        help="work with report folders (merge)",
+        description="Work with fracas report folders: merge DIR... [--out DIR] combines the "
+        "folders of shards into one.",
+    )
+    report_sub = report.add_subparsers(dest="report_command", required=True, metavar="ACTION")
+    merge = report_sub.add_parser(
+        "merge",
+        help="merge report folders (from shards) into one",
+        description="Merge the report folders of shards (fracas run --shard K/N on N "
+        "machines) into one folder: one index, one coverage table, one resilience summary. "
+        "Runs, their HTML and JSON, and replay files are copied; replay commands point at "
+        "the copies.",
+        epilog="Reads no environment variables.",
+    )
+    merge.add_argument("dirs", type=Path, nargs="+", metavar="DIR", help="report folders")
+    merge.add_argument(
+        "--out",
+        type=Path,
+        default=Path("fracas-report"),
+        help="the merged folder (default fracas-report)",
     )
 
     serve = sub.add_parser(
@@ -210,6 +266,13 @@ def _nonneg_int(text: str) -> int:
     return value
 
 
+def _workers(text: str) -> str:
+    if text in ("auto", "logical"):
+        return text
+    _nonneg_int(text)
+    return text
+
+
 def _positive_int(text: str) -> int:
     value = _nonneg_int(text)
     if value < 1:
@@ -249,6 +312,15 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     profile = _profile(parser, args)
     seed = _seed(parser, args)
     spec = _spec(parser, args, args.orchestrator)
+    from fracas.harness.front.shard import ShardError, shard_from
+    from fracas.harness.kit.timescale import TimeScaleError, parse_scale
+
+    try:
+        shard = shard_from(args.shard)
+        if args.time_scale is not None:
+            parse_scale(args.time_scale, "argument --time-scale")
+    except (ShardError, TimeScaleError) as exc:
+        parser.error(str(exc))
     problem = preflight(spec, args.fault_backend, seed)
     if problem is not None:
         print(f"fracas: {problem}", file=sys.stderr)
@@ -281,7 +353,34 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         argv += ["--fault-backend", args.fault_backend]
     if args.keyword:
         argv += ["-k", args.keyword]
+    if args.workers is not None:
+        argv += ["-n", args.workers]
+    if shard.count > 1:
+        argv += ["--shard", str(shard)]
+    if args.slices is not None:
+        argv += ["--fracas-slices", str(args.slices)]
+    if args.time_scale is not None:
+        argv += ["--fracas-time-scale", args.time_scale]
     return int(pytest.main(argv + extra))
+
+
+# -- report --------------------------------------------------------------------------
+def _report(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from fracas.harness.report.merge import MergeError, merge_reports
+
+    try:
+        index = merge_reports(list(args.dirs), args.out)
+    except MergeError as exc:
+        print(f"fracas: {exc}", file=sys.stderr)
+        return 2
+    data = json.loads((index.parent / "index.json").read_text())
+    tot = data["totals"]
+    print(
+        f"fracas: merged {len(args.dirs)} folders: {tot['runs']} runs, {tot['orders']} orders, "
+        f"{tot['violations']} violations, {tot['pytest_failures']} pytest failures"
+    )
+    print(f"fracas report: {index}")
+    return 1 if tot["violations"] or tot["pytest_failures"] else 0
 
 
 # -- replay --------------------------------------------------------------------------
@@ -299,6 +398,13 @@ def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         replay = load_replay(args.file)
     except ReplayError as exc:
         parser.error(f"argument file: {exc}")
+    if replay.adapter is not None and not args.orchestrator:
+        parser.error(
+            f"argument file: {args.file} was recorded through the adapter {replay.adapter}, "
+            "which a conftest's fracas_adapter fixture set up; a replay file cannot rebuild "
+            "an object. Pass --orchestrator CMD to replay against a command, or run the test "
+            f"again with pytest (seed {replay.seed}: --fracas-seed {replay.seed})"
+        )
     if args.orchestrator or replay.orchestrator is None:
         spec = _spec(parser, args, args.orchestrator)
     else:
@@ -490,7 +596,7 @@ def _up_fakes(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         print("fracas: stopped", flush=True)
 
 
-COMMANDS = {"run": _run, "replay": _replay, "up": _up, "serve": _serve}
+COMMANDS = {"run": _run, "replay": _replay, "report": _report, "up": _up, "serve": _serve}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,11 +13,20 @@ Fixtures: ``fracas`` (the scenario handle: ``run``, ``orders``, ``world``),
 One topology serves the whole session; every ``fracas.run`` resets it first.
 Marker: ``@pytest.mark.fracas(needs=["advance_clock"])`` skips a scenario whose
 orchestrator lacks a capability.
+
+Scale (docs/scaling.md): under pytest-xdist (``-n N``) each worker starts its own
+topology (its own ports, and ``run/<worker>`` under the report folder) and writes its
+own runs and report part; the controller builds the one index from the parts, with the
+code ``fracas report merge`` uses. ``--shard K/N`` keeps every N-th test
+(fracas.harness.front.shard); ``fracas_slice`` cuts a property scenario into Hypothesis slices that
+workers and shards share (fracas.harness.run.slices); ``--fracas-time-scale`` stretches the
+harness's deadlines under load (fracas.harness.kit.timescale).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,12 +35,16 @@ import hypothesis
 import pytest
 
 from fracas.fakes.world import World, build_world
-from fracas.harness.adapters import AdapterError, resolve_spec
+from fracas.harness.adapters import AdapterError, OrchestratorAdapter, resolve_spec
 from fracas.harness.adapters.select import AdapterSpec, Declared
+from fracas.harness.front.shard import Shard, ShardError, shard_from
 from fracas.harness.front.usererrors import is_user_error, short_text
+from fracas.harness.kit.timescale import ENV as TIME_SCALE_ENV
+from fracas.harness.kit.timescale import TimeScaleError, parse_scale
 from fracas.harness.report.outcome import SessionInfo, TestOutcome
 from fracas.harness.run.runner import RunResult
 from fracas.harness.run.scenario import Fracas
+from fracas.harness.run.slices import Slice, make_slice, slice_count
 from fracas.harness.run.topology import Topology, TopologyConfig
 from fracas.harness.search import profiles as _profiles  # noqa: F401 - registers ci, dev, soak for --hypothesis-profile
 
@@ -43,6 +56,17 @@ _FIRST_RUN = pytest.StashKey[int]()
 _STARTED = pytest.StashKey[float]()
 #: time.monotonic() at configure, for the progress line's elapsed time.
 _T0 = pytest.StashKey[float]()
+_SHARD = pytest.StashKey[Shard]()
+#: nodeid -> the test's place in the whole collection (before --shard drops any).
+_POSITIONS = pytest.StashKey[dict[str, int]]()
+#: nodeid -> the name its runs get (the test name; module.name when two modules share it).
+_NAMES = pytest.StashKey[dict[str, str]]()
+#: run index in the handle's results -> (test position, run's place in its test).
+_RUN_POSITIONS = pytest.StashKey[dict[int, tuple[int, int]]]()
+#: Names this session's report parts (the controller's, handed to its xdist workers).
+_TOKEN = pytest.StashKey[str]()
+#: The runs table's rows the xdist workers sent back.
+_WORKER_ROWS = pytest.StashKey[list[dict[str, Any]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -90,11 +114,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="write JSON and HTML reports and replay files to DIR",
     )
+    group.addoption(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="run only shard K of N (every N-th test); or FRACAS_SHARD, or "
+        "JOB_COMPLETION_INDEX with FRACAS_SHARD_COUNT",
+    )
+    group.addoption(
+        "--fracas-slices",
+        default=None,
+        metavar="S",
+        help="cut each property scenario into S Hypothesis slices that workers and shards "
+        "share (default by profile: ci 2, dev 4, soak 8; or FRACAS_SLICES)",
+    )
+    group.addoption(
+        "--fracas-time-scale",
+        default=None,
+        metavar="X",
+        help="stretch the harness's deadlines (settle, health, lost order) by X under load "
+        "(default: xdist workers per CPU core, at least 1; or FRACAS_TIME_SCALE)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    import time
-
     config.stash[_T0] = time.monotonic()
     config.addinivalue_line(
         "markers",
@@ -103,6 +146,106 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.getoption("--orchestrator", None) or os.environ.get("FRACAS_ORCHESTRATOR"):
         _check_orchestrator_command(config)
+    try:
+        config.stash[_SHARD] = shard_from(config.getoption("--shard", None))
+        scale = config.getoption("--fracas-time-scale", None)
+        if scale is not None:
+            os.environ[TIME_SCALE_ENV] = str(parse_scale(scale, "--fracas-time-scale"))
+        elif os.environ.get(TIME_SCALE_ENV, "").strip():
+            parse_scale(os.environ[TIME_SCALE_ENV])
+        _slices(config)
+    except (ShardError, TimeScaleError, ValueError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    workerinput = getattr(config, "workerinput", None)
+    token = workerinput.get("fracas_token") if workerinput else None
+    config.stash[_TOKEN] = str(token or f"{int(time.time())}-{os.getpid()}")
+
+
+def _worker_id(config: pytest.Config) -> str | None:
+    """``gw0``, ``gw1``... in an xdist worker; None in the controller or a plain session."""
+    workerinput = getattr(config, "workerinput", None)
+    return str(workerinput["workerid"]) if workerinput else None
+
+
+def _is_controller(config: pytest.Config) -> bool:
+    return _worker_id(config) is None and config.pluginmanager.getplugin("dsession") is not None
+
+
+def _profile_name(config: pytest.Config) -> str:
+    return str(
+        config.getoption("hypothesis_profile", None)
+        or getattr(hypothesis.settings, "_current_profile", None)
+        or "default"
+    )
+
+
+def _slices(config: pytest.Config) -> int:
+    return slice_count(
+        config.getoption("--fracas-slices", None),
+        os.environ.get("FRACAS_SLICES"),
+        _profile_name(config),
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A scenario that takes ``fracas_slice`` becomes S tests, one per Hypothesis slice."""
+    if "fracas_slice" in metafunc.fixturenames:
+        count = _slices(metafunc.config)
+        metafunc.parametrize(
+            "fracas_slice",
+            range(count),
+            indirect=True,
+            ids=[f"slice{i + 1}of{count}" for i in range(count)],
+        )
+
+
+@pytest.fixture
+def fracas_slice(request: pytest.FixtureRequest) -> Slice:
+    """This test's Hypothesis slice: ``fracas_slice.apply(search)`` (fracas.harness.run.slices)."""
+    index = int(getattr(request, "param", 0))
+    count = _slices(request.config) if hasattr(request, "param") else 1
+    return make_slice(index, count, _seed(request.config))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Number the tests as collected (after -k and -m), name their runs, then keep this
+    shard's tests. Every machine collects the same list, so the split needs no talk."""
+    config.stash[_POSITIONS] = {item.nodeid: i for i, item in enumerate(items)}
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.name] = counts.get(item.name, 0) + 1
+    config.stash[_NAMES] = {
+        item.nodeid: item.name if counts[item.name] == 1 else f"{_module_of(item)}.{item.name}"
+        for item in items
+    }
+    shard = config.stash.get(_SHARD, None)
+    if shard is None or shard.count == 1:
+        return
+    kept, dropped = shard.select(items)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    items[:] = kept
+
+
+def _module_of(item: pytest.Item) -> str:
+    module = getattr(item, "module", None)
+    return str(getattr(module, "__name__", "") or item.path.stem).rsplit(".", 1)[-1]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: the workers name their report parts after the controller's session."""
+    node.workerinput["fracas_token"] = node.config.stash[_TOKEN]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist: a worker's runs-table rows, for the controller's summary."""
+    rows = getattr(node, "workeroutput", {}).get("fracas_runs") or []
+    node.config.stash.setdefault(_WORKER_ROWS, []).extend(rows)
 
 
 def _check_orchestrator_command(config: pytest.Config) -> None:
@@ -156,8 +299,18 @@ def replay_dir(config: pytest.Config) -> Path:
 
 
 @pytest.fixture(scope="session")
+def fracas_adapter() -> OrchestratorAdapter | None:
+    """The orchestrator adapter object the session tests through. None (the default):
+    the one ``--orchestrator`` (or FRACAS_ORCHESTRATOR, or pyproject.toml) describes.
+    Override this fixture in a conftest.py to test through an adapter class of your own."""
+    return None
+
+
+@pytest.fixture(scope="session")
 def fracas_topology(
-    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+    pytestconfig: pytest.Config,
+    tmp_path_factory: pytest.TempPathFactory,
+    fracas_adapter: OrchestratorAdapter | None,
 ) -> Iterator[Topology]:
     __tracebackhide__ = True
     from fracas.harness.backends import BackendError
@@ -168,12 +321,17 @@ def fracas_topology(
     except AdapterError as exc:
         pytest.exit(f"fracas: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
     report = pytestconfig.getoption("--fracas-report")
-    run_dir = Path(report) / "run" if report else tmp_path_factory.mktemp("fracas-run")
+    worker = _worker_id(pytestconfig)
+    if report:  # each xdist worker its own state dirs and logs
+        run_dir = Path(report) / "run" / worker if worker else Path(report) / "run"
+    else:
+        run_dir = tmp_path_factory.mktemp("fracas-run")
     config = TopologyConfig(
         run_dir=run_dir,
         seed=_seed(pytestconfig),
         fault_backend=pytestconfig.getoption("--fault-backend"),
         orchestrator=spec,
+        adapter=fracas_adapter,
     )
     try:
         topo = Topology.start(config)
@@ -196,7 +354,12 @@ def fracas(pytestconfig: pytest.Config, fracas_topology: Topology) -> Fracas:
         replay_dir=replay_dir(pytestconfig),
     )
     tr = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    if tr is not None and _long_profile(pytestconfig) and getattr(tr, "isatty", False):
+    if (
+        tr is not None
+        and _long_profile(pytestconfig)
+        and getattr(tr, "isatty", False)
+        and _worker_id(pytestconfig) is None
+    ):
         handle.on_result = _progress_line(pytestconfig, tr, handle)
     pytestconfig.stash[_HANDLE] = handle
     return handle
@@ -242,7 +405,7 @@ def pytest_runtest_call(item: pytest.Item) -> None:
     """After fixture setup, so the session's handle exists even for the first test."""
     handle = item.config.stash.get(_HANDLE, None)
     if handle is not None:
-        handle.current_test = item.name
+        handle.current_test = item.config.stash.get(_NAMES, {}).get(item.nodeid, item.name)
         item.stash[_FIRST_RUN] = len(handle.results)
     marker = item.get_closest_marker("fracas")
     if marker is None or handle is None:
@@ -272,7 +435,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         run = handle.results[last][1]
         if not run.ok:  # the scenario failed on its own check: show the witness anyway
             rep.sections.append(("fracas witness", run.failure_text()))
+    position = item.config.stash.get(_POSITIONS, {}).get(item.nodeid, 1 << 30)
+    run_positions = item.config.stash.setdefault(_RUN_POSITIONS, {})
     for i in range(item.stash[_FIRST_RUN], last + 1):
+        run_positions[i] = (position, i - item.stash[_FIRST_RUN])
         outcomes[i] = TestOutcome(
             test=item.nodeid,
             outcome=rep.outcome,
@@ -292,37 +458,52 @@ def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: 
 def _session_info(config: pytest.Config, handle: Fracas) -> SessionInfo:
     adapter = handle.orchestrator
     return SessionInfo(
-        orchestrator=str(getattr(adapter, "description", adapter.name)),
+        orchestrator=adapter.description,
         seed=handle.seed,
-        profile=str(
-            config.getoption("hypothesis_profile", None)
-            or getattr(hypothesis.settings, "_current_profile", None)
-            or "default"
-        ),
+        profile=_profile_name(config),
         fault_backend=handle.topology.backend.name,
         started=config.stash.get(_STARTED, None),
     )
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    import time
-
     session.config.stash[_STARTED] = time.time()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    handle = session.config.stash.get(_HANDLE, None)
-    report = session.config.getoption("--fracas-report")
+    """Each writer (this session, or each xdist worker) writes its runs and one report
+    part; whoever is last (this session, or the xdist controller) indexes the parts."""
+    config = session.config
+    handle = config.stash.get(_HANDLE, None)
+    report = config.getoption("--fracas-report")
+    worker = _worker_id(config)
+    if worker is not None and handle is not None:
+        rows = _table_rows(handle)
+        positions = config.stash.get(_RUN_POSITIONS, {})
+        for i, row in enumerate(rows):
+            row["position"] = list(positions.get(i, (1 << 30, i)))
+        config.workeroutput["fracas_runs"] = rows  # type: ignore[attr-defined]
+    from fracas.harness.report.merge import PARTS, build_index, write_part
+
+    token = config.stash[_TOKEN]
+    if _is_controller(config):
+        parts = sorted((Path(report) / PARTS).glob(f"{token}-*.json")) if report else []
+        if parts:
+            config.stash[_INDEX] = build_index(Path(report), parts)
+        return
     if handle is None or not report or not handle.results:
         return
-    from fracas.harness.report.writer import write_reports
-
-    session.config.stash[_INDEX] = write_reports(
+    shard = config.stash.get(_SHARD, None) or Shard(1, 1)
+    part = write_part(
         Path(report),
+        f"{token}-{shard.index}of{shard.count}-{worker or 'main'}",
         handle.results,
-        outcomes=session.config.stash.get(OUTCOMES, {}),
-        session=_session_info(session.config, handle),
+        outcomes=config.stash.get(OUTCOMES, {}),
+        session=_session_info(config, handle),
+        positions=config.stash.get(_RUN_POSITIONS, {}),
     )
+    if worker is None:
+        config.stash[_INDEX] = build_index(Path(report), [part])
 
 
 #: The runs table's columns: heading, width, and what it means (the legend).
@@ -337,41 +518,61 @@ COLUMNS = (
 )
 
 
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    """One line per chaos run, named as in the report and the replay files; then the
-    report's path and how to replay a failure."""
-    handle = config.stash.get(_HANDLE, None)
-    if handle is None or not handle.results:
-        return
+def _table_rows(handle: Fracas) -> list[dict[str, Any]]:
+    """The runs table's rows as plain data: an xdist worker sends them to the controller."""
     from fracas.harness.checkers.summary import summarize
 
+    rows = []
+    for name, result in handle.results:
+        s = summarize(result.snapshot)
+        out = s["outcomes"]
+        rows.append(
+            {
+                "name": name,
+                "values": [
+                    s["orders"],
+                    out.get("completed", 0),
+                    out.get("failed", 0),
+                    out.get("needs_attention", 0),
+                    len(result.nemesis.applied),
+                    f"{s['requests']['per_order_mean']:.2f}",
+                    f"{s['requests']['retries_per_order_mean']:.2f}",
+                ],
+                "ok": result.ok,
+                "violations": len(result.verdict.violations),
+                "replay": str(result.replay_path) if result.replay_path is not None else None,
+            }
+        )
+    return rows
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """One line per chaos run, named as in the report and the replay files; then the
+    report's path and how to replay a failure. Under xdist, the workers' runs."""
+    handle = config.stash.get(_HANDLE, None)
+    if handle is not None and handle.results:
+        rows = _table_rows(handle)
+    else:
+        sent: list[dict[str, Any]] = config.stash.get(_WORKER_ROWS, [])
+        rows = sorted(sent, key=lambda r: (tuple(r.get("position") or ()), str(r["name"])))
+    if not rows:
+        return
     tr = terminalreporter
     tr.section("fracas runs")
     tr.write_line(
         "  ".join(f"{h:>{w}}" for h, w, _ in COLUMNS) + "  verdict          run"
     )
     totals = {"runs": 0, "orders": 0, "violations": 0}
-    for name, result in handle.results:
-        s = summarize(result.snapshot)
-        out = s["outcomes"]
-        values = (
-            s["orders"],
-            out.get("completed", 0),
-            out.get("failed", 0),
-            out.get("needs_attention", 0),
-            len(result.nemesis.applied),
-            f"{s['requests']['per_order_mean']:.2f}",
-            f"{s['requests']['retries_per_order_mean']:.2f}",
-        )
-        n = len(result.verdict.violations)
-        verdict = "consistent" if result.ok else f"{n} VIOLATION{'S' if n != 1 else ''}"
+    for row in rows:
+        n = int(row["violations"])
+        verdict = "consistent" if row["ok"] else f"{n} VIOLATION{'S' if n != 1 else ''}"
         tr.write_line(
-            "  ".join(f"{v:>{w}}" for v, (_, w, _) in zip(values, COLUMNS, strict=True))
-            + f"  {verdict:<15}  {name}",
-            red=not result.ok,
+            "  ".join(f"{v:>{w}}" for v, (_, w, _) in zip(row["values"], COLUMNS, strict=True))
+            + f"  {verdict:<15}  {row['name']}",
+            red=not row["ok"],
         )
         totals["runs"] += 1
-        totals["orders"] += s["orders"]
+        totals["orders"] += int(row["values"][0])
         totals["violations"] += n
     tr.write_line(
         "legend: " + "; ".join(f"{h}: {d}" for h, _, d in COLUMNS)
@@ -385,7 +586,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         f"fracas report: {index}" if index is not None
         else "fracas report: none written (give --fracas-report DIR, or use fracas run)"
     )
-    failing = [r.replay_path for _, r in handle.results if r.replay_path is not None]
+    failing = [Path(r["replay"]) for r in rows if r["replay"] is not None]
     if failing:
         tr.write_line(
             f"replay a failure: fracas replay {failing[0]}"

@@ -28,6 +28,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from fracas.harness.kit.waiting import DeadlineExceeded, wait_until
 
@@ -63,6 +64,47 @@ def _spawn(popen: Callable[[], subprocess.Popen[bytes]]) -> subprocess.Popen[byt
 
 class ProcessFailed(RuntimeError):
     """A managed process exited or never became healthy; carries its log tail."""
+
+
+@runtime_checkable
+class ProcessHandle(Protocol):
+    """The fault verbs on one process, as process faults and the topology use them.
+
+    ``ManagedProcess`` is one. An orchestrator adapter may hand out another (a process
+    its own launcher started, a container), so faults reach the orchestrator only through
+    this and never through how it was started."""
+
+    @property
+    def alive(self) -> bool: ...
+
+    @property
+    def paused(self) -> bool: ...
+
+    @property
+    def starts(self) -> int:
+        """How often it was started; 0: never, so heal_all leaves it alone."""
+        ...
+
+    def start(self) -> object:
+        """Start it again after a kill, on the same command, environment and state."""
+        ...
+
+    def kill(self) -> None:
+        """SIGKILL (or as hard as the handle can): a crash, nothing flushed."""
+        ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def restart(self, crash: bool = True) -> object:
+        """Kill (``crash``) or stop it, then start it again."""
+        ...
+
+    def wait_healthy(self, check: Callable[[], object], timeout: float = 10.0) -> None:
+        """Return once ``check()`` is truthy; raise ProcessFailed if it exits first or
+        the time runs out."""
+        ...
 
 
 class ManagedProcess:

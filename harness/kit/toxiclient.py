@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self, TypeVar
 from urllib.parse import quote, urlsplit
@@ -32,8 +31,6 @@ from toxiproxy import exceptions as _lib_exc
 from fracas.harness.kit.waiting import DeadlineExceeded, wait_until
 
 T = TypeVar("T")
-
-STREAMS: tuple[str, ...] = ("upstream", "downstream")
 
 # The library's address lives in class attributes; one lock keeps concurrent clients honest.
 _LIB_LOCK = threading.Lock()
@@ -426,12 +423,3 @@ class ToxiClient:
             self.remove_toxic(proxy, toxic.name, missing_ok=True)
             removed.append(toxic.name)
         return removed
-
-    @contextmanager
-    def toxic_applied(self, proxy: str, type: str, **kwargs: Any) -> Iterator[Toxic]:
-        """A toxic for the duration of a ``with`` block."""
-        toxic = self.add_toxic(proxy, type, **kwargs)
-        try:
-            yield toxic
-        finally:
-            self.remove_toxic(proxy, toxic.name, missing_ok=True)

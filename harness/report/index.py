@@ -136,6 +136,26 @@ def coverage_html(cov: Mapping[str, Any]) -> str:
     )
 
 
+def summary_html(summary: Mapping[str, Any] | None) -> str:
+    """The suite's resilience summary: how hard the orchestrator worked, over every run
+    (every worker's and shard's alike)."""
+    if not summary:
+        return ""
+    outcomes = ", ".join(f"{k} {v}" for k, v in (summary.get("outcomes") or {}).items())
+    items = (
+        ("orders", f"{summary.get('orders', 0)} ({_e(outcomes) or 'none'})"),
+        ("faults applied", _e(summary.get("faults_applied", 0))),
+        ("requests to the fakes per order", _e(summary.get("requests_per_order", 0))),
+        ("repeated requests per order", _e(summary.get("retries_per_order", 0))),
+        ("orders compensated", _e(summary.get("orders_compensated", 0))),
+    )
+    return (
+        '<h2 id="summary-h">Resilience summary (whole suite)</h2><table id="summary">'
+        + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in items)
+        + "</table>"
+    )
+
+
 def _test_cell(t: Mapping[str, Any] | None) -> str:
     if not t:
         return '<td class="note">not run by pytest</td>'
@@ -186,7 +206,9 @@ def index_html(data: Mapping[str, Any], css: str) -> str:
         '<h2 id="runs-h">Runs (failures first)</h2><table id="runs"><tr><th>run</th><th>pytest</th>'
         "<th>consistency</th><th>orders</th><th>faults</th><th>duration</th><th>replay</th><th></th></tr>"
         + "".join(rows)
-        + "</table><h2 id=\"coverage-h\">Fault coverage (whole suite)</h2>"
+        + "</table>"
+        + summary_html(data.get("summary"))
+        + "<h2 id=\"coverage-h\">Fault coverage (whole suite)</h2>"
         + coverage_html(data["coverage"])
         + "</main></body></html>"
     )

@@ -4,8 +4,9 @@ which state the order was when it hit.
 A run's map is computed from the RunResult alone (its history and the fakes' journals),
 never from what the schedule *meant* to do: a fault that matched nothing leaves no cell.
 The same per-entry evidence tells the runner which schedule entries were vacuous
-(``entry_hits``), and a session-wide ``SESSION`` map lets the property scenario steer
-Hypothesis toward cells nobody has hit yet.
+(``entry_hits``), and a ``CoverageMap`` per Hypothesis slice lets the property scenario
+steer Hypothesis toward cells that slice has not hit yet (``SESSION`` is a process-wide
+one for scenarios of one's own).
 
 Cells are ``(step, family, phase, state)``: the step a request belonged to (``capture``,
 ``refund``...), the fault family (network, http, process), before or after the

@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -432,10 +432,6 @@ class History:
                 fails[oid] = fails.get(oid, 0) + 1
         return {oid for oid, n in fails.items() if n == attempts[oid]}
 
-    def journal_entries(self) -> Iterator[JSON]:
-        for entries in self.journals.values():
-            yield from entries
-
     # -- JSON ----------------------------------------------------------------------------
 
     def to_json(self) -> JSON:
@@ -459,10 +455,3 @@ class History:
             ev.op_id: ev for ev in h.events if ev.type == "fault_applied" and ev.op_id not in healed
         }
         return h
-
-
-def sorted_entries(entries: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Journal entries of several services in time order (ties by service and seq)."""
-    return sorted(
-        entries, key=lambda e: (e.get("t") or 0.0, e.get("service") or "", e.get("seq") or 0)
-    )

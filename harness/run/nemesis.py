@@ -19,6 +19,7 @@ import httpx
 from fracas.harness.faults.base import Fault
 from fracas.harness.faults.context import FaultContext
 from fracas.harness.faults.http import add_rule, get_rules, held_requests, release_held, remove_rule
+from fracas.harness.kit.timescale import scaled
 from fracas.harness.run.history import FaultHandle, History
 from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
 
@@ -80,7 +81,7 @@ class Nemesis:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._t0 = 0.0
-        self._http = httpx.Client(timeout=5.0, trust_env=False)
+        self._http = httpx.Client(timeout=scaled(5.0), trust_env=False)  # holds: slow under load
         self.report = NemesisReport()
 
     # -- control ---------------------------------------------------------------------

@@ -35,6 +35,9 @@ class Replay:
     orchestrator: AdapterSpec | None = None
     fault_backend: str | None = None
     fracas_version: str | None = None
+    #: The adapter class a conftest's ``fracas_adapter`` fixture tested through, when it
+    #: did: an object a replay file cannot rebuild, so ``fracas replay`` must be told.
+    adapter: str | None = None
 
     def outcome(self, result: RunResult) -> str:
         """'reproduced', 'did not reproduce', 'still consistent' or 'changed'."""
@@ -51,11 +54,20 @@ def replay_context(topo: Any) -> dict[str, Any]:
     from fracas.harness.kit.version import fracas_version
 
     spec = topo.config.orchestrator
-    return {
+    out: dict[str, Any] = {
         "orchestrator": spec.to_json() if spec is not None else None,
         "fault_backend": getattr(topo.backend, "name", None),
         "fracas_version": fracas_version(),
     }
+    custom = getattr(topo.config, "adapter", None)
+    if custom is not None:
+        # The spec describes the default, not what ran: recording it would replay the
+        # run against the wrong orchestrator without a word.
+        out["orchestrator"] = None
+        kind = type(custom)
+        out["adapter"] = {"class": f"{kind.__module__}.{kind.__qualname__}",
+                          "description": str(getattr(custom, "description", ""))}  # fmt: skip
+    return out
 
 
 def tally_text(replay: Replay, outcomes: list[str]) -> str:
@@ -153,6 +165,11 @@ def parse_replay(data: Any, where: str = "replay") -> Replay:
     if backend is not None and not isinstance(backend, str):
         raise ReplayError(f"{where}.fault_backend: expected a backend name, got {backend!r}")
     version = data.get("fracas_version")
+    adapter = data.get("adapter")
+    if adapter is not None and not (
+        isinstance(adapter, dict) and isinstance(adapter.get("class"), str)
+    ):
+        raise ReplayError(f"{where}.adapter: expected {{\"class\": \"module.Class\"}}, got {adapter!r}")
     return Replay(
         seed,
         plans,
@@ -162,4 +179,10 @@ def parse_replay(data: Any, where: str = "replay") -> Replay:
         orchestrator=orchestrator,
         fault_backend=backend,
         fracas_version=version if isinstance(version, str) else None,
+        adapter=_adapter_text(adapter) if adapter is not None else None,
     )
+
+
+def _adapter_text(adapter: dict[str, Any]) -> str:
+    desc = adapter.get("description")
+    return f"{adapter['class']} ({desc})" if isinstance(desc, str) and desc else adapter["class"]

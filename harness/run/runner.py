@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from fracas.harness.adapters import OrchestratorAdapter
+from fracas.harness.adapters import AdapterError, OrchestratorAdapter
 from fracas.harness.checkers import CheckConfig, CheckResult, Settle, Snapshot, check
+from fracas.harness.kit.timescale import scaled
 from fracas.harness.report.text import ConsistencyError, failure_text
 from fracas.harness.run.history import (
     REVIEW,
@@ -261,7 +260,7 @@ def run(
         seed=topo.seed,
         settle_seconds=opts.settle_seconds,
         orders=len(plans),
-        orchestrator=getattr(topo.orchestrator, "description", topo.orchestrator.name),
+        orchestrator=topo.orchestrator.description,
     )
     from fracas.harness.run.replay import replay_context
 
@@ -297,7 +296,7 @@ def run(
         reported=reported,
         history=history,
         settle=Settle(
-            settle_seconds=opts.settle_seconds,
+            settle_seconds=scaled(opts.settle_seconds),  # liveness allows what settling waited
             last_heal_t=history.last_heal_t(),
             terminal_t=history.terminal_times(),
             submitted_t=history.submit_times(),
@@ -331,7 +330,7 @@ def _all_done(
         if (follow.reported.get(oid) or {}).get("status") in TERMINAL_STATUSES:
             continue
         since = follow.missing_since.get(oid)
-        if oid in accepted and since is not None and now - since >= LOST_AFTER:
+        if oid in accepted and since is not None and now - since >= scaled(LOST_AFTER):
             continue
         stuck = follow.stuck_review_since.get(oid)
         if stuck is not None and now - stuck >= stuck_review_after:
@@ -346,7 +345,7 @@ def _submit_all(
 ) -> None:
     """Submit every order; an order without an answer is sent again (POST /orders is
     idempotent on order_id) until it is accepted or refused, or the deadline passes."""
-    deadline = time.monotonic() + opts.submit_deadline
+    deadline = time.monotonic() + scaled(opts.submit_deadline)
 
     def submit(plan: OrderPlan) -> None:
         delay = 0.02
@@ -382,7 +381,7 @@ def _require_orchestrator(
     ]
     if plans and codes and all(c in (404, 405) for c in codes):
         raise NotAnOrchestratorError(
-            f"every POST /orders to {getattr(adapter, 'url', adapter.name)} was answered "
+            f"every POST /orders to {adapter.url} was answered "
             f"{sorted({c for c in codes if isinstance(c, int)})}: that is not the orchestrator (did another process take "
             "its port?), so this run has no verdict"
         )
@@ -425,7 +424,7 @@ class _Follower:
         """Read one order's status; record it in the history when it changed."""
         try:
             body = self.adapter.status(order_id)
-        except Exception as exc:  # noqa: BLE001 - the orchestrator may be down
+        except AdapterError as exc:  # the orchestrator may be down, or broke the contract
             if self.last.get(order_id, "") != "<unreachable>":
                 op = self.history.invoke(STATUS, order_id)
                 op.unknown(error=f"{type(exc).__name__}: {exc}")
@@ -466,7 +465,7 @@ class _Follower:
                 op = history.invoke(REVIEW, oid, decision=decision)
                 try:
                     code = adapter.review(oid, decision)
-                except httpx.HTTPError as exc:
+                except AdapterError as exc:
                     op.unknown(error=f"{type(exc).__name__}: {exc}")
                     continue
                 (op.ok if code == 200 else op.fail)(status_code=code)
@@ -485,7 +484,7 @@ class _Follower:
                 try:
                     adapter.advance_clock(REVIEW_TIMEOUT_JUMP)
                     op.ok()
-                except Exception as exc:  # noqa: BLE001
+                except AdapterError as exc:
                     op.unknown(error=str(exc))
                     for oid in waiting_timeout:
                         self.stuck_review_since.pop(oid, None)
@@ -499,7 +498,7 @@ def _drive(
     follow: _Follower, opts: RunOptions, nemesis: Nemesis, say: Callable[[str], None]
 ) -> None:
     """Answer reviews and follow statuses until the nemesis is done with its schedule."""
-    deadline = time.monotonic() + opts.workload_seconds
+    deadline = time.monotonic() + scaled(opts.workload_seconds)
     while True:
         follow.poll_round()
         all_terminal = follow.all_terminal(opts.stuck_review_after)
@@ -528,7 +527,7 @@ def _settle(follow: _Follower, opts: RunOptions) -> None:
     orchestrator's clock 30 days ahead, past any review timeout. Its deadline has passed
     on the only clock that counts, so nothing more is coming; liveness flags it, and the
     search for a review timeout that never fires costs seconds, not the settle time."""
-    deadline = time.monotonic() + opts.settle_seconds
+    deadline = time.monotonic() + scaled(opts.settle_seconds)
     follow.missing_since.clear()  # only 404s seen with every fault healed count
     follow.stuck_review_since.clear()  # likewise only jumps made with every fault healed
     accepted = {

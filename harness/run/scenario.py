@@ -22,6 +22,7 @@ from fracas.fakes.world import World, build_world
 from fracas.harness.adapters import OrchestratorAdapter
 from fracas.harness.run.runner import RunOptions, RunResult, run
 from fracas.harness.run.schedule import Schedule
+from fracas.harness.run.slices import reject_if_skipped
 from fracas.harness.run.topology import Topology
 from fracas.harness.run.workload import OrderPlan, mixed, orders
 
@@ -81,6 +82,7 @@ class Fracas:
     ) -> RunResult:
         """Reset the world, run the orders under the schedule, check, and keep the
         result for the report. Raises nothing on violations: call assert_consistent."""
+        reject_if_skipped()  # a slice's copy of Hypothesis's simplest example (fracas.harness.run.slices)
         opts = options or RunOptions(settle_seconds=settle_seconds)
         result = run(
             self.topology,

@@ -129,10 +129,6 @@ class Schedule:
 FaultValidator = Callable[[Mapping[str, Any], str], Mapping[str, Any]]
 
 
-def _no_catalog(fault: Mapping[str, Any], where: str) -> Mapping[str, Any]:
-    return fault
-
-
 def parse_schedule(data: Any, validate_fault: FaultValidator | None = None) -> Schedule:
     """Validate a schedule's JSON value. `validate_fault(json, field_path)` checks each
     fault against the catalog and returns its canonical JSON (or raises ScheduleError)."""
@@ -281,3 +277,17 @@ def _check_target(target: str, family: str, kind: str, where: str) -> None:
         f"{where}: a {kind} fault ({family}) acts on one of {', '.join(known)}; "
         f"got {target!r}.{hint}"
     )
+
+
+def first_call(service: str, phase: str = "before_commit") -> dict[str, Any]:
+    """A ``when`` trigger on the first request any order makes to `service`'s main route
+    (its effect, or its read). A network fault started by it lands on live work however
+    fast or slow the orchestrator is: one due ``"at": 0`` for a few seconds can be over
+    before a slow engine has called the service at all, and then the run is vacuous."""
+    from fracas.fakes import contract
+
+    if service not in SERVICES:
+        raise ScheduleError(f"first_call: unknown service {service!r}; expected one of "
+                            f"{', '.join(SERVICES)}")  # fmt: skip
+    method, path = contract.calls(service)[0]
+    return {"service": service, "method": method, "path": path, "phase": phase}

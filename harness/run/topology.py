@@ -22,14 +22,16 @@ import httpx
 from fracas.harness.adapters import (
     OrchestratorAdapter,
     OrchestratorEnv,
+    PortTaken,
     adapter_from_spec,
     resolve_spec,
 )
-from fracas.harness.adapters.process import PortTaken
 from fracas.harness.adapters.select import AdapterSpec
 from fracas.harness.backends import FaultBackend, UrlBackend, make_backend
 from fracas.harness.faults.context import SimpleFaultContext
 from fracas.harness.kit.net import LOOPBACK, free_port
+from fracas.harness.kit.procs import ProcessHandle
+from fracas.harness.kit.timescale import scaled
 from fracas.harness.kit.toxiclient import ToxiClient
 from fracas.harness.run.services import SERVICES, FakeProcess, spawn_fake
 
@@ -44,6 +46,9 @@ class TopologyConfig:
     fault_backend: str | None = None
     orchestrator: AdapterSpec | None = None
     start_timeout: float = 30.0
+    #: An adapter object to use instead of the one the spec describes (your own class;
+    #: the spec still gives the start timeout).
+    adapter: OrchestratorAdapter | None = None
 
 
 @dataclass
@@ -64,7 +69,7 @@ class Topology:
     _spare_envs: list[OrchestratorEnv] = field(default_factory=list)
     _env: OrchestratorEnv | None = None  # the running orchestrator's
     _admin: httpx.Client = field(
-        default_factory=lambda: httpx.Client(timeout=10.0, trust_env=False)
+        default_factory=lambda: httpx.Client(timeout=scaled(10.0), trust_env=False)
     )
 
     # -- lifecycle -------------------------------------------------------------------
@@ -78,7 +83,7 @@ class Topology:
         config.orchestrator = spec  # as resolved: replay files record it
         backend = make_backend(config.fault_backend, seed=config.seed, log_dir=logs)
         fakes: dict[str, FakeProcess] = {}
-        adapter = adapter_from_spec(spec)
+        adapter = config.adapter if config.adapter is not None else adapter_from_spec(spec)
         topo: Topology | None = None
         try:
             for name in SERVICES:
@@ -104,7 +109,7 @@ class Topology:
             by_name = {p.name: p for p in made}
             proxy_urls = {n: f"http://{LOOPBACK}:{by_name[proxy_names[n]].port}" for n in SERVICES}
             with ThreadPoolExecutor(len(fakes)) as pool:
-                list(pool.map(lambda f: f.wait_healthy(config.start_timeout), fakes.values()))
+                list(pool.map(lambda f: f.wait_healthy(scaled(config.start_timeout)), fakes.values()))
             topo = cls(config, backend, fakes, proxy_names, proxy_urls, adapter, seed=config.seed)
             topo._start_orchestrator(fresh=True)
             topo.started_in = time.monotonic() - t0
@@ -165,13 +170,12 @@ class Topology:
     def _prestart_spares(self) -> None:
         """Keep SPARES orchestrators booting ahead of need (a boot takes longer than a
         short example, so one spare alone would often still be starting)."""
-        prestart = getattr(self.orchestrator, "prestart", None)
-        if not getattr(self.orchestrator, "quiet_start", False):
+        if not self.orchestrator.quiet_start:
             return  # its start-up may call the fakes: it must happen after their reset
-        while prestart is not None and len(self._spare_envs) < SPARES:
+        while len(self._spare_envs) < SPARES:
             env = self._fresh_env()
             try:
-                prestart(env)
+                self.orchestrator.prestart(env)
             except PortTaken:
                 continue  # another port next time round
             self._spare_envs.append(env)
@@ -206,7 +210,7 @@ class Topology:
         booted ahead; any other only once they are. Returns the seconds the fakes and
         proxies took (the part that must stay under 100 ms)."""
         self.seed = self.seed if seed is None else seed
-        quiet = bool(getattr(self.orchestrator, "quiet_start", False))
+        quiet = self.orchestrator.quiet_start
         if restart_orchestrator:
             self.orchestrator.crash()  # its state is wiped next; no need to shut down
         with ThreadPoolExecutor(len(self.fakes) + 1) as pool:
@@ -234,12 +238,12 @@ class Topology:
             elif fake.process.paused:
                 fake.process.resume()
         for fake in restarted:
-            fake.wait_healthy(self.config.start_timeout)
+            fake.wait_healthy(scaled(self.config.start_timeout))
 
     def ensure_running(self) -> None:
         """The fakes and the orchestrator up and unpaused (before a snapshot is read)."""
         self.ensure_fakes_running()
-        proc = getattr(self.orchestrator, "process", None)
+        proc = self.orchestrator.process
         if proc is not None and not proc.alive:
             self.orchestrator.restart(timeout=self.orchestrator_timeout)
         elif proc is not None and proc.paused:
@@ -255,7 +259,7 @@ class Topology:
         """How long the orchestrator may take to become healthy ([tool.fracas.orchestrator]
         start_timeout, FRACAS_ORCHESTRATOR_START_TIMEOUT, --orchestrator-start-timeout)."""
         spec = self.config.orchestrator
-        return spec.start_timeout if spec is not None else self.config.start_timeout
+        return scaled(spec.start_timeout if spec is not None else self.config.start_timeout)
 
     @property
     def toxi(self) -> ToxiClient:
@@ -266,9 +270,9 @@ class Topology:
 
     def fault_context(self) -> SimpleFaultContext:
         """What the fault catalog needs to apply and heal faults on this topology."""
-        processes = {name: fake.process for name, fake in self.fakes.items()}
+        processes: dict[str, ProcessHandle] = {n: fake.process for n, fake in self.fakes.items()}
         health: dict[str, Any] = {name: fake.healthy for name, fake in self.fakes.items()}
-        proc = getattr(self.orchestrator, "process", None)
+        proc = self.orchestrator.process
         if proc is not None:
             processes["orchestrator"] = proc
             health["orchestrator"] = self.orchestrator.healthy
@@ -278,7 +282,7 @@ class Topology:
             admin_urls={name: fake.url for name, fake in self.fakes.items()},
             processes=processes,
             health=health,
-            health_timeout=self.config.start_timeout,
+            health_timeout=scaled(self.config.start_timeout),
         )
 
     def ledgers(self) -> dict[str, Any]:

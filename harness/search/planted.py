@@ -195,7 +195,8 @@ def search(
     started = time.time()
     code, log = _fracas(
         work,
-        ["run", "--profile", profile, "-k", keyword, "--report", str(report),
+        # One slice: a search for a bug is one stream that stops at its first failure.
+        ["run", "--profile", profile, "-k", keyword, "--report", str(report), "--slices", "1",
          "--", f"--hypothesis-seed={seed}"],
         timeout,
     )  # fmt: skip

@@ -25,9 +25,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from fracas.fakes.world import build_world
+from fracas.harness.adapters import AdapterError
 from fracas.harness.checkers import Settle, Snapshot, check
 from fracas.harness.faults.base import Fault
 from fracas.harness.faults.http import add_rule, get_rules, held_requests, release_held, remove_rule
+from fracas.harness.kit.timescale import scaled
 from fracas.harness.kit.waiting import DeadlineExceeded, wait_until
 from fracas.harness.report.text import ConsistencyError
 from fracas.harness.run.history import REVIEW, TERMINAL_STATUSES, FaultHandle, History
@@ -174,13 +176,13 @@ class StatefulRun:
             seed=self.topo.seed,
             settle_seconds=self.settle_seconds,
             stateful=True,
-            orchestrator=getattr(self.topo.orchestrator, "description", "orchestrator"),
+            orchestrator=self.topo.orchestrator.description,
         )
         self.adapter = self.topo.orchestrator
         self.ctx = self.topo.fault_context()
         self.follow = _Follower(self.adapter, self.history, {})
         self.world = build_world(self.seed)
-        self._http = httpx.Client(timeout=5.0, trust_env=False)
+        self._http = httpx.Client(timeout=scaled(5.0), trust_env=False)  # holds: slow under load
         self._faults = 0
 
     # -- what the rules may do -----------------------------------------------------
@@ -289,7 +291,7 @@ class StatefulRun:
         op = self.history.invoke(REVIEW, plan.order_id, decision=decision)
         try:
             code = self.adapter.review(plan.order_id, decision)
-        except httpx.HTTPError as exc:
+        except AdapterError as exc:
             op.unknown(error=f"{type(exc).__name__}: {exc}")
             return
         (op.ok if code == 200 else op.fail)(status_code=code)
@@ -302,7 +304,7 @@ class StatefulRun:
         try:
             self.adapter.advance_clock(seconds)
             op.ok()
-        except Exception as exc:  # noqa: BLE001 - an answer we record, not a crash
+        except AdapterError as exc:  # an answer we record, not a crash
             op.unknown(error=str(exc))
         self.steps.append(f"advance clock {seconds:g}s")
 

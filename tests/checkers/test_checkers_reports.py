@@ -210,7 +210,9 @@ def test_resilience_summary() -> None:
     cov = {(r["step"], r["fault"], r["phase"]) for r in s["fault_coverage"]}
     assert ("capture", "rule lost-capture (drop)", "after_commit") in cov
     assert ("capture", "a timeout downstream toxic (timeout=500)", "during") in cov
-    assert s["time_to_settle_s"]["n"] == 3
+    settle = s["time_to_settle_s"]
+    assert settle["n"] == 3
+    assert settle["p50"] <= settle["p95"] <= settle["p99"] <= settle["max"]
     assert s["settled_after_last_heal_s"] is not None and s["settled_after_last_heal_s"] > 0
 
 

@@ -1,6 +1,9 @@
 """Nothing leaks: a scenario run interrupted by Ctrl-C, or whose pytest is SIGKILLed in
-the middle, leaves no fracas process and no listening port behind. Checked from the
-process table and the sockets, not assumed."""
+the middle, leaves no fracas process and no listening port behind; also with two xdist
+workers, each with its own topology (Ctrl-C reaches the whole process group, as a
+terminal sends it; SIGKILL hits one worker, whose topology must go while the other's
+lives, then the controller). Checked from the process table
+and the sockets, not assumed."""
 
 from __future__ import annotations
 
@@ -19,25 +22,36 @@ from fracas.harness.kit.waiting import wait_until
 
 SCENARIO = textwrap.dedent(
     """
-    import json, os
+    import json, os, time
     from pathlib import Path
 
     from fracas.harness.run.runner import run
 
-    def test_long_run(fracas):
+    def long_run(fracas):
         topo = fracas.topology
         ports = [f.port for f in topo.fakes.values()]
         ports += [int(u.rsplit(":", 1)[1]) for u in topo.proxy_urls.values()]
         ports += [int(topo.orchestrator.url.rsplit(":", 1)[1])]
         ports += [int(topo.backend.base_url.rsplit(":", 1)[1])]
-        marker = Path(os.environ["FRACAS_TEST_MARKER"])
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        marker = Path(os.environ["FRACAS_TEST_MARKER"]) / f"{worker}.json"
         # Written whole, then renamed: the test polls for it and must never read it half-written.
         partial = marker.with_suffix(".partial")
-        partial.write_text(json.dumps({"ports": ports}))
+        partial.write_text(json.dumps({"ports": ports, "pid": os.getpid()}))
         partial.rename(marker)
         latency = {"kind": "latency", "target": "payment", "params": {"latency_ms": 50}}
-        # No reset: it would restart the orchestrator on a new port after the marker.
-        run(topo, fracas.orders(3), [{"fault": latency, "at": 0, "for": 120}], reset=False)
+        # No reset: it would restart the orchestrator on a new port after the marker. Runs
+        # one after another for two minutes, so the signal always lands mid-session (one
+        # run alone ends once its three orders are done, sometimes before the signal).
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            run(topo, fracas.orders(3), [{"fault": latency, "at": 0, "for": 120}], reset=False)
+
+    def test_long_run_a(fracas):
+        long_run(fracas)
+
+    def test_long_run_b(fracas):  # with -n 2, the other worker's (load scheduling)
+        long_run(fracas)
     """
 )
 
@@ -71,24 +85,50 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def crash_one_worker(markers: Path) -> None:
+    """SIGKILL one xdist worker mid-run: its topology dies with it, the other's lives."""
+    crashed, other = (json.loads(m.read_text()) for m in sorted(markers.glob("*.json")))
+    children = descendants(crashed["pid"])
+    assert len(children) >= 7, children
+    os.kill(crashed["pid"], signal.SIGKILL)
+    wait_until(lambda: not any(alive(pid) for pid in children), 30,
+               what="every child of the crashed worker gone")
+    wait_until(lambda: not any(is_listening(p) for p in crashed["ports"]), 30,
+               what="every port of the crashed worker closed")
+    assert all(is_listening(p) for p in other["ports"])  # the other topology goes on
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["one-process", "xdist-2"])
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
-def test_interrupted_run_leaves_nothing(tmp_path: Path, how: signal.Signals) -> None:
+def test_interrupted_run_leaves_nothing(tmp_path: Path, how: signal.Signals, workers: int) -> None:
     (tmp_path / "test_long.py").write_text(SCENARIO)
-    marker = tmp_path / "marker.json"
-    env = {**os.environ, "FRACAS_TEST_MARKER": str(marker)}
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    env = {**os.environ, "FRACAS_TEST_MARKER": str(markers)}
+    select = ["-n", str(workers)] if workers else ["-k", "long_run_a"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", str(tmp_path / "test_long.py"), "-q",
+        [sys.executable, "-m", "pytest", str(tmp_path / "test_long.py"), "-q", *select,
          "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
          "--fracas-report", str(tmp_path / "report")],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path,
+        start_new_session=True,  # its own process group, as a shell job has
     )
+    topologies = max(1, workers)
     try:
-        wait_until(marker.exists, 60, what="topology up and workload started")
-        ports = json.loads(marker.read_text())["ports"]
+        wait_until(lambda: len(list(markers.glob("*.json"))) == topologies, 90,
+                   what=f"{topologies} topologies up and their workloads started")
+        ports = [p for m in markers.glob("*.json") for p in json.loads(m.read_text())["ports"]]
+        assert len(set(ports)) == len(ports), ports  # no two topologies share a port
         children = descendants(proc.pid)
-        assert len(children) >= 7, children  # 5 fakes, the proxy server, the orchestrator
+        # 5 fakes, the proxy server, the orchestrator: per topology (plus the workers)
+        assert len(children) >= 7 * topologies, children
         assert all(is_listening(p) for p in ports)
-        proc.send_signal(how)
+        if workers and how == signal.SIGKILL:
+            crash_one_worker(markers)
+        if how == signal.SIGINT:
+            os.killpg(proc.pid, how)  # a terminal's Ctrl-C: the whole foreground group
+        else:
+            proc.send_signal(how)
         proc.wait(60)
         wait_until(lambda: not any(alive(pid) for pid in children), 30,
                    what="every child of the interrupted pytest gone")
@@ -101,3 +141,4 @@ def test_interrupted_run_leaves_nothing(tmp_path: Path, how: signal.Signals) -> 
         out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
     if how == signal.SIGINT:
         assert "KeyboardInterrupt" in out or "Interrupted" in out, out[-2000:]
+

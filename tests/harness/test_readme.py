@@ -228,3 +228,35 @@ def test_the_naive_orchestrator_sentence_counts_right(tmp_path: Path) -> None:
     skipped = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
     assert len(skipped) == counts.get("skipped", 0) >= 1, done.stdout[-3000:]
     assert all("advance_clock" in line for line in skipped), skipped
+
+
+def test_the_adapter_protocol_the_readme_lists_is_the_protocol() -> None:
+    from fracas.harness.adapters import OrchestratorAdapter, ProcessHandle
+
+    def members(protocol: type) -> set[str]:
+        return {n for n in (*vars(protocol), *protocol.__annotations__) if not n.startswith("_")}
+
+    para = README.split("Its members are", 1)[1].split(". ", 1)[0]
+    assert set(re.findall(r"`(\w+)`", para)) == members(OrchestratorAdapter)
+    para = README.split("`fracas.harness.adapters.ProcessHandle`", 1)[1].split(")", 1)[0]
+    assert set(re.findall(r"`(\w+)`", para)) == members(ProcessHandle)
+
+
+def test_the_fracas_adapter_conftest_runs_scenarios_through_your_class(tmp_path: Path) -> None:
+    """The README's conftest, as written, with MyAdapter being the test suite's second
+    adapter (tests/contract/popen_adapter.py): a scenario's run reports that adapter."""
+    code = block_starting("python", "# conftest.py: every scenario runs through your adapter")
+    (tmp_path / "conftest.py").write_text(code)
+    (tmp_path / "my_adapter.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'tests' / 'contract')!r})\n"
+        "from popen_adapter import PopenAdapter as MyAdapter\n"
+    )
+    (tmp_path / "test_through_mine.py").write_text(
+        "def test_it(fracas):\n"
+        "    result = fracas.run(fracas.orders(2)).assert_consistent()\n"
+        "    assert 'PopenAdapter' in result.history.meta['orchestrator']\n"
+        "    assert 'PopenAdapter' in fracas.orchestrator.description\n"
+    )
+    done = pytest_in(tmp_path, "test_through_mine.py")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "1 passed" in done.stdout

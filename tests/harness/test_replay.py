@@ -95,3 +95,32 @@ def test_bad_replay_file_is_a_clean_cli_error(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     missing = fracas("replay", str(tmp_path / "nope.json"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_a_run_through_a_custom_adapter_says_so_on_replay(tmp_path: Path) -> None:
+    """A conftest's fracas_adapter object cannot be written into a file: the replay file
+    names its class instead of the default spec, and `fracas replay` stops with what to do
+    rather than run against the bundled orchestrator and report "did not reproduce"."""
+    from types import SimpleNamespace
+
+    from fracas.harness.run.replay import replay_context
+
+    class MyAdapter:
+        description = "my engine on port 9"
+
+    topo = SimpleNamespace(config=SimpleNamespace(orchestrator=None, adapter=MyAdapter()),
+                           backend=SimpleNamespace(name="embedded"))  # fmt: skip
+    context = replay_context(topo)
+    assert context["orchestrator"] is None
+    assert context["adapter"]["class"].endswith("MyAdapter")
+    data = {"fracas_replay": 1, "seed": 4, "orders": [], "schedule": {"faults": []}, **context}
+    replay = parse_replay(data)
+    assert replay.adapter is not None and "my engine on port 9" in replay.adapter
+    path = tmp_path / "custom.json"
+    path.write_text(json.dumps(data))
+    done = fracas("replay", str(path))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "recorded through the adapter" in done.stderr and "--orchestrator" in done.stderr
+    assert "--fracas-seed 4" in done.stderr and "Traceback" not in done.stderr
+    with pytest.raises(ReplayError, match="adapter"):
+        parse_replay({**data, "adapter": "not a table"})

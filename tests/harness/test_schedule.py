@@ -86,3 +86,18 @@ def test_drawn_workloads_are_valid_and_round_trip(workload) -> None:  # type: ig
         if entry.when is not None and entry.when.order_id is not None:
             assert entry.when.order_id in ids
     json.loads(json.dumps([p.to_json() for p in workload.plans]))
+
+
+def test_first_call_triggers_on_each_services_main_route() -> None:
+    """The trigger the latency scenarios use: it parses as a schedule entry, and names the
+    route an order calls first (its effect, or the CRM read)."""
+    from fracas.harness.run.schedule import first_call
+
+    assert first_call("payment") == {"service": "payment", "method": "POST",
+                                     "path": "/payments", "phase": "before_commit"}  # fmt: skip
+    assert first_call("crm")["method"] == "GET" and first_call("crm")["path"] == "/customers/*"
+    fault = {"kind": "latency", "target": "inventory", "params": {"latency_ms": 10}}
+    (entry,) = parse_schedule([{"fault": fault, "when": first_call("inventory"), "for": 1}]).faults
+    assert entry.when is not None and entry.when.path == "/reservations"
+    with pytest.raises(ScheduleError, match="unknown service 'paymnet'"):
+        first_call("paymnet")
