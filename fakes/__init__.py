@@ -5,7 +5,6 @@ Imported as ``fracas.fakes`` only: the top-level name ``fakes`` belongs to the u
 module loaded under two names would hold two copies of every registry.
 """
 
-if __name__ != "fracas.fakes":
-    raise ImportError(
-        f"this is fracas's fakes ({__file__}); import it as fracas.fakes, not {__name__}"
-    )
+from fracas import only_as
+
+only_as(__name__, "fracas.fakes", __file__)

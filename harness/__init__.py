@@ -5,7 +5,6 @@ Imported as ``fracas.harness`` only: the top-level name ``harness`` belongs to t
 module loaded under two names would hold two copies of every registry.
 """
 
-if __name__ != "fracas.harness":
-    raise ImportError(
-        f"this is fracas's harness ({__file__}); import it as fracas.harness, not {__name__}"
-    )
+from fracas import only_as
+
+only_as(__name__, "fracas.harness", __file__)

@@ -5,7 +5,6 @@ Imported as ``fracas.orchestrator`` only: the top-level name ``orchestrator`` be
 module loaded under two names would hold two copies of every registry.
 """
 
-if __name__ != "fracas.orchestrator":
-    raise ImportError(
-        f"this is fracas's orchestrator ({__file__}); import it as fracas.orchestrator, not {__name__}"
-    )
+from fracas import only_as
+
+only_as(__name__, "fracas.orchestrator", __file__)

@@ -22,6 +22,22 @@ SEARCH = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrin
 SMALL = tuple(p for p in SEARCH if p is not Phase.target)
 
 
+def _examples(env: str, default: int) -> int:
+    """A profile's example count from the environment; a bad value says what was expected
+    (this runs at import, where a bare ValueError would be a traceback with no hint)."""
+    raw = os.environ.get(env)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{env}={raw!r}: expected a whole number of examples, 1 or more "
+                         f"(unset it for the default, {default})")  # fmt: skip
+    return value
+
+
 def register_profiles() -> None:
     settings.register_profile(
         "ci",
@@ -36,7 +52,7 @@ def register_profiles() -> None:
     # failure is what a developer waits for, not the search for a second one.
     settings.register_profile(
         "dev",
-        max_examples=int(os.environ.get("FRACAS_DEV_EXAMPLES", "20")),
+        max_examples=_examples("FRACAS_DEV_EXAMPLES", 20),
         deadline=None,
         print_blob=True,
         stateful_step_count=12,
@@ -45,7 +61,7 @@ def register_profiles() -> None:
     )
     settings.register_profile(
         "soak",
-        max_examples=int(os.environ.get("FRACAS_SOAK_EXAMPLES", "500")),
+        max_examples=_examples("FRACAS_SOAK_EXAMPLES", 500),
         deadline=None,
         print_blob=True,
         stateful_step_count=20,
