@@ -2,7 +2,7 @@
 """The two Quickstart commands, runnable on a machine with only Python 3.11 and pip.
 
     python3 dev.py run     # the scenario suite against the bundled orchestrator, with its report
-    python3 dev.py test    # fracas's own tests (what CI runs)
+    python3 dev.py test    # fracas's own tests (what CI runs), on pytest-xdist's -n auto
 
 Each makes (or refreshes) a virtual environment in ``.venv`` with fracas installed,
 then runs the job inside it; extra arguments pass through. ``lint`` runs ruff, mypy and
@@ -71,6 +71,11 @@ def main(argv: list[str]) -> int:
             if code:
                 return code
         return 0
+    if job == "test" and not any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist"))
+                                 for a in rest) and "no:xdist" not in rest:
+        # The tests mostly wait on processes they started, so they run side by side, one
+        # pytest-xdist worker per core (pass -n 0 to run them in one process).
+        rest = ["-n", "auto", *rest]
     cmd = [*JOBS[job], *rest]  # type: ignore[misc]
     os.execv(cmd[0], cmd)
 
