@@ -14,13 +14,14 @@ from fracas.harness.toxiproxy.toxics.slicer import slice_sizes
 def _observe(server: ToxiproxyServer, upstream: Upstream) -> tuple[list[bool], list[float]]:
     """Toxicity decisions of 12 connections, and 8 jittered delays on one connection."""
     coin = server.proxy("coin", upstream.echo_port)
-    server.toxic("coin", "latency", toxicity=0.5, latency=100)
+    server.toxic("coin", "latency", toxicity=0.5, latency=300)
     decisions = []
     for _ in range(12):
         with connect(coin) as s:
-            decisions.append(round_trip(s) > 0.05)
+            decisions.append(round_trip(s) > 0.15)
     jit = server.proxy("jit", upstream.echo_port)
-    server.toxic("jit", "latency", latency=100, jitter=90)
+    # Wide: a loaded machine adds tens of ms to a round trip, never takes any away.
+    server.toxic("jit", "latency", latency=300, jitter=270)
     with connect(jit) as s:
         delays = [round_trip(s) for _ in range(8)]
     return decisions, delays
@@ -34,13 +35,13 @@ def test_same_seed_same_rolls(
     other = _observe(start_server(seed=99), upstream)
     assert first[0] == second[0]
     assert True in first[0] and False in first[0]
-    assert all(abs(a - b) < 0.025 for a, b in zip(first[1], second[1], strict=True)), (
-        first,
-        second,
-    )
-    assert max(first[1]) - min(first[1]) > 0.05
+    # Same rolls: the delays agree within 80 ms (the rolls spread over 540 ms); a busy
+    # machine may stretch one or two round trips further, never most of them.
+    same = [abs(a - b) < 0.08 for a, b in zip(first[1], second[1], strict=True)]
+    assert sum(same) >= 6, (first, second)
+    assert max(first[1]) - min(first[1]) > 0.15
     differs_in_decisions = first[0] != other[0]
-    differs_in_jitter = any(abs(a - b) > 0.05 for a, b in zip(first[1], other[1], strict=True))
+    differs_in_jitter = any(abs(a - b) > 0.15 for a, b in zip(first[1], other[1], strict=True))
     assert differs_in_decisions or differs_in_jitter
 
 
