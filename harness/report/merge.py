@@ -15,7 +15,6 @@ lists runs in the order one unsharded run would have.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -26,7 +25,7 @@ from fracas.harness.report.html import CSS
 from fracas.harness.report.index import index_html, index_json, run_row
 from fracas.harness.report.json_report import write_json
 from fracas.harness.report.outcome import SessionInfo, TestOutcome
-from fracas.harness.report.writer import RunLike, _stale, write_run
+from fracas.harness.report.writer import RunLike, _stale, stem_of, write_run
 from fracas.harness.run.coverage import CoverageMap
 
 PARTS = "parts"
@@ -36,10 +35,6 @@ JSON = dict[str, Any]
 
 class MergeError(ValueError):
     """Report folders that cannot be merged; the message names the folder and why."""
-
-
-def stem_of(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "run"
 
 
 def suite_numbers(summary: Mapping[str, Any], faults: int) -> JSON:

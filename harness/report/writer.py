@@ -101,6 +101,11 @@ def _stale(directory: Path) -> set[Path]:
     return {p for p in out if p.is_file()}
 
 
+def stem_of(name: str) -> str:
+    """A run's name as a file name: what the report, the replay file and the table share."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "run"
+
+
 def write_reports(
     directory: Path,
     results: Sequence[tuple[str, RunLike]],
@@ -118,7 +123,7 @@ def write_reports(
     used: dict[str, int] = {}
     written: set[Path] = set()
     for i, (name, run) in enumerate(results):
-        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "run"
+        base = stem_of(name)
         used[base] = used.get(base, 0) + 1
         stem = base if used[base] == 1 else f"{base}-{used[base]}"
         outcome = outcomes.get(i)
