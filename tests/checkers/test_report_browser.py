@@ -94,10 +94,26 @@ def failing_report(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> F
     config = TopologyConfig(run_dir=base / "run", seed=0, orchestrator=naive)
     with Topology.start(config) as topo:
         result = run(topo, orders(3), schedule, reset=False)
-    assert ("double-charge", BAD_ORDER) in {(v.rule, v.order_id) for v in result.verdict.violations}
+    found = {(v.rule, v.order_id) for v in result.verdict.violations}
+    assert ("double-charge", BAD_ORDER) in found, _why_not(result, found)
     outcome = TestOutcome("s.py::failing-run", "failed", "ConsistencyError", violation=True)
     write_reports(base / "reports", [("failing-run", result)], outcomes={0: outcome})
     return FailingReport(base / "reports" / "failing-run.html", result, View(result.snapshot))
+
+
+def _why_not(result: RunResult, found: set[tuple[str, str | None]]) -> str:
+    """Everything needed to tell why the double charge did not happen, should it not."""
+    payments = result.snapshot.ledgers.get("payment", {}).get("tables", {}).get("payments", [])
+    journal = [
+        {k: e.get(k) for k in ("method", "path", "status", "order_id", "fault")}
+        for e in result.history.journals.get("payment", [])
+    ]
+    return (
+        f"violations {sorted(found, key=str)}; rule errors {result.verdict.errors}; "
+        f"drop fired {result.fired('drop', 'payment')}; reported {result.snapshot.reported}; "
+        f"payments {payments}; payment journal {journal}; notes "
+        f"{[(e.op, e.data) for e in result.history.events if e.type != 'ok' and e.op != 'status']}"
+    )
 
 
 @pytest.fixture(scope="module")
