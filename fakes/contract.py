@@ -19,6 +19,7 @@ import pkgutil
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 #: Where a fake publishes the edge-case ids of its seeded world (contract §3).
 WORLD_PATH = "/_fracas/world"
@@ -37,8 +38,58 @@ def _action_modules() -> tuple[str, ...]:
     return tuple(sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name != "base"))
 
 
-#: What an HTTP fault rule may do to a matching request (contract §4).
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+#: The default of a setting (or a fault param) that has none: it must be given.
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One field of an HTTP fault action's JSON, declared once where the action is written.
+
+    The fakes read a rule's action with it (``fracas.fakes.actions.base.Action.parse``) and
+    the harness offers it as a param of the fault kind it builds for the action, so the
+    two sides cannot disagree on a name, a range or a default. It lives here because
+    both sides may import this module and nothing else of the other.
+    """
+
+    name: str
+    type: Literal["int", "float", "str"]
+    #: what it means, for the fault catalog's hints ("how long to wait, in ms")
+    doc: str
+    default: Any = REQUIRED
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] | None = None
+    #: a value to show in hints when it is not obvious from the range or the choices
+    example: Any = None
+
+
+#: What an HTTP fault rule may do to a matching request (contract §4): the built-in actions.
 HTTP_FAULT_ACTIONS: tuple[str, ...] = _action_modules()
+_actions: set[str] = set(HTTP_FAULT_ACTIONS)
+
+
+def add_http_fault_action(kind: str) -> None:
+    """Called by the fakes' ``register``: an action defined outside ``fakes/actions/`` (a
+    test's, a user's) is named here too, so readers that may import only this module (the
+    history's fault labels) know it."""
+    _actions.add(kind)
+
+
+def remove_http_fault_action(kind: str) -> None:
+    if kind in HTTP_FAULT_ACTIONS:
+        raise ValueError(f"{kind!r} is a built-in HTTP fault action and cannot be removed")
+    _actions.discard(kind)
+
+
+def http_fault_actions() -> tuple[str, ...]:
+    """Every HTTP fault action now: the built-in ones and any registered since."""
+    return tuple(sorted(_actions))
 #: When a rule acts: before the handler commits its effect, or after.
 FAULT_PHASES: tuple[str, ...] = ("before_commit", "after_commit")
 

@@ -21,7 +21,8 @@ from fracas.fakes.actions.malformed import SHAPES
 from fracas.fakes.contract import FAULT_PHASES, HTTP_FAULT_ACTIONS
 
 PHASES = FAULT_PHASES
-#: the actions, in the contract's order (which lists them from fakes/actions/ by name)
+#: the built-in actions, in the contract's order (which lists them from fakes/actions/);
+#: a rule may name any action in the registry, which also holds those registered since
 KINDS = HTTP_FAULT_ACTIONS
 _RULE_KEYS = {"id", "match", "phase", "action", "times", "seed"}
 _MATCH_KEYS = {"method", "path", "order_id", "nth", "probability"}
@@ -109,8 +110,9 @@ def parse_rule(data: Any, where: str, default_id: str, world_seed: int) -> Rule:
     if not isinstance(action, dict):
         raise RuleError(f"{where}.action", "expected an object with a kind")
     kind = action.get("kind")
-    if kind not in KINDS:
-        raise RuleError(f"{where}.action.kind", f"expected one of {', '.join(KINDS)}, got {kind!r}")
+    if kind not in ACTIONS:
+        known = ", ".join(sorted(ACTIONS))
+        raise RuleError(f"{where}.action.kind", f"expected one of {known}, got {kind!r}")
     _keys(action, {"kind", *ACTIONS[kind].keys}, f"{where}.action")
     seed = int_field(data.get("seed", world_seed), f"{where}.seed", -(2**63), 2**63 - 1)
     rule = Rule(

@@ -1,9 +1,10 @@
-"""What an HTTP fault action is: how its JSON is read, what the journal records about it,
-and what it does to a request before and after the commit.
+"""What an HTTP fault action is: the settings its JSON takes, what the journal records
+about it, and what it does to a request before and after the commit.
 
 One action per module of ``fracas.fakes.actions`` (like a toxic); the module's name is the
-action's ``kind``, so ``fracas.fakes.contract`` can list the kinds without importing them and a
-new action is one new file (docs/extending.md).
+action's ``kind``, so ``fracas.fakes.contract`` can list the kinds without importing them.
+Its settings are declared as data (``contract.Setting``), which is what lets the harness
+build the matching fault kind on its own: a new action is one new file (docs/extending.md).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from fracas.fakes import wire
+from fracas.fakes import contract, wire
+from fracas.fakes.contract import REQUIRED, Setting
 from fracas.fakes.service import Answer
 
 Headers = list[tuple[bytes, bytes]]
@@ -28,16 +30,57 @@ class RuleError(ValueError):
         self.expected = expected
 
 
-def int_field(value: Any, where: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise RuleError(where, f"expected an integer from {lo} to {hi}, got {value!r}")
+def _range(lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        return f" from {lo} to {hi}"
+    if lo is not None:
+        return f" >= {lo}"
+    return f" <= {hi}" if hi is not None else ""
+
+
+def int_field(value: Any, where: str, lo: float | None, hi: float | None) -> int:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or (lo is not None and value < lo)
+        or (hi is not None and value > hi)
+    ):
+        raise RuleError(where, f"expected an integer{_range(lo, hi)}, got {value!r}")
     return value
 
 
-def number_field(value: Any, where: str, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-        raise RuleError(where, f"expected a number from {lo} to {hi}, got {value!r}")
+def number_field(value: Any, where: str, lo: float | None, hi: float | None) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or value != value  # NaN
+        or (lo is not None and value < lo)
+        or (hi is not None and value > hi)
+    ):
+        raise RuleError(where, f"expected a number{_range(lo, hi)}, got {value!r}")
     return float(value)
+
+
+def read_setting(setting: Setting, action: dict[str, Any], where: str, kind: str) -> Any:
+    """One declared setting of a rule's action: its value, or a RuleError naming the field."""
+    field = f"{where}.{setting.name}"
+    value = action.get(setting.name)
+    if setting.name not in action or (value is None and setting.default is None):
+        if setting.default is REQUIRED:
+            raise RuleError(field, f"is required for {kind}")
+        return setting.default
+    if setting.choices is not None:
+        if value not in setting.choices:
+            choices = ", ".join(setting.choices)
+            raise RuleError(field, f"expected one of {choices}, got {value!r}")
+        return value
+    if setting.type == "int":
+        return int_field(value, field, setting.minimum, setting.maximum)
+    if setting.type == "float":
+        return number_field(value, field, setting.minimum, setting.maximum)
+    if not isinstance(value, str) or not value:
+        raise RuleError(field, f"expected a non-empty string, got {value!r}")
+    return value
 
 
 @dataclass
@@ -61,16 +104,23 @@ class Action:
     """The default action replaces the answer before commit and loses it after."""
 
     kind: ClassVar[str]
-    #: fields of ``action`` besides ``kind``
-    keys: ClassVar[frozenset[str]] = frozenset()
+    #: one line for the fault catalog: what the client sees
+    summary: ClassVar[str] = ""
+    #: the fields of ``action`` besides ``kind``, in the order the catalog lists them
+    settings: ClassVar[tuple[Setting, ...]] = ()
     #: before commit the request still runs, after ``before`` (delay, hold)
     runs_request: ClassVar[bool] = False
     #: before commit, the answer the request would have had is needed (malformed)
     needs_answer: ClassVar[bool] = False
 
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.settings)
+
     def parse(self, action: dict[str, Any], where: str) -> dict[str, Any]:
-        """The action's settings from its JSON (``where`` names the field in errors)."""
-        return {}
+        """The action's settings from its JSON, as declared (``where`` names the rule)."""
+        return {s.name: read_setting(s, action, f"{where}.action", self.kind)
+                for s in self.settings}  # fmt: skip
 
     def tag(self, settings: dict[str, Any]) -> dict[str, Any]:
         """What the journal records about the action besides its kind."""
@@ -102,9 +152,17 @@ REGISTRY: dict[str, Action] = {}
 
 
 def register(cls: _A) -> _A:
-    """Class decorator: the action ``cls.kind``, which must be its module's name."""
+    """Class decorator: the action ``cls.kind``, which must be its module's name (so the
+    contract can list the built-in ones from the file names)."""
     module = cls.__module__.rsplit(".", 1)[-1]
     if cls.kind != module:
-        raise TypeError(f"action {cls.kind!r} must live in fakes/actions/{cls.kind}.py")
+        raise TypeError(f"action {cls.kind!r} must live in a module named {cls.kind}.py")
     REGISTRY[cls.kind] = cls()
+    contract.add_http_fault_action(cls.kind)
     return cls
+
+
+def unregister(kind: str) -> None:
+    """Remove an action registered outside ``fakes/actions/`` (tests clean up after themselves)."""
+    contract.remove_http_fault_action(kind)
+    REGISTRY.pop(kind, None)

@@ -1,24 +1,27 @@
-"""Wait ``ms`` before doing the request (before commit) or before answering (after)."""
+"""Wait ``ms`` before doing the request (before commit) or before answering (after): a
+slow fake for chosen requests only, where latency slows a whole proxy."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fracas.fakes import wire
-from fracas.fakes.actions.base import Action, Exchange, RuleError, int_field, register, sleep_ms
+from fracas.fakes.actions.base import Action, Exchange, register, sleep_ms
+from fracas.fakes.contract import Setting
 from fracas.fakes.service import Answer
 
 
 @register
 class Delay(Action):
     kind = "delay"
-    keys = frozenset({"ms"})
+    summary = "wait ms, then give the real answer"
+    settings = (
+        Setting(
+            "ms", "int", "how long to wait before answering, in ms",
+            minimum=0, maximum=600_000, example=500,
+        ),
+    )  # fmt: skip
     runs_request = True
-
-    def parse(self, action: dict[str, Any], where: str) -> dict[str, Any]:
-        if "ms" not in action:
-            raise RuleError(f"{where}.action.ms", "is required for delay")
-        return {"ms": int_field(action["ms"], f"{where}.action.ms", 0, 600_000)}
 
     def tag(self, settings: dict[str, Any]) -> dict[str, Any]:
         return {"ms": settings["ms"]}

@@ -1,5 +1,5 @@
-"""Close the connection without an answer: before commit nothing happened, after commit
-the effect is made and the answer is lost."""
+"""Close the connection without an answer: before commit nothing happened; after commit
+the effect is made and the answer is lost, the classic lost reply."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fracas.fakes.service import Answer
 @register
 class Drop(Action):
     kind = "drop"
+    summary = "close the connection without an answer"
 
     async def instead(self, x: Exchange, would: Answer | None) -> None:
         await x.drop()

@@ -1,12 +1,14 @@
 """Send a broken answer (bad JSON, truncated, empty, HTML, wrong types, missing fields)
-in place of the real one, which before commit is computed and not committed."""
+in place of the real one, which before commit is computed and not committed: does the
+orchestrator treat an unreadable reply as unknown?"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fracas.fakes import wire
-from fracas.fakes.actions.base import Action, Exchange, RuleError, register
+from fracas.fakes.actions.base import Action, Exchange, register
+from fracas.fakes.contract import Setting
 from fracas.fakes.service import Answer
 
 SHAPES = ("invalid_json", "truncated", "empty", "html", "wrong_types", "missing_fields")
@@ -15,16 +17,9 @@ SHAPES = ("invalid_json", "truncated", "empty", "html", "wrong_types", "missing_
 @register
 class Malformed(Action):
     kind = "malformed"
-    keys = frozenset({"shape"})
+    summary = "answer with a body of the given shape instead of the real one"
+    settings = (Setting("shape", "str", "how the body is broken", choices=SHAPES),)
     needs_answer = True
-
-    def parse(self, action: dict[str, Any], where: str) -> dict[str, Any]:
-        shape = action.get("shape")
-        if shape not in SHAPES:
-            raise RuleError(
-                f"{where}.action.shape", f"expected one of {', '.join(SHAPES)}, got {shape!r}"
-            )
-        return {"shape": shape}
 
     def tag(self, settings: dict[str, Any]) -> dict[str, Any]:
         return {"shape": settings["shape"]}

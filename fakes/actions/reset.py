@@ -1,4 +1,4 @@
-"""Abort the connection with a TCP RST (the client sees "connection reset")."""
+"""Abort the connection with a TCP RST: the client sees ECONNRESET mid-request."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fracas.fakes.service import Answer
 @register
 class Reset(Action):
     kind = "reset"
+    summary = "reset the TCP connection (RST)"
 
     async def instead(self, x: Exchange, would: Answer | None) -> None:
         await wire.reset(x.scope, x.receive)

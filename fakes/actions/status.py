@@ -1,4 +1,5 @@
-"""Answer with an error status (and maybe Retry-After) instead of, or after, the effect."""
+"""Answer with an error status (and maybe Retry-After) instead of, or after, the effect:
+a 503 with Retry-After, a 500, a 429 from the fake itself."""
 
 from __future__ import annotations
 
@@ -6,25 +7,29 @@ import math
 from typing import Any
 
 from fracas.fakes import wire
-from fracas.fakes.actions.base import Action, Exchange, int_field, number_field, register
+from fracas.fakes.actions.base import Action, Exchange, register
+from fracas.fakes.contract import Setting
 from fracas.fakes.service import Answer
 
 
 @register
 class Status(Action):
     kind = "status"
-    keys = frozenset({"status", "retry_after"})
+    summary = "answer with an HTTP status instead of (or, after_commit, after) the effect"
+    settings = (
+        Setting(
+            "status", "int", "the HTTP status to answer", minimum=400, maximum=599, example=503
+        ),
+        Setting(
+            "retry_after", "float", "seconds for a Retry-After header",
+            default=None, minimum=0, maximum=86400, example=1,
+        ),
+    )  # fmt: skip
+    #: a rule on the wire may leave ``status`` out (contract §4); a fault names it
+    WIRE_STATUS = 503
 
     def parse(self, action: dict[str, Any], where: str) -> dict[str, Any]:
-        settings: dict[str, Any] = {
-            "status": int_field(action.get("status", 503), f"{where}.action.status", 400, 599),
-            "retry_after": None,
-        }
-        if action.get("retry_after") is not None:
-            settings["retry_after"] = number_field(
-                action["retry_after"], f"{where}.action.retry_after", 0, 86400
-            )
-        return settings
+        return super().parse({"status": self.WIRE_STATUS, **action}, where)
 
     def tag(self, settings: dict[str, Any]) -> dict[str, Any]:
         return {"status": settings["status"]}

@@ -32,7 +32,7 @@ BACKEND_ENV = "FRACAS_FAULT_BACKEND"
 URL_ENV = "TOXIPROXY_URL"
 
 for _module in pkgutil.iter_modules(__path__):
-    if _module.name != "base":
+    if _module.name != "base" and not _module.name.startswith("_"):
         importlib.import_module(f"{__name__}.{_module.name}")
 
 

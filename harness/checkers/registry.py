@@ -51,7 +51,7 @@ def discover() -> None:
     from fracas.harness.checkers import rules as pkg
 
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if not info.name.startswith("_"):
+        if info.name != "base" and not info.name.startswith("_"):
             importlib.import_module(f"{pkg.__name__}.{info.name}")
     _discovered = True
 

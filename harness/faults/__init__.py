@@ -3,7 +3,9 @@
 A fault is JSON (``{"kind", "target", "params", "id"?}``) that round-trips exactly, is
 checked with messages that say what to do next, and has ``apply(ctx)``/``heal(ctx)``
 against a ``FaultContext``. Kinds live one per module in ``fracas.harness.faults.kinds``; all of
-them are imported here, so adding a kind is adding a file. See docs/faults.md.
+them are imported here, so adding a kind is adding a file. Every HTTP fault action of the
+fakes is a kind too, built from the action's own file unless a kind file names it
+(``action_kinds``). See docs/faults.md.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from fracas.harness.faults.base import (
     Param,
     fault_class,
     fault_kinds,
+    register,
 )
 from fracas.harness.faults.context import FaultContext, FaultError, SimpleFaultContext
 from fracas.harness.faults.healing import heal_all
@@ -26,7 +29,8 @@ from fracas.harness.faults.healing import heal_all
 
 def _load_kinds() -> None:
     for info in pkgutil.iter_modules(_kinds.__path__, _kinds.__name__ + "."):
-        importlib.import_module(info.name)
+        if not info.name.rsplit(".", 1)[-1].startswith("_"):
+            importlib.import_module(info.name)
 
 
 _load_kinds()
@@ -49,4 +53,5 @@ __all__ = [
     "fault_kinds",
     "from_json",
     "heal_all",
+    "register",
 ]

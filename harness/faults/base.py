@@ -2,9 +2,9 @@
 
 A fault kind is one small class that declares its params; this module does the rest
 (validation with messages that say what to do next, JSON in and out, the registry), so a
-kind's file holds only what is particular to it. Defining a class with a ``kind`` registers
-it; the package imports every module in ``fracas.harness.faults.kinds``, so adding a kind is adding
-one file.
+kind's file holds only what is particular to it. A kind registers itself with ``@register``
+(as toxics, backends and the fakes' actions do); the package imports every module in
+``fracas.harness.faults.kinds``, so adding a kind is adding one file.
 """
 
 from __future__ import annotations
@@ -16,21 +16,16 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
+from fracas.fakes.contract import REQUIRED as REQUIRED  # one sentinel for settings and params
+from fracas.fakes.contract import Setting
 from fracas.harness.faults.context import FaultContext, FaultError
 
 ParamType = Literal["int", "float", "str", "bool", "int_list"]
 
 FAMILIES: tuple[str, ...] = ("network", "http", "process")
 
-
-class _Required:
-    def __repr__(self) -> str:
-        return "REQUIRED"
-
-
-REQUIRED: Any = _Required()
 
 
 class FaultValidationError(ValueError):
@@ -74,6 +69,14 @@ class Param:
     maximum: float | None = None
     choices: tuple[str, ...] | None = None
     example: Any = None
+
+    @classmethod
+    def of(cls, setting: Setting) -> Param:
+        """The param an HTTP fault action's declared setting is, in the fault catalog."""
+        return cls(
+            setting.name, setting.type, setting.doc, setting.default,
+            setting.minimum, setting.maximum, setting.choices, setting.example,
+        )  # fmt: skip
 
     @property
     def required(self) -> bool:
@@ -162,16 +165,38 @@ class Param:
 
 
 _REGISTRY: dict[str, type[Fault]] = {}
+_F = TypeVar("_F", bound="type[Fault]")
+
+
+def register(cls: _F) -> _F:
+    """Class decorator: ``cls`` is the fault kind ``cls.kind`` from now on."""
+    if cls.family not in FAMILIES:
+        raise TypeError(f"{cls.__name__}.family must be one of {FAMILIES}")
+    existing = _REGISTRY.get(cls.kind)
+    if existing is not None and existing.__qualname__ != cls.__qualname__:
+        raise TypeError(
+            f"fault kind {cls.kind!r} is defined twice: {existing.__module__}."
+            f"{existing.__qualname__} and {cls.__module__}.{cls.__qualname__}"
+        )
+    names = [p.name for p in cls.params_spec]
+    if len(set(names)) != len(names):
+        raise TypeError(f"{cls.__name__}: duplicate param names in {names}")
+    _REGISTRY[cls.kind] = cls
+    return cls
 
 
 def fault_kinds() -> dict[str, type[Fault]]:
-    """Every registered kind, by name (import ``fracas.harness.faults`` to fill it)."""
-    return dict(sorted(_REGISTRY.items()))
+    """Every kind, by name: the registered ones (import ``fracas.harness.faults`` to fill
+    it), and one for each HTTP fault action of the fakes that none of them claims."""
+    from fracas.harness.faults.action_kinds import action_kinds  # it builds on this module
+
+    return dict(sorted({**action_kinds(), **_REGISTRY}.items()))
 
 
 def fault_class(kind: object) -> type[Fault]:
-    if not isinstance(kind, str) or kind not in _REGISTRY:
-        known = sorted(_REGISTRY)
+    kinds = fault_kinds()
+    if not isinstance(kind, str) or kind not in kinds:
+        known = sorted(kinds)
         close = difflib.get_close_matches(kind, known, n=1) if isinstance(kind, str) else []
         hint = f"Did you mean {json.dumps(close[0])}? " if close else ""
         raise FaultValidationError(
@@ -180,7 +205,7 @@ def fault_class(kind: object) -> type[Fault]:
             kind,
             hint + "Set kind to a fault kind from docs/faults.md.",
         )
-    return _REGISTRY[kind]
+    return kinds[kind]
 
 
 _TOP_LEVEL = ("kind", "target", "params", "id")
@@ -198,23 +223,6 @@ class Fault(ABC):
     family: ClassVar[str]
     summary: ClassVar[str] = ""
     params_spec: ClassVar[tuple[Param, ...]] = ()
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "kind" not in cls.__dict__:
-            return  # an abstract family base, not a kind
-        if cls.family not in FAMILIES:
-            raise TypeError(f"{cls.__name__}.family must be one of {FAMILIES}")
-        existing = _REGISTRY.get(cls.kind)
-        if existing is not None and existing.__qualname__ != cls.__qualname__:
-            raise TypeError(
-                f"fault kind {cls.kind!r} is defined twice: {existing.__module__}."
-                f"{existing.__qualname__} and {cls.__module__}.{cls.__qualname__}"
-            )
-        names = [p.name for p in cls.params_spec]
-        if len(set(names)) != len(names):
-            raise TypeError(f"{cls.__name__}: duplicate param names in {names}")
-        _REGISTRY[cls.kind] = cls
 
     def __init__(
         self, target: str, params: Mapping[str, Any] | None = None, id: str | None = None

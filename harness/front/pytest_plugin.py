@@ -483,7 +483,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for i, row in enumerate(rows):
             row["position"] = list(positions.get(i, (1 << 30, i)))
         config.workeroutput["fracas_runs"] = rows  # type: ignore[attr-defined]
-    from fracas.harness.report.merge import PARTS, build_index, write_part
+    from fracas.harness.report.parts import PARTS, build_index
+    from fracas.harness.report.writer import write_part, write_reports
 
     token = config.stash[_TOKEN]
     if _is_controller(config):
@@ -494,16 +495,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if handle is None or not report or not handle.results:
         return
     shard = config.stash.get(_SHARD, None) or Shard(1, 1)
-    part = write_part(
-        Path(report),
-        f"{token}-{shard.index}of{shard.count}-{worker or 'main'}",
-        handle.results,
-        outcomes=config.stash.get(OUTCOMES, {}),
-        session=_session_info(config, handle),
-        positions=config.stash.get(_RUN_POSITIONS, {}),
-    )
-    if worker is None:
-        config.stash[_INDEX] = build_index(Path(report), [part])
+    part_id = f"{token}-{shard.index}of{shard.count}-{worker or 'main'}"
+    options: dict[str, Any] = {
+        "outcomes": config.stash.get(OUTCOMES, {}),
+        "session": _session_info(config, handle),
+        "positions": config.stash.get(_RUN_POSITIONS, {}),
+    }
+    if worker is not None:  # the controller indexes every worker's part
+        write_part(Path(report), part_id, handle.results, **options)
+    else:
+        config.stash[_INDEX] = write_reports(
+            Path(report), handle.results, part_id=part_id, **options
+        )
 
 
 #: The runs table's columns: heading, width, and what it means (the legend).

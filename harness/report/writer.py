@@ -1,14 +1,16 @@
-"""Writing a session's reports: per run a JSON and an HTML file, plus an index page.
+"""Writing a session's reports: per run a JSON and an HTML file, one part describing
+them, and the index built from the part (``parts.build_index``, the only way an index is
+made).
 
-Called by the pytest plugin at session end with ``[(test name, RunResult), ...]``. Typed
-against a small protocol rather than the runner's class so the report package does not
-depend on the runtime.
+``write_part`` is what every writer calls (a session, an xdist worker, a shard);
+``write_reports`` is a part and its index at once, for a session that is the whole
+suite. Typed against a small protocol rather than the runner's class so the report
+package does not depend on the runtime.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,10 +19,12 @@ from fracas.harness.checkers.engine import CheckResult
 from fracas.harness.checkers.snapshot import Snapshot
 from fracas.harness.checkers.summary import summarize
 from fracas.harness.checkers.view import View
-from fracas.harness.report.html import CSS, render_html, write_html
-from fracas.harness.report.index import index_html, index_json, replay_command, run_row
+from fracas.harness.kit.names import first_free, stem_of
+from fracas.harness.report.html import render_html, write_html
+from fracas.harness.report.index import replay_command, run_row
 from fracas.harness.report.json_report import build_report, write_json
 from fracas.harness.report.outcome import SessionInfo, TestOutcome
+from fracas.harness.report.parts import PARTS, build_index
 from fracas.harness.run.coverage import CoverageMap
 from fracas.harness.run.history import History
 
@@ -77,33 +81,66 @@ def write_run(
     return j, h
 
 
-def _stale(directory: Path) -> set[Path]:
-    """Per-run files an earlier session wrote here: those the last ``index.json`` lists,
-    and any JSON report (``fracas_report`` key) with its HTML and screenshot, for folders
-    written before the index kept a list. Nothing else is touched."""
-    out: set[Path] = set()
-    try:
-        old = json.loads((directory / "index.json").read_text())
-        for r in old.get("runs") or []:
-            out |= {directory / Path(str(r[k])).name for k in ("html", "json") if r.get(k)}
-    except (OSError, ValueError, AttributeError, TypeError):
-        pass
-    for j in directory.glob("*.json"):
-        if j.name == "index.json":
-            continue
-        try:
-            with j.open() as fh:
-                head = fh.read(64)
-        except OSError:
-            continue
-        if '"fracas_report"' in head:
-            out |= {j, j.with_suffix(".html"), j.with_suffix(".png")}
-    return {p for p in out if p.is_file()}
+def suite_numbers(summary: Mapping[str, Any], faults: int) -> dict[str, Any]:
+    """The part of a run's resilience summary that adds up over a suite."""
+    req = summary.get("requests") or {}
+    comp = summary.get("compensations") or {}
+    return {
+        "orders": int(summary.get("orders") or 0),
+        "outcomes": dict(summary.get("outcomes") or {}),
+        "faults": faults,
+        "requests": int(req.get("total") or 0),
+        "per_order_mean": float(req.get("per_order_mean") or 0.0),
+        "retries_per_order_mean": float(req.get("retries_per_order_mean") or 0.0),
+        "orders_compensated": int(comp.get("orders_compensated") or 0),
+    }
 
 
-def stem_of(name: str) -> str:
-    """A run's name as a file name: what the report, the replay file and the table share."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "run"
+def write_part(
+    directory: Path,
+    part_id: str,
+    results: Sequence[tuple[str, RunLike]],
+    *,
+    outcomes: Mapping[int, TestOutcome] | None = None,
+    session: SessionInfo | None = None,
+    positions: Mapping[int, tuple[int, int]] | None = None,
+) -> Path:
+    """Write each run's files and ``parts/<part_id>.json``. ``positions``: by index in
+    ``results``, (the test's place in the whole collection, the run's place in its test)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    outcomes = outcomes or {}
+    positions = positions or {}
+    rows: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for i, (name, run) in enumerate(results):
+        stem = first_free(stem_of(name), used)  # the handle's names are unique; others' not
+        used.add(stem)
+        j, h = write_run(directory, stem, run, outcome=outcomes.get(i))
+        row = run_row(stem, run, outcomes.get(i), h.name, j.name)
+        nemesis = getattr(run, "nemesis", None)
+        applied = len(getattr(nemesis, "applied", ()) or ())
+        row["summary"] = suite_numbers(summarize(run.snapshot), applied)
+        row["position"] = list(positions.get(i, (1 << 30, i)))
+        rows.append(row)
+    coverage = CoverageMap.from_results([r for _, r in results]).to_json()  # type: ignore[misc]
+    if session is None and results:  # not from pytest (fracas replay): what the runs recorded
+        first = _meta(results[0][1])
+        session = SessionInfo(
+            orchestrator=str(first.get("orchestrator") or ""), seed=first.get("seed")
+        )
+    part = {
+        "fracas_part": 1,
+        "part": part_id,
+        "session": (session or SessionInfo()).to_json(),
+        "runs": rows,
+        "coverage": coverage,
+    }
+    path = directory / PARTS / f"{stem_of(part_id)}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".partial")
+    tmp.write_text(json.dumps(part, indent=1, default=str), encoding="utf-8")
+    tmp.replace(path)  # whole or not at all: a merge never reads half a part
+    return path
 
 
 def write_reports(
@@ -112,34 +149,14 @@ def write_reports(
     *,
     outcomes: Mapping[int, TestOutcome] | None = None,
     session: SessionInfo | None = None,
+    part_id: str = "session",
+    positions: Mapping[int, tuple[int, int]] | None = None,
 ) -> Path:
-    """Write every run's reports, ``index.html`` and ``index.json`` (relative links only).
-    ``outcomes``: pytest's verdict per run, by position in ``results``. Per-run files left
-    by an earlier session are removed, so the folder shows this session only."""
-    directory.mkdir(parents=True, exist_ok=True)
-    stale = _stale(directory)
-    outcomes = outcomes or {}
-    rows = []
-    used: dict[str, int] = {}
-    written: set[Path] = set()
-    for i, (name, run) in enumerate(results):
-        base = stem_of(name)
-        used[base] = used.get(base, 0) + 1
-        stem = base if used[base] == 1 else f"{base}-{used[base]}"
-        outcome = outcomes.get(i)
-        j, h = write_run(directory, stem, run, outcome=outcome)
-        written |= {j, h}
-        rows.append(run_row(stem, run, outcome, h.name, j.name))
-    for p in stale - written:
-        p.unlink(missing_ok=True)
-    coverage = CoverageMap.from_results([r for _, r in results]).to_json()  # type: ignore[misc]
-    if session is None and results:  # not from pytest (fracas replay): what the runs recorded
-        first = _meta(results[0][1])
-        session = SessionInfo(
-            orchestrator=str(first.get("orchestrator") or ""), seed=first.get("seed")
-        )
-    data = index_json(rows, session, coverage)
-    write_json(directory / "index.json", data)
-    index = directory / "index.html"
-    index.write_text(index_html(data, CSS), encoding="utf-8")
-    return index
+    """Every run's reports, their part, and ``index.html``/``index.json`` built from it
+    (relative links only); the index path. ``outcomes``: pytest's verdict per run, by
+    position in ``results``. Parts and per-run files left by an earlier session are
+    removed, so the folder shows this session only."""
+    part = write_part(
+        directory, part_id, results, outcomes=outcomes, session=session, positions=positions
+    )
+    return build_index(directory, [part])

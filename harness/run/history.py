@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from fracas.fakes.contract import HTTP_FAULT_ACTIONS
+from fracas.fakes.contract import http_fault_actions
 
 JSON = dict[str, Any]
 Completion = Literal["ok", "fail", "unknown"]
@@ -192,7 +192,6 @@ class FaultWindow:
         return is_http_rule(self.fault)
 
 
-_HTTP_KINDS = frozenset(HTTP_FAULT_ACTIONS)
 _PROCESS_KINDS = frozenset({"kill", "pause", "restart"})
 
 
@@ -204,7 +203,7 @@ def is_http_rule(fault: Mapping[str, Any]) -> bool:
     if "action" in fault and "match" in fault:
         return True
     params = fault.get("params") or {}
-    return fault.get("kind") in _HTTP_KINDS and ("path" in params or "phase" in params)
+    return fault.get("kind") in http_fault_actions() and ("path" in params or "phase" in params)
 
 
 def describe_fault(fault: Mapping[str, Any]) -> str:
@@ -212,7 +211,7 @@ def describe_fault(fault: Mapping[str, Any]) -> str:
     ``{"kind", "target", "params"}``, a raw toxiproxy toxic, or a fake's §4 fault rule."""
     if "params" in fault and "kind" in fault:  # fracas.harness.faults catalog
         kind, params = str(fault["kind"]), dict(fault.get("params") or {})
-        if kind in _HTTP_KINDS and ("path" in params or "phase" in params):
+        if kind in http_fault_actions() and ("path" in params or "phase" in params):
             where = " ".join(str(params[k]) for k in ("method", "path") if params.get(k))
             phase = str(params.get("phase") or "").replace("_", " ")
             extra = _kv(

@@ -12,7 +12,6 @@ A scenario is a pytest test that takes the ``fracas`` fixture::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from fracas.fakes.world import World, build_world
 from fracas.harness.adapters import OrchestratorAdapter
+from fracas.harness.kit.names import first_free, stem_of
 from fracas.harness.run.runner import RunOptions, RunResult, run
 from fracas.harness.run.schedule import Schedule
 from fracas.harness.run.slices import reject_if_skipped
@@ -109,13 +109,7 @@ class Fracas:
     def _run_name(self, suffix: str = "") -> str:
         """The run's name in the terminal table, the report and the replay file: the test
         name, then ``-2``, ``-3`` for its later runs (the report writer's own rule)."""
-        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.current_test + suffix) or "run"
-        taken = {n for n, _ in self.results}
-        name, k = base, 1
-        while name in taken:
-            k += 1
-            name = f"{base}-{k}"
-        return name
+        return first_free(stem_of(self.current_test + suffix), {n for n, _ in self.results})
 
 
 def _as_typed(path: Path) -> Path:

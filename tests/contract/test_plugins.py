@@ -1,8 +1,9 @@
 """Every plug-in point registers the same way: one module per unit in its package, found by
-importing every module there; the unit registers itself (a decorator, or for fault kinds
-subclassing ``Fault``). These tests hold the rule "a new unit touches one file": each
-package's modules and its registry are the same set, and a unit defined anywhere else
-(here, in a test) is usable by name without editing a list."""
+importing every module there; the unit registers itself with its package's decorator
+(``@register``; a checker rule's is ``@rule("name")``). These tests hold the rule "a new
+unit touches one file": each package's modules and its registry are the same set, an
+HTTP fault action's file is its fault kind too, and a unit defined anywhere else (here,
+in a test) is usable by name without editing a list."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ from fracas.harness.backends import make_backend
 from fracas.harness.backends.base import BackendOptions, FaultBackend, register
 from fracas.harness.checkers import all_rules
 from fracas.harness.faults import fault_kinds
+from fracas.harness.faults.action_kinds import ActionFault
+from fracas.harness.faults.base import _REGISTRY as REGISTERED_KINDS
+from fracas.harness.faults.http import MATCH_PARAMS
 from fracas.harness.toxiproxy.toxics import REGISTRY as TOXICS
 
 
@@ -38,13 +42,17 @@ def test_every_backend_module_registers_the_backend_it_is_named_after() -> None:
     assert _defined_in(BACKENDS, "__module__") == {n: n for n in _units(backends_pkg)}  # type: ignore[arg-type]
 
 
-def test_every_toxic_and_fault_kind_and_rule_module_registers_a_unit() -> None:
+def test_every_toxic_and_rule_module_registers_a_unit() -> None:
     toxics = set(_defined_in(TOXICS, "__module__").values())  # type: ignore[arg-type]
     assert toxics == _units(toxics_pkg)
-    kinds = {k.__module__.rsplit(".", 1)[-1] for k in fault_kinds().values()}
-    assert _units(kinds_pkg) <= kinds
     rules = {r.check.__module__.rsplit(".", 1)[-1] for r in all_rules().values()}
     assert _units(rules_pkg) <= rules
+
+
+def test_every_fault_kind_module_registers_the_kind_it_is_named_after() -> None:
+    assert _defined_in(REGISTERED_KINDS, "__module__") == {n: n for n in _units(kinds_pkg)}  # type: ignore[arg-type]
+    assert all(k.__module__.startswith("fracas.harness.faults.kinds.")
+               for k in REGISTERED_KINDS.values())  # fmt: skip
 
 
 @pytest.fixture
@@ -92,4 +100,43 @@ def test_every_http_fault_action_module_registers_the_action_it_is_named_after()
     assert (
         tuple(sorted(ACTIONS)) == contract.HTTP_FAULT_ACTIONS == tuple(sorted(_units(actions_pkg)))
     )
+    assert contract.http_fault_actions() == contract.HTTP_FAULT_ACTIONS
     assert all(type(a).__module__ == f"fracas.fakes.actions.{k}" for k, a in ACTIONS.items())
+
+
+def test_an_http_fault_action_is_one_file_its_fault_kind_is_built_from_it() -> None:
+    """No action has a kind file: every action's kind is the one built from the action,
+    defined (for messages) in the action's own module, its params the declared settings
+    then the match params."""
+    from fracas.fakes import contract
+    from fracas.fakes.actions import REGISTRY as ACTIONS
+
+    built = {n: k for n, k in fault_kinds().items() if issubclass(k, ActionFault)}
+    assert set(built) == set(ACTIONS) == set(contract.HTTP_FAULT_ACTIONS)
+    assert not set(ACTIONS) & set(REGISTERED_KINDS)  # no kind file restates an action
+    for name, kind in built.items():
+        action = ACTIONS[name]
+        assert kind.__module__ == type(action).__module__ == f"fracas.fakes.actions.{name}"
+        assert kind.family == "http" and kind.summary == action.summary != ""
+        own = [p.name for p in kind.params_spec][: len(action.settings)]
+        assert own == [s.name for s in action.settings]
+        assert kind.params_spec[len(action.settings):] == MATCH_PARAMS
+
+
+def test_a_kind_file_named_after_an_action_overrides_the_built_kind() -> None:
+    from fracas.harness.faults.base import register as register_kind
+
+    @register_kind
+    class Drop(ActionFault):
+        kind = "drop"
+        action_kind = "drop"
+        summary = "a drop with harness-side behaviour"
+        params_spec = MATCH_PARAMS
+
+    try:
+        assert fault_kinds()["drop"] is Drop
+    finally:
+        del REGISTERED_KINDS["drop"]
+    assert fault_kinds()["drop"] is not Drop and fault_kinds()["drop"].__module__.endswith(
+        "actions.drop"
+    )

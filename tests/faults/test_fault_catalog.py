@@ -22,6 +22,7 @@ from fracas.harness.faults import (
     fault_class,
     fault_kinds,
     from_json,
+    register,
 )
 from fracas.harness.faults import base as faults_base
 
@@ -326,6 +327,13 @@ def test_toxic_attributes_use_the_servers_units() -> None:
 
 
 def test_a_new_kind_registers_itself_and_a_duplicate_is_refused() -> None:
+    class Unregistered(Fault):
+        kind = "test_unregistered"
+        family = "network"
+
+    assert "test_unregistered" not in fault_kinds()  # subclassing alone registers nothing
+
+    @register
     class Noop(Fault):
         kind = "test_noop"
         family = "network"
@@ -341,7 +349,7 @@ def test_a_new_kind_registers_itself_and_a_duplicate_is_refused() -> None:
         assert fault_class("test_noop") is Noop
         assert from_json({"kind": "test_noop", "target": "x"}).params == {"n": 1}
         with pytest.raises(TypeError, match="defined twice"):
-            type("Other", (Noop,), {"kind": "test_noop", "__qualname__": "Other"})
+            register(type("Other", (Noop,), {"kind": "test_noop", "__qualname__": "Other"}))
     finally:
         faults_base._REGISTRY.pop("test_noop", None)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fracas.harness.faults.base import Fault
+from fracas.harness.faults.base import Fault, register
 from fracas.harness.faults.context import FaultContext, FaultError
 from fracas.harness.faults.network import proxy_of
 from fracas.harness.kit.toxiclient import ToxiproxyError
 
 
+@register
 class Down(Fault):
     kind = "down"
     family = "network"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from fracas.harness.faults.base import register
 from fracas.harness.faults.context import FaultContext
 from fracas.harness.faults.process import ProcessFault, process_of
 
 
+@register
 class Kill(ProcessFault):
     kind = "kill"
     summary = "SIGKILL the target; it stays down until heal starts it on the same state dir"

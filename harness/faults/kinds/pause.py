@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from fracas.harness.faults.base import register
 from fracas.harness.faults.context import FaultContext
 from fracas.harness.faults.process import ProcessFault, process_of
 
 
+@register
 class Pause(ProcessFault):
     kind = "pause"
     summary = "SIGSTOP the target; heal sends SIGCONT"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fracas.harness.faults.base import Param
+from fracas.harness.faults.base import Param, register
 from fracas.harness.faults.context import FaultContext
 from fracas.harness.faults.process import ProcessFault, process_of
 
 
+@register
 class Restart(ProcessFault):
     kind = "restart"
     summary = "kill (or stop) the target and start it again on the same state dir"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fracas.harness.faults.base import FaultValidationError, Param
+from fracas.harness.faults.base import FaultValidationError, Param, register
 from fracas.harness.faults.network import DIRECTION, TOXICITY, ToxicFault
 
 
+@register
 class Slicer(ToxicFault):
     kind = "slicer"
     toxic_type = "slicer"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fracas.harness.faults.base import Param
+from fracas.harness.faults.base import Param, register
 from fracas.harness.faults.network import DIRECTION, TOXICITY, ToxicFault
 
 
+@register
 class SlowClose(ToxicFault):
     kind = "slow_close"
     toxic_type = "slow_close"

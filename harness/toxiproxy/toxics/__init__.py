@@ -17,7 +17,7 @@ from fracas.harness.toxiproxy.toxics.base import (
 )
 
 for _module in pkgutil.iter_modules(__path__):
-    if _module.name != "base":
+    if _module.name != "base" and not _module.name.startswith("_"):
         importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = ["REGISTRY", "Chunk", "Item", "LinkHooks", "Stub", "Toxic", "pass_through", "register"]
