@@ -404,14 +404,24 @@ class _Follower:
     #: been past every review timeout (reset when the order moves or a jump fails).
     stuck_review_since: dict[str, float] = field(default_factory=dict)
 
-    def all_terminal(self, stuck_review_after: float | None = None) -> bool:
+    def all_terminal(
+        self, stuck_review_after: float | None = None, gone_after: float | None = None
+    ) -> bool:
         """Every order terminal; with ``stuck_review_after``, an order stuck that long in a
         review that should have timed out counts too: its steps before the review are
         done and the rest wait on a timeout that did not fire, so no trigger waits on it
-        and the settle phase (faults healed) gives it its own grace again."""
+        and the settle phase (faults healed) gives it its own grace again. Likewise with
+        ``gone_after``, an order the orchestrator has answered 404 for that long: one it
+        forgot (a crash of an orchestrator that kept it in memory) takes no more steps,
+        and a trigger on a later step would otherwise hold the workload phase open for
+        its whole time limit (120 s per failing example, measured). Whether it is lost
+        is the settle phase's to judge, with every fault healed."""
         now = time.monotonic()
         for o in self.by_id:
             if (self.reported.get(o) or {}).get("status") in TERMINAL_STATUSES:
+                continue
+            gone = self.missing_since.get(o)
+            if gone_after is not None and gone is not None and now - gone >= gone_after:
                 continue
             stuck = self.stuck_review_since.get(o)
             if stuck_review_after is not None and stuck is not None:
@@ -501,7 +511,7 @@ def _drive(
     deadline = time.monotonic() + scaled(opts.workload_seconds)
     while True:
         follow.poll_round()
-        all_terminal = follow.all_terminal(opts.stuck_review_after)
+        all_terminal = follow.all_terminal(opts.stuck_review_after, scaled(LOST_AFTER))
         if not nemesis.pending and (all_terminal or not nemesis.lasting):
             return
         if all_terminal and not nemesis.waiting_on_time:

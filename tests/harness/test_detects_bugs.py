@@ -115,6 +115,30 @@ def test_amnesia_is_a_liveness_violation(start_topology) -> None:
             {(v.rule, v.order_id) for v in result.verdict.violations})
 
 
+
+def test_a_forgotten_order_does_not_hold_the_workload_open_for_a_later_trigger(
+    start_topology,
+) -> None:
+    """The crash makes the orchestrator forget ord-0001, so the trigger on its reservation
+    can never fire. The workload phase ends once the order has been 404 for a while
+    instead of at its 120 s limit (what every failing amnesia example cost the search),
+    and the verdict is the same liveness violation."""
+    topo = start_topology(naive_spec("amnesia"))
+    plans = orders(1)
+    oid = plans[0].order_id
+    schedule = [
+        {"fault": {"kind": "kill", "target": "orchestrator"}, "for": 0.2,
+         "when": {"service": "payment", "path": "/payments", "order_id": oid,
+                  "phase": "before_commit"}},
+        {"fault": {"kind": "pause", "target": "payment"}, "for": 0.1, "may_not_fire": True,
+         "when": {"service": "inventory", "path": "/reservations", "order_id": oid,
+                  "phase": "after_commit"}},
+    ]  # fmt: skip
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=5), reset=False)
+    assert ("liveness", oid) in {(v.rule, v.order_id) for v in result.verdict.violations}
+    assert result.timings["workload"] < 30, result.timings
+    assert result.nemesis.never_triggered == [1]
+
 def test_orphan_effect_is_named(start_topology) -> None:
     topo = start_topology(naive_spec("probe"))
     result = run(topo, orders(1), [], reset=False)
