@@ -336,6 +336,12 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         str(seed),
         "-p",
         "no:cacheprovider",
+        # The preflight above imported httpx, and with it anyio, whose pytest plugin then
+        # warns on every run that its module was imported before pytest could rewrite
+        # its asserts; anyio's asserts are not ours, and the warning only alarms.
+        "-W",
+        "ignore:Module already imported so cannot be rewritten; anyio"
+        ":pytest.PytestAssertRewriteWarning",
         "-v",
         # A scenario's time grows with the profile's examples; a soak has no limit.
         "--timeout",
