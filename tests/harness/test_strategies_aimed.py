@@ -114,10 +114,25 @@ def test_reaches_names_only_known_steps() -> None:
     assert all(fnmatch.fnmatchcase("/payments/pay-1/refunds", STEP["refund"][2]) for _ in [0])
 
 
-def test_a_garbled_answer_to_an_effect_after_commit_is_drawn_often() -> None:
-    """The effect is made and the answer cannot be read: the case that tells an
-    orchestrator that checks its answers from one that trusts any 2xx (the naive one's
-    ``trust-answers`` bug). Derandomized, so the count is the same on every run."""
+#: Where a garbled answer tells an orchestrator that checks its answers from one that
+#: trusts any 2xx (the naive one's ``trust-answers`` bug): after an effect was made, and
+#: before the commit of a message or a compensation, whose answer it need not read.
+AFTER_EFFECT = ("/payments", "/reservations", "/shipments")
+BEFORE_UNREAD = ("/messages", "/payments/*/refunds", "/reservations/*/release")
+
+
+def _telling_garble(e) -> bool:
+    p = e.fault["params"]
+    if e.fault["kind"] != "malformed" or p.get("shape") == "truncated":
+        return False  # a truncated body fails in the client as a lost answer does
+    return (p.get("path") in AFTER_EFFECT and p.get("phase") == "after_commit") or (
+        p.get("path") in BEFORE_UNREAD and p.get("phase") == "before_commit"
+    )
+
+
+def test_a_garbled_answer_is_drawn_often_where_it_tells() -> None:
+    """Derandomized, so the count is the same on every run: 40 of 300 faults when this was
+    written, 24 before garbled answers were a shape of their own."""
     seen = []
 
     @settings(max_examples=300, database=None, deadline=None, derandomize=True)
@@ -126,12 +141,35 @@ def test_a_garbled_answer_to_an_effect_after_commit_is_drawn_often() -> None:
         seen.extend(w.schedule.faults)
 
     draw()
-    garbled = [
-        e for e in seen
-        if e.fault["kind"] == "malformed" and e.fault["target"] != "crm"
-        and e.fault["params"].get("phase") == "after_commit"
-    ]  # fmt: skip
-    assert len(garbled) >= 0.03 * len(seen), (len(garbled), len(seen))
+    telling = [e for e in seen if _telling_garble(e)]
+    assert len(telling) >= 0.1 * len(seen), (len(telling), len(seen))
+    assert any(e.fault["params"]["path"] == "/messages" for e in telling)
+    assert any(e.fault["params"]["path"] in AFTER_EFFECT for e in telling)
+
+
+def test_a_failing_order_is_aimed_at_up_to_its_failure_message() -> None:
+    """Every failure after the customer read ends with an order_failed message, and an
+    undeliverable address is refused only at the shipment, after the capture and the
+    reservation: faults land on those steps too."""
+    assert REACHES["declined"][-1] == "notify" and REACHES["blocked"] == ("customer", "notify")
+    assert REACHES["undeliverable"] == (
+        "customer", "capture", "reserve", "ship", "release", "refund", "notify"
+    )  # fmt: skip
+    assert REACHES["unknown_customer"] == ("customer",)  # nobody to tell
+    aimed: set[tuple[str, str | None]] = set()
+
+    @settings(max_examples=300, database=None, deadline=None, derandomize=True)
+    @given(w=workloads(max_orders=4, max_faults=2))
+    def draw(w: Workload) -> None:
+        intents = {p.order_id: p.intent for p in w.plans}
+        for e in w.schedule.faults:
+            oid = e.when.order_id if e.when else e.fault["params"].get("order_id")
+            aimed.add((intents.get(oid or "", ""), _aimed_step(w, e)))
+
+    draw()
+    assert ("declined", "notify") in aimed
+    assert ("out_of_stock", "notify") in aimed
+    assert {("undeliverable", "ship"), ("undeliverable", "release")} & aimed
 
 
 def test_faults_are_spread_over_the_steps_not_piled_on_the_customer_read() -> None:
