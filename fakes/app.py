@@ -79,6 +79,10 @@ class FakeApp:
         self.world: World = build_world(0 if seed is None else seed)
         self.faults = Faults()
         self.held = HeldRequests()
+        #: Bumped by every reset. A request that was already in the fake when it was reset
+        #: (reading its body, or waiting on a delay or hold rule) belongs to a run that
+        #: is over: it must not commit, or journal, into the next run's fresh ledger.
+        self.epoch = 0
         self.openapi = wire.encode(build_openapi(service))
         self._by_path: dict[str, list[Route]] = {}
         self._templated: list[Route] = []
@@ -92,6 +96,7 @@ class FakeApp:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
+        epoch = self.epoch
         try:
             body = await _read_body(receive)
         except _TooLarge:
@@ -111,8 +116,10 @@ class FakeApp:
             await wire.send_raw(send, 200, b'{"status": "ok"}', wire.JSON, [])
         elif path == "/openapi.json" and scope["method"] in ("GET", "HEAD"):
             await wire.send_raw(send, 200, self.openapi, wire.JSON, [])
+        elif epoch != self.epoch:
+            await self._stale(scope, receive)
         else:
-            await self.public(scope, receive, send, body)
+            await self.public(scope, receive, send, body, epoch)
 
     def _match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], list[str]]:
         candidates = self._by_path.get(path)
@@ -130,7 +137,15 @@ class FakeApp:
         return None, {}, [r.method for r in candidates]
 
     # -- the public API --------------------------------------------------------------
-    async def public(self, scope: dict[str, Any], receive: Any, send: Any, raw: bytes) -> None:
+    async def _stale(self, scope: dict[str, Any], receive: Any) -> None:
+        """A request of a run the fake has been reset since: cut, with no effect and no
+        journal line (its client, the last run's orchestrator, is gone)."""
+        await wire.drop(scope, receive)
+
+    async def public(
+        self, scope: dict[str, Any], receive: Any, send: Any, raw: bytes, epoch: int = -1
+    ) -> None:
+        epoch = self.epoch if epoch < 0 else epoch
         started = time.perf_counter()
         now = time.time()
         method: str = scope["method"]
@@ -211,7 +226,11 @@ class FakeApp:
                 if not action.runs_request:
                     await self._fault_instead(rule, action, x, route, call, pre, entry)
                     return
-                if not await action.before(x):
+                went_on = await action.before(x)
+                if epoch != self.epoch:
+                    await self._stale(scope, receive)
+                    return
+                if not went_on:
                     with self.store.txn():
                         self.store.journal(entry(None, {**rule.tag(), "aborted": True}))
                     await x.drop()
@@ -363,6 +382,7 @@ class FakeApp:
             raise _admin_invalid("keep_faults", "expected true or false")
         started = time.perf_counter()
         world = build_world(seed)
+        self.epoch += 1
         self.held.abort_all()
         if not keep_faults:
             self.faults.rules = []

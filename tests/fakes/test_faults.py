@@ -203,6 +203,27 @@ def test_reset_aborts_held_requests(payment: Fake) -> None:
         with pytest.raises(httpx.RemoteProtocolError):
             pending.result(10)
     assert effects(payment) == 0
+    assert payment.journal() == []  # the aborted request is the last run's, not this one's
+
+
+def test_a_request_delayed_across_a_reset_lands_in_no_run(payment: Fake) -> None:
+    """The last run's orchestrator sent it; the fake was reset while a delay rule held it.
+    Committing it then would put the last run's payment (and journal line) in the next
+    run's ledger: the property search saw an order_confirmed of a finished run as a
+    failed order's message. It is cut, with no effect and no journal line."""
+    payment.faults(rule("before_commit", {"kind": "delay", "ms": 1500}))
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(post, payment)
+        wait_until(
+            lambda: payment.http.get("/_fracas/faults").json()["rules"][0]["fired"] == 1,
+            timeout=10, what="the delay rule to fire",
+        )  # fmt: skip
+        payment.reset()
+        with pytest.raises(httpx.RemoteProtocolError):
+            pending.result(10)
+    assert effects(payment) == 0
+    assert payment.journal() == []
+    assert post(payment).status_code == 201  # the fake serves the new run as usual
 
 
 def test_nth_fires_on_exactly_those_matches(payment: Fake) -> None:
