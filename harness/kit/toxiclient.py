@@ -257,6 +257,12 @@ class ToxiClient:
             for name, p in found.items()
         }
 
+    def with_toxics(self) -> list[str]:
+        """The names of the proxies that have a toxic now, from one GET /proxies (whose
+        answer lists each proxy's toxics, on toxiproxy as on the embedded server)."""
+        data = self._json("GET", "/proxies")
+        return sorted(n for n, p in dict(data).items() if isinstance(p, dict) and p.get("toxics"))
+
     def proxy(self, name: str) -> Proxy:
         """One proxy with its toxics; ``ToxiproxyError`` 404 when there is none."""
         return Proxy.from_json(self._json("GET", f"/proxies/{self._q(name)}"))

@@ -218,6 +218,14 @@ class Topology:
             started = pool.submit(self._start_orchestrator, True) if early else None
             t0 = time.monotonic()
             self.ensure_fakes_running()
+            if restart_orchestrator:
+                # Cut the connections through every proxy that has a toxic: a request of
+                # the crashed orchestrator still in one (a latency, a slicer) would
+                # otherwise reach its fake after the reset and commit into the next run.
+                # Without a toxic nothing waits in a proxy; a request already in a fake
+                # is cut there (FakeApp.epoch). /reset enables them again.
+                for name in self.toxi.with_toxics():
+                    self.toxi.disable(name)
             self.toxi.reset()
             list(pool.map(self._reset_fake, self.fakes.values()))
             spent = time.monotonic() - t0

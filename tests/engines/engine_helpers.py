@@ -40,3 +40,12 @@ def fracas_run(folder: Path, report: Path, *args: str, timeout: float = 900) -> 
     done = subprocess.run([*FRACAS, "run", "--report", str(report), *args], cwd=folder,
                           capture_output=True, text=True, timeout=timeout)
     return done.returncode, done.stdout + done.stderr
+
+
+def failures(out: str, head: int = 6000, tail: int = 1500) -> str:
+    """What a failed run printed about its failures (pytest's FAILURES section, where the
+    exception is), then its end: the end alone shows the runs' table, not why."""
+    start = out.find("= FAILURES =")
+    if start < 0:
+        return out[-(head + tail):]
+    return out[start : start + head] + "\n...\n" + out[-tail:]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_helpers import example, fracas_run, require_modules
+from engine_helpers import example, failures, fracas_run, require_modules
 
 pytestmark = pytest.mark.slow
 FOLDER = example("dbos_orchestrator")
@@ -23,7 +23,7 @@ SUBSET = ("baseline or orchestrator_killed_after_the_capture or crash_loop"
 def test_the_ci_suite_passes_against_dbos(tmp_path: Path) -> None:
     require_modules("dbos", "dbos")
     code, out = fracas_run(FOLDER, tmp_path)
-    assert code == 0, out[-4000:]
+    assert code == 0, failures(out)
     summary = [line for line in out.splitlines() if " passed" in line and " in " in line][-1]
     # every scenario ran and passed: none skipped (DBOS has every capability), none failed
     assert not any(word in summary for word in ("skipped", "failed", "error")), summary

@@ -86,3 +86,47 @@ def test_installing_triggers_keeps_other_rules_counters(start_topology) -> None:
         nemesis.finish()
     left = [r["id"] for r in httpx.get(f"{url}/_fracas/faults").json()["rules"]]
     assert left == ["second-capture-fails"]
+
+
+def test_a_request_left_in_a_toxic_by_the_crashed_orchestrator_lands_in_no_run(
+    start_topology,
+) -> None:
+    """Between runs the orchestrator is killed with requests still on their way: one in a
+    latency toxic would reach its fake after the reset and commit into the next run's
+    ledger (the data in a toxic outlives the client that sent it). The reset cuts every
+    connection through the proxies first, so it lands nowhere."""
+    import json
+    import socket
+    from urllib.parse import urlsplit
+
+    from fracas.fakes.world import OK_TOKEN
+    from fracas.harness.kit.waiting import DeadlineExceeded, wait_until
+
+    topo = start_topology()
+    proxy = topo.proxy_names["payment"]
+    topo.toxi.add_toxic(proxy, "latency", stream="upstream", attributes={"latency": 1500})
+    url = urlsplit(topo.proxy_urls["payment"])
+    body = json.dumps({"order_id": "ord-old", "amount_cents": 500, "currency": "EUR",
+                       "card_token": OK_TOKEN}).encode()  # fmt: skip
+    request = (
+        b"POST /payments HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        b"idempotency-key: ord-old:capture\r\n"
+        + f"content-length: {len(body)}\r\n\r\n".encode() + body
+    )
+    sock = socket.create_connection((url.hostname, url.port), timeout=10)
+    try:
+        sock.sendall(request)
+        topo.reset()
+        try:
+            cut = sock.recv(1) == b""  # the proxy closed it, with no answer
+        except ConnectionResetError:
+            cut = True
+        assert cut
+    finally:
+        sock.close()
+    journal = f"{topo.fakes['payment'].url}/_fracas/journal"
+    with pytest.raises(DeadlineExceeded):  # well past the toxic's 1.5 s
+        wait_until(lambda: httpx.get(journal).json()["entries"], timeout=3.0,
+                   what="the old request to land")  # fmt: skip
+    payments = httpx.get(f"{topo.fakes['payment'].url}/_fracas/state").json()
+    assert "ord-old" not in json.dumps(payments)
