@@ -83,8 +83,11 @@ class RunOptions:
     poll_interval: float = 0.02
     #: Seconds an order that is to time out in review may stay awaiting_review, with every
     #: fault healed, after the harness jumped the orchestrator's clock past any review
-    #: timeout, before the settle phase gives up on it (see ``_settle``).
-    stuck_review_after: float = 3.0
+    #: timeout, before the settle phase gives up on it (see ``_settle``). Not less: an
+    #: orchestrator restarted while it sent the order's failure message may report the
+    #: order awaiting_review until a call timeout lets it retry that message (5 s on the
+    #: Temporal example; at 3 s here the search flagged that as a liveness violation).
+    stuck_review_after: float = 10.0
     check: CheckConfig = field(default_factory=CheckConfig)
 
 
@@ -322,7 +325,7 @@ LOST_AFTER = 2.0
 
 
 def _all_done(
-    follow: _Follower, accepted: set[str], now: float, stuck_review_after: float = 3.0
+    follow: _Follower, accepted: set[str], now: float, stuck_review_after: float = 10.0
 ) -> bool:
     """Every order terminal, lost, or stuck in a review that should have timed out (see
     ``_settle``)."""
