@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,11 +83,13 @@ class RunOptions:
     poll_interval: float = 0.02
     #: Seconds an order that is to time out in review may stay awaiting_review, with every
     #: fault healed, after the harness jumped the orchestrator's clock past any review
-    #: timeout, before the settle phase gives up on it (see ``_settle``). Not less: an
-    #: orchestrator restarted while it sent the order's failure message may report the
-    #: order awaiting_review until a call timeout lets it retry that message (5 s on the
-    #: Temporal example; at 3 s here the search flagged that as a liveness violation).
-    stuck_review_after: float = 10.0
+    #: timeout, before the settle phase gives up on it (see ``_settle``).
+    stuck_review_after: float = 3.0
+    #: The same when the schedule kills or restarts the orchestrator: one restarted while
+    #: it sent the order's failure message may report the order awaiting_review until a
+    #: call timeout lets it retry that message (5 s on the Temporal example; at 3 s the
+    #: search flagged that as a liveness violation).
+    stuck_review_after_crash: float = 10.0
     check: CheckConfig = field(default_factory=CheckConfig)
 
 
@@ -252,6 +254,12 @@ def run(
 ) -> RunResult:
     opts = options or RunOptions()
     sched = schedule if isinstance(schedule, Schedule) else parse_schedule(schedule or [])
+    if any(
+        f.fault.get("target") == "orchestrator" and f.fault.get("kind") in ("kill", "restart")
+        for f in sched.faults
+    ):
+        opts = replace(opts, stuck_review_after=max(opts.stuck_review_after,
+                                                   opts.stuck_review_after_crash))  # fmt: skip
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
     t = time.monotonic()
@@ -325,7 +333,7 @@ LOST_AFTER = 2.0
 
 
 def _all_done(
-    follow: _Follower, accepted: set[str], now: float, stuck_review_after: float = 10.0
+    follow: _Follower, accepted: set[str], now: float, stuck_review_after: float = 3.0
 ) -> bool:
     """Every order terminal, lost, or stuck in a review that should have timed out (see
     ``_settle``)."""

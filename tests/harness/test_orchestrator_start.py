@@ -145,7 +145,7 @@ def test_a_review_timeout_that_never_fires_ends_both_phases_early(start_topology
     result = run(topo, plans, [LASTING_RULE], RunOptions(settle_seconds=45), reset=False)
     assert {(v.rule, v.order_id) for v in result.verdict.violations} == {("liveness", "ord-0002")}
     assert result.statuses["ord-0002"] == "awaiting_review"
-    assert time.monotonic() - t0 < 35  # 10 s in each phase; 120 s + 45 s otherwise
+    assert time.monotonic() - t0 < 20  # 120 s workload limit + 45 s settle, otherwise
 
 
 def test_a_review_that_times_out_is_waited_for(start_topology) -> None:
