@@ -23,16 +23,16 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fracas.harness.faults import fault_kinds  # noqa: E402
+from fracas.harness.run.schedule import ScheduledFault  # noqa: E402
 from fracas.harness.run.workload import INTENTS  # noqa: E402
 from fracas.harness.search.strategies import Workload, workloads  # noqa: E402
 
 NAIVE = frozenset({"crash", "restart", "pause", "review", "advance_clock"})
 
 
-def label(entry: object) -> tuple[str, str, str]:
+def label(entry: ScheduledFault) -> tuple[str, str, str]:
     """(family or kind, step path, phase) of one scheduled fault."""
-    fault = entry.fault  # type: ignore[attr-defined]
-    when = entry.when  # type: ignore[attr-defined]
+    fault, when = entry.fault, entry.when
     kind, params = fault["kind"], fault["params"]
     family = fault_kinds()[kind].family
     if family == "http":

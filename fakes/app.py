@@ -143,9 +143,8 @@ class FakeApp:
         await wire.drop(scope, receive)
 
     async def public(
-        self, scope: dict[str, Any], receive: Any, send: Any, raw: bytes, epoch: int = -1
+        self, scope: dict[str, Any], receive: Any, send: Any, raw: bytes, epoch: int
     ) -> None:
-        epoch = self.epoch if epoch < 0 else epoch
         started = time.perf_counter()
         now = time.time()
         method: str = scope["method"]

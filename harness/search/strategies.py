@@ -347,10 +347,12 @@ def aimed_faults(
         http_kinds = _kinds_of("http", kinds)
         ordered = [k for k in HTTP_ORDER if k in http_kinds]
         others = [k for k in http_kinds if k not in ordered]
-        kind = GARBLED if shape == "garbled" else draw(st.sampled_from([*ordered, *others]))
-        params = _params(draw, kind, garbled=shape == "garbled")
-        if shape == "garbled":
-            phase = GARBLED_PHASE.get(step, "after_commit")
+        garbled = shape == "garbled"
+        if garbled:
+            kind, phase = GARBLED, GARBLED_PHASE.get(step, "after_commit")
+        else:
+            kind = draw(st.sampled_from([*ordered, *others]))
+        params = _params(draw, kind, garbled=garbled)
         # Up to 3 in a row: a retry budget that gives up early shows only then.
         times = draw(st.sampled_from((1, 3, 2)))
         params.update(method=method, path=path, phase=phase, times=times)
