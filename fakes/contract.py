@@ -217,6 +217,10 @@ _registry: dict[str, ServiceSpec] = {s.name: s for s in _BUILTIN}
 #: The built-in services, in saga order (what ``python -m fracas.fakes`` can run).
 BUILTIN_SERVICES: tuple[str, ...] = tuple(s.name for s in _BUILTIN)
 
+#: A fake exits with this code when another process holds the port it was given (the
+#: harness then starts it on another port); any other non-zero exit is a real failure.
+EXIT_PORT_TAKEN = 98
+
 
 def register(spec: ServiceSpec) -> ServiceSpec:
     """Add (or replace) a service; checkers, timeline and harness see it from now on."""

@@ -4,9 +4,11 @@ fault actions reach the connection.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
 import socket
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from fracas.fakes.app import FakeApp
-from fracas.fakes.contract import BUILTIN_SERVICES
+from fracas.fakes.contract import BUILTIN_SERVICES, EXIT_PORT_TAKEN
 from fracas.fakes.service import Service
 from fracas.fakes.store import Store
 from fracas.fakes.world import build_world
@@ -88,4 +90,27 @@ def serve(
         timeout_graceful_shutdown=2,
         backlog=4096,
     )
-    _Server(config, on_ready).run()
+    try:
+        sock = listen_socket(port)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(f"fake {name}: port {port} on {LOOPBACK} is taken by another process",
+              file=sys.stderr, flush=True)
+        raise SystemExit(EXIT_PORT_TAKEN) from None
+    _Server(config, on_ready).run(sockets=[sock])
+
+
+def listen_socket(port: int) -> socket.socket:
+    """The listening socket, bound here rather than by uvicorn so that a port taken by
+    another process is told apart (exit code ``EXIT_PORT_TAKEN``) from any other failure:
+    the harness then starts the fake on another port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((LOOPBACK, port))
+        sock.listen(4096)
+    except OSError:
+        sock.close()
+        raise
+    return sock

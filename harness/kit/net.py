@@ -8,17 +8,66 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 import socket
+import threading
+from collections import deque
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
 
 
+#: The lowest port ``free_port`` hands out below the kernel's ephemeral range.
+_FLOOR = 10000
+#: Ports handed out lately by this process, not handed out again while it remembers them.
+_recent: deque[int] = deque(maxlen=512)
+_lock = threading.Lock()
+_random = random.SystemRandom()
+
+
+def _ephemeral_range() -> tuple[int, int] | None:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return None
+
+
 def free_port(host: str = LOOPBACK) -> int:
-    """A port the kernel just said was free (bind to 0, read it back, release it)."""
+    """A port that was free just now, chosen below the kernel's ephemeral range.
+
+    A port is only *known* free until it is released, and the child that will listen on
+    it binds it some hundred milliseconds later. A port from ``bind(0)`` lies in the
+    ephemeral range, where the kernel hands the same port to the next ``bind(0)`` (another
+    pytest-xdist worker's proxy, say) in that gap: CI saw a fake die with EADDRINUSE that
+    way. Below that range the kernel hands out nothing by itself, so only another process
+    choosing at random, as this does, could take it. Where the range is unknown or leaves
+    too little room below it, the kernel chooses (``bind(0)``).
+    """
+    span = _ephemeral_range()
+    if span is not None and span[0] - _FLOOR >= 2000:
+        for _ in range(64):
+            port = _random.randrange(_FLOOR, span[0])
+            with _lock:
+                if port in _recent:
+                    continue
+            if _bindable(host, port):
+                with _lock:
+                    _recent.append(port)
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def _bindable(host: str, port: int) -> bool:
+    """Nothing holds the port, not even a connection in TIME_WAIT (no SO_REUSEADDR)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 def is_listening(port: int, host: str = LOOPBACK, timeout: float = 0.2) -> bool:

@@ -7,14 +7,18 @@ what "healthy" means.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from fracas.fakes.contract import BUILTIN_SERVICES
+from fracas.fakes.contract import BUILTIN_SERVICES, EXIT_PORT_TAKEN
 from fracas.harness.kit.net import LOOPBACK, free_port
-from fracas.harness.kit.procs import ManagedProcess, python_argv
+from fracas.harness.kit.procs import ManagedProcess, ProcessFailed, python_argv
+
+#: Starts on a fresh port before a fake whose port keeps being taken is a failure.
+PORT_ATTEMPTS = 3
 
 #: The fakes ``python -m fracas.fakes`` runs, in saga order (the contract states them).
 SERVICES: tuple[str, ...] = BUILTIN_SERVICES
@@ -22,6 +26,10 @@ SERVICES: tuple[str, ...] = BUILTIN_SERVICES
 #: One client for health probes: building an httpx client costs ~25 ms (its SSL
 #: context), more than the probe itself. Loopback only, so no proxies from the env.
 _probe = httpx.Client(timeout=0.5, trust_env=False)
+
+
+class PortTaken(ProcessFailed):
+    """The fake exited at start because another process holds its port."""
 
 
 @dataclass
@@ -45,7 +53,14 @@ class FakeProcess:
             return False
 
     def wait_healthy(self, timeout: float = 15.0) -> FakeProcess:
-        self.process.wait_healthy(self.healthy, timeout)
+        """Wait until it answers /healthz; ``PortTaken`` when it exited because another
+        process holds its port, ``ProcessFailed`` for any other failure."""
+        try:
+            self.process.wait_healthy(self.healthy, timeout)
+        except ProcessFailed as exc:
+            if self.process.returncode == EXIT_PORT_TAKEN:
+                raise PortTaken(str(exc)) from None
+            raise
         return self
 
     def kill(self) -> None:
@@ -84,5 +99,43 @@ def spawn_fake(
 def start_fake(
     name: str, state_dir: Path, seed: int = 0, port: int | None = None, timeout: float = 15.0
 ) -> FakeProcess:
-    """Start a fake and wait until it answers /healthz."""
-    return spawn_fake(name, state_dir, seed, port).wait_healthy(timeout)
+    """Start a fake and wait until it answers /healthz (on another port if the one it
+    was first given was taken meanwhile, unless `port` was asked for)."""
+    fake = spawn_fake(name, state_dir, seed, port)
+    if port is not None:
+        return fake.wait_healthy(timeout)
+    return wait_fakes_healthy({name: fake}, timeout)[name]
+
+
+def wait_fakes_healthy(fakes: dict[str, FakeProcess], timeout: float = 15.0) -> dict[str, FakeProcess]:
+    """Wait for fakes spawned on ports from ``free_port``; one whose port another process
+    took between the choice and its bind is started again on a new port (a port is only
+    known free until it is released). Returns the healthy fakes, by name."""
+    out = dict(fakes)
+    with ThreadPoolExecutor(max(1, len(out))) as pool:
+        pending = dict(out)
+        for _ in range(PORT_ATTEMPTS):
+            futures = {n: pool.submit(f.wait_healthy, timeout) for n, f in pending.items()}
+            pending = {}
+            failures: list[BaseException] = []
+            for name, future in futures.items():
+                try:
+                    future.result()
+                except PortTaken:
+                    old = out[name]
+                    pending[name] = out[name] = spawn_fake(
+                        name, old.state_dir, old.seed, log_dir=old.process.log_path.parent
+                    )
+                except BaseException as exc:  # noqa: BLE001 - re-raised below, after the rest
+                    failures.append(exc)
+            if failures:
+                for fake in out.values():
+                    fake.process.kill()
+                raise failures[0]
+            if not pending:
+                return out
+    for fake in out.values():
+        fake.process.kill()
+    raise ProcessFailed(
+        f"{', '.join(pending)}: port taken by another process {PORT_ATTEMPTS} times in a row"
+    )

@@ -33,7 +33,7 @@ from fracas.harness.kit.net import LOOPBACK, free_port
 from fracas.harness.kit.procs import ProcessHandle
 from fracas.harness.kit.timescale import scaled
 from fracas.harness.kit.toxiclient import ToxiClient
-from fracas.harness.run.services import SERVICES, FakeProcess, spawn_fake
+from fracas.harness.run.services import SERVICES, FakeProcess, spawn_fake, wait_fakes_healthy
 
 #: Orchestrators kept starting ahead of the examples that will use them.
 SPARES = 2
@@ -89,6 +89,8 @@ class Topology:
             for name in SERVICES:
                 fakes[name] = spawn_fake(name, run_dir / "state" / name, config.seed, log_dir=logs)
             backend.start()
+            # Before the proxies: a fake whose port was taken meanwhile comes back on another.
+            fakes = wait_fakes_healthy(fakes, scaled(config.start_timeout))
             proxy_names = {
                 name: name
                 if not isinstance(backend, UrlBackend)
@@ -108,8 +110,6 @@ class Topology:
             )
             by_name = {p.name: p for p in made}
             proxy_urls = {n: f"http://{LOOPBACK}:{by_name[proxy_names[n]].port}" for n in SERVICES}
-            with ThreadPoolExecutor(len(fakes)) as pool:
-                list(pool.map(lambda f: f.wait_healthy(scaled(config.start_timeout)), fakes.values()))
             topo = cls(config, backend, fakes, proxy_names, proxy_urls, adapter, seed=config.seed)
             topo._start_orchestrator(fresh=True)
             topo.started_in = time.monotonic() - t0

@@ -1,0 +1,80 @@
+"""Ports: chosen where the kernel does not hand them out by itself, and a fake whose port
+was taken anyway comes back on another (CI saw a fake die with EADDRINUSE when another
+xdist worker's proxy was given the port between free_port and the fake's bind)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from fracas.fakes.contract import EXIT_PORT_TAKEN
+from fracas.harness.kit import net
+from fracas.harness.kit.net import LOOPBACK, free_port
+from fracas.harness.run.services import (
+    FakeProcess,
+    PortTaken,
+    spawn_fake,
+    wait_fakes_healthy,
+)
+
+
+def _listen(port: int) -> socket.socket:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((LOOPBACK, port))
+    sock.listen()
+    return sock
+
+
+def test_free_ports_lie_below_the_ephemeral_range_and_do_not_repeat() -> None:
+    span = net._ephemeral_range()
+    if span is None or span[0] - net._FLOOR < 2000:
+        pytest.skip("no room below the kernel's ephemeral range on this machine")
+    ports = [free_port() for _ in range(200)]
+    assert all(net._FLOOR <= p < span[0] for p in ports), ports
+    assert len(set(ports)) == len(ports)
+
+
+def test_a_port_in_use_is_not_handed_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    held = _listen(0)
+    taken = int(held.getsockname()[1])
+    choices = iter([taken, taken + 1 if taken < 65535 else taken - 1])
+    monkeypatch.setattr(net._random, "randrange", lambda a, b: next(choices))
+    monkeypatch.setattr(net, "_ephemeral_range", lambda: (net._FLOOR + 10_000, 60999))
+    try:
+        assert free_port() != taken
+    finally:
+        held.close()
+
+
+def test_a_fake_on_a_taken_port_exits_with_its_own_code(tmp_path: Path) -> None:
+    held = _listen(0)
+    port = int(held.getsockname()[1])
+    try:
+        fake = spawn_fake("crm", tmp_path / "crm", port=port)
+        with pytest.raises(PortTaken, match="taken by another process"):
+            fake.wait_healthy(15.0)
+        assert fake.process.returncode == EXIT_PORT_TAKEN
+    finally:
+        held.close()
+
+
+def test_a_fake_whose_port_was_taken_starts_again_on_another(tmp_path: Path) -> None:
+    held = _listen(0)
+    port = int(held.getsockname()[1])
+    fakes = {
+        "crm": spawn_fake("crm", tmp_path / "crm", port=port, log_dir=tmp_path),
+        "notify": spawn_fake("notify", tmp_path / "notify", log_dir=tmp_path),
+    }
+    ready: dict[str, FakeProcess] = {}
+    try:
+        ready = wait_fakes_healthy(fakes, 15.0)
+        assert ready["crm"].port != port
+        assert ready["crm"].healthy() and ready["notify"].healthy()
+        assert ready["notify"] is fakes["notify"]
+    finally:
+        held.close()
+        for fake in [*fakes.values(), *ready.values()]:
+            fake.process.kill()
