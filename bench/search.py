@@ -1,6 +1,6 @@
 """How fast the property scenarios alone find each public planted bug, and how small they shrink it.
 
-    python bench/search.py [--bugs a,b] [--seeds 5] [--profile dev] [--replays 5] [--clean]
+    .venv/bin/python bench/search.py [--bugs a,b] [--seeds 5] [--profile dev] [--replays 5] [--clean]
                            [--jobs 1] [--replay-seeds K]
 
 For each bug of examples/naive_orchestrator.py, over N Hypothesis seeds: the examples
@@ -31,7 +31,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fracas.harness.search.planted import RULES, Search, replay, search  # noqa: E402
+from fracas.harness.search.planted import (  # noqa: E402
+    RULES,
+    CannotSearch,
+    Search,
+    check_runnable,
+    replay,
+    search,
+)
 
 
 def fmt(values: list[float], digits: int = 0) -> str:
@@ -101,6 +108,10 @@ def main() -> None:
     unknown = sorted(set(bugs) - set(RULES))
     if unknown:
         parser.error(f"argument --bugs: unknown {unknown}; expected some of {list(RULES)}")
+    try:
+        check_runnable()
+    except CannotSearch as exc:
+        sys.exit(f"bench/search.py: {exc}")
     base = args.keep or Path(tempfile.mkdtemp(prefix="fracas-bench-search-"))
     print(
         f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "

@@ -13,6 +13,7 @@ another's failures. Times come from the runs' JSON reports, one per example.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -181,6 +182,26 @@ def _fracas(work: Path, args: list[str], timeout: float) -> tuple[int | None, st
     return code, (work / "fracas.log").read_text(errors="replace")
 
 
+class CannotSearch(RuntimeError):
+    """This Python cannot run fracas (not the project's venv, say): every search would
+    end at once with no example, which a table would show as "not found"."""
+
+
+@functools.cache
+def check_runnable() -> None:
+    """Fail once, with what to do, when ``sys.executable`` cannot import fracas's CLI."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import fracas.harness.front.cli"],
+        capture_output=True, text=True, cwd=ROOT.parent, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise CannotSearch(
+            f"{sys.executable} cannot run fracas ({last}); run this with the project's "
+            "venv, .venv/bin/python (python3 dev.py test makes it)"
+        )
+
+
 def search(
     bugs: tuple[str, ...],
     work: Path,
@@ -190,6 +211,7 @@ def search(
     timeout: float = 900.0,
 ) -> Search:
     """One property search (`fracas run -k test_properties`) with Hypothesis seed `seed`."""
+    check_runnable()
     prepare(work, bugs)
     report = work / "report"
     started = time.time()

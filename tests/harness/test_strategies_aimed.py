@@ -192,15 +192,19 @@ def test_a_review_timeout_order_is_drawn_in_every_short_search() -> None:
     (with reviews only double, 4 of 100 seeds drew none: bench/mix.py --seeds 100)."""
     missing = []
     for seed in range(40):
-        held: set[str] = set()
-
-        @settings(max_examples=20, database=None, deadline=None)
-        @given(w=workloads(max_orders=5, max_faults=2))
-        def draw(w: Workload) -> None:
-            held.update(p.intent for p in w.plans)
-
-        draw._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
-        draw()
-        if "review_timeout" not in held:
+        if "review_timeout" not in _intents_drawn(seed, examples=20):
             missing.append(seed)
     assert not missing, f"seeds that drew no review_timeout order: {missing}"
+
+
+def _intents_drawn(seed: int, examples: int) -> set[str]:
+    held: set[str] = set()
+
+    @settings(max_examples=examples, database=None, deadline=None)
+    @given(w=workloads(max_orders=5, max_faults=2))
+    def draw(w: Workload) -> None:
+        held.update(p.intent for p in w.plans)
+
+    draw._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+    draw()
+    return held
