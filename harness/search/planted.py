@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -57,6 +58,7 @@ class Example:
     orders: int
     faults: int
     replay: dict[str, Any] = field(repr=False, hash=False, compare=False)
+    run: str = ""  # the run's name: its report and replay files are named for it
 
     @property
     def ok(self) -> bool:
@@ -95,9 +97,13 @@ class Search:
 
     @property
     def shrunk(self) -> Example | None:
-        """The last failing example: Hypothesis runs its shrunk case last."""
+        """The case the scenario reported (its failure names the replay file), else the
+        last failing example: Hypothesis runs its shrunk case last."""
         failing = [ex for ex in self.examples if not ex.ok]
-        return failing[-1] if failing else None
+        named = re.findall(r"^E\s+replay: fracas replay \S*?([^/\s]+)\.json$", self.log, re.M)
+        reported = [ex for ex in failing if named and ex.run == named[-1]]
+        cases = reported or failing
+        return cases[-1] if cases else None
 
     @property
     def violations(self) -> int:
@@ -243,7 +249,7 @@ def read_examples(report: Path) -> list[Example]:
         rules = frozenset(str(v[0]) for v in replay.get("violations") or [])
         out.append(Example(
             float(data["t0"]), seconds, rules, len(replay.get("orders") or []),
-            len((replay.get("schedule") or {}).get("faults") or []), replay,
+            len((replay.get("schedule") or {}).get("faults") or []), replay, path.stem,
         ))  # fmt: skip
     return sorted(out, key=lambda ex: ex.t0)
 

@@ -361,9 +361,14 @@ def aimed_faults(
         else:
             params["order_id"] = plan.order_id
         return ScheduledFault(_fault(kind, service, params), at=0.0)
+    # A fake a network or process fault takes on is one this order calls from this step
+    # on: a fault on a service only other orders were calling hit them or not by how
+    # far each had got (a kill of payment triggered by one order's message failed two
+    # others' captures, and the replay failed none), so it could not shrink or replay.
+    ahead = _services_ahead(plan, step)
     if shape == "network":
         kind = draw(st.sampled_from(_kinds_of("network", kinds)))
-        target = draw(st.sampled_from((service, service, *[s for s in SERVICES if s != service])))
+        target = draw(st.sampled_from((service, *ahead)))
         duration = draw(st.integers(50, 800)) / 1000
         return ScheduledFault(
             _fault(kind, target, _params(draw, kind)), when=when, duration=duration
@@ -377,16 +382,31 @@ def aimed_faults(
         return ScheduledFault(
             _fault(kind, "orchestrator", _params(draw, kind)), when=when, duration=duration
         )
-    targets = [s for s in SERVICES if s not in down_fakes or s == service]
-    kind = draw(st.sampled_from(_kinds_of("process", kinds)))
-    if kind == "pause" and PROCESS_NEEDS["pause"] <= capabilities:
-        targets.append("orchestrator")  # a paused orchestrator: its timeouts, not a crash
-    if kind == "pause":
-        # A paused fake could not let the parked trigger request go.
+
+    def targets_for(kind: str) -> list[str]:
+        targets = [s for s in ahead if s not in down_fakes or s == service]
+        if kind != "pause":
+            return targets
+        # A paused fake could not let the parked trigger request go; a paused
+        # orchestrator shows its timeouts, not a crash.
         targets = [t for t in targets if t != service]
+        return targets + (["orchestrator"] if PROCESS_NEEDS["pause"] <= capabilities else [])
+
+    usable = [k for k in _kinds_of("process", kinds) if targets_for(k)]
+    if not usable:
+        reject()  # only a pause, at an order's last service, with nothing after it
+    kind = draw(st.sampled_from(usable))
+    targets = targets_for(kind)
     target = draw(st.sampled_from(targets))
     duration = 0.0 if kind == "restart" else draw(st.integers(0, 500)) / 1000
     return ScheduledFault(_fault(kind, target, _params(draw, kind)), when=when, duration=duration)
+
+
+def _services_ahead(plan: OrderPlan, step: str) -> list[str]:
+    """The fakes this order calls at ``step`` and after it, each once, in call order."""
+    steps = REACHES.get(plan.intent, ())
+    rest = steps[steps.index(step):] if step in steps else (step,)
+    return list(dict.fromkeys(_STEP[s][0] for s in rest))
 
 
 @st.composite
