@@ -10,6 +10,7 @@ replay file needs.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -80,6 +81,12 @@ class RunOptions:
     workload_seconds: float = 120.0
     submit_deadline: float = 60.0
     concurrency: int = 16
+    #: Orders go to the orchestrator in plan order: each is sent once the one before it
+    #: was answered, or after this long (a down orchestrator answers nobody). Sent all at
+    #: once, whichever thread ran first led: two orders in lockstep swapped places
+    #: between a search and its replay, and a crash that caught one at its message in
+    #: the search caught it earlier in the replay (unkeyed-notify replayed 0 of 5).
+    submit_gap: float = 0.5
     poll_interval: float = 0.02
     #: Seconds an order that is to time out in review may stay awaiting_review, with every
     #: fault healed, after the harness jumped the orchestrator's clock past any review
@@ -357,8 +364,17 @@ def _submit_all(
     """Submit every order; an order without an answer is sent again (POST /orders is
     idempotent on order_id) until it is accepted or refused, or the deadline passes."""
     deadline = time.monotonic() + scaled(opts.submit_deadline)
+    answered = [threading.Event() for _ in plans]
 
-    def submit(plan: OrderPlan) -> None:
+    def submit(i: int) -> None:
+        if i:
+            answered[i - 1].wait(scaled(opts.submit_gap))
+        try:
+            _submit_one(i, plans[i])
+        finally:
+            answered[i].set()  # after its answer is recorded, or an error
+
+    def _submit_one(i: int, plan: OrderPlan) -> None:
         delay = 0.02
         while True:
             op = history.invoke(SUBMIT, plan.order_id, order=plan.order)
@@ -370,13 +386,14 @@ def _submit_all(
                 op.fail(status_code=res.status_code, body=res.body)
                 return
             op.unknown(status_code=res.status_code, error=res.error)
+            answered[i].set()  # no answer: the next order goes while this one retries
             if time.monotonic() >= deadline:
                 return
             time.sleep(delay)  # back-off between retries of a real client, not a sync
             delay = min(delay * 2, 0.5)
 
     with ThreadPoolExecutor(max(1, min(opts.concurrency, len(plans) or 1))) as pool:
-        list(pool.map(submit, plans))
+        list(pool.map(submit, range(len(plans))))  # started in order: no wait on a later one
 
 
 def _require_orchestrator(

@@ -130,3 +130,20 @@ def test_a_request_left_in_a_toxic_by_the_crashed_orchestrator_lands_in_no_run(
                    what="the old request to land")  # fmt: skip
     payments = httpx.get(f"{topo.fakes['payment'].url}/_fracas/state").json()
     assert "ord-old" not in json.dumps(payments)
+
+
+def test_orders_are_submitted_in_plan_order_each_after_the_last_was_answered(
+    start_topology,
+) -> None:
+    """Sent all at once, whichever submit thread ran first led: two orders in lockstep
+    swapped places between a search and its replay, and the replay missed the crash."""
+    from fracas.harness.run.history import SUBMIT
+
+    topo = start_topology()
+    plans = orders(8)
+    result = run(topo, plans, [], reset=False)
+    submits = [op for op in result.history.ops() if op.op == SUBMIT]
+    assert [op.order_id for op in submits] == [p.order_id for p in plans]
+    assert all(op.outcome == "ok" for op in submits)
+    for before, after in zip(submits, submits[1:]):
+        assert before.t_end is not None and after.invoke.t >= before.t_end
