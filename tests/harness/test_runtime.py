@@ -4,6 +4,8 @@ healed at the end, including a held request nobody released."""
 
 from __future__ import annotations
 
+import itertools
+
 import httpx
 import pytest
 
@@ -145,5 +147,5 @@ def test_orders_are_submitted_in_plan_order_each_after_the_last_was_answered(
     submits = [op for op in result.history.ops() if op.op == SUBMIT]
     assert [op.order_id for op in submits] == [p.order_id for p in plans]
     assert all(op.outcome == "ok" for op in submits)
-    for before, after in zip(submits, submits[1:]):
+    for before, after in itertools.pairwise(submits):
         assert before.t_end is not None and after.invoke.t >= before.t_end
