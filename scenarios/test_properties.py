@@ -46,15 +46,17 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
             workloads(max_orders=5, max_faults=2, capabilities=fracas.orchestrator.capabilities),
             label="workload",
         )
-        result = fracas.run(workload.plans, workload.schedule, settle_seconds=45)
+        def run():
+            return fracas.run(workload.plans, workload.schedule, settle_seconds=45)
+
+        result = run()
         if result.ok and not any(result.entry_hits.values()):
             reject()  # no fault fired on anything: not a pass, not a test
         cells = run_coverage(result)
         target(float(seen.new_cells(cells)), label="new coverage cells")
         target(float(trouble(result)), label="trouble")
         seen.add_cells(cells)
-        if not result.ok and found and fracas.run(workload.plans, workload.schedule,
-                                                  settle_seconds=45).ok:
+        if not result.ok and found and run().ok:
             # While shrinking, a case counts as failing only if it fails again: one that
             # fails now and then (a crash racing another order's step) would become the
             # reported case, and neither Hypothesis's last replay nor `fracas replay`

@@ -404,9 +404,8 @@ def aimed_faults(
 
 def _services_ahead(plan: OrderPlan, step: str) -> list[str]:
     """The fakes this order calls at ``step`` and after it, each once, in call order."""
-    steps = REACHES.get(plan.intent, ())
-    rest = steps[steps.index(step):] if step in steps else (step,)
-    return list(dict.fromkeys(_STEP[s][0] for s in rest))
+    steps = REACHES[plan.intent]  # ``step`` was drawn from these
+    return list(dict.fromkeys(_STEP[s][0] for s in steps[steps.index(step):]))
 
 
 @st.composite
