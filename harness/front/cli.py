@@ -44,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run",
         help="run the scenario suite and write its report",
+        usage="fracas run [options] [PATH ...] [-- PYTEST_ARGS ...]",
         description="Run the scenario suite against the orchestrator under test, with JSON "
-        "and HTML reports and replay files in --report.",
+        "and HTML reports and replay files in --report. Arguments after -- go to pytest.",
         epilog=f"{ORCHESTRATOR_ENV} Also FRACAS_PROFILE (default for --profile) and "
         "FRACAS_SEED (when --seed is not given).",
     )
@@ -64,6 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
         "default FRACAS_PROFILE, else ci",
     )
     run.add_argument("-k", dest="keyword", default=None, help="only scenarios matching this")
+    run.add_argument(
+        "paths",
+        type=Path,
+        nargs="*",
+        metavar="PATH",
+        help="scenario files or folders to run, instead of the bundled suite",
+    )
+    run.add_argument(
+        "--bundled",
+        action="store_true",
+        help="run the bundled scenario suite too (the default when no PATH is given)",
+    )
     run.add_argument(
         "-n",
         dest="workers",
@@ -93,9 +106,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="X",
         help="stretch the harness's deadlines by X (default FRACAS_TIME_SCALE, else "
         "workers per CPU core, at least 1)",
-    )
-    run.add_argument(
-        "pytest_args", nargs=argparse.REMAINDER, help="after --: more arguments for pytest"
     )
 
     replay = sub.add_parser(
@@ -325,9 +335,15 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"fracas: {problem}", file=sys.stderr)
         return 2
-    extra = [a for a in args.pytest_args if a != "--"]
+    extra = list(args.pytest_args)
+    # PATH's scenarios only; the bundled suite when no PATH is given, or with --bundled
+    # (once: in a checkout, scenarios/ is the bundled suite under another name).
+    paths = [str(p) for p in args.paths]
+    bundled = _scenarios_dir()
+    if (args.bundled or not paths) and bundled.resolve() not in {p.resolve() for p in args.paths}:
+        paths.append(str(bundled))
     argv = [
-        str(_scenarios_dir()),
+        *paths,
         "--fracas-report",
         str(args.report),
         "--hypothesis-profile",
@@ -606,8 +622,15 @@ COMMANDS = {"run": _run, "replay": _replay, "report": _report, "up": _up, "serve
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # What follows `run ... --` is pytest's: argparse would hand it to `run`'s PATHs.
+    passthrough: list[str] = []
+    if argv[:1] == ["run"] and "--" in argv:
+        cut = argv.index("--")
+        argv, passthrough = argv[:cut], argv[cut + 1 :]
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.pytest_args = passthrough
     return COMMANDS[args.command](parser, args)
 
 

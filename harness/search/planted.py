@@ -20,13 +20,18 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-NAIVE = ROOT / "examples" / "naive_orchestrator.py"
+import fracas
+
+#: ``examples/naive_orchestrator.py``, which the wheel ships as ``fracas/examples/`` (a link
+#: in a checkout, resolved so commands name the documented path): an installed fracas has
+#: no checkout to find it in.
+NAIVE = (Path(fracas.__file__).parent / "examples" / "naive_orchestrator.py").resolve()
 NAIVE_CLOCK = "/_admin/clock/advance"
 
 #: Each planted bug and the rules that name it (the first is the one its docstring gives;
@@ -195,11 +200,14 @@ class CannotSearch(RuntimeError):
 
 @functools.cache
 def check_runnable() -> None:
-    """Fail once, with what to do, when ``sys.executable`` cannot import fracas's CLI."""
-    done = subprocess.run(
-        [sys.executable, "-c", "import fracas.harness.front.cli"],
-        capture_output=True, text=True, cwd=ROOT.parent, check=False,
-    )  # fmt: skip
+    """Fail once, with what to do, when ``sys.executable`` cannot import fracas's CLI. It
+    asks from an empty folder: from a checkout (or its parent) a folder named ``fracas``
+    on the path would answer instead of what this Python has installed."""
+    with tempfile.TemporaryDirectory(prefix="fracas-check-") as empty:
+        done = subprocess.run(
+            [sys.executable, "-c", "import fracas.harness.front.cli"],
+            capture_output=True, text=True, cwd=empty, check=False,
+        )  # fmt: skip
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise CannotSearch(

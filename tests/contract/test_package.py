@@ -1,0 +1,94 @@
+"""The top-level folders are one package, ``fracas``, to every tool that reads the checkout
+(issue 19.1): import-linter's graph and mypy name each module once, under ``fracas.``;
+pytest collects each scenario once; ``fracas run PATH`` runs PATH's scenarios and the
+bundled suite only when no PATH is given or with ``--bundled``. A plain install is
+tested in test_wheel.py; docs/extending.md ("One package") says why the links stay."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+import pytest
+from mypy.find_sources import create_source_list
+from mypy.options import Options
+
+ROOT = Path(__file__).resolve().parents[2]
+FOLDERS = ("harness", "fakes", "orchestrator", "scenarios")
+FRACAS = [sys.executable, "-m", "fracas.harness.front.cli"]
+
+
+def expected_modules(root: Path = ROOT) -> set[str]:
+    """``fracas`` and every .py file of the top-level folders, named under ``fracas.``."""
+    out = {"fracas"}
+    for folder in FOLDERS:
+        for path in (root / folder).rglob("*.py"):
+            parts = path.relative_to(root).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            out.add(".".join(("fracas", *parts)))
+    return out
+
+
+def test_the_import_graph_holds_each_module_once_under_fracas() -> None:
+    graph = grimp.build_graph("fracas")
+    assert graph.modules == expected_modules()
+
+
+def test_mypy_names_each_file_of_the_package_under_fracas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # mypy names files relative to the folder it runs in, as dev.py lint does
+    sources = create_source_list(["fracas/harness", "fracas/fakes"], Options())
+    names = [s.module for s in sources]
+    assert len(names) == len(set(names))
+    assert set(names) == {m for m in expected_modules() if m.startswith(("fracas.harness",
+                                                                          "fracas.fakes"))}
+
+
+def _collected(*args: str, cwd: Path = ROOT) -> list[str]:
+    """The test ids `fracas run ARGS -- --collect-only -q` collects."""
+    done = subprocess.run([*FRACAS, "run", *args, "--", "--collect-only", "-qq"], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return [ln for ln in done.stdout.splitlines() if "::" in ln]
+
+
+def _scenario(name: str) -> str:
+    """A test id without its folder: the same scenario has the same name either way."""
+    return name.split("scenarios/", 1)[-1]
+
+
+def test_the_bundled_suite_runs_once_by_whichever_name(tmp_path: Path) -> None:
+    report = ["--report", str(tmp_path / "r")]
+    bundled = _collected(*report)
+    assert len(bundled) > 10
+    by_path = _collected("scenarios", *report)
+    both = _collected("scenarios", "--bundled", *report)
+    assert len(set(bundled)) == len(bundled)
+    assert sorted(map(_scenario, by_path)) == sorted(map(_scenario, bundled))
+    assert both == by_path
+
+
+def test_pytest_does_not_walk_into_the_links() -> None:
+    """`pytest .` in a checkout finds the scenarios in scenarios/, not again in fracas/."""
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "--ignore",
+                           "tests", "."], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    ids = [ln for ln in done.stdout.splitlines() if "::" in ln]
+    assert ids and all(i.startswith("scenarios/") for i in ids), ids[:5]
+    assert len(set(ids)) == len(ids)
+
+
+def test_fracas_run_path_runs_only_that_folders_scenario(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "test_mine.py").write_text(
+        "def test_one_order(fracas):\n    fracas.run(fracas.orders(1)).assert_consistent()\n"
+    )
+    done = subprocess.run([*FRACAS, "run", "mine", "--report", str(tmp_path / "r")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert re.search(r"collected 1 item$", done.stdout, re.M), done.stdout[-3000:]
+    assert re.search(r"=+ 1 passed", done.stdout), done.stdout[-3000:]
