@@ -358,6 +358,11 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         "-W",
         "ignore:Module already imported so cannot be rewritten; anyio"
         ":pytest.PytestAssertRewriteWarning",
+        # The same for fracas itself, installed plainly (pytest rewrites an entry point's
+        # package), which this command imported before pytest started.
+        "-W",
+        "ignore:Module already imported so cannot be rewritten; fracas"
+        ":pytest.PytestAssertRewriteWarning",
         "-v",
         # A scenario's time grows with the profile's examples; a soak has no limit.
         "--timeout",

@@ -15,22 +15,9 @@ import grimp
 import pytest
 from mypy.find_sources import create_source_list
 from mypy.options import Options
+from package_helpers import ROOT, expected_modules
 
-ROOT = Path(__file__).resolve().parents[2]
-FOLDERS = ("harness", "fakes", "orchestrator", "scenarios")
 FRACAS = [sys.executable, "-m", "fracas.harness.front.cli"]
-
-
-def expected_modules(root: Path = ROOT) -> set[str]:
-    """``fracas`` and every .py file of the top-level folders, named under ``fracas.``."""
-    out = {"fracas"}
-    for folder in FOLDERS:
-        for path in (root / folder).rglob("*.py"):
-            parts = path.relative_to(root).with_suffix("").parts
-            if parts[-1] == "__init__":
-                parts = parts[:-1]
-            out.add(".".join(("fracas", *parts)))
-    return out
 
 
 def test_the_import_graph_holds_each_module_once_under_fracas() -> None:
@@ -39,12 +26,13 @@ def test_the_import_graph_holds_each_module_once_under_fracas() -> None:
 
 
 def test_mypy_names_each_file_of_the_package_under_fracas(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)  # mypy names files relative to the folder it runs in, as dev.py lint does
+    """What `dev.py lint` checks, from where it runs mypy (which names files from there)."""
+    monkeypatch.chdir(ROOT)
     sources = create_source_list(["fracas/harness", "fracas/fakes"], Options())
     names = [s.module for s in sources]
     assert len(names) == len(set(names))
-    assert set(names) == {m for m in expected_modules() if m.startswith(("fracas.harness",
-                                                                          "fracas.fakes"))}
+    wanted = ("fracas.harness", "fracas.fakes")
+    assert set(names) == {m for m in expected_modules() if m.startswith(wanted)}
 
 
 def _collected(*args: str, cwd: Path = ROOT) -> list[str]:
