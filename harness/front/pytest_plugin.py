@@ -39,6 +39,7 @@ from fracas.harness.adapters import AdapterError, OrchestratorAdapter, resolve_s
 from fracas.harness.adapters.select import AdapterSpec, Declared
 from fracas.harness.front.shard import Shard, ShardError, shard_from
 from fracas.harness.front.usererrors import is_user_error, short_text
+from fracas.harness.kit.invocation import fracas_command
 from fracas.harness.kit.timescale import ENV as TIME_SCALE_ENV
 from fracas.harness.kit.timescale import TimeScaleError, parse_scale
 from fracas.harness.report.outcome import SessionInfo, TestOutcome
@@ -592,7 +593,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     failing = [Path(r["replay"]) for r in rows if r["replay"] is not None]
     if failing:
         tr.write_line(
-            f"replay a failure: fracas replay {failing[0]}"
+            f"replay a failure: {fracas_command()} replay {failing[0]}"
             + (f"  ({len(failing)} replay files in {failing[0].parent})" if len(failing) > 1 else ""),
             bold=True,
         )

@@ -100,7 +100,7 @@ class Search:
         """The case the scenario reported (its failure names the replay file), else the
         last failing example: Hypothesis runs its shrunk case last."""
         failing = [ex for ex in self.examples if not ex.ok]
-        named = re.findall(r"^E\s+replay: fracas replay \S*?([^/\s]+)\.json$", self.log, re.M)
+        named = re.findall(r"^E\s+replay: \S*fracas replay \S*?([^/\s]+)\.json$", self.log, re.M)
         reported = [ex for ex in failing if named and ex.run == named[-1]]
         cases = reported or failing
         return cases[-1] if cases else None
@@ -265,5 +265,5 @@ def replay(bugs: tuple[str, ...], example: Example, work: Path, times: int = 5,
         work, ["replay", str(file), "--times", str(times), "--report", str(work / "replay")],
         timeout,
     )  # fmt: skip
-    return sum(1 for line in log.splitlines() if line.endswith(": reproduced")
+    return sum(1 for line in log.splitlines() if ": reproduced" in line
                and line.startswith("fracas: run "))
