@@ -312,6 +312,7 @@ def fracas_topology(
     pytestconfig: pytest.Config,
     tmp_path_factory: pytest.TempPathFactory,
     fracas_adapter: OrchestratorAdapter | None,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Topology]:
     __tracebackhide__ = True
     from fracas.harness.backends import BackendError
@@ -337,8 +338,14 @@ def fracas_topology(
     try:
         topo = Topology.start(config)
     except (AdapterError, BackendError, ProcessFailed) as exc:
-        # Once for the session, not the same traceback under every scenario.
-        pytest.exit(f"fracas: cannot start the topology: {exc}", returncode=2)
+        failed = f"fracas: cannot start the topology: {exc}"
+    else:
+        failed = ""
+    if failed:
+        # Once for the session, not the same message under every scenario: the first
+        # scenario errors (so pytest's summary counts it) and the session stops there.
+        request.session.shouldstop = "fracas: the topology did not start"
+        pytest.fail(failed, pytrace=False)
     try:
         yield topo
     finally:

@@ -182,12 +182,19 @@ class ManagedProcess:
     def _failure(self, what: str) -> str:
         return f"{self.name} {what}; last lines of {self.log_path}:\n{self.log_tail()}"
 
-    def log_tail(self, lines: int = 30) -> str:
+    def log_tail(self, lines: int = 20) -> str:
+        """The last ``lines`` lines this start wrote: a restart appends to the log of
+        the process before it, whose lines would say nothing of why this one failed."""
         try:
             text = self.log_path.read_text(errors="replace")
         except OSError:
             return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        own = text.splitlines()
+        header = f"--- fracas: start #{self.starts} "
+        starts = [i for i, line in enumerate(own) if line.startswith(header)]
+        if starts:
+            own = own[starts[-1]:]
+        return "\n".join(own[-lines:])
 
     # -- fault verbs -----------------------------------------------------------------
     def signal(self, sig: int) -> None:
