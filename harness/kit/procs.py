@@ -318,9 +318,15 @@ class _Registry:
 _registry = _Registry()
 
 
+#: Python's -P: the child's cwd is not put on sys.path. Started in the parent folder of a
+#: clone named ``fracas``, ``python -m fracas...`` would import that clone as a namespace
+#: package ahead of the installed fracas (ImportError: cannot import name ...).
+SAFE_PATH = "-P"
+
+
 def python_argv(module: str, *args: str) -> list[str]:
-    """argv that runs `python -m module args...` with this interpreter."""
-    return [sys.executable, "-m", module, *args]
+    """argv that runs `python -m module args...` with this interpreter, whatever its cwd."""
+    return [sys.executable, SAFE_PATH, "-m", module, *args]
 
 
 def wait_exit(proc: ManagedProcess, timeout: float) -> int:

@@ -171,7 +171,7 @@ def _fracas(work: Path, args: list[str], timeout: float) -> tuple[int | None, st
     env.pop("FRACAS_ORCHESTRATOR", None)
     with open(work / "fracas.log", "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-c", CLI_WITH_CTRL_C, *args],
+            [sys.executable, "-P", "-c", CLI_WITH_CTRL_C, *args],
             cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         try:
@@ -197,7 +197,7 @@ class CannotSearch(RuntimeError):
 def check_runnable() -> None:
     """Fail once, with what to do, when ``sys.executable`` cannot import fracas's CLI."""
     done = subprocess.run(
-        [sys.executable, "-c", "import fracas.harness.front.cli"],
+        [sys.executable, "-P", "-c", "import fracas.harness.front.cli"],  # -P: not the cwd's
         capture_output=True, text=True, cwd=ROOT.parent, check=False,
     )  # fmt: skip
     if done.returncode != 0:
