@@ -96,7 +96,9 @@ class AdapterSpec:
 
 
 def bundled_argv(profile: str = "fast") -> list[str]:
-    return [sys.executable, "-m", "fracas.orchestrator", "--profile", profile, "--test-clock"]
+    # -P: the user's cwd may hold a folder named fracas (see kit.procs.SAFE_PATH)
+    return [sys.executable, "-P", "-m", "fracas.orchestrator", "--profile", profile,
+            "--test-clock"]
 
 
 def resolve_spec(

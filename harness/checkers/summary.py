@@ -95,10 +95,11 @@ def _summarize(view: View) -> JSON:
         key = e.get("idempotency_key")
         if e.get("replayed"):
             per_step_replayed[step] += 1
+        if per_order_step[(oid, step)] > 1:  # a repeat, with or without a key
+            per_order_retries[oid] += 1
         if key is not None:
             if (svc, key) in keys_seen:
                 per_step_retries[step] += 1
-                per_order_retries[oid] += 1
             else:
                 keys_seen.add((svc, key))
                 slot = (oid, step)

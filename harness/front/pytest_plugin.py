@@ -39,6 +39,7 @@ from fracas.harness.adapters import AdapterError, OrchestratorAdapter, resolve_s
 from fracas.harness.adapters.select import AdapterSpec, Declared
 from fracas.harness.front.shard import Shard, ShardError, shard_from
 from fracas.harness.front.usererrors import is_user_error, short_text
+from fracas.harness.kit.invocation import fracas_command
 from fracas.harness.kit.timescale import ENV as TIME_SCALE_ENV
 from fracas.harness.kit.timescale import TimeScaleError, parse_scale
 from fracas.harness.report.outcome import SessionInfo, TestOutcome
@@ -311,6 +312,7 @@ def fracas_topology(
     pytestconfig: pytest.Config,
     tmp_path_factory: pytest.TempPathFactory,
     fracas_adapter: OrchestratorAdapter | None,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Topology]:
     __tracebackhide__ = True
     from fracas.harness.backends import BackendError
@@ -336,8 +338,14 @@ def fracas_topology(
     try:
         topo = Topology.start(config)
     except (AdapterError, BackendError, ProcessFailed) as exc:
-        # Once for the session, not the same traceback under every scenario.
-        pytest.exit(f"fracas: cannot start the topology: {exc}", returncode=2)
+        failed = f"fracas: cannot start the topology: {exc}"
+    else:
+        failed = ""
+    if failed:
+        # Once for the session, not the same message under every scenario: the first
+        # scenario errors (so pytest's summary counts it) and the session stops there.
+        request.session.shouldstop = "fracas: the topology did not start"
+        pytest.fail(failed, pytrace=False)
     try:
         yield topo
     finally:
@@ -478,7 +486,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     report = config.getoption("--fracas-report")
     worker = _worker_id(config)
     if worker is not None and handle is not None:
-        rows = _table_rows(handle)
+        rows = _table_rows(handle, config)
         positions = config.stash.get(_RUN_POSITIONS, {})
         for i, row in enumerate(rows):
             row["position"] = list(positions.get(i, (1 << 30, i)))
@@ -521,12 +529,14 @@ COLUMNS = (
 )
 
 
-def _table_rows(handle: Fracas) -> list[dict[str, Any]]:
-    """The runs table's rows as plain data: an xdist worker sends them to the controller."""
+def _table_rows(handle: Fracas, config: pytest.Config) -> list[dict[str, Any]]:
+    """The runs table's rows as plain data: an xdist worker sends them to the controller.
+    ``test_failed``: pytest failed the run's test, which a consistent verdict must not hide."""
     from fracas.harness.checkers.summary import summarize
 
     rows = []
-    for name, result in handle.results:
+    outcomes = config.stash.get(OUTCOMES, {})
+    for i, (name, result) in enumerate(handle.results):
         s = summarize(result.snapshot)
         out = s["outcomes"]
         rows.append(
@@ -542,6 +552,7 @@ def _table_rows(handle: Fracas) -> list[dict[str, Any]]:
                     f"{s['requests']['retries_per_order_mean']:.2f}",
                 ],
                 "ok": result.ok,
+                "test_failed": bool(outcomes.get(i) and outcomes[i].failed),
                 "violations": len(result.verdict.violations),
                 "replay": str(result.replay_path) if result.replay_path is not None else None,
             }
@@ -554,7 +565,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     report's path and how to replay a failure. Under xdist, the workers' runs."""
     handle = config.stash.get(_HANDLE, None)
     if handle is not None and handle.results:
-        rows = _table_rows(handle)
+        rows = _table_rows(handle, config)
     else:
         sent: list[dict[str, Any]] = config.stash.get(_WORKER_ROWS, [])
         rows = sorted(sent, key=lambda r: (tuple(r.get("position") or ()), str(r["name"])))
@@ -569,17 +580,20 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     for row in rows:
         n = int(row["violations"])
         verdict = "consistent" if row["ok"] else f"{n} VIOLATION{'S' if n != 1 else ''}"
+        if row["ok"] and row.get("test_failed"):
+            verdict = "FAILED (test)"
         tr.write_line(
             "  ".join(f"{v:>{w}}" for v, (_, w, _) in zip(row["values"], COLUMNS, strict=True))
             + f"  {verdict:<15}  {row['name']}",
-            red=not row["ok"],
+            red=not row["ok"] or bool(row.get("test_failed")),
         )
         totals["runs"] += 1
         totals["orders"] += int(row["values"][0])
         totals["violations"] += n
     tr.write_line(
         "legend: " + "; ".join(f"{h}: {d}" for h, _, d in COLUMNS)
-        + "; verdict: consistent, or how many rule violations the checkers found"
+        + "; verdict: consistent, how many rule violations the checkers found, or FAILED "
+        "(test) when pytest failed the test of a consistent run"
     )
     tr.write_line(
         f"{totals['runs']} runs, {totals['orders']} orders, {totals['violations']} violations"
@@ -592,7 +606,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     failing = [Path(r["replay"]) for r in rows if r["replay"] is not None]
     if failing:
         tr.write_line(
-            f"replay a failure: fracas replay {failing[0]}"
+            f"replay a failure: {fracas_command()} replay {failing[0]}"
             + (f"  ({len(failing)} replay files in {failing[0].parent})" if len(failing) > 1 else ""),
             bold=True,
         )

@@ -182,12 +182,19 @@ class ManagedProcess:
     def _failure(self, what: str) -> str:
         return f"{self.name} {what}; last lines of {self.log_path}:\n{self.log_tail()}"
 
-    def log_tail(self, lines: int = 30) -> str:
+    def log_tail(self, lines: int = 20) -> str:
+        """The last ``lines`` lines this start wrote: a restart appends to the log of
+        the process before it, whose lines would say nothing of why this one failed."""
         try:
             text = self.log_path.read_text(errors="replace")
         except OSError:
             return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        own = text.splitlines()
+        header = f"--- fracas: start #{self.starts} "
+        starts = [i for i, line in enumerate(own) if line.startswith(header)]
+        if starts:
+            own = own[starts[-1]:]
+        return "\n".join(own[-lines:])
 
     # -- fault verbs -----------------------------------------------------------------
     def signal(self, sig: int) -> None:
@@ -311,9 +318,15 @@ class _Registry:
 _registry = _Registry()
 
 
+#: Python's -P: the child's cwd is not put on sys.path. Started in the parent folder of a
+#: clone named ``fracas``, ``python -m fracas...`` would import that clone as a namespace
+#: package ahead of the installed fracas (ImportError: cannot import name ...).
+SAFE_PATH = "-P"
+
+
 def python_argv(module: str, *args: str) -> list[str]:
-    """argv that runs `python -m module args...` with this interpreter."""
-    return [sys.executable, "-m", module, *args]
+    """argv that runs `python -m module args...` with this interpreter, whatever its cwd."""
+    return [sys.executable, SAFE_PATH, "-m", module, *args]
 
 
 def wait_exit(proc: ManagedProcess, timeout: float) -> int:

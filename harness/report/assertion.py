@@ -69,7 +69,11 @@ def statuses(result: Any) -> dict[str, OrderStatus | None]:
             v = enrich(View(snap), Violation("scenario", oid, f"order {oid}"))
             text = v.account.split(". ", 1)[1] if ". " in v.account else v.account
         replay = getattr(result, "replay_path", None)
-        return text + (f" (replay: fracas replay {replay})" if replay else "")
+        if not replay:
+            return text
+        from fracas.harness.kit.invocation import fracas_command
+
+        return f"{text} (replay: {fracas_command()} replay {replay})"
 
     book = _Statuses(reported, story)
     return {

@@ -59,7 +59,11 @@ def replay_command(run: Any) -> str | None:
     if isinstance(own, str) and own:
         return own
     path = getattr(run, "replay_path", None)
-    return f"fracas replay {path}" if path is not None else None
+    if path is None:
+        return None
+    from fracas.harness.kit.invocation import fracas_command
+
+    return f"{fracas_command()} replay {path}"
 
 
 def _is_failure(row: Mapping[str, Any]) -> bool:

@@ -54,6 +54,44 @@ def violation_text(v: Violation, t0: float, *, lead: bool = False) -> str:
     return "\n".join(out)
 
 
+def _by_order(ordered: list[Violation]) -> list[list[Violation]]:
+    """The violations grouped by order, in the order of each order's first one: a double
+    charge also breaks completed-ledger, and is one story, not two."""
+    groups: dict[object, list[Violation]] = {}
+    for i, v in enumerate(ordered):
+        groups.setdefault(v.order_id if v.order_id else i, []).append(v)
+    return list(groups.values())
+
+
+def order_text(vs: list[Violation], t0: float, *, lead: bool = False) -> str:
+    """One order's witness, told once with every rule it broke named in its heading:
+    the other rules' findings, then the faults, ledger rows and journal they share."""
+    if len(vs) == 1:
+        return violation_text(vs[0], t0, lead=lead)
+    first = vs[0]
+    rules = ", ".join(dict.fromkeys(v.rule for v in vs))
+    out = [f"[{rules}] order {first.order_id}" + (" (witness above)" if lead else "")]
+    if not lead:
+        out.append(_wrap(first.account or first.message))
+    out += [_wrap(f"also [{v.rule}]: {v.message}") for v in vs[1:]]
+    for v in vs:
+        if v.expected or v.actual:
+            keys = list(dict.fromkeys([*v.expected, *v.actual]))
+            out.append(f"  ledger diff for {v.rule} (expected -> actual):")
+            out += [f"    {k}: {v.expected.get(k, '-')} -> {v.actual.get(k, '-')}" for k in keys]
+    shared = [("faults active", [fault_line(f, t0) for v in vs for f in v.faults]),
+              ("ledger rows", [ledger_line(r) for v in vs for r in v.ledger_rows]),
+              ("journal", [journal_line(e, t0) for v in vs for e in v.journal_lines])]  # fmt: skip
+    for title, lines in shared:
+        once = list(dict.fromkeys(lines))
+        if once:
+            out.append(f"  {title}:")
+            out += [f"    {line}" for line in once[:MAX_LINES]]
+            if len(once) > MAX_LINES:
+                out.append(f"    ... {len(once) - MAX_LINES} more")
+    return "\n".join(out)
+
+
 def failure_text(
     result: CheckResult | Any, t0: float | None = None, *, max_detailed: int = MAX_DETAILED
 ) -> str:
@@ -80,7 +118,8 @@ def failure_text(
     if ordered:
         head.append(_wrap(ordered[0].account or ordered[0].message, indent=""))
         head.append("")
-    body = [violation_text(v, t0, lead=i == 0) for i, v in enumerate(ordered[:max_detailed])]
+    stories = _by_order(ordered[:max_detailed])
+    body = [order_text(vs, t0, lead=i == 0) for i, vs in enumerate(stories)]
     if len(ordered) > max_detailed:
         body.append(
             f"... and {len(ordered) - max_detailed} more violation(s); see the JSON/HTML report"

@@ -40,13 +40,43 @@ class Replay:
     adapter: str | None = None
 
     def outcome(self, result: RunResult) -> str:
-        """'reproduced', 'did not reproduce', 'still consistent' or 'changed'."""
-        now = {(v.rule, v.order_id or "") for v in result.verdict.violations}
-        if not self.violations:
-            return "still consistent" if not now else "changed"
-        if self.violations <= now:
-            return "reproduced"
-        return "did not reproduce" if not now else "changed"
+        """'reproduced', 'reproduced in kind (...)', 'did not reproduce', 'still consistent'
+        or 'changed'."""
+        now = frozenset((v.rule, v.order_id or "") for v in result.verdict.violations)
+        intents = {p.order_id: p.intent for p in self.plans}
+        return compare_violations(self.violations, now, intents)
+
+
+def compare_violations(
+    recorded: frozenset[tuple[str, str]], now: frozenset[tuple[str, str]],
+    intents: dict[str, str],
+) -> str:  # fmt: skip
+    """The replay verdict, matching each recorded (rule, order) to one found now by rule
+    and by the order's intent, not by its id: a one-shot rule pinned to no order hits
+    whichever order gets there first, so the same failure may land on a sibling order
+    with the same intent, and that is the failure reproduced, not a new one."""
+    if not recorded:
+        return "still consistent" if not now else "changed"
+    if not now:
+        return "did not reproduce"
+    spare = sorted(now - recorded)
+    moved: list[tuple[str, str]] = []
+    for rule, order in sorted(recorded - now):
+        twin = next((v for v in spare if v[0] == rule and order
+                     and intents.get(v[1], "") == intents.get(order)), None)  # fmt: skip
+        if twin is None:
+            return "changed"
+        spare.remove(twin)
+        moved.append((order, twin[1]))
+    if not moved:
+        return "reproduced"
+    shifts = ", ".join(f"recorded on {a}, now on {b}" for a, b in moved)
+    return f"reproduced in kind ({shifts}, same intent)"
+
+
+def reproduced(outcome: str) -> bool:
+    """Whether an outcome of ``compare_violations`` counts as the failure reproduced."""
+    return outcome == "reproduced" or outcome.startswith("reproduced in kind")
 
 
 def replay_context(topo: Any) -> dict[str, Any]:
@@ -78,8 +108,11 @@ def tally_text(replay: Replay, outcomes: list[str]) -> str:
         kept = outcomes.count("still consistent")
         lines = [f"fracas: still consistent in {kept} of {n} runs"]
     else:
-        k = outcomes.count("reproduced")
-        lines = [f"fracas: reproduced {k} of {n} runs"]
+        k = sum(map(reproduced, outcomes))
+        in_kind = sum(o.startswith("reproduced in kind") for o in outcomes)
+        lines = [f"fracas: reproduced {k} of {n} runs"
+                 + (f" ({in_kind} in kind: the same rules on other orders with the same "
+                    "intents)" if in_kind else "")]
         if k < n:
             lines.append(
                 "fracas: the recorded failure did NOT reproduce every time: it depends on "

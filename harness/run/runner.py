@@ -233,7 +233,9 @@ class RunResult:
             return text
         lines = [text, "", f"seed: {self.seed}"]
         if self.replay_path is not None:
-            lines.append(f"replay: fracas replay {self.replay_path}")
+            from fracas.harness.kit.invocation import fracas_command
+
+            lines.append(f"replay: {fracas_command()} replay {self.replay_path}")
         if self.nemesis.never_triggered:
             lines.append(f"faults whose trigger never fired: {self.nemesis.never_triggered}")
         return "\n".join(lines)

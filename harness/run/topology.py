@@ -79,6 +79,8 @@ class Topology:
         run_dir = Path(config.run_dir)
         logs = run_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
+        for old in logs.glob("*.log"):  # an earlier session's: its lines are not this run's
+            old.unlink(missing_ok=True)
         spec = config.orchestrator or resolve_spec()
         config.orchestrator = spec  # as resolved: replay files record it
         backend = make_backend(config.fault_backend, seed=config.seed, log_dir=logs)
@@ -131,7 +133,9 @@ class Topology:
             listen_host=LOOPBACK,
             listen_port=free_port(),
             state_dir=state_dir,
-            log_path=run_dir / "logs" / "orchestrator.log",
+            # One log per orchestrator, named as its state dir: a failed start shows its
+            # own lines, not those of the copies before it.
+            log_path=run_dir / "logs" / f"{state_dir.name}.log",
         )
 
     def _fresh_env(self) -> OrchestratorEnv:

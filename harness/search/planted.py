@@ -105,7 +105,7 @@ class Search:
         """The case the scenario reported (its failure names the replay file), else the
         last failing example: Hypothesis runs its shrunk case last."""
         failing = [ex for ex in self.examples if not ex.ok]
-        named = re.findall(r"^E\s+replay: fracas replay \S*?([^/\s]+)\.json$", self.log, re.M)
+        named = re.findall(r"^E\s+replay: \S*fracas replay \S*?([^/\s]+)\.json$", self.log, re.M)
         reported = [ex for ex in failing if named and ex.run == named[-1]]
         cases = reported or failing
         return cases[-1] if cases else None
@@ -176,7 +176,7 @@ def _fracas(work: Path, args: list[str], timeout: float) -> tuple[int | None, st
     env.pop("FRACAS_ORCHESTRATOR", None)
     with open(work / "fracas.log", "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-c", CLI_WITH_CTRL_C, *args],
+            [sys.executable, "-P", "-c", CLI_WITH_CTRL_C, *args],
             cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         try:
@@ -205,7 +205,7 @@ def check_runnable() -> None:
     on the path would answer instead of what this Python has installed."""
     with tempfile.TemporaryDirectory(prefix="fracas-check-") as empty:
         done = subprocess.run(
-            [sys.executable, "-c", "import fracas.harness.front.cli"],
+            [sys.executable, "-P", "-c", "import fracas.harness.front.cli"],
             capture_output=True, text=True, cwd=empty, check=False,
         )  # fmt: skip
     if done.returncode != 0:
@@ -273,5 +273,5 @@ def replay(bugs: tuple[str, ...], example: Example, work: Path, times: int = 5,
         work, ["replay", str(file), "--times", str(times), "--report", str(work / "replay")],
         timeout,
     )  # fmt: skip
-    return sum(1 for line in log.splitlines() if line.endswith(": reproduced")
+    return sum(1 for line in log.splitlines() if ": reproduced" in line
                and line.startswith("fracas: run "))

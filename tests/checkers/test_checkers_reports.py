@@ -153,13 +153,13 @@ def test_failure_text_leads_with_the_witness() -> None:
     )
     assert rest.lstrip().startswith("order ord-12 was captured 2 times")
     assert "while payment was behind a timeout downstream toxic" in text
-    assert (
-        "[double-charge] order ord-12 (witness above)" in text
-        and "journal:" in text
-        and "+12." in text
-    )
-    assert "ledger diff (expected -> actual): captures: 1 -> 2" in text
-    assert text.count("it reported the order completed") == 2  # lead + the second violation
+    # one order, two rules: one story, both rules in its heading (issue 18.6)
+    assert "[double-charge, completed-ledger] order ord-12 (witness above)" in text
+    assert "also [completed-ledger]: order ord-12 reported completed but net charge" in text
+    assert "ledger diff for double-charge (expected -> actual): captures: 1 -> 2" in text
+    assert text.count("journal:") == 1 and text.count("ledger rows:") == 1 and "+12." in text
+    assert text.count("POST /payments 201 key=ord-12:capture:retry-1") == 1
+    assert text.count("it reported the order completed") == 1  # the lead, told once
 
 
 def test_failure_text_accepts_a_run_result() -> None:

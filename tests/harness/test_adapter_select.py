@@ -21,7 +21,7 @@ def test_default_is_bundled(tmp_path: Path) -> None:
     assert spec.bundled and spec.source == "default"
     adapter = adapter_from_spec(spec)
     assert "advance_clock" in adapter.capabilities
-    assert adapter.argv[1:3] == ["-m", "fracas.orchestrator"]
+    assert adapter.argv[1:4] == ["-P", "-m", "fracas.orchestrator"]  # -P: not the cwd's fracas
 
 
 def test_precedence_option_env_pyproject(tmp_path: Path) -> None:

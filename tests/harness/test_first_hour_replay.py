@@ -32,9 +32,14 @@ def test_bad_target(fracas):
 ORCH = "python examples/naive_orchestrator.py --bug no-idempotency"
 
 
+#: PATH with no ``fracas`` on it: a user who did not activate the venv.
+BARE_PATH = os.pathsep.join(d for d in os.environ.get("PATH", "").split(os.pathsep)
+                            if d and not (Path(d) / "fracas").exists())
+
+
 def run_in(cwd: Path, argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, **env})
+                          env={**os.environ, "PATH": BARE_PATH, **env})
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +84,13 @@ def test_the_replay_file_records_what_the_run_ran_against(suite: tuple[Path, str
 
 def test_the_printed_replay_command_reproduces_as_printed(suite: tuple[Path, str]) -> None:
     project, out = suite
-    printed = re.findall(r"^replay a failure: (fracas replay \S+)$", out, flags=re.M)
+    printed = re.findall(r"^replay a failure: (\S*fracas replay \S+)$", out, flags=re.M)
     assert printed, out[-2000:]
     argv = shlex.split(printed[0])
-    assert argv[:2] == ["fracas", "replay"]
-    done = run_in(project, [*FRACAS, *argv[1:], "--times", "2",
-                            "--report", str(project / "replayed")])
+    # no fracas on PATH: the command names the script that ran, and runs as printed
+    script = Path(sys.executable).parent / "fracas"
+    assert (project / argv[0]).resolve() == script.resolve() and argv[1] == "replay"
+    done = run_in(project, [*argv, "--times", "2", "--report", str(project / "replayed")])
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
     assert f"orchestrator: {ORCH} (from the replay file)" in done.stdout
     assert "fault backend: embedded (from the replay file)" in done.stdout
@@ -132,3 +138,52 @@ def test_times_n_ends_with_a_tally_that_explains_changed() -> None:
     assert "reproduced 1 of 3 runs" in text
     assert "1 of 3 runs changed" in text and "not the recorded ones" in text
     assert "did NOT reproduce every time" in text
+
+
+def test_a_replay_of_an_unpinned_rule_reproduces_in_kind(suite: tuple[Path, str]) -> None:
+    """A one-shot rule pinned to no order hits whichever order pays first: the recorded
+    double charge of ord-0002 found on ord-0001 is the same failure, not a change."""
+    project, _ = suite
+    data = json.loads((project / ".fracas" / "replays" / "test_lost_capture.json").read_text())
+    assert {o for _, o in data["violations"]} == {"ord-0002"}
+    del data["schedule"]["faults"][0]["fault"]["params"]["order_id"]
+    unpinned = project / "unpinned.json"
+    unpinned.write_text(json.dumps(data))
+    done = run_in(project, [*FRACAS, "replay", str(unpinned), "--times", "2",
+                            "--report", str(project / "unpinned")])
+    assert "fracas: reproduced 2 of 2 runs" in done.stdout, done.stdout[-3000:] + done.stderr
+
+
+def test_the_verdict_matches_violations_by_rule_and_intent() -> None:
+    from fracas.harness.run.replay import compare_violations, reproduced
+
+    intents = {"ord-0001": "ok", "ord-0002": "ok", "ord-0003": "declined"}
+    recorded = frozenset({("double-charge", "ord-0002")})
+    moved = compare_violations(recorded, frozenset({("double-charge", "ord-0001")}), intents)
+    assert moved == "reproduced in kind (recorded on ord-0002, now on ord-0001, same intent)"
+    assert reproduced(moved)
+    assert compare_violations(recorded, recorded, intents) == "reproduced"
+    # another intent, or another rule, is not the recorded failure
+    assert compare_violations(recorded, frozenset({("double-charge", "ord-0003")}),
+                              intents) == "changed"
+    assert compare_violations(recorded, frozenset({("liveness", "ord-0001")}),
+                              intents) == "changed"
+    assert compare_violations(recorded, frozenset(), intents) == "did not reproduce"
+    # two recorded orders need two matches, not one matched twice
+    both = frozenset({("double-charge", "ord-0001"), ("double-charge", "ord-0002")})
+    assert compare_violations(both, frozenset({("double-charge", "ord-0001")}),
+                              intents) == "changed"
+
+
+def test_the_command_names_fracas_only_when_path_finds_this_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fracas.harness.kit.invocation import fracas_command
+
+    script = Path(sys.executable).parent / "fracas"
+    monkeypatch.setenv("PATH", os.pathsep.join([str(script.parent), BARE_PATH]))
+    assert fracas_command() == "fracas"
+    monkeypatch.setenv("PATH", BARE_PATH)
+    assert Path(fracas_command()).resolve() == script.resolve()
+    monkeypatch.chdir(script.parent.parent.parent)  # the venv's folder: a relative path
+    assert fracas_command() == os.path.join(script.parent.parent.name, "bin", "fracas")

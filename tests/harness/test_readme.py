@@ -95,6 +95,17 @@ def test_plugging_in_the_naive_orchestrator_catches_its_bug(tmp_path: Path) -> N
     assert (tmp_path / "report" / "index.html").exists()
     replays = list((tmp_path / "report" / "replays").glob("*.json"))
     assert replays
+    # the README's replay command, on this run's report folder, reproduces 3 of 3
+    (line,) = [x for b in blocks("sh") for x in b.splitlines() if x.startswith("fracas replay")]
+    replay = shlex.split(line)
+    replay[2] = replay[2].replace("fracas-report", str(tmp_path / "report"), 1)
+    assert Path(replay[2]).is_file(), sorted(p.name for p in replays)
+    done = subprocess.run(
+        [*FRACAS, *replay[1:], "--report", str(tmp_path / "replayed")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert "fracas: reproduced 3 of 3 runs" in done.stdout, done.stdout[-3000:] + done.stderr
 
 
 # -- every command, option, variable and id the README names holds ---------------------
