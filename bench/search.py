@@ -1,7 +1,14 @@
 """How fast the property scenarios alone find each public planted bug, and how small they shrink it.
 
     .venv/bin/python bench/search.py [--bugs a,b] [--seeds 5] [--profile dev] [--replays 5] [--clean]
-                           [--jobs 1] [--replay-seeds K]
+                           [--jobs 1] [--replay-seeds K] [--holdout] [--draw-holdout]
+
+A third of the planted bugs is held out (bench/holdout.json: the seed, the names it was
+drawn from, the drawn set): nobody tunes the search on them, so how well it finds bugs it
+was never tuned on is measured, not assumed. By default the bench measures only the
+tuning set; ``--holdout`` measures the held-out set, and its rows are marked "(held out)".
+``--draw-holdout`` draws a new set with a fresh seed (after a held-out measurement, once
+what it showed is fixed), prints the seed and writes the file.
 
 For each bug of examples/naive_orchestrator.py, over N Hypothesis seeds: the examples
 and seconds until the search first names the bug's rule (median, max; seconds count from
@@ -22,7 +29,10 @@ shrunk to <= 3 orders and <= 3 faults; replays 5/5; >= 60 examples a minute.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import random
+import secrets
 import statistics
 import sys
 import tempfile
@@ -39,6 +49,31 @@ from fracas.harness.search.planted import (  # noqa: E402
     replay,
     search,
 )
+
+HOLDOUT = Path(__file__).resolve().parent / "holdout.json"
+
+
+def held_out() -> list[str]:
+    """The held-out bugs, checked against the draw the file records: a hand-edited set
+    would no longer be the random third it claims to be."""
+    data = json.loads(HOLDOUT.read_text())
+    drawn = draw(int(data["seed"]), data["bugs"])
+    if drawn != data["held_out"]:
+        sys.exit(f"bench/search.py: {HOLDOUT} holds {data['held_out']}, its seed draws {drawn}")
+    return drawn
+
+
+def draw(seed: int, bugs: list[str]) -> list[str]:
+    return sorted(random.Random(seed).sample(sorted(bugs), len(bugs) // 3))
+
+
+def draw_holdout() -> None:
+    """A fresh holdout over every planted bug known now, written for the next measurement."""
+    seed, bugs = secrets.randbelow(2**32), sorted(RULES)
+    data = json.loads(HOLDOUT.read_text())
+    data.update(seed=seed, bugs=bugs, held_out=draw(seed, bugs))
+    HOLDOUT.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"holdout seed {seed}: {', '.join(data['held_out'])} (written to {HOLDOUT})")
 
 
 def fmt(values: list[float], digits: int = 0) -> str:
@@ -89,7 +124,17 @@ def steady(runs: list[Search]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bugs", default=",".join(RULES), help="comma-separated (default all)")
+    parser.add_argument(
+        "--bugs",
+        default=None,
+        help="comma-separated (default: the tuning set, every bug not held out)",
+    )
+    parser.add_argument("--holdout", action="store_true", help="measure the held-out bugs")
+    parser.add_argument(
+        "--draw-holdout",
+        action="store_true",
+        help="draw a new held-out third with a fresh seed, and stop",
+    )
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--profile", default="dev", choices=("ci", "dev", "soak"))
     parser.add_argument("--replays", type=int, default=5, help="fracas replay --times (0: skip)")
@@ -104,7 +149,13 @@ def main() -> None:
     )
     parser.add_argument("--jobs", type=int, default=1, help="searches at once (default 1)")
     args = parser.parse_args()
-    bugs = [b for b in args.bugs.split(",") if b]
+    if args.draw_holdout:
+        return draw_holdout()
+    hidden = held_out()
+    if args.bugs is not None:
+        bugs = [b for b in args.bugs.split(",") if b]
+    else:
+        bugs = hidden if args.holdout else [b for b in RULES if b not in hidden]
     unknown = sorted(set(bugs) - set(RULES))
     if unknown:
         parser.error(f"argument --bugs: unknown {unknown}; expected some of {list(RULES)}")
@@ -147,6 +198,7 @@ def main() -> None:
             )
             continue
         line, to_find = row(bug, runs, args.replays, base / bug, args.replay_seeds)
+        line = line.replace(bug, f"{bug} (held out)", 1) if bug in hidden else line
         medians.append(statistics.median(to_find))
         print(line, flush=True)
     pool.shutdown()

@@ -37,6 +37,27 @@ Each ``--bug`` (repeatable) is one realistic mistake, with the fracas rule that 
 - ``trust-answers``: believes any 2xx answer; one with fields missing or of the wrong type
   makes it fail the order without undoing the step it could not read -> failed-ledger
   (a garbled answer to a call that made no effect is taken as done: completed-ledger)
+- ``timeout-declined``: a capture that times out (no answer within the call timeout) is
+  taken as declined: the order fails, and a capture that commits late stays charged
+  -> failed-ledger
+- ``resume-once``: after a restart it resumes each unfinished order once only, a guard
+  against an order that crashes the service every time; an order caught by two crashes
+  is never resumed again (needs two faults on one order) -> liveness
+- ``resume-pending``: after a restart it resumes only orders still ``pending``; one that
+  was running when it crashed stays ``running`` forever -> liveness
+- ``fail-first``: saves a failing order as ``failed`` before it undoes its steps; a crash
+  while compensating leaves the money or stock behind, and a restart never looks at a
+  finished order again -> failed-ledger
+- ``confirm-early``: tells the customer the order is confirmed as soon as it is paid,
+  before stock and shipping are confirmed; an order that then fails had a confirmation
+  -> failed-ledger
+- ``customer-key``: keys each message by customer and template ("never send a customer
+  the same message twice"), so a second order of the same customer has its message
+  refused as a reused key, and nobody hears of it -> completed-ledger, failed-ledger
+
+Its call timeout, the time it waits for one answer before it treats the call as lost and
+retries it, is ``CALL_TIMEOUT`` (5 s, ``--call-timeout`` to change it): real HTTP clients
+of payment services use 5 to 30 s.
 
 Run it under fracas with ``--orchestrator "python examples/naive_orchestrator.py --bug ..."``.
 """
@@ -64,8 +85,10 @@ from starlette.routing import Route
 
 BUGS = ("no-idempotency", "no-compensation", "optimistic", "bad-report", "amnesia", "probe",
         "give-up", "key-per-attempt", "unkeyed-notify", "first-5xx", "review-timeout",
-        "line-by-line", "trust-answers")
+        "line-by-line", "trust-answers", "timeout-declined", "resume-once", "resume-pending",
+        "fail-first", "confirm-early", "customer-key")
 TERMINAL = {"completed", "failed", "needs_attention"}
+CALL_TIMEOUT = 5.0  # seconds to wait for one answer (connect, write, read): see the docstring
 REVIEW_TIMEOUT = 48 * 3600.0  # seconds on the orchestrator's clock
 REPORTED = ("order_id", "status", "reason", "payment_id", "reservation_id", "shipment_id")
 
@@ -127,12 +150,13 @@ class Orders:
 
 
 class Naive:
-    def __init__(self, bugs: set[str], state_dir: Path) -> None:
+    def __init__(self, bugs: set[str], state_dir: Path,
+                 call_timeout: float = CALL_TIMEOUT) -> None:
         self.bugs = bugs
         self.orders = Orders(None if "amnesia" in bugs else state_dir)
         self.url = {s: os.environ[f"FRACAS_{s.upper()}_URL"]
                     for s in ("crm", "payment", "inventory", "shipping", "notify")}
-        self.http = httpx.AsyncClient(timeout=2.0)
+        self.http = httpx.AsyncClient(timeout=call_timeout)
 
     def now(self) -> float:
         return time.time() + self.orders.clock_offset()
@@ -157,6 +181,9 @@ class Naive:
                 if resp.status_code < 500 and resp.status_code != 429 and \
                         self.readable(resp, check):
                     return resp
+            except httpx.TimeoutException:
+                if check == "capture" and "timeout-declined" in self.bugs:
+                    return httpx.Response(402, json={"title": "timed out: declined"})
             except httpx.HTTPError:
                 pass  # lost: maybe it happened, maybe not; the same key makes it safe to ask
             if "give-up" in self.bugs and attempt >= 3:
@@ -209,6 +236,8 @@ class Naive:
                 await self.notify(doc, "order_failed")
                 return self.save(doc, "failed", "declined")
             done.append(("refund", pay.json()["payment_id"]))
+            if "confirm-early" in self.bugs:
+                await self.notify(doc, "order_confirmed")  # "the customer wants to know now"
             doc["payment_id"] = "pay-9999" if "bad-report" in self.bugs else pay.json()["payment_id"]
             reservation = await self.reserve(doc, done)
             if reservation is None:
@@ -219,7 +248,8 @@ class Naive:
             if ship.status_code != 201:
                 return await self.fail(doc, done, total, "undeliverable")
             doc["shipment_id"] = ship.json()["shipment_id"]
-            await self.notify(doc, "order_confirmed")
+            if "confirm-early" not in self.bugs:
+                await self.notify(doc, "order_confirmed")
             self.save(doc, "completed")
         except GiveUp as exc:
             self.save(doc, "needs_attention", str(exc))
@@ -257,6 +287,8 @@ class Naive:
     async def fail(self, doc: dict[str, Any], done: list[tuple[str, str]], total: int,
                    reason: str) -> None:
         oid = doc["order_id"]
+        if "fail-first" in self.bugs:
+            self.save(doc, "failed", reason)  # "the order is failed; cleaning up can follow"
         if "no-compensation" not in self.bugs:
             for what, ident in reversed(done):
                 if what == "release":
@@ -273,6 +305,8 @@ class Naive:
         and only the key stops the second message."""
         order = doc["order"]
         key = None if "unkeyed-notify" in self.bugs else f"{doc['order_id']}:{template}"
+        if "customer-key" in self.bugs:
+            key = f"{order['customer_id']}:{template}"
         await self.call("notify", "POST", "notify", "/messages", doc["order_id"], key,
                         {"order_id": doc["order_id"], "customer_id": order["customer_id"],
                          "template": template})
@@ -352,6 +386,13 @@ def build_app(naive: Naive) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         for doc in naive.orders.unfinished():
+            if "resume-pending" in naive.bugs and doc["status"] != "pending":
+                continue  # "only orders nobody has started yet"
+            if "resume-once" in naive.bugs:
+                if doc.get("resumed"):
+                    continue  # "it may be the order that crashed us"
+                doc["resumed"] = True
+                naive.orders.put(doc)
             start(doc)
         if "probe" in naive.bugs:
             spawn(naive.probe())
@@ -369,9 +410,11 @@ def build_app(naive: Naive) -> Starlette:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bug", action="append", default=[], choices=BUGS)
+    parser.add_argument("--call-timeout", type=float, default=CALL_TIMEOUT,
+                        help=f"seconds to wait for one answer (default {CALL_TIMEOUT:g})")
     args = parser.parse_args()
     host, port = os.environ["FRACAS_LISTEN"].rsplit(":", 1)
-    naive = Naive(set(args.bug), Path(os.environ["FRACAS_STATE_DIR"]))
+    naive = Naive(set(args.bug), Path(os.environ["FRACAS_STATE_DIR"]), args.call_timeout)
     uvicorn.run(build_app(naive), host=host, port=int(port), log_level="warning")
 
 

@@ -31,6 +31,7 @@ from fracas.harness.run.history import (
     describe_fault,
 )
 from fracas.harness.run.nemesis import Nemesis, NemesisReport
+from fracas.harness.run.quiet import Movement, quiet_period
 from fracas.harness.run.schedule import Schedule, parse_schedule
 from fracas.harness.run.topology import Topology
 from fracas.harness.run.workload import OrderPlan
@@ -97,6 +98,12 @@ class RunOptions:
     #: call timeout lets it retry that message (5 s on the Temporal example; at 3 s the
     #: search flagged that as a liveness violation).
     stuck_review_after_crash: float = 10.0
+    #: The orchestrator's own call timeout, in seconds: how long it may wait on one call
+    #: before it gives up or retries. An unfinished order counts as stuck once nothing of
+    #: it moved for max(3 s, 2 x this), times the time scale (``quiet.quiet_period``), with
+    #: every fault healed and the orchestrator answering: the settle phase ends then,
+    #: instead of waiting out ``settle_seconds``.
+    call_timeout: float = 5.0
     check: CheckConfig = field(default_factory=CheckConfig)
 
 
@@ -295,12 +302,14 @@ def run(
     _submit_all(adapter, plans, history, opts)
     timings["submit"] = time.monotonic() - t
     _require_orchestrator(adapter, plans, history)
-    follow = _Follower(adapter, history, {p.order_id: p for p in plans})
+    urls = {n: f.url for n, f in topo.fakes.items()}
+    follow = _Follower(adapter, history, {p.order_id: p for p in plans}, movement=Movement(urls))
     _drive(follow, opts, nemesis, say)
     timings["workload"] = time.monotonic() - t
     report = nemesis.finish()
     topo.ensure_running()  # a heal that did not bring a process back is caught here
     if report.errors:
+        follow.movement.close()
         raise NemesisError(report.errors)
     heal_t = time.monotonic()
     say("faults healed; settling")
@@ -342,11 +351,17 @@ LOST_AFTER = 2.0
 
 
 def _all_done(
-    follow: _Follower, accepted: set[str], now: float, stuck_review_after: float = 3.0
+    follow: _Follower,
+    accepted: set[str],
+    now: float,
+    stuck_review_after: float = 3.0,
+    quiet: float | None = None,
 ) -> bool:
-    """Every order terminal, lost, or stuck in a review that should have timed out (see
-    ``_settle``)."""
+    """Every order terminal, lost, stuck in a review that should have timed out, or (with
+    ``quiet``) still for that long (see ``_settle``)."""
     for oid in follow.by_id:
+        if quiet is not None and follow.stuck(oid, now, quiet):
+            continue
         if (follow.reported.get(oid) or {}).get("status") in TERMINAL_STATUSES:
             continue
         since = follow.missing_since.get(oid)
@@ -433,6 +448,28 @@ class _Follower:
     #: Orders to time out in review, still awaiting review, and since when the clock has
     #: been past every review timeout (reset when the order moves or a jump fails).
     stuck_review_since: dict[str, float] = field(default_factory=dict)
+    #: When each order last moved (status, journal line, held request): see ``stuck``.
+    movement: Movement = field(default_factory=lambda: Movement({}))
+
+    def stuck(self, order_id: str, now: float, quiet: float) -> bool:
+        """Unfinished, the orchestrator answering for it, and nothing of it moved for
+        ``quiet`` seconds. A review waiting on its timer is moving until the harness has
+        jumped the clock past it (an orchestrator without a test clock times reviews out
+        in real time, within the settle time)."""
+        plan, body = self.by_id[order_id], self.reported.get(order_id)
+        if body is None or self.last.get(order_id) == "<unreachable>":
+            return False
+        waiting_timer = body.get("status") == "awaiting_review" and plan.review == "timeout"
+        if waiting_timer and order_id not in self.stuck_review_since:
+            return False
+        return self.movement.quiet(order_id, now, quiet)
+
+    def unfinished(self) -> set[str]:
+        return {
+            o
+            for o in self.by_id
+            if (self.reported.get(o) or {}).get("status") not in TERMINAL_STATUSES
+        }
 
     def all_terminal(
         self, stuck_review_after: float | None = None, gone_after: float | None = None
@@ -476,6 +513,7 @@ class _Follower:
             self.missing_since.pop(order_id, None)
         status = None if body is None else body.get("status")
         if self.last.get(order_id, "") != status:
+            self.movement.moved(order_id)
             op = self.history.invoke(STATUS, order_id)
             if body is None:
                 op.fail(status_code=404)
@@ -539,13 +577,23 @@ def _drive(
 ) -> None:
     """Answer reviews and follow statuses until the nemesis is done with its schedule."""
     deadline = time.monotonic() + scaled(opts.workload_seconds)
+    quiet = quiet_period(opts.call_timeout)
     while True:
         follow.poll_round()
+        now = time.monotonic()
+        follow.movement.look(follow.unfinished(), now)
         all_terminal = follow.all_terminal(opts.stuck_review_after, scaled(LOST_AFTER))
         if not nemesis.pending and (all_terminal or not nemesis.lasting):
             return
         if all_terminal and not nemesis.waiting_on_time:
             return  # an event trigger can no longer fire
+        if (
+            not nemesis.active
+            and not nemesis.waiting_on_time
+            and all(follow.stuck(o, now, quiet) for o in follow.unfinished())
+        ):
+            say(f"workload phase ended: no fault active and no order moved for {quiet:g}s")
+            return  # a trigger on a later step of a stuck order would wait for nothing
         if time.monotonic() >= deadline:
             say(f"workload phase ended after {opts.workload_seconds:g}s with faults pending")
             return
@@ -566,8 +614,16 @@ def _settle(follow: _Follower, opts: RunOptions) -> None:
     ``stuck_review_after`` seconds after the harness (faults healed) jumped the
     orchestrator's clock 30 days ahead, past any review timeout. Its deadline has passed
     on the only clock that counts, so nothing more is coming; liveness flags it, and the
-    search for a review timeout that never fires costs seconds, not the settle time."""
+    search for a review timeout that never fires costs seconds, not the settle time.
+
+    Still: unfinished, the orchestrator answering, and nothing of the order moved (no
+    status change, no journal line, no held request) for the quiet period,
+    max(3 s, 2 x ``call_timeout``) scaled (``quiet.py``). A correct orchestrator moves
+    again within its call timeout; one that resumes nothing after a restart never does,
+    and liveness flags it seconds after it went still, not after the settle time."""
     deadline = time.monotonic() + scaled(opts.settle_seconds)
+    quiet = quiet_period(opts.call_timeout)
+    follow.movement.restart_clock(follow.by_id, time.monotonic())  # quiet since the heal
     follow.missing_since.clear()  # only 404s seen with every fault healed count
     follow.stuck_review_since.clear()  # likewise only jumps made with every fault healed
     accepted = {
@@ -575,12 +631,16 @@ def _settle(follow: _Follower, opts: RunOptions) -> None:
         for op in follow.history.ops()
         if op.op == SUBMIT and op.outcome == "ok" and op.order_id is not None
     }
-    while True:
-        follow.poll_round()
-        now = time.monotonic()
-        if now >= deadline or _all_done(follow, accepted, now, opts.stuck_review_after):
-            break
-        time.sleep(opts.poll_interval)
+    try:
+        while True:
+            follow.poll_round()
+            now = time.monotonic()
+            follow.movement.look(follow.unfinished(), now)
+            if now >= deadline or _all_done(follow, accepted, now, opts.stuck_review_after, quiet):
+                break
+            time.sleep(opts.poll_interval)
+    finally:
+        follow.movement.close()
     # One last read of every order, so `reported` is what the orchestrator says now.
     for oid in follow.by_id:
         body = follow.read(oid)

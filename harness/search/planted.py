@@ -50,6 +50,12 @@ RULES: dict[str, tuple[str, ...]] = {
     "review-timeout": ("liveness",),
     "line-by-line": ("completed-ledger", "failed-ledger"),
     "trust-answers": ("failed-ledger", "completed-ledger"),
+    "timeout-declined": ("failed-ledger",),
+    "resume-once": ("liveness",),
+    "resume-pending": ("liveness",),
+    "fail-first": ("failed-ledger",),
+    "confirm-early": ("failed-ledger",),
+    "customer-key": ("completed-ledger", "failed-ledger"),
 }
 
 

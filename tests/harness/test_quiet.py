@@ -1,0 +1,44 @@
+"""A stuck order is reported seconds after it went still, not after the settle time, and
+an order whose orchestrator is waiting out a slow call is not taken for stuck."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness_helpers import naive_spec
+
+from fracas.harness.run.quiet import quiet_period
+from fracas.harness.run.runner import RunOptions, run
+from fracas.harness.run.workload import orders
+
+
+def test_an_order_waiting_out_a_long_call_is_not_stuck(start_topology: Any) -> None:
+    """The first call of the first order takes 4.5 s, most of it after the fault healed:
+    longer than 3 s of stillness, shorter than the naive orchestrator's 5 s call timeout,
+    so within the quiet period (10 s) and the order completes."""
+    topo = start_topology(naive_spec())
+    params = {"path": "/customers/{customer_id}", "method": "GET", "phase": "before_commit",
+              "times": 1, "order_id": "ord-0001", "ms": 4500}  # fmt: skip
+    schedule = [{"fault": {"kind": "delay", "target": "crm", "params": params},
+                 "at": 0, "for": 1.0}]  # fmt: skip
+    result = run(topo, orders(1), schedule, RunOptions(settle_seconds=45), reset=False)
+    result.assert_consistent()
+    assert result.statuses == {"ord-0001": "completed"}
+    crm = [e for e in topo.journals()["crm"] if e.get("order_id") == "ord-0001"]
+    assert crm and max(float(e["duration_ms"]) for e in crm) >= 4000, crm
+    assert result.timings["settle"] >= 3.0, "the slow call ended before settling began"
+
+
+def test_a_stuck_order_is_reported_within_seconds_of_going_still(start_topology: Any) -> None:
+    """resume-pending: a crash while the order runs leaves it `running` for good. The
+    settle phase ends one quiet period after the heal, not at its 45 s."""
+    topo = start_topology(naive_spec("resume-pending"))
+    crash = {"fault": {"kind": "kill", "target": "orchestrator"}, "for": 0,
+             "when": {"service": "payment", "path": "/payments", "order_id": "ord-0001",
+                      "phase": "after_commit"}}  # fmt: skip
+    opts = RunOptions(settle_seconds=45)
+    result = run(topo, orders(1), [crash], opts, reset=False)
+    assert [(v.rule, v.order_id) for v in result.verdict.violations] == [("liveness", "ord-0001")]
+    quiet = quiet_period(opts.call_timeout)
+    assert quiet <= result.timings["settle"] < quiet + 5, result.timings
+    assert result.timings["workload"] < 10, result.timings
