@@ -208,6 +208,13 @@ def _topology_options(p: argparse.ArgumentParser) -> None:
         help="how long it may take to become healthy (default 30)",
     )
     p.add_argument(
+        "--orchestrator-call-timeout",
+        default=None,
+        metavar="SECONDS",
+        help="how long it waits on one call to a service before it gives up (default 5; "
+        "the search draws waits past it)",
+    )
+    p.add_argument(
         "--fault-backend",
         choices=("embedded", "url", "binary", "docker"),
         default=None,
@@ -230,6 +237,7 @@ def _spec(parser: argparse.ArgumentParser, args: argparse.Namespace, option: str
                 capabilities=args.orchestrator_capabilities,
                 clock=args.orchestrator_clock,
                 start_timeout=args.orchestrator_start_timeout,
+                call_timeout=args.orchestrator_call_timeout,
             ),
         )
     except AdapterError as exc:
@@ -352,6 +360,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         ("--orchestrator-capabilities", args.orchestrator_capabilities),
         ("--orchestrator-clock", args.orchestrator_clock),
         ("--orchestrator-start-timeout", args.orchestrator_start_timeout),
+        ("--orchestrator-call-timeout", args.orchestrator_call_timeout),
     ):
         if value:
             argv += [flag, value]

@@ -98,6 +98,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "FRACAS_ORCHESTRATOR_START_TIMEOUT, or [tool.fracas.orchestrator] start_timeout)",
     )
     group.addoption(
+        "--orchestrator-call-timeout",
+        default=None,
+        metavar="SECONDS",
+        help="how long the orchestrator waits on one call before it gives up (default 5, "
+        "or FRACAS_ORCHESTRATOR_CALL_TIMEOUT, or [tool.fracas.orchestrator] call_timeout)",
+    )
+    group.addoption(
         "--fault-backend",
         default=None,
         help="fault proxy: embedded (default), url, binary or docker",
@@ -285,6 +292,7 @@ def orchestrator_spec(config: pytest.Config) -> AdapterSpec:
             capabilities=config.getoption("--orchestrator-capabilities"),
             clock=config.getoption("--orchestrator-clock"),
             start_timeout=config.getoption("--orchestrator-start-timeout"),
+            call_timeout=config.getoption("--orchestrator-call-timeout"),
         ),
     )
 
