@@ -531,9 +531,12 @@ COLUMNS = (
 
 def _table_rows(handle: Fracas) -> list[dict[str, Any]]:
     """The runs table's rows as plain data: an xdist worker sends them to the controller."""
+    from fracas.harness.adapters.base import call_timeout
     from fracas.harness.checkers.summary import summarize
+    from fracas.harness.run.shape import shape_key, shape_of
 
     rows = []
+    timeout = call_timeout(handle.orchestrator)
     for name, result in handle.results:
         s = summarize(result.snapshot)
         out = s["outcomes"]
@@ -552,6 +555,7 @@ def _table_rows(handle: Fracas) -> list[dict[str, Any]]:
                 "ok": result.ok,
                 "violations": len(result.verdict.violations),
                 "replay": str(result.replay_path) if result.replay_path is not None else None,
+                "shape": shape_key(shape_of(result.plans, result.schedule, timeout)),
             }
         )
     return rows
@@ -589,8 +593,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         "legend: " + "; ".join(f"{h}: {d}" for h, _, d in COLUMNS)
         + "; verdict: consistent, or how many rule violations the checkers found"
     )
+    # Replays, shrink steps and confirming re-runs repeat a shape: a search whose
+    # examples repeat each other shows fewer shapes than runs.
+    shapes = len({r.get("shape") for r in rows})
     tr.write_line(
-        f"{totals['runs']} runs, {totals['orders']} orders, {totals['violations']} violations"
+        f"{totals['runs']} runs, {totals['orders']} orders, {totals['violations']} violations, "
+        f"{shapes} distinct shapes"
     )
     index = config.stash.get(_INDEX, None)
     tr.write_line(

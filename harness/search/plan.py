@@ -151,35 +151,31 @@ class Planner:
     def _replaying(self) -> bool:
         return self.calls <= int(self.replays())
 
-    def admit_cell(self, k: int) -> None:
-        """Reject cell ``k`` (``len(cells)`` is the free tier) unless it is the slice's
-        next planned cell; a replay of a saved failure may be any cell not run yet."""
+    def admit(self, k: int, shape: Shape) -> None:
+        """Reject the example drawn for cell ``k`` (``len(cells)``: a free combination)
+        unless it is the slice's next planned cell, or, once the plan ran, a free shape
+        the slice has not run and whose hash is the slice's; a replay of a saved failure
+        may be any cell not run yet. Called after every draw of the example: Hypothesis
+        requires the same choices to make the same draws, whatever ran before."""
         if not self.active:
             return
+        planned = k < len(self.cells)
+        key = shape_key(shape)
+        if key in self.shapes:
+            reject()
         if self._replaying():
-            if k in self.ran or (k >= len(self.cells) and self.next < len(self.cells)):
+            if k in self.ran or (not planned and self.next < len(self.cells)):
                 reject()
-            return
-        if self.next >= len(self.cells):
-            if k < len(self.cells):
-                reject()  # every planned cell ran: combinations now
-            return
-        if k != self.next:
+        elif self.next < len(self.cells) and k != self.next:
             self.attempts += 1
             if self.attempts > GIVE_UP_AFTER:
                 self.next += 1  # this cell cannot be built here: move on
                 self.attempts = 0
             reject()
-
-    def admit_shape(self, k: int, shape: Shape) -> None:
-        """Reject a shape the slice has run, or a free one that is another slice's."""
-        if not self.active:
-            return
-        key = shape_key(shape)
-        if key in self.shapes:
-            reject()
-        if k >= len(self.cells) and int(key, 16) % self.count != self.index:
-            reject()
+        elif self.next >= len(self.cells) and (
+            planned or int(key, 16) % self.count != self.index
+        ):
+            reject()  # every planned cell ran: combinations now, this slice's share
         self.shapes.add(key)
         self.ran.append(k)
         if k == self.next:

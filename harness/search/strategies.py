@@ -539,8 +539,6 @@ def workloads(
     cells = planner.cells if planner is not None else planned_cells(seed, caps, kinds, intents)
     k = draw(st.integers(0, len(cells)))
     rng = random.Random(draw(st.integers(0, 2**16)))  # Faker details, not the shape
-    if planner is not None:
-        planner.admit_cell(k)
     usable = allowed_intents(caps, intents)
     cell = cells[k] if k < len(cells) else None
     if cell is not None and cell.tier == "intent":
@@ -563,5 +561,5 @@ def workloads(
                         min_faults=1 if cell else 2, cell=cell)
     )  # fmt: skip
     if planner is not None:
-        planner.admit_shape(k, shape_of(plans, schedule, call_timeout))
+        planner.admit(k, shape_of(plans, schedule, call_timeout))
     return Workload(plans, schedule)
