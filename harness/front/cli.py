@@ -26,9 +26,10 @@ from typing import Any
 #: Read by run, replay and up (each help text says so).
 ORCHESTRATOR_ENV = (
     "environment: FRACAS_ORCHESTRATOR, FRACAS_ORCHESTRATOR_CAPABILITIES, "
-    "FRACAS_ORCHESTRATOR_CLOCK, FRACAS_ORCHESTRATOR_START_TIMEOUT, FRACAS_FAULT_BACKEND, "
+    "FRACAS_ORCHESTRATOR_CLOCK, FRACAS_ORCHESTRATOR_START_TIMEOUT, "
+    "FRACAS_ORCHESTRATOR_CALL_TIMEOUT, FRACAS_FAULT_BACKEND, "
     "TOXIPROXY_URL (url backend). pyproject.toml: the [tool.fracas.orchestrator] table "
-    "(command, health, clock, capabilities, env, start_timeout) of the nearest "
+    "(command, health, clock, capabilities, env, start_timeout, call_timeout) of the nearest "
     "pyproject.toml. Options beat the environment, which beats pyproject.toml."
 )
 

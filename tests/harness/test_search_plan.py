@@ -6,6 +6,7 @@ timeout, the late commit among them. Nothing here starts a process: these are dr
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -13,12 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import InMemoryExampleDatabase
 
+from fracas.fakes.world import build_world
 from fracas.harness.adapters import AdapterError, resolve_spec
 from fracas.harness.adapters.base import DEFAULT_CALL_TIMEOUT, call_timeout
 from fracas.harness.adapters.select import Declared, adapter_from_spec
 from fracas.harness.faults import fault_kinds
+from fracas.harness.run.schedule import Schedule
 from fracas.harness.run.shape import shape_key, shape_of
 from fracas.harness.run.slices import Slice
+from fracas.harness.run.workload import make_order
 from fracas.harness.search.plan import Cell, share_of
 from fracas.harness.search.strategies import (
     Workload,
@@ -27,10 +31,40 @@ from fracas.harness.search.strategies import (
     planner_for,
     workloads,
 )
-from fracas.harness.run.workload import make_order
-from fracas.fakes.world import build_world
 
 CAPS_NO_CLOCK = frozenset({"crash", "restart", "pause", "review"})
+
+
+def _slice(
+    seed: int,
+    index: int,
+    count: int,
+    examples: int,
+    caps: frozenset[str] | None,
+    hypothesis_seed: int | None,
+    timeout: float,
+) -> list[tuple[Workload, Cell | None]]:
+    """What slice ``index`` of ``count`` generates, as the property scenario draws it."""
+    planner = planner_for(seed, index, count, caps)
+    strategy = workloads(
+        seed=seed, max_orders=5, max_faults=2, capabilities=caps, call_timeout=timeout,
+        planner=planner,
+    )  # fmt: skip
+    drawn: list[tuple[Workload, Cell | None]] = []
+
+    @settings(max_examples=examples, database=None, deadline=None,
+              suppress_health_check=[HealthCheck.filter_too_much])  # fmt: skip
+    @given(data=st.data())
+    def run(data: st.DataObject) -> None:
+        planner.begin()
+        w = data.draw(strategy)
+        k = planner.ran[-1]
+        drawn.append((w, planner.cells[k] if k < len(planner.cells) else None))
+
+    if hypothesis_seed is not None:
+        run._hypothesis_internal_use_seed = hypothesis_seed + index  # type: ignore[attr-defined]
+    run()
+    return drawn
 
 
 def _search(
@@ -41,30 +75,11 @@ def _search(
     hypothesis_seed: int | None = None,
     timeout: float = 1.0,
 ) -> list[list[tuple[Workload, Cell | None]]]:
-    """What each of ``count`` slices generates, as the property scenario draws it."""
-    out = []
-    for index in range(count):
-        planner = planner_for(seed, index, count, caps)
-        strategy = workloads(
-            seed=seed, max_orders=5, max_faults=2, capabilities=caps, call_timeout=timeout,
-            planner=planner,
-        )  # fmt: skip
-        drawn: list[tuple[Workload, Cell | None]] = []
-
-        @settings(max_examples=examples, database=None, deadline=None,
-                  suppress_health_check=[HealthCheck.filter_too_much])  # fmt: skip
-        @given(data=st.data())
-        def run(data: st.DataObject) -> None:
-            planner.begin()
-            w = data.draw(strategy)
-            k = planner.ran[-1]
-            drawn.append((w, planner.cells[k] if k < len(planner.cells) else None))
-
-        if hypothesis_seed is not None:
-            run._hypothesis_internal_use_seed = hypothesis_seed + index  # type: ignore[attr-defined]
-        run()
-        out.append(drawn)
-    return out
+    """What each of ``count`` slices generates."""
+    return [
+        _slice(seed, index, count, examples, caps, hypothesis_seed, timeout)
+        for index in range(count)
+    ]
 
 
 def _key(w: Workload, timeout: float = 1.0) -> str:
@@ -131,12 +146,6 @@ def test_a_cell_index_shrinks_like_any_draw() -> None:
     Hypothesis's simplest example is the plan's first cell, one order and one fault."""
     plan = planned_cells(0)
 
-    @settings(max_examples=1, database=None, deadline=None, phases=[], derandomize=True)
-    @given(w=workloads(seed=0))
-    def never(w: Workload) -> None:  # pragma: no cover - phases=[]: not run
-        pass
-
-    simplest = workloads(seed=0, max_orders=5, max_faults=2).example  # noqa: F841
     first = plan[0]
     found: list[Workload] = []
 
@@ -149,28 +158,34 @@ def test_a_cell_index_shrinks_like_any_draw() -> None:
     assert [p.intent for p in found[0].plans] == [first.intent] and len(found[0].schedule) == 1
 
 
+def _longest_waits(timeout: float) -> dict[str, float]:
+    """The longest delay, network window and pause drawn in 300 derandomized examples."""
+    longest: dict[str, float] = {}
+
+    @settings(max_examples=300, database=None, deadline=None, derandomize=True)
+    @given(w=workloads(seed=0, max_orders=3, max_faults=2, call_timeout=timeout))
+    def draw(w: Workload) -> None:
+        for e in w.schedule.faults:
+            kind = str(e.fault["kind"])
+            family = fault_kinds()[kind].family
+            if kind == "delay":
+                wait = float(e.fault["params"]["ms"]) / 1000
+            elif family == "network" or kind == "pause":
+                wait = float(e.duration or 0.0)
+            else:
+                continue
+            group = "delay" if kind == "delay" else family if family == "network" else kind
+            longest[group] = max(longest.get(group, 0.0), wait)
+
+    draw()
+    return longest
+
+
 def test_waits_reach_past_the_orchestrators_call_timeout() -> None:
     """Delays, pauses and partitions are drawn up to and past the call timeout, at its
     own scale: the same draws with a 3 s timeout reach past 3 s."""
     for timeout in (1.0, 3.0):
-        longest: dict[str, float] = {}
-
-        @settings(max_examples=300, database=None, deadline=None, derandomize=True)
-        @given(w=workloads(seed=0, max_orders=3, max_faults=2, call_timeout=timeout))
-        def draw(w: Workload) -> None:
-            for e in w.schedule.faults:
-                kind = str(e.fault["kind"])
-                family = fault_kinds()[kind].family
-                if kind == "delay":
-                    wait = float(e.fault["params"]["ms"]) / 1000
-                elif family == "network" or kind == "pause":
-                    wait = float(e.duration or 0.0)
-                else:
-                    continue
-                group = "delay" if kind == "delay" else family if family == "network" else kind
-                longest[group] = max(longest.get(group, 0.0), wait)
-
-        draw()
+        longest = _longest_waits(timeout)
         assert longest["delay"] > timeout, longest
         assert longest["network"] > timeout, longest
         assert longest["pause"] > timeout, longest
@@ -186,8 +201,6 @@ def test_a_late_commit_is_a_shape_of_its_own() -> None:
     assert late == {"capture", "reserve", "ship", "notify", "release", "refund"}
     assert all(c.phase == "before_commit" for c in plan if c.group == "late")
     world = build_world(0)
-    import random
-
     plans = [make_order(world, "undeliverable", 1, random.Random(1))]
     cell = Cell("step", step="capture", group="late", phase="before_commit")
     seen: list[Workload] = []
@@ -200,8 +213,6 @@ def test_a_late_commit_is_a_shape_of_its_own() -> None:
         assert params["phase"] == "before_commit" and params["times"] == 1
         assert 2000 < params["ms"] <= 4001
         assert params["order_id"] == "ord-0001" and params["path"] == "/payments"
-        from fracas.harness.run.schedule import Schedule
-
         shape = shape_of(plans, Schedule((entry,)), 2.0)
         assert shape[1][0][:4] == ("late", "payment", "capture", "before_commit")
         seen.append(entry)
