@@ -19,7 +19,7 @@ from fracas.harness.adapters import AdapterError, resolve_spec
 from fracas.harness.adapters.base import DEFAULT_CALL_TIMEOUT, call_timeout
 from fracas.harness.adapters.select import Declared, adapter_from_spec
 from fracas.harness.faults import fault_kinds
-from fracas.harness.run.schedule import Schedule
+from fracas.harness.run.schedule import Schedule, ScheduledFault
 from fracas.harness.run.shape import shape_key, shape_of
 from fracas.harness.run.slices import Slice
 from fracas.harness.run.workload import make_order
@@ -102,12 +102,14 @@ def test_the_first_examples_cover_every_intent_then_the_steps() -> None:
     """Whether a budget covers an intent does not depend on luck: the intent tier comes
     first, split between the slices, and an order that fails after stock is held
     (undeliverable) is among them; the rest of the budget goes to step cells."""
+    for seed in (1, 2):  # (a review timeout order was missing from 4 in 100 such before)
+        slices = _search(seed=seed, count=4, examples=5)
+        intents = [c.intent for drawn in slices for _, c in drawn if c and c.tier == "intent"]
+        assert sorted(intents) == sorted(
+            ["ok", "blocked", "unknown_customer", "declined", "out_of_stock", "undeliverable",
+             "review_approve", "review_reject", "review_timeout"]
+        )  # fmt: skip
     slices = _search(seed=3, count=4, examples=5)
-    intents = [c.intent for drawn in slices for _, c in drawn if c and c.tier == "intent"]
-    assert sorted(intents) == sorted(
-        ["ok", "blocked", "unknown_customer", "declined", "out_of_stock", "undeliverable",
-         "review_approve", "review_reject", "review_timeout"]
-    )  # fmt: skip
     steps = [c for drawn in slices for _, c in drawn if c and c.tier == "step"]
     assert len(steps) == 11 and len(set(steps)) == 11
     for drawn in slices:
@@ -159,23 +161,26 @@ def test_a_cell_index_shrinks_like_any_draw() -> None:
 
 
 def _longest_waits(timeout: float) -> dict[str, float]:
-    """The longest delay, network window and pause drawn in 300 derandomized examples."""
+    """The longest delay, network window and pause drawn for the cells that draw them."""
     longest: dict[str, float] = {}
+    plans = [make_order(build_world(0), "ok", 1, random.Random(1))]
+    cells = [Cell("step", step="capture", group=g, phase="before_commit")
+             for g in ("late", "network", "process")]  # fmt: skip
 
     @settings(max_examples=300, database=None, deadline=None, derandomize=True)
-    @given(w=workloads(seed=0, max_orders=3, max_faults=2, call_timeout=timeout))
-    def draw(w: Workload) -> None:
-        for e in w.schedule.faults:
-            kind = str(e.fault["kind"])
-            family = fault_kinds()[kind].family
-            if kind == "delay":
-                wait = float(e.fault["params"]["ms"]) / 1000
-            elif family == "network" or kind == "pause":
-                wait = float(e.duration or 0.0)
-            else:
-                continue
-            group = "delay" if kind == "delay" else family if family == "network" else kind
-            longest[group] = max(longest.get(group, 0.0), wait)
+    @given(entry=st.sampled_from(cells).flatmap(
+        lambda cell: aimed_faults(plans, call_timeout=timeout, cell=cell)))  # fmt: skip
+    def draw(entry: ScheduledFault) -> None:
+        kind = str(entry.fault["kind"])
+        family = fault_kinds()[kind].family
+        if kind == "delay":
+            wait = float(entry.fault["params"]["ms"]) / 1000
+        elif family == "network" or kind == "pause":
+            wait = float(entry.duration or 0.0)
+        else:
+            return
+        group = "delay" if kind == "delay" else family if family == "network" else kind
+        longest[group] = max(longest.get(group, 0.0), wait)
 
     draw()
     return longest

@@ -175,30 +175,6 @@ def test_faults_are_spread_over_the_steps_not_piled_on_the_customer_read() -> No
     assert steps.count("customer") < 0.5 * len(steps), steps.count("customer") / len(steps)
 
 
-def test_a_review_timeout_order_is_drawn_in_every_short_search() -> None:
-    """With a test clock, a review timeout that never fires needs only such an order to
-    show; a `dev` search is 20 examples, and each of these 40 seeds of 20 draws one
-    (with reviews only double, 4 of 100 seeds drew none: bench/mix.py --seeds 100)."""
-    missing = []
-    for seed in range(40):
-        if "review_timeout" not in _intents_drawn(seed, examples=20):
-            missing.append(seed)
-    assert not missing, f"seeds that drew no review_timeout order: {missing}"
-
-
-def _intents_drawn(seed: int, examples: int) -> set[str]:
-    held: set[str] = set()
-
-    @settings(max_examples=examples, database=None, deadline=None)
-    @given(w=workloads(max_orders=5, max_faults=2))
-    def draw(w: Workload) -> None:
-        held.update(p.intent for p in w.plans)
-
-    draw._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
-    draw()
-    return held
-
-
 def test_a_fault_on_a_fake_takes_on_a_service_its_order_calls_from_then_on() -> None:
     """A network or process fault on a fake hits the order whose step triggered it: a
     kill of payment triggered by one order's message hit other orders' captures or not
