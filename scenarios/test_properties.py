@@ -2,60 +2,50 @@
 and any inconsistency is shrunk to the smallest run that still shows it.
 
 Every fault is aimed at a step of an order in the workload, and only what the
-orchestrator under test can do is drawn (its capabilities, read at run time). A run
-where no fault fired is discarded, not counted as a pass. Each run's fault coverage
-goes into its slice's map, and Hypothesis is steered toward cells that slice has not hit
-yet and toward trouble (retries, compensations, unknown outcomes).
+orchestrator under test can do is drawn (its capabilities, read at run time). Waits are
+drawn at the orchestrator's own scale, up to and past its call timeout. A run where no
+fault fired is discarded, not counted as a pass.
 
-How many runs: the Hypothesis profile, `ci` by default (`--hypothesis-profile dev`
-or `soak` for more), shared by the test's slices (``fracas_slice``, harness/run/slices.py):
-each slice is its own pytest test with its own Hypothesis seed, so `-n N` workers and
-`--shard K/N` machines split the examples without repeating each other. The steering map
-is the slice's own, so a slice draws the same examples whichever worker or shard runs it."""
+The first examples follow a coverage plan (harness/search/plan.py): every intent, then
+every step x fault group x phase, then combinations of faults; no two examples of a run
+have the same shape. How many runs: the Hypothesis profile, `ci` by default
+(`--hypothesis-profile dev` or `soak` for more), shared by the test's slices
+(``fracas_slice``, harness/run/slices.py): each slice is its own pytest test with its own
+Hypothesis seed and its own share of the plan's cells, so `-n N` workers and `--shard K/N`
+machines split the examples without repeating each other. The plan depends only on the
+seed and the slice, never on what ran before, so Hypothesis can replay and shrink."""
 
-from hypothesis import given, reject, target
+from hypothesis import given, reject
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure
 
-from fracas.harness.run.coverage import CoverageMap, run_coverage
-from fracas.harness.search.strategies import workloads
-
-COMPENSATIONS = ("/refunds", "/release", "/cancel")
-
-
-def trouble(result) -> int:
-    """Signals that the faults got in the orchestrator's way."""
-    unknown = sum(1 for op in result.history.ops() if op.outcome == "unknown")
-    compensations = sum(
-        1
-        for entries in result.history.journals.values()
-        for e in entries
-        if str(e.get("path", "")).endswith(COMPENSATIONS)
-    )
-    return result.retries + unknown + compensations
+from fracas.harness.adapters.base import call_timeout
+from fracas.harness.search.strategies import planner_for, workloads
 
 
 def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
     found = []  # failing runs, in order: the first is what generation found, then the
     # shrinker's smaller cases, each of which failed twice
-    seen = CoverageMap()  # this slice's: never depends on what ran before it
+    caps = fracas.orchestrator.capabilities
+    planner = planner_for(
+        fracas.seed, fracas_slice.index, fracas_slice.count, caps, replays=fracas_slice.replays
+    )
+    strategy = workloads(
+        seed=fracas.seed, max_orders=5, max_faults=2, capabilities=caps,
+        call_timeout=call_timeout(fracas.orchestrator), planner=planner,
+    )  # fmt: skip
 
     @given(data=st.data())
     def search(data):
-        workload = data.draw(
-            workloads(max_orders=5, max_faults=2, capabilities=fracas.orchestrator.capabilities),
-            label="workload",
-        )
+        planner.begin()
+        workload = data.draw(strategy, label="workload")
+
         def run():
             return fracas.run(workload.plans, workload.schedule, settle_seconds=45)
 
         result = run()
         if result.ok and not any(result.entry_hits.values()):
             reject()  # no fault fired on anything: not a pass, not a test
-        cells = run_coverage(result)
-        target(float(seen.new_cells(cells)), label="new coverage cells")
-        target(float(trouble(result)), label="trouble")
-        seen.add_cells(cells)
         if not result.ok and found and run().ok:
             # While shrinking, a case counts as failing only if it fails again: one that
             # fails now and then (a crash racing another order's step) would become the
@@ -64,10 +54,11 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
             return
         if not result.ok:
             found.append(result)
+            planner.stop()  # Hypothesis shrinks from here: every draw it asks for runs
         result.assert_consistent()
 
     try:
-        fracas_slice.apply(search)()
+        fracas_slice.apply(search, own_simplest=True)()
     except FlakyFailure as flaky:
         if not found:
             raise  # not a violation that went away (e.g. a time limit): show it as is

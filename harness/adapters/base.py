@@ -11,6 +11,18 @@ from fracas.harness.kit.procs import ProcessHandle
 #: Capabilities an adapter may declare. Scenarios that need one an adapter lacks are
 #: skipped with a message naming it, rather than failing.
 CAPABILITIES = frozenset({"crash", "restart", "pause", "review", "advance_clock"})
+#: How long an orchestrator that declares nothing is taken to wait on one call before
+#: it gives up (seconds): real HTTP clients use 5 to 30 s.
+DEFAULT_CALL_TIMEOUT = 5.0
+
+
+def call_timeout(adapter: Any) -> float:
+    """How long ``adapter``'s orchestrator waits on one call to a service before it
+    gives up (declared ``call_timeout``, else ``DEFAULT_CALL_TIMEOUT``). The one place
+    to read it: the search draws waits past it, and a stuck order's quiet period is
+    counted from it."""
+    value = getattr(adapter, "call_timeout", None)
+    return float(value) if isinstance(value, int | float) and value > 0 else DEFAULT_CALL_TIMEOUT
 
 
 class AdapterError(RuntimeError):

@@ -44,6 +44,7 @@ class ProcessAdapter:
         request_timeout: float = 5.0,
         cwd: str | None = None,
         quiet_start: bool = False,
+        call_timeout: float | None = None,
     ) -> None:
         if not argv:
             raise AdapterError("orchestrator command is empty; give the command that starts it")
@@ -68,6 +69,8 @@ class ProcessAdapter:
         #: run's fakes. Unknown for an arbitrary command (one may call out at start-up,
         #: e.g. a probe payment), so off unless declared.
         self.quiet_start = quiet_start
+        #: How long it waits on one call before it gives up (``base.call_timeout``).
+        self.call_timeout = call_timeout
         self._timeout = request_timeout
         self._env: OrchestratorEnv | None = None
         self._proc: ManagedProcess | None = None

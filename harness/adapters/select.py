@@ -19,6 +19,8 @@ pyproject.toml a table::
     capabilities = ["crash", "restart", "review"]   # optional
     env = { MYORCH_PROFILE = "test" }               # optional
     start_timeout = 60                              # optional: seconds to become healthy
+    call_timeout = 10      # optional: seconds it waits on one call to a service before it
+                           # gives up (default 5); the search draws waits past it
     quiet_start = true     # optional: it calls no service while starting, so the harness
                            # may start the next run's orchestrator ahead (faster resets)
 """
@@ -44,7 +46,10 @@ ENV_VARS = (
     "FRACAS_ORCHESTRATOR_CAPABILITIES",
     "FRACAS_ORCHESTRATOR_CLOCK",
     "FRACAS_ORCHESTRATOR_START_TIMEOUT",
+    "FRACAS_ORCHESTRATOR_CALL_TIMEOUT",
 )
+#: The bundled orchestrator's call timeout under ``--profile fast`` (its config.py).
+BUNDLED_CALL_TIMEOUT = 1.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class Declared:
     capabilities: str | None = None
     clock: str | None = None
     start_timeout: str | float | None = None
+    call_timeout: str | float | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,8 @@ class AdapterSpec:
     cwd: str | None = None
     #: It calls no service while it starts: a spare may boot ahead of the next reset.
     quiet_start: bool = False
+    #: Seconds it waits on one call before it gives up; None: not declared.
+    call_timeout: float | None = None
 
     @property
     def bundled(self) -> bool:
@@ -91,6 +99,7 @@ class AdapterSpec:
             "env": dict(self.env),
             "start_timeout": self.start_timeout,
             "quiet_start": self.quiet_start,
+            "call_timeout": self.call_timeout,
             "cwd": self.cwd or os.getcwd(),
         }
 
@@ -140,6 +149,7 @@ def _apply_declared(spec: AdapterSpec, declared: Declared, environ: dict[str, st
         ("capabilities", declared.capabilities, "FRACAS_ORCHESTRATOR_CAPABILITIES"),
         ("clock", declared.clock, "FRACAS_ORCHESTRATOR_CLOCK"),
         ("start_timeout", declared.start_timeout, "FRACAS_ORCHESTRATOR_START_TIMEOUT"),
+        ("call_timeout", declared.call_timeout, "FRACAS_ORCHESTRATOR_CALL_TIMEOUT"),
     ):
         where = f"--orchestrator-{key.replace('_', '-')}"
         if value is None and environ.get(var):
@@ -214,7 +224,8 @@ def _from_value(value: Any, source: str) -> AdapterSpec:
         return _from_string(value, source)
     if not isinstance(value, dict):
         raise AdapterError(f'{source}: expected "bundled", a command string or a table')
-    known = {"command", "health", "clock", "capabilities", "env", "start_timeout", "quiet_start"}
+    known = {"command", "health", "clock", "capabilities", "env", "start_timeout", "quiet_start",
+             "call_timeout"}  # fmt: skip
     unknown = sorted(set(value) - known)
     if unknown:
         raise AdapterError(f"{source}: unknown key(s) {unknown}; expected some of {sorted(known)}")
@@ -233,6 +244,8 @@ def _from_value(value: Any, source: str) -> AdapterSpec:
     capabilities = None if caps is None else _capabilities(caps, f"{source}.capabilities")
     start_timeout = value.get("start_timeout", DEFAULT_START_TIMEOUT)
     start_timeout = _timeout(start_timeout, f"{source}.start_timeout")
+    call = value.get("call_timeout")
+    call = None if call is None else _timeout(call, f"{source}.call_timeout")
     quiet_start = value.get("quiet_start", False)
     if not isinstance(quiet_start, bool):
         raise AdapterError(f"{source}.quiet_start: expected true or false, got {quiet_start!r}")
@@ -250,6 +263,7 @@ def _from_value(value: Any, source: str) -> AdapterSpec:
         env=dict(env),
         start_timeout=start_timeout,
         quiet_start=quiet_start,
+        call_timeout=call,
     )
 
 
@@ -260,7 +274,8 @@ def spec_from_json(data: Any, where: str) -> AdapterSpec:
     if data.get("command") is None:
         return AdapterSpec(command=None, source=where)
     table = {k: data[k] for k in ("command", "health", "clock", "capabilities", "env",
-                                  "start_timeout", "quiet_start") if data.get(k) is not None}
+                                  "start_timeout", "quiet_start", "call_timeout")
+             if data.get(k) is not None}
     cwd = data.get("cwd")
     if cwd is not None and not isinstance(cwd, str):
         raise AdapterError(f"{where}.cwd: expected a directory path, got {cwd!r}")
@@ -276,6 +291,7 @@ def adapter_from_spec(spec: AdapterSpec) -> ProcessAdapter:
             clock_path=BUNDLED_CLOCK_PATH,
             capabilities=frozenset({"crash", "restart", "pause", "review"}),
             quiet_start=True,  # an empty state dir: nothing to recover, nobody to call
+            call_timeout=spec.call_timeout or BUNDLED_CALL_TIMEOUT,
         )
         adapter.description = "bundled orchestrator (--profile fast --test-clock)"
         return adapter
@@ -289,4 +305,5 @@ def adapter_from_spec(spec: AdapterSpec) -> ProcessAdapter:
         capabilities=spec.capabilities,
         cwd=spec.cwd,
         quiet_start=spec.quiet_start,
+        call_timeout=spec.call_timeout,
     )

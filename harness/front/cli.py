@@ -26,9 +26,10 @@ from typing import Any
 #: Read by run, replay and up (each help text says so).
 ORCHESTRATOR_ENV = (
     "environment: FRACAS_ORCHESTRATOR, FRACAS_ORCHESTRATOR_CAPABILITIES, "
-    "FRACAS_ORCHESTRATOR_CLOCK, FRACAS_ORCHESTRATOR_START_TIMEOUT, FRACAS_FAULT_BACKEND, "
+    "FRACAS_ORCHESTRATOR_CLOCK, FRACAS_ORCHESTRATOR_START_TIMEOUT, "
+    "FRACAS_ORCHESTRATOR_CALL_TIMEOUT, FRACAS_FAULT_BACKEND, "
     "TOXIPROXY_URL (url backend). pyproject.toml: the [tool.fracas.orchestrator] table "
-    "(command, health, clock, capabilities, env, start_timeout) of the nearest "
+    "(command, health, clock, capabilities, env, start_timeout, call_timeout) of the nearest "
     "pyproject.toml. Options beat the environment, which beats pyproject.toml."
 )
 
@@ -218,6 +219,13 @@ def _topology_options(p: argparse.ArgumentParser) -> None:
         help="how long it may take to become healthy (default 30)",
     )
     p.add_argument(
+        "--orchestrator-call-timeout",
+        default=None,
+        metavar="SECONDS",
+        help="how long it waits on one call to a service before it gives up (default 5; "
+        "the search draws waits past it)",
+    )
+    p.add_argument(
         "--fault-backend",
         choices=("embedded", "url", "binary", "docker"),
         default=None,
@@ -240,6 +248,7 @@ def _spec(parser: argparse.ArgumentParser, args: argparse.Namespace, option: str
                 capabilities=args.orchestrator_capabilities,
                 clock=args.orchestrator_clock,
                 start_timeout=args.orchestrator_start_timeout,
+                call_timeout=args.orchestrator_call_timeout,
             ),
         )
     except AdapterError as exc:
@@ -373,6 +382,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         ("--orchestrator-capabilities", args.orchestrator_capabilities),
         ("--orchestrator-clock", args.orchestrator_clock),
         ("--orchestrator-start-timeout", args.orchestrator_start_timeout),
+        ("--orchestrator-call-timeout", args.orchestrator_call_timeout),
     ):
         if value:
             argv += [flag, value]

@@ -99,6 +99,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "FRACAS_ORCHESTRATOR_START_TIMEOUT, or [tool.fracas.orchestrator] start_timeout)",
     )
     group.addoption(
+        "--orchestrator-call-timeout",
+        default=None,
+        metavar="SECONDS",
+        help="how long the orchestrator waits on one call before it gives up (default 5, "
+        "or FRACAS_ORCHESTRATOR_CALL_TIMEOUT, or [tool.fracas.orchestrator] call_timeout)",
+    )
+    group.addoption(
         "--fault-backend",
         default=None,
         help="fault proxy: embedded (default), url, binary or docker",
@@ -286,6 +293,7 @@ def orchestrator_spec(config: pytest.Config) -> AdapterSpec:
             capabilities=config.getoption("--orchestrator-capabilities"),
             clock=config.getoption("--orchestrator-clock"),
             start_timeout=config.getoption("--orchestrator-start-timeout"),
+            call_timeout=config.getoption("--orchestrator-call-timeout"),
         ),
     )
 
@@ -532,10 +540,13 @@ COLUMNS = (
 def _table_rows(handle: Fracas, config: pytest.Config) -> list[dict[str, Any]]:
     """The runs table's rows as plain data: an xdist worker sends them to the controller.
     ``test_failed``: pytest failed the run's test, which a consistent verdict must not hide."""
+    from fracas.harness.adapters.base import call_timeout
     from fracas.harness.checkers.summary import summarize
+    from fracas.harness.run.shape import shape_key, shape_of
 
     rows = []
     outcomes = config.stash.get(OUTCOMES, {})
+    timeout = call_timeout(handle.orchestrator)
     for i, (name, result) in enumerate(handle.results):
         s = summarize(result.snapshot)
         out = s["outcomes"]
@@ -555,6 +566,7 @@ def _table_rows(handle: Fracas, config: pytest.Config) -> list[dict[str, Any]]:
                 "test_failed": bool(outcomes.get(i) and outcomes[i].failed),
                 "violations": len(result.verdict.violations),
                 "replay": str(result.replay_path) if result.replay_path is not None else None,
+                "shape": shape_key(shape_of(result.plans, result.schedule, timeout)),
             }
         )
     return rows
@@ -595,8 +607,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         + "; verdict: consistent, how many rule violations the checkers found, or FAILED "
         "(test) when pytest failed the test of a consistent run"
     )
+    # Replays, shrink steps and confirming re-runs repeat a shape: a search whose
+    # examples repeat each other shows fewer shapes than runs.
+    shapes = len({r.get("shape") for r in rows})
     tr.write_line(
-        f"{totals['runs']} runs, {totals['orders']} orders, {totals['violations']} violations"
+        f"{totals['runs']} runs, {totals['orders']} orders, {totals['violations']} violations, "
+        f"{shapes} distinct shapes"
     )
     index = config.stash.get(_INDEX, None)
     tr.write_line(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from fracas.harness.adapters import AdapterError, OrchestratorAdapter
+from fracas.harness.adapters.base import DEFAULT_CALL_TIMEOUT, call_timeout
 from fracas.harness.checkers import CheckConfig, CheckResult, Settle, Snapshot, check
 from fracas.harness.kit.timescale import scaled
 from fracas.harness.report.text import ConsistencyError, failure_text
@@ -102,8 +103,9 @@ class RunOptions:
     #: before it gives up or retries. An unfinished order counts as stuck once nothing of
     #: it moved for max(3 s, 2 x this), times the time scale (``quiet.quiet_period``), with
     #: every fault healed and the orchestrator answering: the settle phase ends then,
-    #: instead of waiting out ``settle_seconds``.
-    call_timeout: float = 5.0
+    #: instead of waiting out ``settle_seconds``. None: the one the orchestrator declares
+    #: (``adapters.base.call_timeout``), the same the search draws its waits from.
+    call_timeout: float | None = None
     check: CheckConfig = field(default_factory=CheckConfig)
 
 
@@ -269,6 +271,8 @@ def run(
     progress: Callable[[str], None] | None = None,
 ) -> RunResult:
     opts = options or RunOptions()
+    if opts.call_timeout is None:
+        opts = replace(opts, call_timeout=call_timeout(topo.orchestrator))
     sched = schedule if isinstance(schedule, Schedule) else parse_schedule(schedule or [])
     if any(
         f.fault.get("target") == "orchestrator" and f.fault.get("kind") in ("kill", "restart")
@@ -577,7 +581,7 @@ def _drive(
 ) -> None:
     """Answer reviews and follow statuses until the nemesis is done with its schedule."""
     deadline = time.monotonic() + scaled(opts.workload_seconds)
-    quiet = quiet_period(opts.call_timeout)
+    quiet = quiet_period(opts.call_timeout or DEFAULT_CALL_TIMEOUT)
     while True:
         follow.poll_round()
         now = time.monotonic()
@@ -622,7 +626,7 @@ def _settle(follow: _Follower, opts: RunOptions) -> None:
     again within its call timeout; one that resumes nothing after a restart never does,
     and liveness flags it seconds after it went still, not after the settle time."""
     deadline = time.monotonic() + scaled(opts.settle_seconds)
-    quiet = quiet_period(opts.call_timeout)
+    quiet = quiet_period(opts.call_timeout or DEFAULT_CALL_TIMEOUT)
     follow.movement.restart_clock(follow.by_id, time.monotonic())  # quiet since the heal
     follow.missing_since.clear()  # only 404s seen with every fault healed count
     follow.stuck_review_since.clear()  # likewise only jumps made with every fault healed

@@ -24,6 +24,10 @@ calls replay the example database, so nothing is rejected there: at most S - 1 c
 the simplest example in hundreds. A state machine (run_state_machine_as_test) has no
 hook for this, so its slices each run the simplest machine once.
 
+Under ``dev`` and ``soak`` each slice keeps its examples in the example database under
+a key of its own (``SliceDatabase``): under one shared key, every slice replayed what the
+others had saved. A slice then replays only its own earlier failures.
+
 S is ``--fracas-slices`` / ``FRACAS_SLICES``, else the profile's default (``DEFAULTS``).
 Choose S at least the number of workers times machines, or some sit idle.
 """
@@ -36,8 +40,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from hypothesis import reject, settings
+from hypothesis import HealthCheck, reject, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis.database import ExampleDatabase
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,13 +78,37 @@ class Slice:
         return f"<slice {self.index + 1}/{self.count} examples={self.examples}>"
 
     def settings(self) -> settings:
-        """The profile's settings, with this slice's share of the examples."""
-        return settings(max_examples=max(1, self.examples))
+        """The profile's settings, with this slice's share of the examples and its own
+        keys in the example database. A search that follows a plan rejects the draws
+        that are not the plan's next cell, so filtering is what it does, not a smell."""
+        current = settings().database
+        database = current if current is None or self.derandomized else self.database(current)
+        return settings(
+            max_examples=max(1, self.examples),
+            database=database,
+            suppress_health_check=[*settings().suppress_health_check, HealthCheck.filter_too_much],
+        )
 
-    def apply(self, target: F) -> F:
+    def database(self, inner: ExampleDatabase) -> SliceDatabase:
+        """This slice's view of ``inner`` (one per slice and run, so ``replays`` counts
+        this run's)."""
+        key = f"fracas-slice:{self.index}/{self.count}:{self.seed}:".encode()
+        found = _DATABASES.get(key)
+        if found is None or found.inner is not inner:
+            found = _DATABASES[key] = SliceDatabase(inner, key)
+        return found
+
+    def replays(self) -> int:
+        """How many saved examples this slice's search has fetched to replay so far."""
+        found = _DATABASES.get(f"fracas-slice:{self.index}/{self.count}:{self.seed}:".encode())
+        return 0 if found is None else sum(found.fetched.values())
+
+    def apply(self, target: F, own_simplest: bool = False) -> F:
         """Seed ``target`` (a ``@given`` test or a state machine class) for this slice and
         give it its share of examples. A ``@given`` test gets the settings as a decorator;
-        pass ``self.settings()`` to ``run_state_machine_as_test`` for a machine."""
+        pass ``self.settings()`` to ``run_state_machine_as_test`` for a machine.
+        ``own_simplest``: the test draws each slice's own simplest example (a planned
+        search does), so no slice skips it."""
         out: Any = target
         forced = _global_seed()
         if self.derandomized:
@@ -92,7 +121,7 @@ class Slice:
         seeded = self.derandomized or forced is not None  # no example database: the
         if hasattr(out, "hypothesis"):  # a @given test (a machine takes settings= instead)
             out = self.settings()(out)
-            if seeded and self.index > 0:  # first call is the simplest example
+            if seeded and self.index > 0 and not own_simplest:  # the simplest example
                 out.hypothesis.inner_test = _skip_first(out.hypothesis.inner_test)
         return out  # type: ignore[no-any-return]
 
@@ -129,6 +158,35 @@ def _skip_first(inner: Callable[..., Any]) -> Callable[..., Any]:
             _skipping[0] = False
 
     return run
+
+
+class SliceDatabase(ExampleDatabase):
+    """One slice's keys in a shared example database: every key gets the slice's prefix,
+    so slices never replay each other's examples. Counts what it hands back to replay."""
+
+    def __init__(self, inner: ExampleDatabase, prefix: bytes) -> None:
+        super().__init__()
+        self.inner = inner
+        self.prefix = prefix
+        #: Entries fetched per key (a key fetched twice counts once).
+        self.fetched: dict[bytes, int] = {}
+
+    def save(self, key: bytes, value: bytes) -> None:
+        self.inner.save(self.prefix + key, value)
+
+    def fetch(self, key: bytes) -> Any:
+        items = list(self.inner.fetch(self.prefix + key))
+        self.fetched[key] = len(items)
+        return iter(items)
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        self.inner.delete(self.prefix + key, value)
+
+    def move(self, src: bytes, dest: bytes, value: bytes) -> None:
+        self.inner.move(self.prefix + src, self.prefix + dest, value)
+
+
+_DATABASES: dict[bytes, SliceDatabase] = {}
 
 
 def make_slice(index: int, count: int, seed: int) -> Slice:

@@ -159,6 +159,7 @@ def prepare(work: Path, bugs: tuple[str, ...]) -> None:
         f"command = {command}\n"
         f'clock = "{NAIVE_CLOCK}"\n'
         'capabilities = ["crash", "restart", "pause", "review"]\n'
+        "call_timeout = 5\n"  # its CALL_TIMEOUT (examples/naive_orchestrator.py)
         # Every bug but `probe` calls nobody while starting, so resets may use a spare.
         + ("" if "probe" in bugs else "quiet_start = true\n")
     )

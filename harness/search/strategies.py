@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,12 +23,24 @@ from hypothesis import strategies as st
 
 from fracas.fakes import contract
 from fracas.fakes.world import build_world
+from fracas.harness.adapters.base import DEFAULT_CALL_TIMEOUT
 from fracas.harness.faults import fault_kinds
 from fracas.harness.faults.base import REQUIRED, Fault, FaultValidationError, Param
 from fracas.harness.run.coverage import STEPS
 from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
 from fracas.harness.run.services import SERVICES
+from fracas.harness.run.shape import shape_of
 from fracas.harness.run.workload import INTENTS, OrderPlan, make_order
+from fracas.harness.search.plan import (
+    NOT_PLAIN_HTTP,
+    PHASES,
+    Cell,
+    Planner,
+    groups_at,
+    kinds_of,
+    plan_cells,
+    share_of,
+)
 from fracas.harness.search.profiles import register_profiles
 
 register_profiles()
@@ -188,48 +200,13 @@ REACHES: dict[str, tuple[str, ...]] = {
     "review_timeout": ("customer", "notify"),
 }
 _STEP = {name: (svc, meth, path) for name, svc, meth, path in STEPS}
-#: After commit weighs double: that is where the ambiguous outcomes are.
-PHASE = st.sampled_from(("after_commit", "after_commit", "before_commit"))
+PHASE = st.sampled_from(PHASES)
 #: Which intents each capability makes possible (the rest need none).
 NEEDS: dict[str, frozenset[str]] = {
     "review_approve": frozenset({"review"}),
     "review_reject": frozenset({"review"}),
     "review_timeout": frozenset({"review", "advance_clock"}),
 }
-#: The shape of one aimed fault: an HTTP rule on the step (a lost or refused answer is
-#: where most saga bugs show), a garbled answer where it tells most (``GARBLED_PHASE``),
-#: the orchestrator crashed while the step is in flight (what it kept, and what it sends
-#: twice after), a network fault on the way, a process fault on a fake. Hypothesis draws
-#: the first element of a ``sampled_from`` far beyond its fair share (147 of 300 on a
-#: five-way choice), and the last one more than those between (an integer's bounds are
-#: its favourite values), so the order of these lists is their weight. Measured with
-#: ``python bench/mix.py`` (839 faults in 600 examples): 60% HTTP rules (22% a 5xx, 20%
-#: garbled, 8% a lost answer, 5% a delay, 5% a reset), 23% orchestrator crashes, 11%
-#: process faults on a fake, 6% network faults. (Before, with the families in one list
-#: and the orchestrator one of six process targets, 40 examples drew one crash of the
-#: orchestrator; with 5xx and garbled answers in one list, the one drawn first crowded
-#: the other out.) Shrinking goes toward the first.
-SHAPES = ("http", "crash", "garbled", "network", "crash", "http", "process", "garbled",
-          "network", "crash", "process")  # fmt: skip
-#: The notify step's own mix: a lost answer to a message after it was sent, or a crash
-#: then, is what sends a message twice, so HTTP rules weigh more there (first and last).
-SHAPES_AT: dict[str, tuple[str, ...]] = {
-    "notify": ("http", "crash", "garbled", "http", "process", "crash", "network", "http"),
-}
-FAMILY_OF = {"http": "http", "garbled": "http", "crash": "process", "network": "network",
-             "process": "process"}  # fmt: skip
-GARBLED = "malformed"
-#: Where a garbled answer tells most: after an effect was made (does the orchestrator
-#: lose track of it?), and before the commit of a call whose answer it need not read to
-#: go on, a message or a compensation (does it take garbage for success?). The other
-#: phase of each is drawn too, as an HTTP shape's ``malformed``.
-GARBLED_PHASE: dict[str, str] = {
-    step: "before_commit" for step in ("notify", "refund", "release", "cancel")
-}
-#: HTTP fault kinds in the order of their weight (see SHAPES): a 5xx first (retry and
-#: give-up logic), a lost answer, a reset, a garbled answer in either phase; the others
-#: once.
-HTTP_ORDER = ("status", "drop", "reset", "status", "malformed")
 #: What each process fault on the orchestrator needs the adapter to do.
 PROCESS_NEEDS: dict[str, frozenset[str]] = {
     "kill": frozenset({"crash", "restart"}),
@@ -247,36 +224,31 @@ def allowed_intents(
     return [i for i in intents if NEEDS.get(i, frozenset()) <= set(capabilities)]
 
 
-def _shape_ok(shape: str, kinds: Sequence[str] | None) -> bool:
-    if shape == "garbled":
-        return GARBLED in _kinds_of("http", kinds)
-    return bool(_kinds_of(FAMILY_OF[shape], kinds))
+def _crash_ok(capabilities: frozenset[str], kinds: Sequence[str] | None) -> bool:
+    return PROCESS_NEEDS["kill"] <= capabilities and "kill" in kinds_of("process", kinds)
 
 
-def _kinds_of(family: str, kinds: Sequence[str] | None) -> list[str]:
-    registry = fault_kinds()
-    return [
-        k
-        for k in sorted(kinds or registry)
-        if k in registry and registry[k].family == family and k != "hold"
-    ]
+def _time_range(kind: str, name: str, call_timeout: float) -> tuple[int, int] | None:
+    """Waits at the orchestrator's own scale, up to and past its call timeout: one
+    that always stops below it never shows what the client does once it gives up."""
+    ms = max(1, int(call_timeout * 1000))
+    return {
+        ("latency", "latency_ms"): (0, ms * 3 // 2),
+        ("timeout", "timeout_ms"): (0, ms * 5 // 2),
+        ("slow_close", "delay_ms"): (0, ms * 3 // 2),
+    }.get((kind, name))
 
 
-def _params(draw: st.DrawFn, kind: str, garbled: bool = False) -> dict[str, Any]:
+def _params(draw: st.DrawFn, kind: str, call_timeout: float) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for p in fault_kinds()[kind].params_spec:
         if p.name in LEFT_OUT or p.name == "phase":
             continue
         if (kind, p.name) == ("status", "status"):
-            params["status"] = draw(st.sampled_from((503, 500, 502, 504, 503)))
+            params["status"] = draw(st.sampled_from((500, 502, 503, 504)))
             continue
-        if garbled and p.name == "shape" and p.choices is not None:
-            # A truncated body fails in the client as a lost answer does (drop and reset
-            # draw that, and so does an HTTP shape's malformed): a garbled shape's body
-            # arrives whole and is garbage.
-            params["shape"] = draw(st.sampled_from([c for c in p.choices if c != "truncated"]))
-            continue
-        strat = _param_strategy(kind, p)
+        span = _time_range(kind, p.name, call_timeout)
+        strat = st.integers(*span) if span is not None else _param_strategy(kind, p)
         if strat is None:
             continue
         if p.default is REQUIRED or draw(st.booleans()):
@@ -291,6 +263,123 @@ def _fault(kind: str, target: str, params: dict[str, Any]) -> dict[str, Any]:
         reject()  # a rule spanning params (check_together) that RANGES did not foresee
 
 
+@dataclass(frozen=True)
+class _Aim:
+    """What every aimed fault of one workload is drawn within."""
+
+    capabilities: frozenset[str]
+    kinds: Sequence[str] | None
+    down_fakes: frozenset[str]
+    call_timeout: float
+
+
+def _aim_pairs(plans: Sequence[OrderPlan], step: str | None) -> list[tuple[OrderPlan, str]]:
+    """(order, step) pairs a fault may aim at, every step of every order alike. The
+    customer read makes no effect and carries no order id: it is aimed at on the first
+    order and on orders that reach nothing else."""
+    return [
+        (plan, s)
+        for i, plan in enumerate(plans)
+        for steps in [REACHES.get(plan.intent, ())]
+        for s in steps
+        if (s != "customer" or i == 0 or len(steps) == 1) and step in (None, s)
+    ]
+
+
+def _http_rule(
+    draw: st.DrawFn, plan: OrderPlan, step: str, phase: str, aim: _Aim
+) -> ScheduledFault:
+    """An HTTP rule on this order's request of the step, in place from the start."""
+    service, method, path = _STEP[step]
+    plain = [k for k in kinds_of("http", aim.kinds) if k not in NOT_PLAIN_HTTP]
+    kind = draw(st.sampled_from(plain))
+    params = _params(draw, kind, aim.call_timeout)
+    # Up to 3 in a row: a retry budget that gives up early shows only then.
+    params.update(method=method, path=path, phase=phase, times=draw(st.integers(1, 3)))
+    _aim_rule(params, plan, step)
+    return ScheduledFault(_fault(kind, service, params), at=0.0)
+
+
+def _aim_rule(params: dict[str, Any], plan: OrderPlan, step: str) -> None:
+    if step == "customer":
+        # No order id on the CRM read: a rule on this order's customer's path aims it.
+        params["path"] = f"/customers/{plan.order['customer_id']}"
+    else:
+        params["order_id"] = plan.order_id
+
+
+def _late_commit(draw: st.DrawFn, plan: OrderPlan, step: str, aim: _Aim) -> ScheduledFault:
+    """The request waits past the client's call timeout, then commits: the effect lands
+    after the orchestrator decided it did not (the classic payment incident). Once, so
+    a retry goes through; past the timeout by a quarter to double it, which bounds
+    what each such example costs."""
+    service, method, path = _STEP[step]
+    ms = max(1, int(aim.call_timeout * 1000))
+    params = {"ms": draw(st.integers(ms * 5 // 4 + 1, ms * 2 + 1)), "method": method,
+              "path": path, "phase": "before_commit", "times": 1}  # fmt: skip
+    _aim_rule(params, plan, step)
+    return ScheduledFault(_fault("delay", service, params), at=0.0)
+
+
+def _network_fault(
+    draw: st.DrawFn, plan: OrderPlan, step: str, when: RequestMatch, aim: _Aim
+) -> ScheduledFault:
+    """A network fault from this request on, on a fake this order calls from then on
+    (one only other orders were calling hit them or not by how far each had got, and
+    could not shrink or replay), for a window up to past the call timeout."""
+    kind = draw(st.sampled_from(kinds_of("network", aim.kinds)))
+    target = draw(st.sampled_from(_services_ahead(plan, step)))
+    duration = draw(st.integers(50, max(50, int(aim.call_timeout * 2500)))) / 1000
+    params = _params(draw, kind, aim.call_timeout)
+    return ScheduledFault(_fault(kind, target, params), when=when, duration=duration)
+
+
+def _process_options(plan: OrderPlan, step: str, aim: _Aim) -> list[tuple[str, str]]:
+    """(kind, target) of the process faults this request can trigger: the orchestrator
+    crashed while the step is in flight (what it kept, and what it sends twice after),
+    or a fake this order calls from then on killed, paused or restarted. A paused fake
+    could not let the parked trigger request go, so a pause takes the fakes after it."""
+    service = _STEP[step][0]
+    ahead = [s for s in _services_ahead(plan, step) if s not in aim.down_fakes or s == service]
+    out: list[tuple[str, str]] = []
+    for kind in kinds_of("process", aim.kinds):
+        if kind in ("kill", "restart") and _crash_ok(aim.capabilities, aim.kinds):
+            out.append((kind, "orchestrator"))
+        if kind == "pause":
+            if PROCESS_NEEDS["pause"] <= aim.capabilities:
+                out.append((kind, "orchestrator"))
+            out += [(kind, t) for t in ahead if t != service]
+        else:
+            out += [(kind, t) for t in ahead]
+    return out
+
+
+def _process_fault(
+    draw: st.DrawFn, plan: OrderPlan, step: str, when: RequestMatch, aim: _Aim
+) -> ScheduledFault:
+    options = _process_options(plan, step, aim)
+    kind = draw(st.sampled_from(sorted({k for k, _ in options})))
+    target = draw(st.sampled_from([t for k, t in options if k == kind]))
+    if kind == "restart":
+        duration = 0.0
+    elif kind == "pause":  # a paused process holds requests: up to past the timeout
+        duration = draw(st.integers(0, int(aim.call_timeout * 2000))) / 1000
+    else:
+        duration = draw(st.integers(0, 500)) / 1000
+    params = _params(draw, kind, aim.call_timeout)
+    return ScheduledFault(_fault(kind, target, params), when=when, duration=duration)
+
+
+def _groups(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[str]:
+    """The groups a fault on this order's step can be drawn from here."""
+    groups = groups_at(step, phase, _crash_ok(aim.capabilities, aim.kinds), aim.kinds)
+    if _STEP[step][0] in aim.down_fakes:
+        groups = [g for g in groups if g not in ("http", "late")]
+    if "process" in groups and not _process_options(plan, step, aim):
+        groups.remove("process")
+    return groups
+
+
 @st.composite
 def aimed_faults(
     draw: st.DrawFn,
@@ -298,108 +387,36 @@ def aimed_faults(
     capabilities: frozenset[str] = ALL_CAPABILITIES,
     kinds: Sequence[str] | None = None,
     down_fakes: frozenset[str] = frozenset(),
+    call_timeout: float = DEFAULT_CALL_TIMEOUT,
+    cell: Cell | None = None,
 ) -> ScheduledFault:
-    """One entry aimed by construction at a step of an order in the workload.
+    """One entry aimed by construction at a step of an order in the workload (at
+    ``cell``'s step, group and phase when given).
 
     HTTP rules match that order's step (in place from the start, so they hit whenever the
     step comes); network and process faults are triggered by the step itself (the
-    nemesis parks the request, applies the fault, lets it go) and heal after a short
-    window, or at once for a crash-and-restart. Nothing here waits on the wall clock to
-    pick *where* a fault lands, so a replay lands it on the same step."""
-    # A step of an order, every step of every order alike (not an order, then one of its
-    # steps). The last step weighs double: a fault on an earlier one often ends the order
-    # before it, and a lost confirmation is as ambiguous as a lost capture. The customer
-    # read, which makes no effect, is aimed at only on the first order and on orders
-    # that reach nothing else: with one read per order it drew a sixth of all faults,
-    # and a garbled read mostly ends an order with nothing to undo. The reads go last:
-    # Hypothesis leans toward the first choices (its simplest examples and its shrinker
-    # go there), and the first order's capture is a better simplest target.
-    pairs = [
-        (plan, step)
-        for i, plan in enumerate(plans)
-        for steps in [REACHES.get(plan.intent, ())]
-        for step in (*steps, *steps[1:][-1:])  # a lone customer read is not doubled
-        if step != "customer" or i == 0 or len(steps) == 1
-    ]
-    pairs.sort(key=lambda pair: pair[1] == "customer")
+    nemesis parks the request, applies the fault, lets it go) and heal after a window at
+    the orchestrator's scale, or at once for a crash-and-restart. Nothing here waits on
+    the wall clock to pick *where* a fault lands, so a replay lands it on the same step."""
+    aim = _Aim(frozenset(capabilities), kinds, down_fakes, call_timeout)
+    pairs = _aim_pairs(plans, cell.step if cell else None)
     if not pairs:
         reject()
     plan, step = draw(st.sampled_from(pairs))
-    service, method, path = _STEP[step]
-    phase = draw(PHASE)
-    crash_ok = PROCESS_NEEDS["kill"] <= capabilities and "kill" in _kinds_of("process", kinds)
-    shapes = [s for s in SHAPES_AT.get(step, SHAPES) if _shape_ok(s, kinds)]
-    if not crash_ok:
-        shapes = [s for s in shapes if s != "crash"]
-    if service in down_fakes:
-        shapes = [s for s in shapes if FAMILY_OF[s] != "http"]
-    if step == "customer":
-        # No order id on the CRM read: only a rule on this order's customer's path can
-        # be aimed at it (an event trigger could not tell whose read it parked).
-        # A read makes no effect, so a garbled answer to it tells no more than a 5xx:
-        # its HTTP kinds are drawn as on any step (a garbled read among them).
-        shapes = [s for s in shapes if s == "http"]
-    if not shapes:
+    phase = cell.phase if cell and cell.phase else draw(PHASE)
+    groups = [g for g in _groups(plan, step, phase, aim) if cell is None or cell.group in (None, g)]
+    if not groups:
         reject()
-    shape = draw(st.sampled_from(shapes))
+    group = draw(st.sampled_from(groups))
+    service, method, path = _STEP[step]
     when = RequestMatch(service, path, method, plan.order_id, 1, phase)
-    if FAMILY_OF[shape] == "http":
-        http_kinds = _kinds_of("http", kinds)
-        ordered = [k for k in HTTP_ORDER if k in http_kinds]
-        others = [k for k in http_kinds if k not in ordered]
-        garbled = shape == "garbled"
-        if garbled:
-            kind, phase = GARBLED, GARBLED_PHASE.get(step, "after_commit")
-        else:
-            kind = draw(st.sampled_from([*ordered, *others]))
-        params = _params(draw, kind, garbled=garbled)
-        # Up to 3 in a row: a retry budget that gives up early shows only then.
-        times = draw(st.sampled_from((1, 3, 2)))
-        params.update(method=method, path=path, phase=phase, times=times)
-        if step == "customer":
-            params["path"] = f"/customers/{plan.order['customer_id']}"
-        else:
-            params["order_id"] = plan.order_id
-        return ScheduledFault(_fault(kind, service, params), at=0.0)
-    # A fake a network or process fault takes on is one this order calls from this step
-    # on: a fault on a service only other orders were calling hit them or not by how
-    # far each had got (a kill of payment triggered by one order's message failed two
-    # others' captures, and the replay failed none), so it could not shrink or replay.
-    ahead = _services_ahead(plan, step)
-    if shape == "network":
-        kind = draw(st.sampled_from(_kinds_of("network", kinds)))
-        target = draw(st.sampled_from((service, *ahead)))
-        duration = draw(st.integers(50, 800)) / 1000
-        return ScheduledFault(
-            _fault(kind, target, _params(draw, kind)), when=when, duration=duration
-        )
-    if shape == "crash":
-        # The orchestrator killed (or restarted) while this step is in flight: what it
-        # kept across the crash, and what it sends twice after one, is the question.
-        crashes = [k for k in ("kill", "restart") if k in _kinds_of("process", kinds)]
-        kind = draw(st.sampled_from(crashes))
-        duration = 0.0 if kind == "restart" else draw(st.integers(0, 500)) / 1000
-        return ScheduledFault(
-            _fault(kind, "orchestrator", _params(draw, kind)), when=when, duration=duration
-        )
-
-    def targets_for(kind: str) -> list[str]:
-        targets = [s for s in ahead if s not in down_fakes or s == service]
-        if kind != "pause":
-            return targets
-        # A paused fake could not let the parked trigger request go; a paused
-        # orchestrator shows its timeouts, not a crash.
-        targets = [t for t in targets if t != service]
-        return targets + (["orchestrator"] if PROCESS_NEEDS["pause"] <= capabilities else [])
-
-    usable = [k for k in _kinds_of("process", kinds) if targets_for(k)]
-    if not usable:
-        reject()  # only a pause, at an order's last service, with nothing after it
-    kind = draw(st.sampled_from(usable))
-    targets = targets_for(kind)
-    target = draw(st.sampled_from(targets))
-    duration = 0.0 if kind == "restart" else draw(st.integers(0, 500)) / 1000
-    return ScheduledFault(_fault(kind, target, _params(draw, kind)), when=when, duration=duration)
+    if group == "http":
+        return _http_rule(draw, plan, step, phase, aim)
+    if group == "late":
+        return _late_commit(draw, plan, step, aim)
+    if group == "network":
+        return _network_fault(draw, plan, step, when, aim)
+    return _process_fault(draw, plan, step, when, aim)
 
 
 def _services_ahead(plan: OrderPlan, step: str) -> list[str]:
@@ -415,17 +432,24 @@ def aimed_schedules(
     max_faults: int = 3,
     capabilities: frozenset[str] = ALL_CAPABILITIES,
     kinds: Sequence[str] | None = None,
+    call_timeout: float = DEFAULT_CALL_TIMEOUT,
+    min_faults: int = 1,
+    cell: Cell | None = None,
 ) -> Schedule:
-    """1..max_faults aimed entries. A fake a process fault takes down gets no HTTP rule
-    from another entry (the nemesis would restore it, but the rule's hits would then
-    depend on timing). Generated entries may not fire (an earlier fault can end the
-    order before the step): the property scenario discards a run where none fired."""
-    n = draw(st.integers(1, max(1, max_faults)))
+    """min_faults..max_faults aimed entries (the first at ``cell``). A fake a process
+    fault takes down gets no HTTP rule from another entry (the nemesis would restore it,
+    but the rule's hits would then depend on timing). Generated entries may not fire (an
+    earlier fault can end the order before the step): the property scenario discards a
+    run where none fired."""
+    n = draw(st.integers(min(min_faults, max_faults), max(1, max_faults)))
     items: list[ScheduledFault] = []
     down: set[str] = set()
     rule_on: set[str] = set()
-    for _ in range(n):
-        entry = draw(aimed_faults(plans, capabilities, kinds, frozenset(down)))
+    for i in range(n):
+        entry = draw(
+            aimed_faults(plans, capabilities, kinds, frozenset(down), call_timeout,
+                         cell if i == 0 else None)
+        )  # fmt: skip
         family = fault_kinds()[str(entry.fault["kind"])].family
         target = str(entry.fault["target"])
         if family == "process" and target in rule_on:
@@ -454,6 +478,39 @@ class Workload:
         printer.text(repr(self))
 
 
+
+
+def reaches_for(capabilities: frozenset[str] | set[str], intents: Sequence[str] = INTENTS
+                ) -> dict[str, tuple[str, ...]]:  # fmt: skip
+    """The steps of each intent this orchestrator can carry out (none: not aimable)."""
+    return {i: REACHES[i] for i in allowed_intents(capabilities, intents) if REACHES.get(i)}
+
+
+def planned_cells(
+    seed: int,
+    capabilities: frozenset[str] | set[str] | None = None,
+    kinds: Sequence[str] | None = None,
+    intents: Sequence[str] = INTENTS,
+) -> tuple[Cell, ...]:
+    """The whole coverage plan for an orchestrator with these capabilities."""
+    caps = frozenset(ALL_CAPABILITIES if capabilities is None else capabilities)
+    reaches = reaches_for(caps, intents)
+    return plan_cells(seed, reaches, list(reaches), _crash_ok(caps, kinds), kinds)
+
+
+def planner_for(
+    seed: int,
+    index: int,
+    count: int,
+    capabilities: frozenset[str] | set[str] | None = None,
+    kinds: Sequence[str] | None = None,
+    replays: Callable[[], int] = lambda: 0,
+) -> Planner:
+    """Slice ``index`` of ``count``'s planner: pass it to ``workloads(planner=...)``."""
+    cells = share_of(planned_cells(seed, capabilities, kinds), index, count)
+    return Planner(cells, index, count, replays)
+
+
 @st.composite
 def workloads(
     draw: st.DrawFn,
@@ -463,39 +520,48 @@ def workloads(
     intents: Sequence[str] = INTENTS,
     kinds: Sequence[str] | None = None,
     capabilities: frozenset[str] | set[str] | None = None,
+    call_timeout: float = DEFAULT_CALL_TIMEOUT,
+    planner: Planner | None = None,
 ) -> Workload:
-    """Orders plus 1..max_faults faults, each aimed at a step of one of those orders.
+    """Orders plus faults, each aimed at a step of one of those orders: a cell of the
+    coverage plan (``fracas.harness.search.plan``), or a free combination of two or
+    more faults. The cell is drawn as an index into the plan (the slice's, with a
+    ``planner``), so it shrinks like any draw, toward the plan's first cells.
 
     ``capabilities`` (the orchestrator's, e.g. ``fracas.orchestrator.capabilities``)
     leaves out what it cannot do: review_timeout orders without a clock, crashes of an
-    orchestrator that cannot be restarted. The first order always reaches a step past the
-    customer read that a fault can aim at; shrinking goes toward one "ok" order and one
-    fault."""
+    orchestrator that cannot be restarted. ``call_timeout`` (seconds) is how long the
+    orchestrator waits on one call: delays, pauses and partitions reach past it."""
     caps = frozenset(ALL_CAPABILITIES if capabilities is None else capabilities)
-    usable = allowed_intents(caps, intents)
-    aimable = [i for i in usable if REACHES.get(i)]
-    if not aimable:
+    reaches = reaches_for(caps, intents)
+    if not reaches:
         raise ValueError(f"workloads: no intent in {list(intents)} reaches a step to aim at")
-    # The first order makes effects and keeps going past them when it can (ok, an
-    # approved review, out of stock, undeliverable: four steps or more): the faults then
-    # have more than a customer read or a declined capture to land on, which is where
-    # most examples' faults went otherwise (Hypothesis mutates around what it drew first).
-    effectful = (
-        [i for i in aimable if len(REACHES[i]) > 3]
-        or [i for i in aimable if len(REACHES[i]) > 1]
-        or aimable
-    )
+    cells = planner.cells if planner is not None else planned_cells(seed, caps, kinds, intents)
+    # A free combination, or a cell of the plan: both shrink toward the plan's first.
+    free = draw(st.booleans()) or not cells
+    k = len(cells) if free else draw(st.integers(0, len(cells) - 1))
+    rng = random.Random(draw(st.integers(0, 2**16)))  # Faker details, not the shape
+    usable = allowed_intents(caps, intents)
+    cell = cells[k] if k < len(cells) else None
+    if cell is not None and cell.tier == "intent":
+        chosen = [str(cell.intent)]
+    else:
+        # A step cell's first order reaches its step; two or more orders, so it never
+        # has an intent cell's shape. A free combination starts with an order that makes
+        # effects, so its faults have more than a customer read to land on.
+        first = [i for i in reaches if cell is None or cell.step in reaches[i]]
+        if cell is None:
+            first = [i for i in first if len(reaches[i]) > 3] or first
+        chosen = [draw(st.sampled_from(first))]
+        least = 1 if cell is not None and max_orders > 1 else 0
+        chosen += draw(st.lists(st.sampled_from(usable), min_size=least,
+                                max_size=max(least, max_orders - 1)))  # fmt: skip
     world = build_world(seed)
-    chosen = [draw(st.sampled_from(effectful))]
-    # Among the others, reviews weigh double and a review timeout triple: a review is
-    # the one path with a wait in it (a person, a deadline), which no fault can bring
-    # about, and a deadline that never fires needs no fault to show. ``bench/mix.py
-    # --seeds 100``: with every intent once, 4 of 30 seeds of 20 examples drew no
-    # review_timeout order; with reviews double, 4 of 100; with the timeout triple, 0.
-    reviews = [i for i in usable if i.startswith("review")]
-    others = st.sampled_from([*usable, *reviews, *(i for i in reviews if i == "review_timeout")])
-    chosen += draw(st.lists(others, max_size=max(0, max_orders - 1)))
-    rng = random.Random(draw(st.integers(0, 2**16)))
     plans = [make_order(world, intent, i + 1, rng) for i, intent in enumerate(chosen)]
-    schedule = draw(aimed_schedules(plans, max_faults, caps, kinds))
+    schedule = draw(
+        aimed_schedules(plans, 1 if cell else max_faults, caps, kinds, call_timeout,
+                        min_faults=1 if cell else 2, cell=cell)
+    )  # fmt: skip
+    if planner is not None:
+        planner.admit(k, shape_of(plans, schedule, call_timeout))
     return Workload(plans, schedule)

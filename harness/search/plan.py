@@ -1,0 +1,183 @@
+"""The coverage plan of a property search: which cells the first examples cover, and how
+the slices of one run share them out, so that no two examples of a run have one shape.
+
+Left to chance, a 20-example search ran "1 order, ok, a 5xx on payment" in all four of
+its slices and no ``undeliverable`` order at all (issue 17). So a search first covers
+the space cell by cell, then draws combinations:
+
+1. the *intent* tier: one order of each intent the orchestrator can carry out, with one
+   fault on one of its steps (every outcome, failures after an effect included);
+2. the *step* tier: each step x fault group x phase the capabilities allow, aimed at the
+   first of two or more orders (so it never has an intent tier's shape);
+3. then *free* examples: two or more faults, on one order or on two.
+
+The plan is a fixed function of the seed, the capabilities and the fault kinds: each
+tier is shuffled by the seed (not ordered for Hypothesis's taste for first elements),
+and slice ``i`` of ``S`` takes cells ``i, i + S, ...``. The example's cell is drawn as an
+index into its slice's cells, so Hypothesis replays and shrinks it like any draw (toward
+the slice's first cell, an intent-tier one when the slice has one). What makes the
+generated examples follow the plan is the ``Planner``: while generating, it rejects a
+draw whose cell is not the slice's next, a free example whose shape the slice has run
+(or that belongs to another slice, by its shape's hash), and nothing once a failure was
+found (shrinking and replays must see the same draws as the run that failed).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import reject
+
+from fracas.harness.faults import fault_kinds
+from fracas.harness.run.shape import Shape, shape_key
+from fracas.harness.run.workload import INTENTS
+
+#: The fault groups of the step tier: an HTTP rule on the step's request; a ``late``
+#: commit (the request is held past the client's call timeout, then committed); a
+#: network fault from that request on; a crash of the orchestrator or a process fault
+#: on a fake, triggered by that request.
+GROUPS = ("http", "late", "network", "process")
+PHASES = ("before_commit", "after_commit")
+#: HTTP kinds the ``http`` group leaves out: a delay is the ``late`` group's, and a
+#: hold parks a request until the workload ends (a trigger's hold is the nemesis's).
+NOT_PLAIN_HTTP = frozenset({"delay", "hold"})
+#: Draws the planner rejects for one cell before it gives the cell up (a cell these
+#: capabilities cannot build after all) rather than stall its slice.
+GIVE_UP_AFTER = 200
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One planned example: an intent (tier ``intent``) or a step x group x phase."""
+
+    tier: str
+    intent: str | None = None
+    step: str | None = None
+    group: str | None = None
+    phase: str | None = None
+
+    def __str__(self) -> str:
+        if self.tier == "intent":
+            return f"intent {self.intent}"
+        return f"{self.step} x {self.group} x {self.phase}"
+
+
+def kinds_of(family: str, kinds: Sequence[str] | None) -> list[str]:
+    """The catalog's kinds of one family (among ``kinds`` when given), sorted."""
+    registry = fault_kinds()
+    return [k for k in sorted(kinds or registry) if k in registry and registry[k].family == family]
+
+
+def groups_at(
+    step: str, phase: str, crash_ok: bool, kinds: Sequence[str] | None = None
+) -> list[str]:
+    """The groups a fault on ``step`` in ``phase`` can be drawn from. The customer read
+    carries no order id, so only a rule on the customer's path aims at it; a late
+    commit is a before-commit delay of a step that makes an effect."""
+    http = [k for k in kinds_of("http", kinds) if k not in NOT_PLAIN_HTTP]
+    out = ["http"] if http else []
+    if step == "customer":
+        return out
+    if phase == "before_commit" and "delay" in kinds_of("http", kinds):
+        out.append("late")
+    if kinds_of("network", kinds):
+        out.append("network")
+    if crash_ok or kinds_of("process", kinds):
+        out.append("process")
+    return out
+
+
+def plan_cells(
+    seed: int,
+    reaches: dict[str, tuple[str, ...]],
+    intents: Sequence[str] = INTENTS,
+    crash_ok: bool = True,
+    kinds: Sequence[str] | None = None,
+) -> tuple[Cell, ...]:
+    """Every cell, intent tier first; each tier shuffled by ``seed`` alone.
+
+    ``reaches`` maps each intent the orchestrator can carry out to the steps it takes
+    (strategies.REACHES, filtered by capability)."""
+    rng = random.Random(f"fracas-plan:{seed}")
+    first = [Cell("intent", intent=i) for i in intents if reaches.get(i)]
+    steps = list(dict.fromkeys(s for i in intents for s in reaches.get(i, ())))
+    second = [
+        Cell("step", step=s, group=g, phase=p)
+        for s in steps
+        for p in PHASES
+        for g in groups_at(s, p, crash_ok, kinds)
+    ]
+    rng.shuffle(first)
+    rng.shuffle(second)
+    return (*first, *second)
+
+
+def share_of(cells: Sequence[Cell], index: int, count: int) -> tuple[Cell, ...]:
+    """Slice ``index`` of ``count``'s cells: every ``count``-th, so any budget split
+    evenly covers the plan's first cells, whichever slices run."""
+    return tuple(cells[index::count])
+
+
+@dataclass
+class Planner:
+    """One slice's side of the plan, for the generation phase of its search."""
+
+    cells: tuple[Cell, ...]
+    index: int = 0
+    count: int = 1
+    #: How many examples the example database handed back (replays of earlier
+    #: failures); ``replays`` is read on each example, so a callable.
+    replays: Any = field(default=lambda: 0)
+    active: bool = True
+    next: int = 0
+    calls: int = 0
+    attempts: int = 0
+    shapes: set[str] = field(default_factory=set)
+    #: The cells (by index) and shapes run by generation, in order.
+    ran: list[int] = field(default_factory=list)
+
+    def begin(self) -> None:
+        """Call at the start of each example, before its draws."""
+        self.calls += 1
+
+    def stop(self) -> None:
+        """A failure was found: from now on Hypothesis shrinks and replays, and each
+        of those must see the draws it asks for."""
+        self.active = False
+
+    def _replaying(self) -> bool:
+        return self.calls <= int(self.replays())
+
+    def admit(self, k: int, shape: Shape) -> None:
+        """Reject the example drawn for cell ``k`` (``len(cells)``: a free combination)
+        unless it is the slice's next planned cell, or, once the plan ran, a free shape
+        the slice has not run and whose hash is the slice's; a replay of a saved failure
+        may be any cell not run yet. Called after every draw of the example: Hypothesis
+        requires the same choices to make the same draws, whatever ran before."""
+        if not self.active:
+            return
+        planned = k < len(self.cells)
+        key = shape_key(shape)
+        if key in self.shapes:
+            reject()
+        if self._replaying():
+            if k in self.ran or (not planned and self.next < len(self.cells)):
+                reject()
+        elif self.next < len(self.cells) and k != self.next:
+            self.attempts += 1
+            if self.attempts > GIVE_UP_AFTER:
+                self.next += 1  # this cell cannot be built here: move on
+                self.attempts = 0
+            reject()
+        elif self.next >= len(self.cells) and (
+            planned or int(key, 16) % self.count != self.index
+        ):
+            reject()  # every planned cell ran: combinations now, this slice's share
+        self.shapes.add(key)
+        self.ran.append(k)
+        if k == self.next:
+            self.next += 1
+            self.attempts = 0

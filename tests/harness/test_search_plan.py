@@ -1,0 +1,265 @@
+"""The search's coverage plan (issue 17): every example of a run has a shape of its own,
+the first ones cover every intent and every step x fault group x phase, the plan is a
+fixed function of the seed and the slice, and waits reach past the orchestrator's call
+timeout, the late commit among them. Nothing here starts a process: these are draws."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.database import InMemoryExampleDatabase
+
+from fracas.fakes.world import build_world
+from fracas.harness.adapters import AdapterError, resolve_spec
+from fracas.harness.adapters.base import DEFAULT_CALL_TIMEOUT, call_timeout
+from fracas.harness.adapters.select import Declared, adapter_from_spec
+from fracas.harness.faults import fault_kinds
+from fracas.harness.run.schedule import Schedule, ScheduledFault
+from fracas.harness.run.shape import shape_key, shape_of
+from fracas.harness.run.slices import Slice
+from fracas.harness.run.workload import make_order
+from fracas.harness.search.plan import Cell, share_of
+from fracas.harness.search.strategies import (
+    Workload,
+    aimed_faults,
+    planned_cells,
+    planner_for,
+    workloads,
+)
+
+CAPS_NO_CLOCK = frozenset({"crash", "restart", "pause", "review"})
+
+
+def _slice(
+    seed: int,
+    index: int,
+    count: int,
+    examples: int,
+    caps: frozenset[str] | None,
+    hypothesis_seed: int | None,
+    timeout: float,
+) -> list[tuple[Workload, Cell | None]]:
+    """What slice ``index`` of ``count`` generates, as the property scenario draws it."""
+    planner = planner_for(seed, index, count, caps)
+    strategy = workloads(
+        seed=seed, max_orders=5, max_faults=2, capabilities=caps, call_timeout=timeout,
+        planner=planner,
+    )  # fmt: skip
+    drawn: list[tuple[Workload, Cell | None]] = []
+
+    @settings(max_examples=examples, database=None, deadline=None,
+              suppress_health_check=[HealthCheck.filter_too_much])  # fmt: skip
+    @given(data=st.data())
+    def run(data: st.DataObject) -> None:
+        planner.begin()
+        w = data.draw(strategy)
+        k = planner.ran[-1]
+        drawn.append((w, planner.cells[k] if k < len(planner.cells) else None))
+
+    if hypothesis_seed is not None:
+        run._hypothesis_internal_use_seed = hypothesis_seed + index  # type: ignore[attr-defined]
+    run()
+    return drawn
+
+
+def _search(
+    seed: int,
+    count: int,
+    examples: int,
+    caps: frozenset[str] | None = None,
+    hypothesis_seed: int | None = None,
+    timeout: float = 1.0,
+) -> list[list[tuple[Workload, Cell | None]]]:
+    """What each of ``count`` slices generates."""
+    return [
+        _slice(seed, index, count, examples, caps, hypothesis_seed, timeout)
+        for index in range(count)
+    ]
+
+
+def _key(w: Workload, timeout: float = 1.0) -> str:
+    return shape_key(shape_of(w.plans, w.schedule, timeout))
+
+
+def test_the_slices_of_a_dev_run_generate_twenty_examples_of_twenty_shapes() -> None:
+    """dev's 20 examples over its default 4 slices, each slice from its own random seed:
+    no shape twice, within a slice or across them, and no slice but one starts with the
+    same simplest example (the first of each slice is its own first cell)."""
+    slices = _search(seed=0, count=4, examples=5)
+    keys = [_key(w) for drawn in slices for w, _ in drawn]
+    assert len(keys) == 20
+    assert len(set(keys)) == 20
+    firsts = [drawn[0][1] for drawn in slices]
+    assert len(set(firsts)) == 4 and all(c is not None and c.tier == "intent" for c in firsts)
+
+
+def test_the_first_examples_cover_every_intent_then_the_steps() -> None:
+    """Whether a budget covers an intent does not depend on luck: the intent tier comes
+    first, split between the slices, and an order that fails after stock is held
+    (undeliverable) is among them; the rest of the budget goes to step cells."""
+    for seed in (1, 2):  # (a review timeout order was missing from 4 in 100 such before)
+        slices = _search(seed=seed, count=4, examples=5)
+        intents = [c.intent for drawn in slices for _, c in drawn if c and c.tier == "intent"]
+        assert sorted(intents) == sorted(
+            ["ok", "blocked", "unknown_customer", "declined", "out_of_stock", "undeliverable",
+             "review_approve", "review_reject", "review_timeout"]
+        )  # fmt: skip
+    slices = _search(seed=3, count=4, examples=5)
+    steps = [c for drawn in slices for _, c in drawn if c and c.tier == "step"]
+    assert len(steps) == 11 and len(set(steps)) == 11
+    for drawn in slices:
+        for w, cell in drawn:
+            assert cell is not None
+            if cell.tier == "intent":
+                assert [p.intent for p in w.plans] == [cell.intent]
+            else:
+                assert len(w.plans) >= 2 and len(w.schedule) == 1
+    # Without a clock, no review timeout is planned or drawn.
+    no_clock = planned_cells(0, CAPS_NO_CLOCK)
+    assert "review_timeout" not in {c.intent for c in no_clock}
+    assert len([c for c in no_clock if c.tier == "intent"]) == 8
+
+
+def test_the_plan_is_a_fixed_function_of_the_seed_and_the_slice() -> None:
+    """The same seed gives the same plan and the same split; slices share no cell; and
+    the same Hypothesis seed draws the same examples (a replay or a shrink sees the
+    draws the search saw). Another seed orders the tiers otherwise."""
+    plan = planned_cells(5)
+    assert plan == planned_cells(5)
+    assert planned_cells(6) != plan and set(planned_cells(6)) == set(plan)
+    shares = [share_of(plan, i, 4) for i in range(4)]
+    assert sorted(map(str, sum(shares, ()))) == sorted(map(str, plan))
+    assert not set(shares[0]) & set(shares[1])
+    assert planner_for(5, 2, 4).cells == shares[2]
+    tiers = [c.tier for c in plan]
+    assert tiers == sorted(tiers)  # every intent cell before any step cell ("intent" < "step")
+    first = _search(seed=5, count=2, examples=4, hypothesis_seed=11)
+    again = _search(seed=5, count=2, examples=4, hypothesis_seed=11)
+    assert [[repr(w) for w, _ in d] for d in first] == [[repr(w) for w, _ in d] for d in again]
+
+
+def test_a_cell_index_shrinks_like_any_draw() -> None:
+    """Without a planner, a workload is still one of the plan's cells, chosen by a draw:
+    Hypothesis's simplest example is the plan's first cell, one order and one fault."""
+    plan = planned_cells(0)
+
+    first = plan[0]
+    found: list[Workload] = []
+
+    @settings(max_examples=50, database=None, deadline=None, derandomize=True)
+    @given(w=workloads(seed=0, max_orders=5, max_faults=2))
+    def smallest(w: Workload) -> None:
+        found.append(w)
+
+    smallest()
+    assert [p.intent for p in found[0].plans] == [first.intent] and len(found[0].schedule) == 1
+
+
+def _longest_waits(timeout: float) -> dict[str, float]:
+    """The longest delay, network window and pause drawn for the cells that draw them."""
+    longest: dict[str, float] = {}
+    plans = [make_order(build_world(0), "ok", 1, random.Random(1))]
+    cells = [Cell("step", step="capture", group=g, phase="before_commit")
+             for g in ("late", "network", "process")]  # fmt: skip
+
+    @settings(max_examples=300, database=None, deadline=None, derandomize=True)
+    @given(entry=st.sampled_from(cells).flatmap(
+        lambda cell: aimed_faults(plans, call_timeout=timeout, cell=cell)))  # fmt: skip
+    def draw(entry: ScheduledFault) -> None:
+        kind = str(entry.fault["kind"])
+        family = fault_kinds()[kind].family
+        if kind == "delay":
+            wait = float(entry.fault["params"]["ms"]) / 1000
+        elif family == "network" or kind == "pause":
+            wait = float(entry.duration or 0.0)
+        else:
+            return
+        group = "delay" if kind == "delay" else family if family == "network" else kind
+        longest[group] = max(longest.get(group, 0.0), wait)
+
+    draw()
+    return longest
+
+
+def test_waits_reach_past_the_orchestrators_call_timeout() -> None:
+    """Delays, pauses and partitions are drawn up to and past the call timeout, at its
+    own scale: the same draws with a 3 s timeout reach past 3 s."""
+    for timeout in (1.0, 3.0):
+        longest = _longest_waits(timeout)
+        assert longest["delay"] > timeout, longest
+        assert longest["network"] > timeout, longest
+        assert longest["pause"] > timeout, longest
+        assert max(longest.values()) <= 2.5 * timeout + 0.01, longest
+
+
+def test_a_late_commit_is_a_shape_of_its_own() -> None:
+    """Each step that makes an effect has a late-commit cell: a delay before the commit,
+    past the call timeout, once (the client gives up, the request then commits, and the
+    retry goes through). Its shape says ``late``, not ``delay``."""
+    plan = planned_cells(0)
+    late = {c.step for c in plan if c.group == "late"}
+    assert late == {"capture", "reserve", "ship", "notify", "release", "refund"}
+    assert all(c.phase == "before_commit" for c in plan if c.group == "late")
+    world = build_world(0)
+    plans = [make_order(world, "undeliverable", 1, random.Random(1))]
+    cell = Cell("step", step="capture", group="late", phase="before_commit")
+    seen: list[Workload] = []
+
+    @settings(max_examples=30, database=None, deadline=None)
+    @given(entry=aimed_faults(plans, call_timeout=2.0, cell=cell))
+    def draw(entry) -> None:  # type: ignore[no-untyped-def]
+        params = entry.fault["params"]
+        assert entry.fault["kind"] == "delay" and entry.fault["target"] == "payment"
+        assert params["phase"] == "before_commit" and params["times"] == 1
+        assert 2000 < params["ms"] <= 4001
+        assert params["order_id"] == "ord-0001" and params["path"] == "/payments"
+        shape = shape_of(plans, Schedule((entry,)), 2.0)
+        assert shape[1][0][:4] == ("late", "payment", "capture", "before_commit")
+        seen.append(entry)
+
+    draw()
+    assert seen
+
+
+def test_the_call_timeout_is_declared_like_the_other_orchestrator_settings(
+    tmp_path: Path,
+) -> None:
+    """``call_timeout`` in ``[tool.fracas.orchestrator]``, else the option or its
+    variable; the bundled orchestrator's is its fast profile's 1 s; a command that
+    declares none is taken to wait 5 s, as real clients do. Read from one function."""
+    project = tmp_path / "pyproject.toml"
+    project.write_text('[tool.fracas.orchestrator]\ncommand = ["python", "-m", "x"]\n'
+                       "call_timeout = 7\n")  # fmt: skip
+    spec = resolve_spec(None, environ={}, pyproject=project)
+    assert spec.call_timeout == 7.0 and call_timeout(adapter_from_spec(spec)) == 7.0
+    assert json.loads(json.dumps(spec.to_json()))["call_timeout"] == 7.0
+    over = resolve_spec(None, environ={"FRACAS_ORCHESTRATOR_CALL_TIMEOUT": "12"}, pyproject=project)
+    assert over.call_timeout == 12.0
+    flag = resolve_spec("python -m y", environ={}, declared=Declared(call_timeout="3"))
+    assert call_timeout(adapter_from_spec(flag)) == 3.0
+    plain = resolve_spec("python -m y", environ={})
+    assert call_timeout(adapter_from_spec(plain)) == DEFAULT_CALL_TIMEOUT == 5.0
+    bundled = resolve_spec("bundled", environ={})
+    assert call_timeout(adapter_from_spec(bundled)) == 1.0
+    with pytest.raises(AdapterError, match="call_timeout"):
+        project.write_text('[tool.fracas.orchestrator]\ncommand = "x"\ncall_timeout = "soon"\n')
+        resolve_spec(None, environ={}, pyproject=project)
+
+
+def test_slices_keep_their_examples_apart_in_the_database() -> None:
+    """Under one shared key, every dev slice replayed what the others saved; each slice
+    now reads and writes its own keys, and counts what it handed back to replay."""
+    shared = InMemoryExampleDatabase()
+    one = Slice(0, 4, 111, 5, False).database(shared)
+    two = Slice(1, 4, 222, 5, False).database(shared)
+    one.save(b"key", b"failure")
+    assert list(two.fetch(b"key")) == []
+    assert list(one.fetch(b"key")) == [b"failure"]
+    assert Slice(0, 4, 111, 5, False).database(shared) is one
+    assert Slice(0, 4, 111, 5, False).replays() == 1
+    assert Slice(1, 4, 222, 5, False).replays() == 0
