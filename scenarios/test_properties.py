@@ -17,7 +17,7 @@ from hypothesis import given, reject, target
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure
 
-from fracas.harness.run.coverage import CoverageMap, run_coverage
+from fracas.harness.model.coverage import CoverageMap, run_coverage
 from fracas.harness.search.strategies import workloads
 
 COMPENSATIONS = ("/refunds", "/release", "/cancel")

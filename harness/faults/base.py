@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -185,12 +185,22 @@ def register(cls: _F) -> _F:
     return cls
 
 
+#: Kinds made when the catalog is read rather than registered: ``action_kinds`` adds one
+#: for the fakes' HTTP fault actions (it builds on this module, so it adds itself here).
+_MADE: list[Callable[[], Mapping[str, type[Fault]]]] = []
+
+
+def add_made_kinds(source: Callable[[], Mapping[str, type[Fault]]]) -> None:
+    """Read ``source()`` for kinds each time the catalog is read; a registered kind of the
+    same name wins."""
+    _MADE.append(source)
+
+
 def fault_kinds() -> dict[str, type[Fault]]:
     """Every kind, by name: the registered ones (import ``fracas.harness.faults`` to fill
     it), and one for each HTTP fault action of the fakes that none of them claims."""
-    from fracas.harness.faults.action_kinds import action_kinds  # it builds on this module
-
-    return dict(sorted({**action_kinds(), **_REGISTRY}.items()))
+    made = {name: cls for source in _MADE for name, cls in source().items()}
+    return dict(sorted({**made, **_REGISTRY}.items()))
 
 
 def fault_class(kind: object) -> type[Fault]:

@@ -31,8 +31,8 @@ from fracas.harness.faults.base import Fault
 from fracas.harness.faults.http import add_rule, get_rules, held_requests, release_held, remove_rule
 from fracas.harness.kit.timescale import scaled
 from fracas.harness.kit.waiting import DeadlineExceeded, wait_until
+from fracas.harness.model.history import REVIEW, TERMINAL_STATUSES, FaultHandle, History
 from fracas.harness.report.text import ConsistencyError
-from fracas.harness.run.history import REVIEW, TERMINAL_STATUSES, FaultHandle, History
 from fracas.harness.run.nemesis import NemesisReport
 from fracas.harness.run.runner import (
     REVIEW_TIMEOUT_JUMP,

@@ -25,7 +25,7 @@ from fracas.fakes import contract
 from fracas.fakes.world import build_world
 from fracas.harness.faults import fault_kinds
 from fracas.harness.faults.base import REQUIRED, Fault, FaultValidationError, Param
-from fracas.harness.run.coverage import STEPS
+from fracas.harness.model.coverage import STEPS
 from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
 from fracas.harness.run.services import SERVICES
 from fracas.harness.run.workload import INTENTS, OrderPlan, make_order
@@ -167,7 +167,7 @@ def schedules(
 
 
 # -- faults aimed at live work ---------------------------------------------------------
-#: Steps (fracas.harness.run.coverage.STEPS names) an order of each intent reaches when nothing
+#: Steps (fracas.harness.model.coverage.STEPS names) an order of each intent reaches when nothing
 #: goes wrong, in saga order. Every order reads its customer first: the CRM call carries
 #: no order id, so a fault on it is aimed by the path (the order's own customer id). A
 #: quote need not carry one either (the contract lets an orchestrator ask for one
