@@ -47,6 +47,12 @@ class _Required:
 REQUIRED: Any = _Required()
 
 
+#: A setting's JSON type. An HTTP fault action's settings are ``int``, ``float`` or
+#: ``str`` (what ``fracas.fakes.actions.base.read_setting`` reads); a fault kind's params
+#: (``fracas.harness.faults.base.Param``, a Setting) may also be ``bool`` or ``int_list``.
+SettingType = Literal["int", "float", "str", "bool", "int_list"]
+
+
 @dataclass(frozen=True)
 class Setting:
     """One field of an HTTP fault action's JSON, declared once where the action is written.
@@ -54,11 +60,12 @@ class Setting:
     The fakes read a rule's action with it (``fracas.fakes.actions.base.Action.parse``) and
     the harness offers it as a param of the fault kind it builds for the action, so the
     two sides cannot disagree on a name, a range or a default. It lives here because
-    both sides may import this module and nothing else of the other.
+    both sides may import this module and nothing else of the other; the harness's
+    ``Param`` is this class with the fault catalog's checks and hints added.
     """
 
     name: str
-    type: Literal["int", "float", "str"]
+    type: SettingType
     #: what it means, for the fault catalog's hints ("how long to wait, in ms")
     doc: str
     default: Any = REQUIRED
@@ -112,6 +119,11 @@ class RouteSpec:
     def regex(self) -> re.Pattern[str]:
         """The path as a pattern (a trailing slash is tolerated, as the fakes do)."""
         return re.compile("^" + re.sub(r"{\w+}", "[^/]+", self.path.rstrip("/")) + "/?$")
+
+    @property
+    def glob(self) -> str:
+        """The path as fault rules and triggers match it (``{id}`` as ``*``)."""
+        return re.sub(r"{\w+}", "*", self.path)
 
 
 @dataclass(frozen=True)
@@ -276,4 +288,52 @@ def calls(name: str) -> tuple[tuple[str, str], ...]:
     compensations, so ``calls(name)[0]`` is the service's main effect (or its read)."""
     steps = [r for r in service(name).routes if r.step != "lookup"]
     steps.sort(key=lambda r: (r.compensates is not None, not r.effectful))
-    return tuple((r.method, re.sub(r"{\w+}", "*", r.path)) for r in steps)
+    return tuple((r.method, r.glob) for r in steps)
+
+
+# -- the saga (contract §3) --------------------------------------------------------------
+#: The saga's steps in the order it takes them: the forward steps, then the compensations,
+#: last effect undone first. Each is the ``step`` of a route above; tables of steps (the
+#: coverage map, the resilience summary) are in this order.
+SAGA: tuple[str, ...] = (
+    "customer", "quote", "capture", "reserve", "ship", "notify", "cancel", "release", "refund",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A kind of order the workload makes from the seeded world, and what the saga does
+    with it when nothing goes wrong: which steps it calls, in call order, and what the
+    orchestrator under test must be able to do for it (adapter capabilities)."""
+
+    name: str
+    reaches: tuple[str, ...]
+    needs: frozenset[str] = frozenset()
+
+
+_FORWARD = SAGA[:6]  # customer .. notify: an order that nothing stops
+_REVIEW = frozenset({"review"})
+
+#: Every intent, in the order the workload offers them (a draw's first choice is "ok").
+#: Every failure after the customer read ends with an ``order_failed`` message; an
+#: unknown customer has nobody to tell. A review timeout needs a clock the harness can
+#: advance, or it would end as a false liveness violation.
+INTENTS: tuple[Intent, ...] = (
+    Intent("ok", _FORWARD),
+    Intent("blocked", ("customer", "notify")),
+    Intent("unknown_customer", ("customer",)),
+    Intent("declined", (*_FORWARD[:3], "notify")),
+    Intent("out_of_stock", (*_FORWARD[:4], "refund", "notify")),
+    Intent("undeliverable", (*_FORWARD[:5], "release", "refund", "notify")),
+    Intent("review_approve", _FORWARD, needs=_REVIEW),
+    Intent("review_reject", ("customer", "notify"), needs=_REVIEW),
+    Intent("review_timeout", ("customer", "notify"), needs=_REVIEW | {"advance_clock"}),
+)
+
+
+def step_route(step: str) -> tuple[str, RouteSpec]:
+    """``(service, route)`` that makes ``step`` (the first such route of any service)."""
+    for svc, route in routes():
+        if route.step == step:
+            return svc, route
+    raise KeyError(f"no route makes the step {step!r}")

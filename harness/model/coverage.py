@@ -52,19 +52,6 @@ class Run(Protocol):
     def history(self) -> History: ...
 
 
-#: Every step of the saga the fakes can see, by (service, method, path pattern); the
-#: names are fracas.harness.model.steps' own, so reports speak one language.
-STEPS: tuple[tuple[str, str, str, str], ...] = (
-    ("customer", "crm", "GET", "/customers/*"),
-    ("quote", "shipping", "POST", "/quotes"),
-    ("capture", "payment", "POST", "/payments"),
-    ("reserve", "inventory", "POST", "/reservations"),
-    ("ship", "shipping", "POST", "/shipments"),
-    ("notify", "notify", "POST", "/messages"),
-    ("cancel", "shipping", "POST", "/shipments/*/cancel"),
-    ("release", "inventory", "POST", "/reservations/*/release"),
-    ("refund", "payment", "POST", "/payments/*/refunds"),
-)
 #: A process fault that hit while no request was its trigger (a time trigger).
 ANY_STEP = "(any)"
 STEP_NAMES: tuple[str, ...] = (*STEP_ORDER, ANY_STEP)

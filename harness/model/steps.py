@@ -1,7 +1,8 @@
-"""Which saga step a journal line belongs to, from its service, method and path.
+"""The saga's steps as the harness speaks of them, read from the contract's one table
+(``fracas.fakes.contract``: ``SAGA`` and each route's ``step``).
 
-Both the witness narrator and the resilience summary speak in steps ("capture", "reserve")
-rather than URLs, so the mapping lives in one place.
+The witness narrator, the resilience summary, the coverage map and the search speak in
+steps ("capture", "reserve") rather than URLs, so the mapping lives in one place.
 """
 
 from __future__ import annotations
@@ -15,19 +16,15 @@ def effect_steps() -> frozenset[str]:
     return contract.effect_steps()
 
 
-#: Saga order, for tables.
-STEP_ORDER = (
-    "customer",
-    "quote",
-    "capture",
-    "reserve",
-    "ship",
-    "notify",
-    "cancel",
-    "release",
-    "refund",
-    "lookup",
-    "other",
+#: Saga order, for tables: the saga's steps, then reads that are no step, then the rest.
+STEP_ORDER: tuple[str, ...] = (*contract.SAGA, "lookup", "other")
+
+#: Where each step of the saga is served, in saga order: (step, service, method, path
+#: glob), the glob as fault rules and triggers match it.
+STEPS: tuple[tuple[str, str, str, str], ...] = tuple(
+    (step, svc, route.method, route.glob)
+    for step in contract.SAGA
+    for svc, route in [contract.step_route(step)]
 )
 
 

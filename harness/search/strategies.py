@@ -25,10 +25,10 @@ from fracas.fakes import contract
 from fracas.fakes.world import build_world
 from fracas.harness.faults import fault_kinds
 from fracas.harness.faults.base import REQUIRED, Fault, FaultValidationError, Param
-from fracas.harness.model.coverage import STEPS
+from fracas.harness.model.steps import STEPS
 from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
 from fracas.harness.run.services import SERVICES
-from fracas.harness.run.workload import INTENTS, OrderPlan, make_order
+from fracas.harness.run.workload import INTENTS, OrderPlan, allowed_intents, make_order
 from fracas.harness.search.profiles import register_profiles
 
 register_profiles()
@@ -167,35 +167,23 @@ def schedules(
 
 
 # -- faults aimed at live work ---------------------------------------------------------
-#: Steps (fracas.harness.model.coverage.STEPS names) an order of each intent reaches when nothing
-#: goes wrong, in saga order. Every order reads its customer first: the CRM call carries
-#: no order id, so a fault on it is aimed by the path (the order's own customer id). A
-#: quote need not carry one either (the contract lets an orchestrator ask for one
-#: without it; the naive one does), so it is not aimed at. Every failure after the
-#: customer read ends with an ``order_failed`` message (the contract's step 6), so a
-#: failing order reaches the notify step too: a lost or garbled answer to that message
-#: is as telling as one to a confirmation. An undeliverable address is quoted (any
-#: country is) and refused only at the shipment, after the capture and the reservation.
+#: Steps (fracas.harness.model.steps.STEPS names) an order of each intent reaches when
+#: nothing goes wrong (the contract's ``Intent.reaches``), in call order, but the quote.
+#: Every order reads its customer first: the CRM call carries no order id, so a fault on
+#: it is aimed by the path (the order's own customer id). A quote need not carry one
+#: either (the contract lets an orchestrator ask for one without it; the naive one
+#: does), so it is not aimed at (``UNAIMED``). Every failure after the customer read ends
+#: with an ``order_failed`` message (the contract's step 6), so a failing order reaches
+#: the notify step too: a lost or garbled answer to that message is as telling as one to
+#: a confirmation. An undeliverable address is quoted (any country is) and refused only
+#: at the shipment, after the capture and the reservation.
+UNAIMED = frozenset({"quote"})
 REACHES: dict[str, tuple[str, ...]] = {
-    "ok": ("customer", "capture", "reserve", "ship", "notify"),
-    "review_approve": ("customer", "capture", "reserve", "ship", "notify"),
-    "declined": ("customer", "capture", "notify"),
-    "out_of_stock": ("customer", "capture", "reserve", "refund", "notify"),
-    "undeliverable": ("customer", "capture", "reserve", "ship", "release", "refund", "notify"),
-    "blocked": ("customer", "notify"),
-    "unknown_customer": ("customer",),
-    "review_reject": ("customer", "notify"),
-    "review_timeout": ("customer", "notify"),
+    i.name: tuple(s for s in i.reaches if s not in UNAIMED) for i in contract.INTENTS
 }
 _STEP = {name: (svc, meth, path) for name, svc, meth, path in STEPS}
 #: After commit weighs double: that is where the ambiguous outcomes are.
 PHASE = st.sampled_from(("after_commit", "after_commit", "before_commit"))
-#: Which intents each capability makes possible (the rest need none).
-NEEDS: dict[str, frozenset[str]] = {
-    "review_approve": frozenset({"review"}),
-    "review_reject": frozenset({"review"}),
-    "review_timeout": frozenset({"review", "advance_clock"}),
-}
 #: The shape of one aimed fault: an HTTP rule on the step (a lost or refused answer is
 #: where most saga bugs show), a garbled answer where it tells most (``GARBLED_PHASE``),
 #: the orchestrator crashed while the step is in flight (what it kept, and what it sends
@@ -224,7 +212,7 @@ GARBLED = "malformed"
 #: go on, a message or a compensation (does it take garbage for success?). The other
 #: phase of each is drawn too, as an HTTP shape's ``malformed``.
 GARBLED_PHASE: dict[str, str] = {
-    step: "before_commit" for step in ("notify", "refund", "release", "cancel")
+    step: "before_commit" for step in ("notify", *contract.compensations())
 }
 #: HTTP fault kinds in the order of their weight (see SHAPES): a 5xx first (retry and
 #: give-up logic), a lost answer, a reset, a garbled answer in either phase; the others
@@ -238,13 +226,6 @@ PROCESS_NEEDS: dict[str, frozenset[str]] = {
 }
 #: The capabilities of an orchestrator that can do everything (the bundled one).
 ALL_CAPABILITIES = frozenset({"crash", "restart", "pause", "review", "advance_clock"})
-
-
-def allowed_intents(
-    capabilities: frozenset[str] | set[str], intents: Sequence[str] = INTENTS
-) -> list[str]:
-    """The intents this orchestrator can carry out: no review_timeout without a clock."""
-    return [i for i in intents if NEEDS.get(i, frozenset()) <= set(capabilities)]
 
 
 def _shape_ok(shape: str, kinds: Sequence[str] | None) -> bool:
