@@ -103,7 +103,9 @@ FAULT_PHASES: tuple[str, ...] = ("before_commit", "after_commit")
 
 @dataclass(frozen=True)
 class RouteSpec:
-    """One route as the harness sees it: which saga step a request is."""
+    """One route, declared here once: the fake that serves it binds a handler to it by
+    ``operation`` (``fracas.fakes.service.Route``), the harness reads which saga step a
+    request is."""
 
     method: str
     #: ``/payments/{payment_id}/refunds``: ``{name}`` is one path segment
@@ -114,6 +116,8 @@ class RouteSpec:
     effectful: bool = False
     #: the step this one undoes ("refund" compensates "capture"), if any
     compensates: str | None = None
+    #: its OpenAPI operation id, by which the fake binds its handler to this route
+    operation: str = field(kw_only=True)
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -148,6 +152,14 @@ class ServiceSpec:
     def effect_tables(self) -> tuple[LedgerTable, ...]:
         return tuple(t for t in self.ledger if t.effect)
 
+    def route(self, operation: str) -> RouteSpec:
+        """The route with this operation id: what a fake binds its handler to."""
+        for r in self.routes:
+            if r.operation == operation:
+                return r
+        known = ", ".join(r.operation for r in self.routes)
+        raise KeyError(f"{self.name} has no route {operation!r}; its routes are {known}")
+
 
 def _ref(table: str, id_column: str) -> LedgerTable:
     return LedgerTable(table, id_column, effect=False)
@@ -156,21 +168,21 @@ def _ref(table: str, id_column: str) -> LedgerTable:
 _BUILTIN: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "crm",
-        (RouteSpec("GET", "/customers/{customer_id}", "customer"),),
+        (RouteSpec("GET", "/customers/{customer_id}", "customer", operation="getCustomer"),),
         (_ref("customers", "customer_id"),),
     ),
     ServiceSpec(
         "payment",
         (
-            RouteSpec("POST", "/payments", "capture", effectful=True),
-            RouteSpec("GET", "/payments", "lookup"),
-            RouteSpec("GET", "/payments/{payment_id}", "lookup"),
+            RouteSpec("POST", "/payments", "capture", effectful=True, operation="capturePayment"),
+            RouteSpec("GET", "/payments", "lookup", operation="listPayments"),
+            RouteSpec("GET", "/payments/{payment_id}", "lookup", operation="getPayment"),
             RouteSpec(
                 "POST",
                 "/payments/{payment_id}/refunds",
                 "refund",
                 effectful=True,
-                compensates="capture",
+                compensates="capture", operation="refundPayment",
             ),
         ),
         (LedgerTable("payments", "payment_id"), LedgerTable("refunds", "refund_id")),
@@ -178,16 +190,16 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "inventory",
         (
-            RouteSpec("GET", "/stock/{sku}", "lookup"),
-            RouteSpec("POST", "/reservations", "reserve", effectful=True),
-            RouteSpec("GET", "/reservations", "lookup"),
-            RouteSpec("GET", "/reservations/{reservation_id}", "lookup"),
+            RouteSpec("GET", "/stock/{sku}", "lookup", operation="getStock"),
+            RouteSpec("POST", "/reservations", "reserve", effectful=True, operation="createReservation"),
+            RouteSpec("GET", "/reservations", "lookup", operation="listReservations"),
+            RouteSpec("GET", "/reservations/{reservation_id}", "lookup", operation="getReservation"),
             RouteSpec(
                 "POST",
                 "/reservations/{reservation_id}/release",
                 "release",
                 effectful=True,
-                compensates="reserve",
+                compensates="reserve", operation="releaseReservation",
             ),
         ),
         (_ref("stock", "sku"), LedgerTable("reservations", "reservation_id")),
@@ -195,16 +207,16 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "shipping",
         (
-            RouteSpec("POST", "/quotes", "quote"),
-            RouteSpec("POST", "/shipments", "ship", effectful=True),
-            RouteSpec("GET", "/shipments", "lookup"),
-            RouteSpec("GET", "/shipments/{shipment_id}", "lookup"),
+            RouteSpec("POST", "/quotes", "quote", operation="createQuote"),
+            RouteSpec("POST", "/shipments", "ship", effectful=True, operation="createShipment"),
+            RouteSpec("GET", "/shipments", "lookup", operation="listShipments"),
+            RouteSpec("GET", "/shipments/{shipment_id}", "lookup", operation="getShipment"),
             RouteSpec(
                 "POST",
                 "/shipments/{shipment_id}/cancel",
                 "cancel",
                 effectful=True,
-                compensates="ship",
+                compensates="ship", operation="cancelShipment",
             ),
         ),
         (
@@ -216,9 +228,9 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "notify",
         (
-            RouteSpec("POST", "/messages", "notify", effectful=True),
-            RouteSpec("GET", "/messages", "lookup"),
-            RouteSpec("GET", "/messages/{message_id}", "lookup"),
+            RouteSpec("POST", "/messages", "notify", effectful=True, operation="sendMessage"),
+            RouteSpec("GET", "/messages", "lookup", operation="listMessages"),
+            RouteSpec("GET", "/messages/{message_id}", "lookup", operation="getMessage"),
         ),
         (LedgerTable("messages", "message_id"),),
     ),
