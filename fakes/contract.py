@@ -47,6 +47,12 @@ class _Required:
 REQUIRED: Any = _Required()
 
 
+#: A setting's JSON type. An HTTP fault action's settings are ``int``, ``float`` or
+#: ``str`` (what ``fracas.fakes.actions.base.read_setting`` reads); a fault kind's params
+#: (``fracas.harness.faults.base.Param``, a Setting) may also be ``bool`` or ``int_list``.
+SettingType = Literal["int", "float", "str", "bool", "int_list"]
+
+
 @dataclass(frozen=True)
 class Setting:
     """One field of an HTTP fault action's JSON, declared once where the action is written.
@@ -54,11 +60,12 @@ class Setting:
     The fakes read a rule's action with it (``fracas.fakes.actions.base.Action.parse``) and
     the harness offers it as a param of the fault kind it builds for the action, so the
     two sides cannot disagree on a name, a range or a default. It lives here because
-    both sides may import this module and nothing else of the other.
+    both sides may import this module and nothing else of the other; the harness's
+    ``Param`` is this class with the fault catalog's checks and hints added.
     """
 
     name: str
-    type: Literal["int", "float", "str"]
+    type: SettingType
     #: what it means, for the fault catalog's hints ("how long to wait, in ms")
     doc: str
     default: Any = REQUIRED
@@ -96,7 +103,9 @@ FAULT_PHASES: tuple[str, ...] = ("before_commit", "after_commit")
 
 @dataclass(frozen=True)
 class RouteSpec:
-    """One route as the harness sees it: which saga step a request is."""
+    """One route, declared here once: the fake that serves it binds a handler to it by
+    ``operation`` (``fracas.fakes.service.Route``), the harness reads which saga step a
+    request is."""
 
     method: str
     #: ``/payments/{payment_id}/refunds``: ``{name}`` is one path segment
@@ -107,11 +116,18 @@ class RouteSpec:
     effectful: bool = False
     #: the step this one undoes ("refund" compensates "capture"), if any
     compensates: str | None = None
+    #: its OpenAPI operation id, by which the fake binds its handler to this route
+    operation: str = field(kw_only=True)
 
     @property
     def regex(self) -> re.Pattern[str]:
         """The path as a pattern (a trailing slash is tolerated, as the fakes do)."""
         return re.compile("^" + re.sub(r"{\w+}", "[^/]+", self.path.rstrip("/")) + "/?$")
+
+    @property
+    def glob(self) -> str:
+        """The path as fault rules and triggers match it (``{id}`` as ``*``)."""
+        return re.sub(r"{\w+}", "*", self.path)
 
 
 @dataclass(frozen=True)
@@ -136,6 +152,14 @@ class ServiceSpec:
     def effect_tables(self) -> tuple[LedgerTable, ...]:
         return tuple(t for t in self.ledger if t.effect)
 
+    def route(self, operation: str) -> RouteSpec:
+        """The route with this operation id: what a fake binds its handler to."""
+        for r in self.routes:
+            if r.operation == operation:
+                return r
+        known = ", ".join(r.operation for r in self.routes)
+        raise KeyError(f"{self.name} has no route {operation!r}; its routes are {known}")
+
 
 def _ref(table: str, id_column: str) -> LedgerTable:
     return LedgerTable(table, id_column, effect=False)
@@ -144,21 +168,21 @@ def _ref(table: str, id_column: str) -> LedgerTable:
 _BUILTIN: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "crm",
-        (RouteSpec("GET", "/customers/{customer_id}", "customer"),),
+        (RouteSpec("GET", "/customers/{customer_id}", "customer", operation="getCustomer"),),
         (_ref("customers", "customer_id"),),
     ),
     ServiceSpec(
         "payment",
         (
-            RouteSpec("POST", "/payments", "capture", effectful=True),
-            RouteSpec("GET", "/payments", "lookup"),
-            RouteSpec("GET", "/payments/{payment_id}", "lookup"),
+            RouteSpec("POST", "/payments", "capture", effectful=True, operation="capturePayment"),
+            RouteSpec("GET", "/payments", "lookup", operation="listPayments"),
+            RouteSpec("GET", "/payments/{payment_id}", "lookup", operation="getPayment"),
             RouteSpec(
                 "POST",
                 "/payments/{payment_id}/refunds",
                 "refund",
                 effectful=True,
-                compensates="capture",
+                compensates="capture", operation="refundPayment",
             ),
         ),
         (LedgerTable("payments", "payment_id"), LedgerTable("refunds", "refund_id")),
@@ -166,16 +190,16 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "inventory",
         (
-            RouteSpec("GET", "/stock/{sku}", "lookup"),
-            RouteSpec("POST", "/reservations", "reserve", effectful=True),
-            RouteSpec("GET", "/reservations", "lookup"),
-            RouteSpec("GET", "/reservations/{reservation_id}", "lookup"),
+            RouteSpec("GET", "/stock/{sku}", "lookup", operation="getStock"),
+            RouteSpec("POST", "/reservations", "reserve", effectful=True, operation="createReservation"),
+            RouteSpec("GET", "/reservations", "lookup", operation="listReservations"),
+            RouteSpec("GET", "/reservations/{reservation_id}", "lookup", operation="getReservation"),
             RouteSpec(
                 "POST",
                 "/reservations/{reservation_id}/release",
                 "release",
                 effectful=True,
-                compensates="reserve",
+                compensates="reserve", operation="releaseReservation",
             ),
         ),
         (_ref("stock", "sku"), LedgerTable("reservations", "reservation_id")),
@@ -183,16 +207,16 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "shipping",
         (
-            RouteSpec("POST", "/quotes", "quote"),
-            RouteSpec("POST", "/shipments", "ship", effectful=True),
-            RouteSpec("GET", "/shipments", "lookup"),
-            RouteSpec("GET", "/shipments/{shipment_id}", "lookup"),
+            RouteSpec("POST", "/quotes", "quote", operation="createQuote"),
+            RouteSpec("POST", "/shipments", "ship", effectful=True, operation="createShipment"),
+            RouteSpec("GET", "/shipments", "lookup", operation="listShipments"),
+            RouteSpec("GET", "/shipments/{shipment_id}", "lookup", operation="getShipment"),
             RouteSpec(
                 "POST",
                 "/shipments/{shipment_id}/cancel",
                 "cancel",
                 effectful=True,
-                compensates="ship",
+                compensates="ship", operation="cancelShipment",
             ),
         ),
         (
@@ -204,9 +228,9 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "notify",
         (
-            RouteSpec("POST", "/messages", "notify", effectful=True),
-            RouteSpec("GET", "/messages", "lookup"),
-            RouteSpec("GET", "/messages/{message_id}", "lookup"),
+            RouteSpec("POST", "/messages", "notify", effectful=True, operation="sendMessage"),
+            RouteSpec("GET", "/messages", "lookup", operation="listMessages"),
+            RouteSpec("GET", "/messages/{message_id}", "lookup", operation="getMessage"),
         ),
         (LedgerTable("messages", "message_id"),),
     ),
@@ -276,4 +300,52 @@ def calls(name: str) -> tuple[tuple[str, str], ...]:
     compensations, so ``calls(name)[0]`` is the service's main effect (or its read)."""
     steps = [r for r in service(name).routes if r.step != "lookup"]
     steps.sort(key=lambda r: (r.compensates is not None, not r.effectful))
-    return tuple((r.method, re.sub(r"{\w+}", "*", r.path)) for r in steps)
+    return tuple((r.method, r.glob) for r in steps)
+
+
+# -- the saga (contract §3) --------------------------------------------------------------
+#: The saga's steps in the order it takes them: the forward steps, then the compensations,
+#: last effect undone first. Each is the ``step`` of a route above; tables of steps (the
+#: coverage map, the resilience summary) are in this order.
+SAGA: tuple[str, ...] = (
+    "customer", "quote", "capture", "reserve", "ship", "notify", "cancel", "release", "refund",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A kind of order the workload makes from the seeded world, and what the saga does
+    with it when nothing goes wrong: which steps it calls, in call order, and what the
+    orchestrator under test must be able to do for it (adapter capabilities)."""
+
+    name: str
+    reaches: tuple[str, ...]
+    needs: frozenset[str] = frozenset()
+
+
+_FORWARD = SAGA[:6]  # customer .. notify: an order that nothing stops
+_REVIEW = frozenset({"review"})
+
+#: Every intent, in the order the workload offers them (a draw's first choice is "ok").
+#: Every failure after the customer read ends with an ``order_failed`` message; an
+#: unknown customer has nobody to tell. A review timeout needs a clock the harness can
+#: advance, or it would end as a false liveness violation.
+INTENTS: tuple[Intent, ...] = (
+    Intent("ok", _FORWARD),
+    Intent("blocked", ("customer", "notify")),
+    Intent("unknown_customer", ("customer",)),
+    Intent("declined", (*_FORWARD[:3], "notify")),
+    Intent("out_of_stock", (*_FORWARD[:4], "refund", "notify")),
+    Intent("undeliverable", (*_FORWARD[:5], "release", "refund", "notify")),
+    Intent("review_approve", _FORWARD, needs=_REVIEW),
+    Intent("review_reject", ("customer", "notify"), needs=_REVIEW),
+    Intent("review_timeout", ("customer", "notify"), needs=_REVIEW | {"advance_clock"}),
+)
+
+
+def step_route(step: str) -> tuple[str, RouteSpec]:
+    """``(service, route)`` that makes ``step`` (the first such route of any service)."""
+    for svc, route in routes():
+        if route.step == step:
+            return svc, route
+    raise KeyError(f"no route makes the step {step!r}")

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from typing import Any
 
+from fracas.fakes import contract
 from fracas.fakes.service import Answer, Call, Route, Service, not_found, rows
 from fracas.fakes.validate import obj
 from fracas.fakes.world import World
@@ -53,6 +54,8 @@ CUSTOMER = obj(
     ),
 )
 
+SPEC = contract.service("crm")
+
 SERVICE = Service(
     name="crm",
     title="fracas fake CRM service",
@@ -60,10 +63,8 @@ SERVICE = Service(
     tables=["customers"],
     routes=[
         Route(
-            "GET",
-            "/customers/{customer_id}",
+            SPEC.route("getCustomer"),
             get_customer,
-            "getCustomer",
             "One customer: status, risk and address.",
             {200: "Customer", 404: "Problem"},
         ),

@@ -8,6 +8,7 @@ import json
 import sqlite3
 from typing import Any
 
+from fracas.fakes import contract
 from fracas.fakes.service import (
     Answer,
     Call,
@@ -153,6 +154,8 @@ RESERVATION_VIEW = obj(
     status={"type": "string", "enum": ["held", "released"]},
 )
 
+SPEC = contract.service("inventory")
+
 SERVICE = Service(
     name="inventory",
     title="fracas fake inventory service",
@@ -160,50 +163,38 @@ SERVICE = Service(
     tables=["stock", "reservations"],
     routes=[
         Route(
-            "GET",
-            "/stock/{sku}",
+            SPEC.route("getStock"),
             get_stock,
-            "getStock",
             "Stock of one SKU.",
             {200: "Stock", 404: "Problem"},
         ),
         Route(
-            "POST",
-            "/reservations",
+            SPEC.route("createReservation"),
             reserve,
-            "createReservation",
             "Hold stock for every line, all or nothing.",
             {201: "Reservation", 409: "Problem"},
             body=RESERVE,
-            effectful=True,
         ),
         Route(
-            "GET",
-            "/reservations",
+            SPEC.route("listReservations"),
             list_reservations,
-            "listReservations",
             "Reservations, optionally of one order.",
             {200: "ReservationList"},
             query=["order_id"],
         ),
         Route(
-            "GET",
-            "/reservations/{reservation_id}",
+            SPEC.route("getReservation"),
             get_reservation,
-            "getReservation",
             "One reservation.",
             {200: "Reservation", 404: "Problem"},
             order_of=_order_of,
         ),
         Route(
-            "POST",
-            "/reservations/{reservation_id}/release",
+            SPEC.route("releaseReservation"),
             release,
-            "releaseReservation",
             "Give the stock back; releasing again changes nothing.",
             {200: "Reservation", 404: "Problem"},
             body_optional=True,
-            effectful=True,
             order_of=_order_of,
         ),
     ],  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from fracas.fakes import contract
 from fracas.fakes.service import (
     Answer,
     Call,
@@ -98,6 +99,8 @@ MESSAGE_VIEW = obj(
     template={"type": "string", "enum": TEMPLATES},
 )
 
+SPEC = contract.service("notify")
+
 SERVICE = Service(
     name="notify",
     title="fracas fake notify service",
@@ -105,29 +108,22 @@ SERVICE = Service(
     tables=["messages"],
     routes=[
         Route(
-            "POST",
-            "/messages",
+            SPEC.route("sendMessage"),
             send_message,
-            "sendMessage",
             "Send a message to a customer about an order.",
             {201: "Message"},
             body=SEND,
-            effectful=True,
         ),
         Route(
-            "GET",
-            "/messages",
+            SPEC.route("listMessages"),
             list_messages,
-            "listMessages",
             "Messages, optionally of one order.",
             {200: "MessageList"},
             query=["order_id"],
         ),
         Route(
-            "GET",
-            "/messages/{message_id}",
+            SPEC.route("getMessage"),
             get_message,
-            "getMessage",
             "One message.",
             {200: "Message", 404: "Problem"},
             order_of=_order_of,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from fracas.fakes import contract
 from fracas.fakes.service import (
     Answer,
     Call,
@@ -166,6 +167,8 @@ REFUND_VIEW = obj(
     amount_cents={"type": "integer"},
 )
 
+SPEC = contract.service("payment")
+
 SERVICE = Service(
     name="payment",
     title="fracas fake payment service",
@@ -173,42 +176,32 @@ SERVICE = Service(
     tables=["payments", "refunds"],
     routes=[
         Route(
-            "POST",
-            "/payments",
+            SPEC.route("capturePayment"),
             capture,
-            "capturePayment",
             "Capture a payment; a tok_decline... card gives 402 and no effect.",
             {201: "Payment", 402: "Problem"},
             body=CAPTURE,
-            effectful=True,
         ),
         Route(
-            "GET",
-            "/payments",
+            SPEC.route("listPayments"),
             list_payments,
-            "listPayments",
             "Payments, optionally of one order.",
             {200: "PaymentList"},
             query=["order_id"],
         ),
         Route(
-            "GET",
-            "/payments/{payment_id}",
+            SPEC.route("getPayment"),
             get_payment,
-            "getPayment",
             "One payment.",
             {200: "Payment", 404: "Problem"},
             order_of=_order_of,
         ),
         Route(
-            "POST",
-            "/payments/{payment_id}/refunds",
+            SPEC.route("refundPayment"),
             refund,
-            "refundPayment",
             "Refund part or all of what is left of a capture.",
             {201: "Refund", 404: "Problem", 409: "Problem"},
             body=REFUND,
-            effectful=True,
             order_of=_order_of,
         ),
     ],  # fmt: skip

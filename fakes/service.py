@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fracas.fakes.contract import RouteSpec
 from fracas.fakes.validate import Schema
 from fracas.fakes.world import World
 
@@ -77,23 +78,39 @@ OrderOf = Callable[[sqlite3.Connection, dict[str, str]], str | None]
 
 @dataclass
 class Route:
-    method: str
-    template: str
+    """A handler bound to a route of the contract: the method, the path and whether an
+    Idempotency-Key applies are the contract's (``spec``), stated there once."""
+
+    spec: RouteSpec
     handler: Handler
-    operation_id: str
     summary: str
     #: status -> component schema name (or None for "no body described")
     responses: dict[int, str]
     body: Schema | None = None
     #: the body may be absent altogether (release, cancel)
     body_optional: bool = False
-    #: Idempotency-Key applies (an effectful POST)
-    effectful: bool = False
     #: the order a path's resource belongs to, for fault matching and the journal
     order_of: OrderOf | None = None
     query: list[str] = field(default_factory=list)
     regex: re.Pattern[str] = field(init=False)
     param_names: list[str] = field(init=False)
+
+    @property
+    def method(self) -> str:
+        return self.spec.method
+
+    @property
+    def template(self) -> str:
+        return self.spec.path
+
+    @property
+    def operation_id(self) -> str:
+        return self.spec.operation
+
+    @property
+    def effectful(self) -> bool:
+        """Idempotency-Key applies (an effectful POST)."""
+        return self.spec.effectful
 
     def __post_init__(self) -> None:
         self.param_names = re.findall(r"{(\w+)}", self.template)

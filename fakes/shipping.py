@@ -10,6 +10,7 @@ import math
 import sqlite3
 from typing import Any
 
+from fracas.fakes import contract
 from fracas.fakes.service import (
     Answer,
     Call,
@@ -182,6 +183,8 @@ SHIPMENT_VIEW = obj(
     status={"type": "string", "enum": ["created", "cancelled"]},
 )
 
+SPEC = contract.service("shipping")
+
 SERVICE = Service(
     name="shipping",
     title="fracas fake shipping service",
@@ -189,51 +192,39 @@ SERVICE = Service(
     tables=["rates", "weights", "shipments"],
     routes=[
         Route(
-            "POST",
-            "/quotes",
+            SPEC.route("createQuote"),
             quote,
-            "createQuote",
             "Quote a delivery; any country is quoted, only served ones are shipped.",
             {200: "Quote"},
             body=QUOTE,
         ),
         Route(
-            "POST",
-            "/shipments",
+            SPEC.route("createShipment"),
             ship,
-            "createShipment",
             "Create a shipment; a country not served gives 422 undeliverable.",
             {201: "Shipment"},
             body=SHIP,
-            effectful=True,
         ),
         Route(
-            "GET",
-            "/shipments",
+            SPEC.route("listShipments"),
             list_shipments,
-            "listShipments",
             "Shipments, optionally of one order.",
             {200: "ShipmentList"},
             query=["order_id"],
         ),
         Route(
-            "GET",
-            "/shipments/{shipment_id}",
+            SPEC.route("getShipment"),
             get_shipment,
-            "getShipment",
             "One shipment.",
             {200: "Shipment", 404: "Problem"},
             order_of=_order_of,
         ),
         Route(
-            "POST",
-            "/shipments/{shipment_id}/cancel",
+            SPEC.route("cancelShipment"),
             cancel,
-            "cancelShipment",
             "Cancel a shipment; cancelling again changes nothing.",
             {200: "Shipment", 404: "Problem"},
             body_optional=True,
-            effectful=True,
             order_of=_order_of,
         ),
     ],  # fmt: skip

@@ -78,6 +78,8 @@ def read_setting(setting: Setting, action: dict[str, Any], where: str, kind: str
         return int_field(value, field, setting.minimum, setting.maximum)
     if setting.type == "float":
         return number_field(value, field, setting.minimum, setting.maximum)
+    if setting.type != "str":
+        raise TypeError(f"{kind}.{setting.name}: an action's setting is int, float or str")
     if not isinstance(value, str) or not value:
         raise RuleError(field, f"expected a non-empty string, got {value!r}")
     return value

@@ -5,9 +5,9 @@
 
 from fracas.harness.checkers.engine import CheckResult, check
 from fracas.harness.checkers.registry import Rule, all_rules, rule
-from fracas.harness.checkers.snapshot import Settle, Snapshot
 from fracas.harness.checkers.view import CheckConfig, View
 from fracas.harness.checkers.violation import Violation
+from fracas.harness.model.snapshot import Settle, Snapshot
 
 __all__ = [
     "CheckConfig",

@@ -10,11 +10,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from fracas.harness.checkers import rules as _rules  # noqa: F401 - registers every rule
 from fracas.harness.checkers.registry import all_rules
-from fracas.harness.checkers.snapshot import Snapshot
 from fracas.harness.checkers.view import CheckConfig, View
 from fracas.harness.checkers.violation import Violation
 from fracas.harness.checkers.witness import enrich_all
+from fracas.harness.model.snapshot import Snapshot
 
 JSON = dict[str, Any]
 

@@ -1,14 +1,13 @@
 """Rule registration and discovery: adding a rule means adding one file under ``rules/``.
 
-Every module in ``fracas.harness.checkers.rules`` is imported on first use; a module registers its
-rules with ``@rule(...)`` at import time, so nothing else needs editing (like toxiproxy's
-toxics/ directory).
+The ``fracas.harness.checkers.rules`` package imports every module in it (the engine loads
+it); a module registers its rules with ``@rule(...)`` at import time, so nothing else needs
+editing (like toxiproxy's toxics/ directory). This module never imports the rules: they
+import it.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -26,7 +25,6 @@ class Rule:
 
 
 _RULES: dict[str, Rule] = {}
-_discovered = False
 
 
 def rule(name: str, description: str = "") -> Callable[[CheckFn], CheckFn]:
@@ -43,21 +41,7 @@ def rule(name: str, description: str = "") -> Callable[[CheckFn], CheckFn]:
     return deco
 
 
-def discover() -> None:
-    """Import every module of the rules package (once)."""
-    global _discovered
-    if _discovered:
-        return
-    from fracas.harness.checkers import rules as pkg
-
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if info.name != "base" and not info.name.startswith("_"):
-            importlib.import_module(f"{pkg.__name__}.{info.name}")
-    _discovered = True
-
-
 def all_rules() -> dict[str, Rule]:
-    discover()
     return dict(_RULES)
 
 

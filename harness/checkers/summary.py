@@ -11,10 +11,10 @@ from collections import Counter, defaultdict, deque
 from typing import Any
 
 from fracas.harness.checkers.engine import no_gc
-from fracas.harness.checkers.snapshot import Snapshot
-from fracas.harness.checkers.steps import STEP_ORDER, classify
 from fracas.harness.checkers.view import View
-from fracas.harness.run.history import FaultWindow
+from fracas.harness.model.history import FaultWindow
+from fracas.harness.model.snapshot import Snapshot
+from fracas.harness.model.steps import STEP_ORDER, classify
 
 JSON = dict[str, Any]
 

@@ -16,8 +16,8 @@ from functools import cached_property
 from typing import Any, Literal
 
 from fracas.fakes import contract
-from fracas.harness.checkers.snapshot import Snapshot
-from fracas.harness.run.history import FaultWindow
+from fracas.harness.model.history import FaultWindow
+from fracas.harness.model.snapshot import Snapshot
 
 JSON = dict[str, Any]
 BlockedNotice = Literal["required", "optional", "forbidden"]

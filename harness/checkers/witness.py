@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fracas.harness.checkers.steps import classify, effect_steps
 from fracas.harness.checkers.view import View, fmt_money
 from fracas.harness.checkers.violation import Violation
-from fracas.harness.run.history import FaultWindow
+from fracas.harness.model.history import FaultWindow
+from fracas.harness.model.steps import classify, effect_steps
 
 JSON = dict[str, Any]
 MAX_LINES = 200

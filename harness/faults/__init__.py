@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+from fracas.harness.faults import action_kinds as _action_kinds  # noqa: F401 - adds its kinds
 from fracas.harness.faults import kinds as _kinds
 from fracas.harness.faults.base import (
     FAMILIES,

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from fracas.fakes.actions import REGISTRY as ACTIONS
 from fracas.fakes.actions import Action
 from fracas.fakes.contract import Setting
-from fracas.harness.faults.base import Param
+from fracas.harness.faults.base import Param, add_made_kinds
 from fracas.harness.faults.http import MATCH_PARAMS, HttpRuleFault
 
 
@@ -54,3 +54,6 @@ def kind_of(action: Action) -> type[ActionFault]:
 def action_kinds() -> dict[str, type[ActionFault]]:
     """A fault kind for every HTTP fault action the fakes have registered."""
     return {name: kind_of(action) for name, action in ACTIONS.items()}
+
+
+add_made_kinds(action_kinds)

@@ -14,18 +14,15 @@ import hashlib
 import json
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, TypeVar
 
 from fracas.fakes.contract import REQUIRED as REQUIRED  # one sentinel for settings and params
 from fracas.fakes.contract import Setting
 from fracas.harness.faults.context import FaultContext, FaultError
 
-ParamType = Literal["int", "float", "str", "bool", "int_list"]
-
 FAMILIES: tuple[str, ...] = ("network", "http", "process")
-
 
 
 class FaultValidationError(ValueError):
@@ -58,25 +55,17 @@ _MISSING: Any = object()
 
 
 @dataclass(frozen=True)
-class Param:
-    """One parameter of a fault kind: its JSON type, range, default and meaning."""
-
-    name: str
-    type: ParamType
-    doc: str
-    default: Any = REQUIRED
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] | None = None
-    example: Any = None
+class Param(Setting):
+    """One parameter of a fault kind: a ``Setting`` (JSON type, range, default, meaning,
+    declared there once) that the catalog checks values against and explains in hints."""
 
     @classmethod
     def of(cls, setting: Setting) -> Param:
-        """The param an HTTP fault action's declared setting is, in the fault catalog."""
-        return cls(
-            setting.name, setting.type, setting.doc, setting.default,
-            setting.minimum, setting.maximum, setting.choices, setting.example,
-        )  # fmt: skip
+        """The param an HTTP fault action's declared setting is, in the fault catalog: the
+        same fields, whatever they are."""
+        if isinstance(setting, Param):
+            return setting
+        return cls(**{f.name: getattr(setting, f.name) for f in fields(setting)})
 
     @property
     def required(self) -> bool:
@@ -185,12 +174,22 @@ def register(cls: _F) -> _F:
     return cls
 
 
+#: Kinds made when the catalog is read rather than registered: ``action_kinds`` adds one
+#: for the fakes' HTTP fault actions (it builds on this module, so it adds itself here).
+_MADE: list[Callable[[], Mapping[str, type[Fault]]]] = []
+
+
+def add_made_kinds(source: Callable[[], Mapping[str, type[Fault]]]) -> None:
+    """Read ``source()`` for kinds each time the catalog is read; a registered kind of the
+    same name wins."""
+    _MADE.append(source)
+
+
 def fault_kinds() -> dict[str, type[Fault]]:
     """Every kind, by name: the registered ones (import ``fracas.harness.faults`` to fill
     it), and one for each HTTP fault action of the fakes that none of them claims."""
-    from fracas.harness.faults.action_kinds import action_kinds  # it builds on this module
-
-    return dict(sorted({**action_kinds(), **_REGISTRY}.items()))
+    made = {name: cls for source in _MADE for name, cls in source().items()}
+    return dict(sorted({**made, **_REGISTRY}.items()))
 
 
 def fault_class(kind: object) -> type[Fault]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fracas.harness.checkers.engine import CheckResult
-from fracas.harness.checkers.snapshot import Snapshot
+from fracas.harness.model.snapshot import Snapshot
 
 JSON = dict[str, Any]
 FORMAT = 1

@@ -16,17 +16,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from fracas.harness.checkers.engine import CheckResult
-from fracas.harness.checkers.snapshot import Snapshot
 from fracas.harness.checkers.summary import summarize
 from fracas.harness.checkers.view import View
 from fracas.harness.kit.names import first_free, stem_of
+from fracas.harness.model.coverage import CoverageMap
+from fracas.harness.model.history import History
+from fracas.harness.model.snapshot import Snapshot
 from fracas.harness.report.html import render_html, write_html
 from fracas.harness.report.index import replay_command, run_row
 from fracas.harness.report.json_report import build_report, write_json
 from fracas.harness.report.outcome import SessionInfo, TestOutcome
 from fracas.harness.report.parts import PARTS, build_index
-from fracas.harness.run.coverage import CoverageMap
-from fracas.harness.run.history import History
 
 
 class RunLike(Protocol):

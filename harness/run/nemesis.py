@@ -20,7 +20,7 @@ from fracas.harness.faults.base import Fault
 from fracas.harness.faults.context import FaultContext
 from fracas.harness.faults.http import add_rule, get_rules, held_requests, release_held, remove_rule
 from fracas.harness.kit.timescale import scaled
-from fracas.harness.run.history import FaultHandle, History
+from fracas.harness.model.history import FaultHandle, History
 from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
 
 TRIGGER_PREFIX = "fracas-trigger-"

@@ -79,27 +79,6 @@ def reproduced(outcome: str) -> bool:
     return outcome == "reproduced" or outcome.startswith("reproduced in kind")
 
 
-def replay_context(topo: Any) -> dict[str, Any]:
-    """What a replay file records about the topology a run used (a Topology)."""
-    from fracas.harness.kit.version import fracas_version
-
-    spec = topo.config.orchestrator
-    out: dict[str, Any] = {
-        "orchestrator": spec.to_json() if spec is not None else None,
-        "fault_backend": getattr(topo.backend, "name", None),
-        "fracas_version": fracas_version(),
-    }
-    custom = getattr(topo.config, "adapter", None)
-    if custom is not None:
-        # The spec describes the default, not what ran: recording it would replay the
-        # run against the wrong orchestrator without a word.
-        out["orchestrator"] = None
-        kind = type(custom)
-        out["adapter"] = {"class": f"{kind.__module__}.{kind.__qualname__}",
-                          "description": str(getattr(custom, "description", ""))}  # fmt: skip
-    return out
-
-
 def tally_text(replay: Replay, outcomes: list[str]) -> str:
     """The closing lines of ``fracas replay --times N``: how often it reproduced, and
     what the other outcomes mean, in words."""

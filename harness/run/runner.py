@@ -22,8 +22,8 @@ from fracas.harness.adapters import AdapterError, OrchestratorAdapter
 from fracas.harness.adapters.base import DEFAULT_CALL_TIMEOUT, call_timeout
 from fracas.harness.checkers import CheckConfig, CheckResult, Settle, Snapshot, check
 from fracas.harness.kit.timescale import scaled
-from fracas.harness.report.text import ConsistencyError, failure_text
-from fracas.harness.run.history import (
+from fracas.harness.model.coverage import entry_hits
+from fracas.harness.model.history import (
     REVIEW,
     STATUS,
     SUBMIT,
@@ -31,8 +31,10 @@ from fracas.harness.run.history import (
     History,
     describe_fault,
 )
+from fracas.harness.report.text import ConsistencyError, failure_text
 from fracas.harness.run.nemesis import Nemesis, NemesisReport
 from fracas.harness.run.quiet import Movement, quiet_period
+from fracas.harness.run.provenance import replay_context
 from fracas.harness.run.schedule import Schedule, parse_schedule
 from fracas.harness.run.topology import Topology
 from fracas.harness.run.workload import OrderPlan
@@ -183,9 +185,7 @@ class RunResult:
     @property
     def entry_hits(self) -> dict[int, int]:
         """Schedule entry index -> requests (or process events) its fault acted on, for
-        every family (harness/run/coverage.py says what counts as a hit)."""
-        from fracas.harness.run.coverage import entry_hits
-
+        every family (harness/model/coverage.py says what counts as a hit)."""
         return entry_hits(self.history, self.schedule)
 
     @property
@@ -226,7 +226,7 @@ class RunResult:
             "schedule": self.schedule.to_json(),
             "settle_seconds": self.history.meta.get("settle_seconds"),
             "violations": sorted({(v.rule, v.order_id or "") for v in self.verdict.violations}),
-            # what it ran against (harness/run/replay.py replay_context)
+            # what it ran against (harness/run/provenance.py replay_context)
             **self.history.meta.get("replay_context", {}),
         }
 
@@ -293,8 +293,6 @@ def run(
         orders=len(plans),
         orchestrator=topo.orchestrator.description,
     )
-    from fracas.harness.run.replay import replay_context
-
     history.meta["replay_context"] = replay_context(topo)
     adapter = topo.orchestrator
     nemesis = Nemesis(

@@ -12,20 +12,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fracas.fakes import contract
 from fracas.fakes.world import DECLINE_TOKEN, OK_TOKEN, World, build_world
 
-INTENTS: tuple[str, ...] = (
-    "ok",
-    "blocked",
-    "unknown_customer",
-    "declined",
-    "out_of_stock",
-    "undeliverable",
-    "review_approve",
-    "review_reject",
-    "review_timeout",
-)
+#: The intents' names, in the contract's order (``fracas.fakes.contract.INTENTS`` says
+#: what each reaches and needs).
+INTENTS: tuple[str, ...] = tuple(i.name for i in contract.INTENTS)
 REVIEWS = {"review_approve": "approve", "review_reject": "reject", "review_timeout": "timeout"}
+
+
+def allowed_intents(
+    capabilities: frozenset[str] | set[str], intents: Sequence[str] = INTENTS
+) -> list[str]:
+    """The intents this orchestrator can carry out (the contract's ``needs``): no review
+    orders without ``review``, no review timeouts without a clock to advance."""
+    needs = {i.name: i.needs for i in contract.INTENTS}
+    return [i for i in intents if needs.get(i, frozenset()) <= set(capabilities)]
 
 
 class WorkloadError(ValueError):

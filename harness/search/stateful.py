@@ -24,6 +24,7 @@ import httpx
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
+from fracas.fakes import contract
 from fracas.fakes.world import build_world
 from fracas.harness.adapters import AdapterError
 from fracas.harness.checkers import Settle, Snapshot, check
@@ -31,8 +32,9 @@ from fracas.harness.faults.base import Fault
 from fracas.harness.faults.http import add_rule, get_rules, held_requests, release_held, remove_rule
 from fracas.harness.kit.timescale import scaled
 from fracas.harness.kit.waiting import DeadlineExceeded, wait_until
+from fracas.harness.model.history import REVIEW, TERMINAL_STATUSES, FaultHandle, History
+from fracas.harness.model.steps import STEPS as STEPS_SERVED
 from fracas.harness.report.text import ConsistencyError
-from fracas.harness.run.history import REVIEW, TERMINAL_STATUSES, FaultHandle, History
 from fracas.harness.run.nemesis import NemesisReport
 from fracas.harness.run.runner import (
     REVIEW_TIMEOUT_JUMP,
@@ -45,34 +47,26 @@ from fracas.harness.run.runner import (
 from fracas.harness.run.scenario import Fracas
 from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
 from fracas.harness.run.topology import Topology
-from fracas.harness.run.workload import INTENTS, OrderPlan, make_order
+from fracas.harness.run.workload import OrderPlan, allowed_intents, make_order
 
-#: The saga steps a fault can land on: (service, method, path), happy path first so
-#: shrinking goes toward the capture, then the compensations.
-STEPS: tuple[tuple[str, str, str], ...] = (
-    ("payment", "POST", "/payments"),
-    ("inventory", "POST", "/reservations"),
-    ("shipping", "POST", "/shipments"),
-    ("notify", "POST", "/messages"),
-    ("payment", "POST", "/payments/*/refunds"),
-    ("inventory", "POST", "/reservations/*/release"),
-)
+
+def _landing_steps() -> tuple[tuple[str, str, str], ...]:
+    """The saga steps a fault can land on: (service, method, path) of each effect some
+    intent reaches, happy path first so shrinking goes toward the capture, then the
+    compensations in the order of the steps they undo."""
+    reached = {step for i in contract.INTENTS for step in i.reaches}
+    undoes = contract.compensations()
+    effects = [s for s in contract.SAGA if s in reached and s in contract.effect_steps()]
+    forward = [s for s in effects if s not in undoes]
+    back = sorted((s for s in effects if s in undoes), key=lambda s: effects.index(undoes[s]))
+    where = {step: (svc, method, path) for step, svc, method, path in STEPS_SERVED}
+    return tuple(where[s] for s in (*forward, *back))
+
+
+STEPS = _landing_steps()
 PHASES = ("after_commit", "before_commit")  # after-commit first: the ambiguous outcomes
 TRIGGER_PREFIX = "fracas-stateful-"
 REST_STATUSES = TERMINAL_STATUSES | {"awaiting_review"}
-
-
-def allowed_intents(capabilities: frozenset[str]) -> tuple[str, ...]:
-    """Only what the orchestrator can do: no review orders without ``review``, no
-    review timeouts without a clock to advance (they would end as a false liveness)."""
-    out = []
-    for intent in INTENTS:
-        if intent.startswith("review") and "review" not in capabilities:
-            continue
-        if intent == "review_timeout" and "advance_clock" not in capabilities:
-            continue
-        out.append(intent)
-    return tuple(out)
 
 
 def landing_faults(capabilities: frozenset[str], fakes: Sequence[str]) -> list[dict[str, Any]]:

@@ -26,11 +26,11 @@ from fracas.fakes.world import build_world
 from fracas.harness.adapters.base import DEFAULT_CALL_TIMEOUT
 from fracas.harness.faults import fault_kinds
 from fracas.harness.faults.base import REQUIRED, Fault, FaultValidationError, Param
-from fracas.harness.run.coverage import STEPS
+from fracas.harness.model.steps import STEPS
 from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
 from fracas.harness.run.services import SERVICES
 from fracas.harness.run.shape import shape_of
-from fracas.harness.run.workload import INTENTS, OrderPlan, make_order
+from fracas.harness.run.workload import INTENTS, OrderPlan, allowed_intents, make_order
 from fracas.harness.search.plan import (
     NOT_PLAIN_HTTP,
     PHASES,
@@ -179,34 +179,22 @@ def schedules(
 
 
 # -- faults aimed at live work ---------------------------------------------------------
-#: Steps (fracas.harness.run.coverage.STEPS names) an order of each intent reaches when nothing
-#: goes wrong, in saga order. Every order reads its customer first: the CRM call carries
-#: no order id, so a fault on it is aimed by the path (the order's own customer id). A
-#: quote need not carry one either (the contract lets an orchestrator ask for one
-#: without it; the naive one does), so it is not aimed at. Every failure after the
-#: customer read ends with an ``order_failed`` message (the contract's step 6), so a
-#: failing order reaches the notify step too: a lost or garbled answer to that message
-#: is as telling as one to a confirmation. An undeliverable address is quoted (any
-#: country is) and refused only at the shipment, after the capture and the reservation.
+#: Steps (fracas.harness.model.steps.STEPS names) an order of each intent reaches when
+#: nothing goes wrong (the contract's ``Intent.reaches``), in call order, but the quote.
+#: Every order reads its customer first: the CRM call carries no order id, so a fault on
+#: it is aimed by the path (the order's own customer id). A quote need not carry one
+#: either (the contract lets an orchestrator ask for one without it; the naive one
+#: does), so it is not aimed at (``UNAIMED``). Every failure after the customer read ends
+#: with an ``order_failed`` message (the contract's step 6), so a failing order reaches
+#: the notify step too: a lost or garbled answer to that message is as telling as one to
+#: a confirmation. An undeliverable address is quoted (any country is) and refused only
+#: at the shipment, after the capture and the reservation.
+UNAIMED = frozenset({"quote"})
 REACHES: dict[str, tuple[str, ...]] = {
-    "ok": ("customer", "capture", "reserve", "ship", "notify"),
-    "review_approve": ("customer", "capture", "reserve", "ship", "notify"),
-    "declined": ("customer", "capture", "notify"),
-    "out_of_stock": ("customer", "capture", "reserve", "refund", "notify"),
-    "undeliverable": ("customer", "capture", "reserve", "ship", "release", "refund", "notify"),
-    "blocked": ("customer", "notify"),
-    "unknown_customer": ("customer",),
-    "review_reject": ("customer", "notify"),
-    "review_timeout": ("customer", "notify"),
+    i.name: tuple(s for s in i.reaches if s not in UNAIMED) for i in contract.INTENTS
 }
 _STEP = {name: (svc, meth, path) for name, svc, meth, path in STEPS}
 PHASE = st.sampled_from(PHASES)
-#: Which intents each capability makes possible (the rest need none).
-NEEDS: dict[str, frozenset[str]] = {
-    "review_approve": frozenset({"review"}),
-    "review_reject": frozenset({"review"}),
-    "review_timeout": frozenset({"review", "advance_clock"}),
-}
 #: What each process fault on the orchestrator needs the adapter to do.
 PROCESS_NEEDS: dict[str, frozenset[str]] = {
     "kill": frozenset({"crash", "restart"}),
@@ -215,13 +203,6 @@ PROCESS_NEEDS: dict[str, frozenset[str]] = {
 }
 #: The capabilities of an orchestrator that can do everything (the bundled one).
 ALL_CAPABILITIES = frozenset({"crash", "restart", "pause", "review", "advance_clock"})
-
-
-def allowed_intents(
-    capabilities: frozenset[str] | set[str], intents: Sequence[str] = INTENTS
-) -> list[str]:
-    """The intents this orchestrator can carry out: no review_timeout without a clock."""
-    return [i for i in intents if NEEDS.get(i, frozenset()) <= set(capabilities)]
 
 
 def _crash_ok(capabilities: frozenset[str], kinds: Sequence[str] | None) -> bool:

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fracas.fakes import contract
-from fracas.harness.checkers.snapshot import Settle, Snapshot
-from fracas.harness.run.history import History
+from fracas.harness.model.history import History
+from fracas.harness.model.snapshot import Settle, Snapshot
 
 JSON = dict[str, Any]
 T0 = 1_764_133_200.0

@@ -8,7 +8,7 @@ import pytest
 from synth_ledger import SynthWorld
 
 from fracas.harness.checkers import Snapshot, check
-from fracas.harness.run.history import History, HistoryError
+from fracas.harness.model.history import History, HistoryError
 
 
 def test_ops_pair_invocations_with_outcomes() -> None:
@@ -125,7 +125,7 @@ def test_timeline_joins_journals_by_order_correlation_and_key() -> None:
 
 
 def test_fault_labels_for_every_shape() -> None:
-    from fracas.harness.run.history import describe_fault
+    from fracas.harness.model.history import describe_fault
 
     assert (
         describe_fault(

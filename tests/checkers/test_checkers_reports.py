@@ -14,9 +14,9 @@ from test_checkers_witness import lost_capture_retried_with_new_key
 
 from fracas.harness.checkers import CheckResult, Snapshot, View, check
 from fracas.harness.checkers.summary import summarize
+from fracas.harness.model.history import History
 from fracas.harness.report import build_report, failure_text, render_html, write_json
 from fracas.harness.report.writer import write_reports
-from fracas.harness.run.history import History
 
 CSS_LOADS = re.compile(r"@import|url\(|@font-face", re.IGNORECASE)
 
@@ -286,7 +286,7 @@ def test_http_rule_windows_count_only_where_they_fired() -> None:
 
 
 def test_offline_recheck_cli(tmp_path: Path, capsys: Any) -> None:
-    from fracas.harness.checkers.__main__ import main
+    from fracas.harness.report.__main__ import main
 
     _, snap, result = failing_run()
     path = write_json(tmp_path / "r.json", build_report(result, snap, include_snapshot=True))

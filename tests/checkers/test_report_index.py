@@ -15,11 +15,11 @@ from test_checkers_reports import balanced, external_loads
 from test_checkers_witness import lost_capture_retried_with_new_key
 
 from fracas.harness.checkers import CheckResult, Snapshot, check
+from fracas.harness.model.history import History
 from fracas.harness.report.common import PALETTE
 from fracas.harness.report.html import CSS, LEGEND
 from fracas.harness.report.outcome import SessionInfo, TestOutcome
 from fracas.harness.report.writer import write_reports
-from fracas.harness.run.history import History
 
 COMMAND = "python examples/naive_orchestrator.py --bug no-idempotency"
 

@@ -1,9 +1,9 @@
 """The worked example of docs/extending.md: a sixth fake service, ``fraud``, written
 entirely outside the fracas packages.
 
-Two parts, as the recipe says: the fake (a ``fracas.fakes.service.Service``: tables, routes,
-handlers) and its contract entry (``fracas.fakes.contract.ServiceSpec``: which saga step each
-route is, which table its effects land in). Registering the entry is what makes the
+Two parts, as the recipe says: its contract entry (``fracas.fakes.contract.ServiceSpec``: the
+routes, which saga step each is, which table its effects land in) and the fake (a
+``fracas.fakes.service.Service``: tables and handlers, each bound to a route of the entry). Registering the entry is what makes the
 checkers, the timeline and the harness see the service; no harness file changes.
 """
 
@@ -20,8 +20,8 @@ from fracas.fakes.world import World
 SPEC = contract.ServiceSpec(
     "fraud",
     (
-        contract.RouteSpec("POST", "/screenings", "screen", effectful=True),
-        contract.RouteSpec("GET", "/screenings", "lookup"),
+        contract.RouteSpec("POST", "/screenings", "screen", effectful=True, operation="screen"),
+        contract.RouteSpec("GET", "/screenings", "lookup", operation="listScreenings"),
     ),
     (contract.LedgerTable("screenings", "screening_id"),),
 )
@@ -72,20 +72,15 @@ SERVICE = Service(
     tables=["screenings"],
     routes=[
         Route(
-            "POST",
-            "/screenings",
+            SPEC.route("screen"),
             screen,
-            "screen",
             "Screen an order.",
             {201: "Screening"},
             body=SCREEN,
-            effectful=True,
         ),
         Route(
-            "GET",
-            "/screenings",
+            SPEC.route("listScreenings"),
             list_screenings,
-            "listScreenings",
             "All screenings.",
             {200: "ScreeningList"},
         ),

@@ -20,9 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("name", contract.BUILTIN_SERVICES)
 def test_each_fake_serves_exactly_its_contract_routes_and_tables(name: str) -> None:
     fake, spec = FAKES[name], contract.service(name)
-    assert {(r.method, r.template, r.effectful) for r in fake.routes} == {
-        (r.method, r.path, r.effectful) for r in spec.routes
-    }
+    # each handler is bound to a route of the contract, and each route has one
+    assert sorted(spec.routes.index(r.spec) for r in fake.routes) == list(range(len(spec.routes)))
     assert fake.tables == [t.table for t in spec.ledger]
 
 

@@ -30,11 +30,11 @@ from fracas.fakes.app import FakeApp
 from fracas.fakes.store import Store
 from fracas.fakes.world import OK_TOKEN, build_world
 from fracas.harness.checkers import View, check
-from fracas.harness.checkers.steps import classify, effect_steps
 from fracas.harness.faults import FaultValidationError, fault_kinds, from_json
 from fracas.harness.faults.http import MATCH_PARAMS
+from fracas.harness.model.history import describe_fault
+from fracas.harness.model.steps import classify, effect_steps
 from fracas.harness.report.timeline import LANE_H, TOP, render_timeline
-from fracas.harness.run.history import describe_fault
 from fracas.harness.run.schedule import parse_schedule
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,6 +3,7 @@ message naming the field, what was expected and what to do."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fracas.fakes.contract import Setting
 from fracas.harness.faults import (
     FAMILIES,
     Fault,
@@ -393,3 +395,15 @@ def test_any_json_either_parses_or_fails_with_a_validation_error(data: Any) -> N
         assert exc.field and exc.hint and str(exc).startswith(exc.field + ": expected ")
     else:
         assert from_json(fault.to_json()) == fault
+
+
+def test_a_param_is_an_action_setting_with_the_catalogs_checks() -> None:
+    """Param adds no field to Setting: an action's setting becomes a kind's param as is."""
+    setting = Setting("cups", "int", "how many cups", default=1, minimum=1, maximum=12)
+    param = faults_base.Param.of(setting)
+    assert isinstance(param, Setting)
+    assert dataclasses.fields(param) == dataclasses.fields(Setting)
+    assert dataclasses.asdict(param) == dataclasses.asdict(setting)
+    assert param.check(3, "params.cups") == 3
+    with pytest.raises(FaultValidationError, match="from 1 to 12"):
+        param.check(13, "params.cups")

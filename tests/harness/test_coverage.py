@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fracas.harness.run.coverage import Cell, CoverageMap, entry_hits, step_of
-from fracas.harness.run.history import History
+from fracas.harness.model.coverage import Cell, CoverageMap, entry_hits, step_of
+from fracas.harness.model.history import History
 from fracas.harness.run.schedule import parse_schedule
 
 RULE = {"kind": "status", "target": "payment", "id": "fracas-s0-status-payment",

@@ -103,7 +103,7 @@ def test_a_run_through_a_custom_adapter_says_so_on_replay(tmp_path: Path) -> Non
     rather than run against the bundled orchestrator and report "did not reproduce"."""
     from types import SimpleNamespace
 
-    from fracas.harness.run.replay import replay_context
+    from fracas.harness.run.provenance import replay_context
 
     class MyAdapter:
         description = "my engine on port 9"

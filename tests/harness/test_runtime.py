@@ -60,7 +60,7 @@ def test_the_same_fault_twice_in_a_schedule_stacks(start_topology) -> None:
 def test_installing_triggers_keeps_other_rules_counters(start_topology) -> None:
     """Triggers are added one rule at a time: a rule already counting its `nth`
     matches is not reset by the nemesis installing its own hold rules."""
-    from fracas.harness.run.history import History
+    from fracas.harness.model.history import History
     from fracas.harness.run.nemesis import Nemesis
     from fracas.harness.run.schedule import parse_schedule
 
@@ -139,7 +139,7 @@ def test_orders_are_submitted_in_plan_order_each_after_the_last_was_answered(
 ) -> None:
     """Sent all at once, whichever submit thread ran first led: two orders in lockstep
     swapped places between a search and its replay, and the replay missed the crash."""
-    from fracas.harness.run.history import SUBMIT
+    from fracas.harness.model.history import SUBMIT
 
     topo = start_topology()
     plans = orders(8)

@@ -21,7 +21,8 @@ from hypothesis.stateful import run_state_machine_as_test
 from fracas.harness.report.text import ConsistencyError
 from fracas.harness.run.replay import load_replay
 from fracas.harness.run.scenario import Fracas
-from fracas.harness.search.stateful import StatefulRun, allowed_intents, landing_faults, machine_for
+from fracas.harness.run.workload import allowed_intents
+from fracas.harness.search.stateful import StatefulRun, landing_faults, machine_for
 
 FIND = settings(
     max_examples=25,

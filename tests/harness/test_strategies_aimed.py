@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fracas.harness.faults import fault_kinds
-from fracas.harness.run.coverage import STEPS
+from fracas.harness.model.steps import STEPS
 from fracas.harness.search.strategies import (
     ALL_CAPABILITIES,
     REACHES,

@@ -1,4 +1,4 @@
-"""Re-check a recorded run offline: ``python -m fracas.harness.checkers RUN.json [--html OUT]``.
+"""Re-check a recorded run offline: ``python -m fracas.harness.report RUN.json [--html OUT]``.
 
 RUN.json is a JSON report written with its snapshot (``writer.write_run`` does) or a bare
 ``Snapshot.to_json()``. The verdict is recomputed from the ledgers, so a rule fixed or added
@@ -13,13 +13,14 @@ import sys
 from pathlib import Path
 
 from fracas.harness.checkers.engine import check
-from fracas.harness.checkers.snapshot import Snapshot
 from fracas.harness.checkers.view import CheckConfig, View
+from fracas.harness.model.snapshot import Snapshot
+from fracas.harness.report import failure_text, render_html, write_html
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m fracas.harness.checkers", description=__doc__.split("\n")[0]
+        prog="python -m fracas.harness.report", description=__doc__.split("\n")[0]
     )
     p.add_argument("run", type=Path, help="a JSON report with its snapshot, or a snapshot")
     p.add_argument("--html", type=Path, help="also write the HTML report here")
@@ -42,8 +43,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     view = View(snapshot, config)
     result = check(snapshot, config, view=view)
-    from fracas.harness.report import failure_text, render_html, write_html
-
     t0 = snapshot.history.t0 if snapshot.history is not None else None
     print(failure_text(result, t0))
     if a.html:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fracas.harness.run.history import History
+from fracas.harness.model.history import History
 
 JSON = dict[str, Any]
 

@@ -16,32 +16,42 @@ step's commit, and the order's last status the client had seen when the fault hi
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple, Protocol
 
-from fracas.harness.checkers.steps import STEP_ORDER, classify
 from fracas.harness.faults import fault_kinds
 from fracas.harness.faults.base import FAMILIES
 from fracas.harness.faults.http import PHASES
-from fracas.harness.run.history import STATUS, History
-from fracas.harness.run.schedule import Schedule
+from fracas.harness.model.history import STATUS, History
+from fracas.harness.model.steps import STEP_ORDER, classify
 
-if TYPE_CHECKING:
-    from fracas.harness.run.runner import RunResult
 
-#: Every step of the saga the fakes can see, by (service, method, path pattern); the
-#: names are fracas.harness.checkers.steps' own, so reports speak one language.
-STEPS: tuple[tuple[str, str, str, str], ...] = (
-    ("customer", "crm", "GET", "/customers/*"),
-    ("quote", "shipping", "POST", "/quotes"),
-    ("capture", "payment", "POST", "/payments"),
-    ("reserve", "inventory", "POST", "/reservations"),
-    ("ship", "shipping", "POST", "/shipments"),
-    ("notify", "notify", "POST", "/messages"),
-    ("cancel", "shipping", "POST", "/shipments/*/cancel"),
-    ("release", "inventory", "POST", "/reservations/*/release"),
-    ("refund", "payment", "POST", "/payments/*/refunds"),
-)
+class _Trigger(Protocol):
+    @property
+    def service(self) -> str: ...
+
+
+class _Entry(Protocol):
+    @property
+    def when(self) -> _Trigger | None: ...
+
+
+class Plan(Protocol):
+    """What coverage reads of a schedule (``run.schedule.Schedule``): each entry's trigger.
+    Named by its shape, so this layer never imports the run that makes one."""
+
+    @property
+    def faults(self) -> Sequence[_Entry]: ...
+
+
+class Run(Protocol):
+    """What coverage reads of a run (``run.runner.RunResult``); its ``schedule`` (a Plan)
+    too when it has one."""
+
+    @property
+    def history(self) -> History: ...
+
+
 #: A process fault that hit while no request was its trigger (a time trigger).
 ANY_STEP = "(any)"
 STEP_NAMES: tuple[str, ...] = (*STEP_ORDER, ANY_STEP)
@@ -55,7 +65,7 @@ class Cell(NamedTuple):
 
 
 def step_of(service: str, method: str, path: str) -> str:
-    """The saga step a request to a fake belongs to (fracas.harness.checkers.steps)."""
+    """The saga step a request to a fake belongs to (fracas.harness.model.steps)."""
     return classify(service, method, path)
 
 
@@ -94,7 +104,7 @@ class _Hit(NamedTuple):
     cell: Cell
 
 
-def _hits(history: History, schedule: Schedule) -> list[_Hit]:
+def _hits(history: History, schedule: Plan | None) -> list[_Hit]:
     """Every request (or process event) a schedule entry's fault acted on."""
     states = _States(history)
     out: list[_Hit] = []
@@ -198,26 +208,26 @@ def _in_flight(history: History, start: float, end: float | None) -> bool:
     )
 
 
-def _service_of(trigger: Mapping[str, Any], schedule: Schedule, index: int) -> str:
-    if 0 <= index < len(schedule.faults):
+def _service_of(trigger: Mapping[str, Any], schedule: Plan | None, index: int) -> str:
+    if schedule is not None and 0 <= index < len(schedule.faults):
         when = schedule.faults[index].when
         if when is not None:
             return when.service
     return str(trigger.get("service") or "?")
 
 
-def entry_hits(history: History, schedule: Schedule) -> dict[int, int]:
+def entry_hits(history: History, schedule: Plan) -> dict[int, int]:
     """How many requests (or process events) each schedule entry's fault acted on."""
-    counts = dict.fromkeys(range(len(schedule)), 0)
+    counts = dict.fromkeys(range(len(schedule.faults)), 0)
     for hit in _hits(history, schedule):
         if hit.entry >= 0:
             counts[hit.entry] = counts.get(hit.entry, 0) + 1
     return counts
 
 
-def run_coverage(result: RunResult) -> collections.Counter[Cell]:
+def run_coverage(result: Run) -> collections.Counter[Cell]:
     """The run's fault coverage: hits per (step, family, phase, state)."""
-    schedule = getattr(result, "schedule", None) or Schedule()
+    schedule: Plan | None = getattr(result, "schedule", None)
     return collections.Counter(h.cell for h in _hits(result.history, schedule))
 
 
@@ -227,7 +237,7 @@ class CoverageMap:
     def __init__(self) -> None:
         self._cells: collections.Counter[Cell] = collections.Counter()
 
-    def add(self, result: RunResult) -> collections.Counter[Cell]:
+    def add(self, result: Run) -> collections.Counter[Cell]:
         """Add one run; returns that run's own cells."""
         cells = run_coverage(result)
         self.add_cells(cells)
@@ -241,7 +251,7 @@ class CoverageMap:
         return sum(1 for c in set(cells) if self._cells.get(c, 0) == 0)
 
     @classmethod
-    def from_results(cls, results: Iterable[RunResult]) -> CoverageMap:
+    def from_results(cls, results: Iterable[Run]) -> CoverageMap:
         out = cls()
         for result in results:
             out.add(result)
