@@ -33,8 +33,8 @@ from fracas.harness.model.history import (
 )
 from fracas.harness.report.text import ConsistencyError, failure_text
 from fracas.harness.run.nemesis import Nemesis, NemesisReport
-from fracas.harness.run.quiet import Movement, quiet_period
 from fracas.harness.run.provenance import replay_context
+from fracas.harness.run.quiet import Movement, quiet_period
 from fracas.harness.run.schedule import Schedule, parse_schedule
 from fracas.harness.run.topology import Topology
 from fracas.harness.run.workload import OrderPlan

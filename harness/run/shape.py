@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fracas.harness.checkers.steps import classify
+from fracas.harness.model.steps import classify
 from fracas.harness.run.schedule import Schedule
 from fracas.harness.run.workload import OrderPlan
 
