@@ -4,8 +4,10 @@
 A command given on the command line or in the environment can declare what the
 pyproject table declares: ``--orchestrator-capabilities crash,restart,review`` (or
 FRACAS_ORCHESTRATOR_CAPABILITIES), ``--orchestrator-clock /admin/clock/advance`` (or
-FRACAS_ORCHESTRATOR_CLOCK) and ``--orchestrator-start-timeout 60`` (or
-FRACAS_ORCHESTRATOR_START_TIMEOUT, or ``start_timeout`` in the table). A command with
+FRACAS_ORCHESTRATOR_CLOCK), ``--orchestrator-health /ready`` (or
+FRACAS_ORCHESTRATOR_HEALTH) and ``--orchestrator-start-timeout 60`` (or
+FRACAS_ORCHESTRATOR_START_TIMEOUT, or ``start_timeout`` in the table). The flags are
+rows of the options table (front/options.py); this module reads their variables. A command with
 nothing declared gets crash, restart, pause and review, and never ``advance_clock``:
 only a declared clock enables review-timeout scenarios.
 
