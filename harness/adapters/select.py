@@ -4,8 +4,10 @@
 A command given on the command line or in the environment can declare what the
 pyproject table declares: ``--orchestrator-capabilities crash,restart,review`` (or
 FRACAS_ORCHESTRATOR_CAPABILITIES), ``--orchestrator-clock /admin/clock/advance`` (or
-FRACAS_ORCHESTRATOR_CLOCK) and ``--orchestrator-start-timeout 60`` (or
-FRACAS_ORCHESTRATOR_START_TIMEOUT, or ``start_timeout`` in the table). A command with
+FRACAS_ORCHESTRATOR_CLOCK), ``--orchestrator-health /ready`` (or
+FRACAS_ORCHESTRATOR_HEALTH) and ``--orchestrator-start-timeout 60`` (or
+FRACAS_ORCHESTRATOR_START_TIMEOUT, or ``start_timeout`` in the table). The flags are
+rows of the options table (front/options.py); this module reads their variables. A command with
 nothing declared gets crash, restart, pause and review, and never ``advance_clock``:
 only a declared clock enables review-timeout scenarios.
 
@@ -40,14 +42,17 @@ from fracas.harness.adapters.process import ProcessAdapter
 
 BUNDLED_CLOCK_PATH = "/_admin/clock/advance"
 DEFAULT_START_TIMEOUT = 30.0
-#: The environment variables this module reads, for help texts and the README.
-ENV_VARS = (
-    "FRACAS_ORCHESTRATOR",
-    "FRACAS_ORCHESTRATOR_CAPABILITIES",
-    "FRACAS_ORCHESTRATOR_CLOCK",
-    "FRACAS_ORCHESTRATOR_START_TIMEOUT",
-    "FRACAS_ORCHESTRATOR_CALL_TIMEOUT",
-)
+#: The environment variable this module reads for each field of the spec (the options
+#: table in front/options.py names them from here, for the flags and help texts).
+ENV_BY_FIELD = {
+    "command": "FRACAS_ORCHESTRATOR",
+    "health": "FRACAS_ORCHESTRATOR_HEALTH",
+    "capabilities": "FRACAS_ORCHESTRATOR_CAPABILITIES",
+    "clock": "FRACAS_ORCHESTRATOR_CLOCK",
+    "start_timeout": "FRACAS_ORCHESTRATOR_START_TIMEOUT",
+    "call_timeout": "FRACAS_ORCHESTRATOR_CALL_TIMEOUT",
+}
+ENV_VARS = tuple(ENV_BY_FIELD.values())
 #: The bundled orchestrator's call timeout under ``--profile fast`` (its config.py).
 BUNDLED_CALL_TIMEOUT = 1.0
 
@@ -58,6 +63,7 @@ class Declared:
 
     capabilities: str | None = None
     clock: str | None = None
+    health: str | None = None
     start_timeout: str | float | None = None
     call_timeout: str | float | None = None
 
@@ -128,8 +134,9 @@ def resolve_spec(
 def _pick(option: str | None, environ: dict[str, str], pyproject: Path | None) -> AdapterSpec:
     if option:
         return _from_string(option, "--orchestrator")
-    if environ.get("FRACAS_ORCHESTRATOR"):
-        return _from_string(environ["FRACAS_ORCHESTRATOR"], "FRACAS_ORCHESTRATOR")
+    var = ENV_BY_FIELD["command"]
+    if environ.get(var):
+        return _from_string(environ[var], var)
     path = pyproject if pyproject is not None else _find_pyproject()
     if path is not None and path.exists():
         try:
@@ -145,12 +152,8 @@ def _pick(option: str | None, environ: dict[str, str], pyproject: Path | None) -
 def _apply_declared(spec: AdapterSpec, declared: Declared, environ: dict[str, str]) -> AdapterSpec:
     """Layer the ``--orchestrator-*`` options (else their variables) over the spec."""
     changes: dict[str, Any] = {}
-    for key, value, var in (
-        ("capabilities", declared.capabilities, "FRACAS_ORCHESTRATOR_CAPABILITIES"),
-        ("clock", declared.clock, "FRACAS_ORCHESTRATOR_CLOCK"),
-        ("start_timeout", declared.start_timeout, "FRACAS_ORCHESTRATOR_START_TIMEOUT"),
-        ("call_timeout", declared.call_timeout, "FRACAS_ORCHESTRATOR_CALL_TIMEOUT"),
-    ):
+    for key in ("capabilities", "clock", "health", "start_timeout", "call_timeout"):
+        value, var = getattr(declared, key), ENV_BY_FIELD[key]
         where = f"--orchestrator-{key.replace('_', '-')}"
         if value is None and environ.get(var):
             value, where = environ[var], var
@@ -159,17 +162,17 @@ def _apply_declared(spec: AdapterSpec, declared: Declared, environ: dict[str, st
         if key == "capabilities":
             items = [c.strip() for c in str(value).split(",") if c.strip()]
             changes[key] = _capabilities(items, where)
-        elif key == "clock":
+        elif key in ("clock", "health"):
             changes[key] = _path(value, where)
         else:
             changes[key] = _timeout(value, where)
     if not changes:
         return spec
-    if spec.bundled and ("capabilities" in changes or "clock" in changes):
+    if spec.bundled and changes.keys() & {"capabilities", "clock", "health"}:
         raise AdapterError(
-            "--orchestrator-capabilities and --orchestrator-clock (and their FRACAS_ORCHESTRATOR_*"
-            " variables) describe a command-line orchestrator; the bundled one declares its own."
-            " Give --orchestrator CMD too, or unset them"
+            "--orchestrator-capabilities, --orchestrator-clock and --orchestrator-health (and "
+            "their FRACAS_ORCHESTRATOR_* variables) describe a command-line orchestrator; the "
+            "bundled one declares its own. Give --orchestrator CMD too, or unset them"
         )
     return replace(spec, **changes)
 

@@ -1,10 +1,10 @@
 """fracas as a pytest plugin (entry point ``pytest11``; the root conftest loads it in a
 checkout when the entry point did not).
 
-Options: ``--orchestrator`` (``bundled`` or a command line), ``--orchestrator-capabilities``,
-``--orchestrator-clock``, ``--orchestrator-start-timeout``, ``--fault-backend``
-(``embedded``, ``url``, ``binary``, ``docker``), ``--fracas-seed``, ``--fracas-report``
-(a directory for the JSON and HTML reports and replay files). Without
+Options: the rows of ``front.options`` (``--orchestrator``, ``--fracas-seed``,
+``--fracas-report`` ...), resolved once at configure into a ``RunSpec``
+(``front.runspec``). Under ``fracas run`` the session takes the spec that command
+resolved, and xdist workers take their controller's, as data. Without
 ``--fracas-report``, failing runs' replay files go to ``.fracas/replays/`` under the
 rootdir, which pytest's tmp cleanup never touches.
 
@@ -35,13 +35,13 @@ import hypothesis
 import pytest
 
 from fracas.fakes.world import World, build_world
-from fracas.harness.adapters import AdapterError, OrchestratorAdapter, resolve_spec
-from fracas.harness.adapters.select import AdapterSpec, Declared
-from fracas.harness.front.shard import Shard, ShardError, shard_from
+from fracas.harness.adapters import AdapterError, OrchestratorAdapter
+from fracas.harness.front.options import BY_NAME, add_to_pytest, values_from_pytest
+from fracas.harness.front.runspec import Handed, OptionError, RunSpec, resolve
+from fracas.harness.front.shard import Shard
 from fracas.harness.front.usererrors import is_user_error, short_text
 from fracas.harness.kit.invocation import fracas_command
 from fracas.harness.kit.timescale import ENV as TIME_SCALE_ENV
-from fracas.harness.kit.timescale import TimeScaleError, parse_scale
 from fracas.harness.report.outcome import SessionInfo, TestOutcome
 from fracas.harness.run.runner import RunResult
 from fracas.harness.run.scenario import Fracas
@@ -50,6 +50,8 @@ from fracas.harness.run.topology import Topology, TopologyConfig
 from fracas.harness.search import profiles as _profiles  # noqa: F401 - registers ci, dev, soak for --hypothesis-profile
 
 _HANDLE = pytest.StashKey[Fracas]()
+#: The session's options, resolved once (front.runspec).
+_SPEC = pytest.StashKey[RunSpec]()
 _INDEX = pytest.StashKey[Path]()
 #: pytest's verdict on each run, by its index in the handle's results.
 OUTCOMES = pytest.StashKey[dict[int, TestOutcome]]()
@@ -71,78 +73,7 @@ _WORKER_ROWS = pytest.StashKey[list[dict[str, Any]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("fracas", "fracas chaos harness")
-    group.addoption(
-        "--orchestrator",
-        default=None,
-        help="orchestrator under test: 'bundled' (default) or a command line",
-    )
-    group.addoption(
-        "--orchestrator-capabilities",
-        default=None,
-        metavar="LIST",
-        help="with a command: what it supports, e.g. crash,restart,review "
-        "(or FRACAS_ORCHESTRATOR_CAPABILITIES)",
-    )
-    group.addoption(
-        "--orchestrator-clock",
-        default=None,
-        metavar="PATH",
-        help="with a command: its clock endpoint, POST {\"seconds\": N}; enables review "
-        "timeouts (or FRACAS_ORCHESTRATOR_CLOCK)",
-    )
-    group.addoption(
-        "--orchestrator-start-timeout",
-        default=None,
-        metavar="SECONDS",
-        help="how long the orchestrator may take to become healthy (default 30, or "
-        "FRACAS_ORCHESTRATOR_START_TIMEOUT, or [tool.fracas.orchestrator] start_timeout)",
-    )
-    group.addoption(
-        "--orchestrator-call-timeout",
-        default=None,
-        metavar="SECONDS",
-        help="how long the orchestrator waits on one call before it gives up (default 5, "
-        "or FRACAS_ORCHESTRATOR_CALL_TIMEOUT, or [tool.fracas.orchestrator] call_timeout)",
-    )
-    group.addoption(
-        "--fault-backend",
-        default=None,
-        help="fault proxy: embedded (default), url, binary or docker",
-    )
-    group.addoption(
-        "--fracas-seed",
-        type=int,
-        default=None,
-        help="seed for the world and the workload (default 0, or FRACAS_SEED)",
-    )
-    group.addoption(
-        "--fracas-report",
-        default=None,
-        metavar="DIR",
-        help="write JSON and HTML reports and replay files to DIR",
-    )
-    group.addoption(
-        "--shard",
-        default=None,
-        metavar="K/N",
-        help="run only shard K of N (every N-th test); or FRACAS_SHARD, or "
-        "JOB_COMPLETION_INDEX with FRACAS_SHARD_COUNT",
-    )
-    group.addoption(
-        "--fracas-slices",
-        default=None,
-        metavar="S",
-        help="cut each property scenario into S Hypothesis slices that workers and shards "
-        "share (default by profile: ci 2, dev 4, soak 8; or FRACAS_SLICES)",
-    )
-    group.addoption(
-        "--fracas-time-scale",
-        default=None,
-        metavar="X",
-        help="stretch the harness's deadlines (settle, health, lost order) by X under load "
-        "(default: xdist workers per CPU core, at least 1; or FRACAS_TIME_SCALE)",
-    )
+    add_to_pytest(parser.getgroup("fracas", "fracas chaos harness"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -152,21 +83,39 @@ def pytest_configure(config: pytest.Config) -> None:
         "fracas(needs=[...]): a chaos scenario; skipped when the orchestrator "
         "lacks a needed capability (crash, restart, pause, review, advance_clock)",
     )
-    if config.getoption("--orchestrator", None) or os.environ.get("FRACAS_ORCHESTRATOR"):
-        _check_orchestrator_command(config)
-    try:
-        config.stash[_SHARD] = shard_from(config.getoption("--shard", None))
-        scale = config.getoption("--fracas-time-scale", None)
-        if scale is not None:
-            os.environ[TIME_SCALE_ENV] = str(parse_scale(scale, "--fracas-time-scale"))
-        elif os.environ.get(TIME_SCALE_ENV, "").strip():
-            parse_scale(os.environ[TIME_SCALE_ENV])
-        _slices(config)
-    except (ShardError, TimeScaleError, ValueError) as exc:
-        raise pytest.UsageError(str(exc)) from None
+    spec = config.stash[_SPEC] = _run_spec(config)
+    config.stash[_SHARD] = spec.shard
+    if spec.time_scale is not None:
+        os.environ[TIME_SCALE_ENV] = str(spec.time_scale)
     workerinput = getattr(config, "workerinput", None)
     token = workerinput.get("fracas_token") if workerinput else None
     config.stash[_TOKEN] = str(token or f"{int(time.time())}-{os.getpid()}")
+
+
+def _run_spec(config: pytest.Config) -> RunSpec:
+    """fracas run's spec (handed to this session, or to an xdist worker as data), else
+    the one this session's flags, environment and pyproject.toml give."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput and "fracas_spec" in workerinput:
+        return RunSpec.from_data(workerinput["fracas_spec"])
+    given = values_from_pytest(config.getoption)
+    handed = [p for p in config.pluginmanager.get_plugins() if isinstance(p, Handed)]
+    if handed:
+        for name, value in given.items():
+            if value is not None:  # given after fracas run's --: it would be ignored
+                option = BY_NAME[name]
+                raise pytest.UsageError(
+                    f"{option.pytest}: fracas run has resolved its options already; "
+                    f"give it as fracas run {option.cli} {value}"
+                )
+        return handed[0].spec
+    try:
+        spec = resolve(given, pytest_flags=True)
+    except OptionError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if spec.orchestrator.source in (BY_NAME["orchestrator"].pytest, BY_NAME["orchestrator"].env):
+        _check_orchestrator_command(spec)
+    return spec
 
 
 def _worker_id(config: pytest.Config) -> str | None:
@@ -188,11 +137,8 @@ def _profile_name(config: pytest.Config) -> str:
 
 
 def _slices(config: pytest.Config) -> int:
-    return slice_count(
-        config.getoption("--fracas-slices", None),
-        os.environ.get("FRACAS_SLICES"),
-        _profile_name(config),
-    )
+    slices = config.stash[_SPEC].slices
+    return slice_count(None if slices is None else str(slices), None, _profile_name(config))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -212,7 +158,7 @@ def fracas_slice(request: pytest.FixtureRequest) -> Slice:
     """This test's Hypothesis slice: ``fracas_slice.apply(search)`` (fracas.harness.run.slices)."""
     index = int(getattr(request, "param", 0))
     count = _slices(request.config) if hasattr(request, "param") else 1
-    return make_slice(index, count, _seed(request.config))
+    return make_slice(index, count, request.config.stash[_SPEC].seed)
 
 
 @pytest.hookimpl(trylast=True)
@@ -245,8 +191,10 @@ def _module_of(item: pytest.Item) -> str:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """xdist: the workers name their report parts after the controller's session."""
+    """xdist: the workers name their report parts after the controller's session, and
+    take its spec as it is (they parse no options of their own)."""
     node.workerinput["fracas_token"] = node.config.stash[_TOKEN]
+    node.workerinput["fracas_spec"] = node.config.stash[_SPEC].to_data()
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -256,52 +204,28 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     node.config.stash.setdefault(_WORKER_ROWS, []).extend(rows)
 
 
-def _check_orchestrator_command(config: pytest.Config) -> None:
+def _check_orchestrator_command(spec: RunSpec) -> None:
     """An orchestrator named on the command line or in the environment is checked before
     pytest prints anything, so a typo is one line, not a traceback under every test."""
     from fracas.harness.adapters import adapter_from_spec
     from fracas.harness.adapters.command import check_command
 
     try:
-        adapter = adapter_from_spec(orchestrator_spec(config))
+        adapter = adapter_from_spec(spec.orchestrator)
         check_command(adapter.argv, adapter.cwd)
     except AdapterError as exc:
         raise pytest.UsageError(str(exc)) from None
 
 
-def _seed(config: pytest.Config) -> int:
-    value = config.getoption("--fracas-seed")
-    if value is not None:
-        return int(value)
-    env = os.environ.get("FRACAS_SEED", "0")
-    try:
-        return int(env)
-    except ValueError:
-        raise pytest.UsageError(f"FRACAS_SEED: expected a whole number, got {env!r}") from None
-
-
 @pytest.fixture(scope="session")
 def fracas_world(pytestconfig: pytest.Config) -> World:
-    return build_world(_seed(pytestconfig))
-
-
-def orchestrator_spec(config: pytest.Config) -> AdapterSpec:
-    """The orchestrator the options (then environment, then pyproject) choose."""
-    return resolve_spec(
-        config.getoption("--orchestrator"),
-        declared=Declared(
-            capabilities=config.getoption("--orchestrator-capabilities"),
-            clock=config.getoption("--orchestrator-clock"),
-            start_timeout=config.getoption("--orchestrator-start-timeout"),
-            call_timeout=config.getoption("--orchestrator-call-timeout"),
-        ),
-    )
+    return build_world(pytestconfig.stash[_SPEC].seed)
 
 
 def replay_dir(config: pytest.Config) -> Path:
     """``<--fracas-report>/replays``, else ``<rootdir>/.fracas/replays`` (never a pytest
     tmp dir: those are cleaned up after a few sessions)."""
-    report = config.getoption("--fracas-report")
+    report = config.stash[_SPEC].report
     if report:
         return Path(report) / "replays"
     return Path(config.rootpath) / ".fracas" / "replays"
@@ -326,11 +250,8 @@ def fracas_topology(
     from fracas.harness.backends import BackendError
     from fracas.harness.kit.procs import ProcessFailed
 
-    try:
-        spec = orchestrator_spec(pytestconfig)
-    except AdapterError as exc:
-        pytest.exit(f"fracas: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
-    report = pytestconfig.getoption("--fracas-report")
+    spec = pytestconfig.stash[_SPEC]
+    report = spec.report
     worker = _worker_id(pytestconfig)
     if report:  # each xdist worker its own state dirs and logs
         run_dir = Path(report) / "run" / worker if worker else Path(report) / "run"
@@ -338,9 +259,9 @@ def fracas_topology(
         run_dir = tmp_path_factory.mktemp("fracas-run")
     config = TopologyConfig(
         run_dir=run_dir,
-        seed=_seed(pytestconfig),
-        fault_backend=pytestconfig.getoption("--fault-backend"),
-        orchestrator=spec,
+        seed=spec.seed,
+        fault_backend=spec.fault_backend,
+        orchestrator=spec.orchestrator,
         adapter=fracas_adapter,
     )
     try:
@@ -362,10 +283,10 @@ def fracas_topology(
 
 @pytest.fixture(scope="session")
 def fracas(pytestconfig: pytest.Config, fracas_topology: Topology) -> Fracas:
-    report = pytestconfig.getoption("--fracas-report")
+    report = pytestconfig.stash[_SPEC].report
     handle = Fracas(
         fracas_topology,
-        seed=_seed(pytestconfig),
+        seed=pytestconfig.stash[_SPEC].seed,
         report_dir=Path(report) if report else Path(fracas_topology.config.run_dir),
         replay_dir=replay_dir(pytestconfig),
     )
@@ -491,7 +412,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     part; whoever is last (this session, or the xdist controller) indexes the parts."""
     config = session.config
     handle = config.stash.get(_HANDLE, None)
-    report = config.getoption("--fracas-report")
+    report = config.stash[_SPEC].report
     worker = _worker_id(config)
     if worker is not None and handle is not None:
         rows = _table_rows(handle, config)
@@ -505,7 +426,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     token = config.stash[_TOKEN]
     if _is_controller(config):
         parts = sorted((Path(report) / PARTS).glob(f"{token}-*.json")) if report else []
-        if parts:
+        if parts and report:
             config.stash[_INDEX] = build_index(Path(report), parts)
         return
     if handle is None or not report or not handle.results:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -238,10 +239,11 @@ def test_the_time_scale_stretches_settling_and_liveness_not_the_replay(
 def test_fracas_run_passes_workers_and_shard_to_pytest(monkeypatch: pytest.MonkeyPatch) -> None:
     import fracas.harness.front.preflight
 
-    seen: list[list[str]] = []
+    seen: list[tuple[list[str], list[Any]]] = []
     monkeypatch.setattr(fracas.harness.front.preflight, "preflight", lambda *a: None)
-    monkeypatch.setattr(pytest, "main", lambda argv: seen.append(argv) or 0)
+    monkeypatch.setattr(pytest, "main", lambda argv, plugins: seen.append((argv, plugins)) or 0)
     assert main(["run", "-n", "auto", "--shard", "2/3", "--slices", "6", "--time-scale", "2"]) == 0
-    argv = " ".join(seen[0])
-    assert "-n auto" in argv and "--shard 2/3" in argv and "--fracas-slices 6" in argv
-    assert "--fracas-time-scale 2" in argv
+    argv, (handed,) = seen[0]
+    assert "-n auto" in " ".join(argv)
+    spec = handed.spec  # the session takes the resolved spec, not flags to parse again
+    assert (str(spec.shard), spec.slices, spec.time_scale) == ("2/3", 6, 2.0)
