@@ -118,6 +118,9 @@ class RouteSpec:
     compensates: str | None = None
     #: its OpenAPI operation id, by which the fake binds its handler to this route
     operation: str = field(kw_only=True)
+    #: its answer names a record it made (a payment, a refund): a 2xx without that id is
+    #: an effect the fake failed to record, which the witness says in words
+    records: bool = field(default=False, kw_only=True)
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -174,7 +177,7 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "payment",
         (
-            RouteSpec("POST", "/payments", "capture", effectful=True, operation="capturePayment"),
+            RouteSpec("POST", "/payments", "capture", effectful=True, operation="capturePayment", records=True),
             RouteSpec("GET", "/payments", "lookup", operation="listPayments"),
             RouteSpec("GET", "/payments/{payment_id}", "lookup", operation="getPayment"),
             RouteSpec(
@@ -182,7 +185,7 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
                 "/payments/{payment_id}/refunds",
                 "refund",
                 effectful=True,
-                compensates="capture", operation="refundPayment",
+                compensates="capture", operation="refundPayment", records=True,
             ),
         ),
         (LedgerTable("payments", "payment_id"), LedgerTable("refunds", "refund_id")),
@@ -191,7 +194,7 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
         "inventory",
         (
             RouteSpec("GET", "/stock/{sku}", "lookup", operation="getStock"),
-            RouteSpec("POST", "/reservations", "reserve", effectful=True, operation="createReservation"),
+            RouteSpec("POST", "/reservations", "reserve", effectful=True, operation="createReservation", records=True),
             RouteSpec("GET", "/reservations", "lookup", operation="listReservations"),
             RouteSpec("GET", "/reservations/{reservation_id}", "lookup", operation="getReservation"),
             RouteSpec(
@@ -208,7 +211,7 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
         "shipping",
         (
             RouteSpec("POST", "/quotes", "quote", operation="createQuote"),
-            RouteSpec("POST", "/shipments", "ship", effectful=True, operation="createShipment"),
+            RouteSpec("POST", "/shipments", "ship", effectful=True, operation="createShipment", records=True),
             RouteSpec("GET", "/shipments", "lookup", operation="listShipments"),
             RouteSpec("GET", "/shipments/{shipment_id}", "lookup", operation="getShipment"),
             RouteSpec(
@@ -228,7 +231,7 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "notify",
         (
-            RouteSpec("POST", "/messages", "notify", effectful=True, operation="sendMessage"),
+            RouteSpec("POST", "/messages", "notify", effectful=True, operation="sendMessage", records=True),
             RouteSpec("GET", "/messages", "lookup", operation="listMessages"),
             RouteSpec("GET", "/messages/{message_id}", "lookup", operation="getMessage"),
         ),
@@ -287,6 +290,11 @@ def routes() -> tuple[tuple[str, RouteSpec], ...]:
 
 def effect_steps() -> frozenset[str]:
     return frozenset(r.step for _, r in routes() if r.effectful)
+
+
+def record_steps() -> frozenset[str]:
+    """The steps whose answer names a record they made (``RouteSpec.records``)."""
+    return frozenset(r.step for _, r in routes() if r.records)
 
 
 def compensations() -> dict[str, str]:

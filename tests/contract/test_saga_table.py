@@ -52,9 +52,9 @@ def test_the_harness_tables_are_the_contracts() -> None:
     )
 
 
-#: The one list of steps written outside the contract: which steps' answers name a record
-#: they made (the witness's phrasing), a fact the contract does not hold.
-ELSEWHERE = {("harness/checkers/witness.py", ("capture", "refund", "reserve", "ship", "notify"))}
+#: Lists of steps written outside the contract: none (which steps' answers name a record
+#: they made is the contract's ``RouteSpec.records`` now).
+ELSEWHERE: set[tuple[str, tuple[str, ...]]] = set()
 
 
 def test_no_module_but_the_contract_writes_a_list_of_steps() -> None:
@@ -70,3 +70,10 @@ def test_no_module_but_the_contract_writes_a_list_of_steps() -> None:
                     found.add((name, tuple(names)))
     assert {f for f in found if f[0] != "fakes/contract.py"} <= ELSEWHERE
     assert ("fakes/contract.py", contract.SAGA) in found  # the scan does see a list
+
+
+def test_the_steps_that_answer_with_a_record_are_the_routes_that_make_one() -> None:
+    """Each names its record in the answer: the forward effects and the refund; a release
+    or a cancel changes a record the step before made."""
+    assert contract.record_steps() == {"capture", "refund", "reserve", "ship", "notify"}
+    assert contract.record_steps() <= contract.effect_steps()
