@@ -133,6 +133,50 @@ class RouteSpec:
         return re.sub(r"{\w+}", "*", self.path)
 
 
+def path_regex(pattern: str) -> re.Pattern[str]:
+    """A fault rule's or a trigger's path pattern as the fakes match it: ``*`` matches
+    within one segment, ``**`` across segments, ``{name}`` one segment."""
+    out = []
+    for token in re.split(r"(\*\*|\*|\{[^/{}]*\})", pattern):
+        if token == "**":
+            out.append(".*")
+        elif token == "*":
+            out.append("[^/]*")
+        elif token.startswith("{") and token.endswith("}"):
+            out.append("[^/]+")
+        else:
+            out.append(re.escape(token))
+    return re.compile("^" + "".join(out) + "$")
+
+
+def _segments(path: str) -> list[str]:
+    return (path.rstrip("/") or "/").split("/")
+
+
+def _can_meet(pattern: list[str], route: list[str]) -> bool:
+    """Some request path matches both: segment by segment, a route's ``{name}`` takes any
+    segment, a ``**`` segment any number of them. Errs towards yes (a ``**`` inside a
+    segment), so a pattern that could fire is never refused."""
+    if not pattern:
+        return not route
+    head, rest = pattern[0], pattern[1:]
+    if "**" in head:
+        return head != "**" or any(_can_meet(rest, route[k:]) for k in range(len(route) + 1))
+    if not route:
+        return False
+    seg = route[0]
+    fits = head != "" if seg.startswith("{") else path_regex(head).match(seg) is not None
+    return fits and _can_meet(rest, route[1:])
+
+
+def routes_for(service_name: str, path: str) -> tuple[RouteSpec, ...]:
+    """The routes of a service a path pattern can reach (``/payments/pay-1/refunds``,
+    ``/payments/*``): a fault rule or a trigger whose path reaches none can never fire,
+    which the harness says when it parses the schedule instead of after a vacuous run."""
+    want = _segments(path)
+    return tuple(r for r in service(service_name).routes if _can_meet(want, _segments(r.path)))
+
+
 @dataclass(frozen=True)
 class LedgerTable:
     """A table an effect lands in; every row names its order in ``order_id``."""
