@@ -367,12 +367,28 @@ SAGA: tuple[str, ...] = (
 @dataclass(frozen=True)
 class Intent:
     """A kind of order the workload makes from the seeded world, and what the saga does
-    with it when nothing goes wrong: which steps it calls, in call order, and what the
-    orchestrator under test must be able to do for it (adapter capabilities)."""
+    with it when nothing goes wrong: which steps it calls, in call order, what the
+    orchestrator under test must be able to do for it (adapter capabilities), and why it
+    must fail, if it must: the world decides that, so no fault excuses completing it."""
 
     name: str
     reaches: tuple[str, ...]
     needs: frozenset[str] = frozenset()
+    #: why the order must end failed ("card declined"); None: it should complete, though
+    #: a fault may make failing it (with everything undone) the right end
+    fails_because: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        """The terminal status the order should reach when nothing goes wrong."""
+        return "completed" if self.fails_because is None else "failed"
+
+    @property
+    def expectation(self) -> str:
+        """How a witness states it: "should have failed: unknown customer"."""
+        if self.fails_because is None:
+            return "should have completed"
+        return f"should have failed: {self.fails_because}"
 
 
 _FORWARD = SAGA[:6]  # customer .. notify: an order that nothing stops
@@ -384,15 +400,25 @@ _REVIEW = frozenset({"review"})
 #: advance, or it would end as a false liveness violation.
 INTENTS: tuple[Intent, ...] = (
     Intent("ok", _FORWARD),
-    Intent("blocked", ("customer", "notify")),
-    Intent("unknown_customer", ("customer",)),
-    Intent("declined", (*_FORWARD[:3], "notify")),
-    Intent("out_of_stock", (*_FORWARD[:4], "refund", "notify")),
-    Intent("undeliverable", (*_FORWARD[:5], "release", "refund", "notify")),
+    Intent("blocked", ("customer", "notify"), fails_because="customer blocked"),
+    Intent("unknown_customer", ("customer",), fails_because="unknown customer"),
+    Intent("declined", (*_FORWARD[:3], "notify"), fails_because="card declined"),
+    Intent("out_of_stock", (*_FORWARD[:4], "refund", "notify"), fails_because="out of stock"),
+    Intent("undeliverable", (*_FORWARD[:5], "release", "refund", "notify"),
+           fails_because="address undeliverable"),
     Intent("review_approve", _FORWARD, needs=_REVIEW),
-    Intent("review_reject", ("customer", "notify"), needs=_REVIEW),
-    Intent("review_timeout", ("customer", "notify"), needs=_REVIEW | {"advance_clock"}),
-)
+    Intent("review_reject", ("customer", "notify"), needs=_REVIEW,
+           fails_because="review rejected"),
+    Intent("review_timeout", ("customer", "notify"), needs=_REVIEW | {"advance_clock"},
+           fails_because="no review decision in time"),
+)  # fmt: skip
+
+
+def intent(name: str) -> Intent:
+    for i in INTENTS:
+        if i.name == name:
+            return i
+    raise KeyError(f"unknown intent {name!r}; expected one of {', '.join(i.name for i in INTENTS)}")
 
 
 def step_route(step: str) -> tuple[str, RouteSpec]:

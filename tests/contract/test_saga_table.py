@@ -33,6 +33,19 @@ def test_each_intent_reaches_saga_steps_and_needs_what_an_adapter_can_offer() ->
     ]
 
 
+def test_an_intent_must_fail_exactly_when_it_stops_short_of_the_forward_saga() -> None:
+    """The expected outcome a witness states ("should have failed: card declined") is read
+    from the intent table, and agrees with the steps the intent reaches."""
+    forward = contract.SAGA[:6]
+    for i in contract.INTENTS:
+        assert (i.fails_because is None) == (i.reaches == forward), i
+        assert i.expectation == (
+            "should have completed" if i.outcome == "completed"
+            else f"should have failed: {i.fails_because}"
+        )  # fmt: skip
+    assert contract.intent("declined").expectation == "should have failed: card declined"
+
+
 def test_the_harness_tables_are_the_contracts() -> None:
     assert steps.STEP_ORDER[: len(contract.SAGA)] == contract.SAGA
     assert [s[0] for s in steps.STEPS] == list(contract.SAGA)
