@@ -118,6 +118,9 @@ class RouteSpec:
     compensates: str | None = None
     #: its OpenAPI operation id, by which the fake binds its handler to this route
     operation: str = field(kw_only=True)
+    #: its answer names a record it made (a payment, a refund): a 2xx without that id is
+    #: an effect the fake failed to record, which the witness says in words
+    records: bool = field(default=False, kw_only=True)
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -128,6 +131,50 @@ class RouteSpec:
     def glob(self) -> str:
         """The path as fault rules and triggers match it (``{id}`` as ``*``)."""
         return re.sub(r"{\w+}", "*", self.path)
+
+
+def path_regex(pattern: str) -> re.Pattern[str]:
+    """A fault rule's or a trigger's path pattern as the fakes match it: ``*`` matches
+    within one segment, ``**`` across segments, ``{name}`` one segment."""
+    out = []
+    for token in re.split(r"(\*\*|\*|\{[^/{}]*\})", pattern):
+        if token == "**":
+            out.append(".*")
+        elif token == "*":
+            out.append("[^/]*")
+        elif token.startswith("{") and token.endswith("}"):
+            out.append("[^/]+")
+        else:
+            out.append(re.escape(token))
+    return re.compile("^" + "".join(out) + "$")
+
+
+def _segments(path: str) -> list[str]:
+    return (path.rstrip("/") or "/").split("/")
+
+
+def _can_meet(pattern: list[str], route: list[str]) -> bool:
+    """Some request path matches both: segment by segment, a route's ``{name}`` takes any
+    segment, a ``**`` segment any number of them. Errs towards yes (a ``**`` inside a
+    segment), so a pattern that could fire is never refused."""
+    if not pattern:
+        return not route
+    head, rest = pattern[0], pattern[1:]
+    if "**" in head:
+        return head != "**" or any(_can_meet(rest, route[k:]) for k in range(len(route) + 1))
+    if not route:
+        return False
+    seg = route[0]
+    fits = head != "" if seg.startswith("{") else path_regex(head).match(seg) is not None
+    return fits and _can_meet(rest, route[1:])
+
+
+def routes_for(service_name: str, path: str) -> tuple[RouteSpec, ...]:
+    """The routes of a service a path pattern can reach (``/payments/pay-1/refunds``,
+    ``/payments/*``): a fault rule or a trigger whose path reaches none can never fire,
+    which the harness says when it parses the schedule instead of after a vacuous run."""
+    want = _segments(path)
+    return tuple(r for r in service(service_name).routes if _can_meet(want, _segments(r.path)))
 
 
 @dataclass(frozen=True)
@@ -174,7 +221,7 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "payment",
         (
-            RouteSpec("POST", "/payments", "capture", effectful=True, operation="capturePayment"),
+            RouteSpec("POST", "/payments", "capture", effectful=True, operation="capturePayment", records=True),
             RouteSpec("GET", "/payments", "lookup", operation="listPayments"),
             RouteSpec("GET", "/payments/{payment_id}", "lookup", operation="getPayment"),
             RouteSpec(
@@ -182,7 +229,7 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
                 "/payments/{payment_id}/refunds",
                 "refund",
                 effectful=True,
-                compensates="capture", operation="refundPayment",
+                compensates="capture", operation="refundPayment", records=True,
             ),
         ),
         (LedgerTable("payments", "payment_id"), LedgerTable("refunds", "refund_id")),
@@ -191,7 +238,7 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
         "inventory",
         (
             RouteSpec("GET", "/stock/{sku}", "lookup", operation="getStock"),
-            RouteSpec("POST", "/reservations", "reserve", effectful=True, operation="createReservation"),
+            RouteSpec("POST", "/reservations", "reserve", effectful=True, operation="createReservation", records=True),
             RouteSpec("GET", "/reservations", "lookup", operation="listReservations"),
             RouteSpec("GET", "/reservations/{reservation_id}", "lookup", operation="getReservation"),
             RouteSpec(
@@ -208,7 +255,7 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
         "shipping",
         (
             RouteSpec("POST", "/quotes", "quote", operation="createQuote"),
-            RouteSpec("POST", "/shipments", "ship", effectful=True, operation="createShipment"),
+            RouteSpec("POST", "/shipments", "ship", effectful=True, operation="createShipment", records=True),
             RouteSpec("GET", "/shipments", "lookup", operation="listShipments"),
             RouteSpec("GET", "/shipments/{shipment_id}", "lookup", operation="getShipment"),
             RouteSpec(
@@ -228,7 +275,7 @@ _BUILTIN: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "notify",
         (
-            RouteSpec("POST", "/messages", "notify", effectful=True, operation="sendMessage"),
+            RouteSpec("POST", "/messages", "notify", effectful=True, operation="sendMessage", records=True),
             RouteSpec("GET", "/messages", "lookup", operation="listMessages"),
             RouteSpec("GET", "/messages/{message_id}", "lookup", operation="getMessage"),
         ),
@@ -289,6 +336,11 @@ def effect_steps() -> frozenset[str]:
     return frozenset(r.step for _, r in routes() if r.effectful)
 
 
+def record_steps() -> frozenset[str]:
+    """The steps whose answer names a record they made (``RouteSpec.records``)."""
+    return frozenset(r.step for _, r in routes() if r.records)
+
+
 def compensations() -> dict[str, str]:
     """compensation step -> the step it undoes."""
     return {r.step: r.compensates for _, r in routes() if r.compensates}
@@ -315,12 +367,28 @@ SAGA: tuple[str, ...] = (
 @dataclass(frozen=True)
 class Intent:
     """A kind of order the workload makes from the seeded world, and what the saga does
-    with it when nothing goes wrong: which steps it calls, in call order, and what the
-    orchestrator under test must be able to do for it (adapter capabilities)."""
+    with it when nothing goes wrong: which steps it calls, in call order, what the
+    orchestrator under test must be able to do for it (adapter capabilities), and why it
+    must fail, if it must: the world decides that, so no fault excuses completing it."""
 
     name: str
     reaches: tuple[str, ...]
     needs: frozenset[str] = frozenset()
+    #: why the order must end failed ("card declined"); None: it should complete, though
+    #: a fault may make failing it (with everything undone) the right end
+    fails_because: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        """The terminal status the order should reach when nothing goes wrong."""
+        return "completed" if self.fails_because is None else "failed"
+
+    @property
+    def expectation(self) -> str:
+        """How a witness states it: "should have failed: unknown customer"."""
+        if self.fails_because is None:
+            return "should have completed"
+        return f"should have failed: {self.fails_because}"
 
 
 _FORWARD = SAGA[:6]  # customer .. notify: an order that nothing stops
@@ -332,15 +400,25 @@ _REVIEW = frozenset({"review"})
 #: advance, or it would end as a false liveness violation.
 INTENTS: tuple[Intent, ...] = (
     Intent("ok", _FORWARD),
-    Intent("blocked", ("customer", "notify")),
-    Intent("unknown_customer", ("customer",)),
-    Intent("declined", (*_FORWARD[:3], "notify")),
-    Intent("out_of_stock", (*_FORWARD[:4], "refund", "notify")),
-    Intent("undeliverable", (*_FORWARD[:5], "release", "refund", "notify")),
+    Intent("blocked", ("customer", "notify"), fails_because="customer blocked"),
+    Intent("unknown_customer", ("customer",), fails_because="unknown customer"),
+    Intent("declined", (*_FORWARD[:3], "notify"), fails_because="card declined"),
+    Intent("out_of_stock", (*_FORWARD[:4], "refund", "notify"), fails_because="out of stock"),
+    Intent("undeliverable", (*_FORWARD[:5], "release", "refund", "notify"),
+           fails_because="address undeliverable"),
     Intent("review_approve", _FORWARD, needs=_REVIEW),
-    Intent("review_reject", ("customer", "notify"), needs=_REVIEW),
-    Intent("review_timeout", ("customer", "notify"), needs=_REVIEW | {"advance_clock"}),
-)
+    Intent("review_reject", ("customer", "notify"), needs=_REVIEW,
+           fails_because="review rejected"),
+    Intent("review_timeout", ("customer", "notify"), needs=_REVIEW | {"advance_clock"},
+           fails_because="no review decision in time"),
+)  # fmt: skip
+
+
+def intent(name: str) -> Intent:
+    for i in INTENTS:
+        if i.name == name:
+            return i
+    raise KeyError(f"unknown intent {name!r}; expected one of {', '.join(i.name for i in INTENTS)}")
 
 
 def step_route(step: str) -> tuple[str, RouteSpec]:

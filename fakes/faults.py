@@ -18,7 +18,7 @@ from typing import Any
 from fracas.fakes.actions import REGISTRY as ACTIONS
 from fracas.fakes.actions.base import RuleError, int_field, number_field
 from fracas.fakes.actions.malformed import SHAPES
-from fracas.fakes.contract import FAULT_PHASES, HTTP_FAULT_ACTIONS
+from fracas.fakes.contract import FAULT_PHASES, HTTP_FAULT_ACTIONS, path_regex
 
 PHASES = FAULT_PHASES
 #: the built-in actions, in the contract's order (which lists them from fakes/actions/);
@@ -27,22 +27,7 @@ KINDS = HTTP_FAULT_ACTIONS
 _RULE_KEYS = {"id", "match", "phase", "action", "times", "seed"}
 _MATCH_KEYS = {"method", "path", "order_id", "nth", "probability"}
 
-__all__ = ["ACTIONS", "KINDS", "PHASES", "SHAPES", "RuleError"]
-
-
-def path_regex(pattern: str) -> re.Pattern[str]:
-    """``*`` matches within one segment, ``**`` across segments, ``{name}`` one segment."""
-    out = []
-    for token in re.split(r"(\*\*|\*|\{[^/{}]*\})", pattern):
-        if token == "**":
-            out.append(".*")
-        elif token == "*":
-            out.append("[^/]*")
-        elif token.startswith("{") and token.endswith("}"):
-            out.append("[^/]+")
-        else:
-            out.append(re.escape(token))
-    return re.compile("^" + "".join(out) + "$")
+__all__ = ["ACTIONS", "KINDS", "PHASES", "SHAPES", "RuleError", "path_regex"]
 
 
 @dataclass

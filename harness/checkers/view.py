@@ -260,6 +260,12 @@ class View:
         rep = self.reported.get(order_id)
         return None if rep is None else rep.get("status")
 
+    def intent_of(self, order_id: str) -> contract.Intent | None:
+        """What the workload meant the order to be, when the snapshot says (for wording a
+        witness: no rule's verdict may depend on it)."""
+        name = self.snapshot.intents.get(order_id)
+        return next((i for i in contract.INTENTS if i.name == name), None)
+
     def customer_of(self, order_id: str) -> JSON | None:
         order = self.orders.get(order_id) or {}
         return self.customers.get(order.get("customer_id"))

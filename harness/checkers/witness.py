@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fracas.fakes.contract import record_steps
 from fracas.harness.checkers.view import View, fmt_money
 from fracas.harness.checkers.violation import Violation
 from fracas.harness.model.history import FaultWindow
@@ -212,7 +213,7 @@ def _effect_phrase(view: View, e: JSON, step: str) -> str:
     ok = isinstance(status, int) and 200 <= status < 300
     if not ok:
         return f"{svc} refused the {step} with {status}"
-    if eid is None and step in ("capture", "refund", "reserve", "ship", "notify"):
+    if eid is None and step in record_steps():
         return f"{svc} answered {status} but recorded no {step}"
     if step == "capture":
         p = view.payments_by_id.get(eid) or {}

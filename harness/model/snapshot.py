@@ -52,6 +52,9 @@ class Snapshot:
     ``orders``: ``{order_id: the order JSON as submitted}``.
     ``reported``: ``{order_id: GET /orders/{id} answer}``; a missing key or None means 404.
     ``journals``: ``{service: entries}``; when empty, the history's attached journals are used.
+    ``intents``: ``{order_id: intent name}`` (``fracas.fakes.contract.INTENTS``), what the
+    workload meant each order to be. No rule judges by it (the ledgers and the reported
+    status decide); a witness states the expected outcome from it.
     """
 
     ledgers: dict[str, JSON]
@@ -60,6 +63,7 @@ class Snapshot:
     history: History | None = None
     settle: Settle = field(default_factory=Settle)
     journals: dict[str, list[JSON]] = field(default_factory=dict)
+    intents: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.journals and self.history is not None:
@@ -80,6 +84,7 @@ class Snapshot:
             "journals": self.journals
             if self.history is None or self.journals is not self.history.journals
             else None,
+            "intents": self.intents,
         }
 
     @staticmethod
@@ -92,4 +97,5 @@ class Snapshot:
             history=hist,
             settle=Settle.from_json(raw.get("settle") or {}),
             journals={k: list(v) for k, v in (raw.get("journals") or {}).items()},
+            intents={str(k): str(v) for k, v in (raw.get("intents") or {}).items()},
         )

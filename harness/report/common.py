@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from fracas.harness.checkers.violation import Violation
 from fracas.harness.checkers.witness import received
 
 JSON = dict[str, Any]
@@ -43,6 +44,16 @@ RULE_PRIORITY = (
 
 def rule_rank(rule: str) -> int:
     return RULE_PRIORITY.index(rule) if rule in RULE_PRIORITY else len(RULE_PRIORITY)
+
+
+def group_by_order(ordered: Sequence[Violation]) -> list[list[Violation]]:
+    """The violations grouped by order, in the order of each order's first one: a double
+    charge also breaks completed-ledger, and is one story, not two. A run-wide violation
+    (no order) is a story of its own."""
+    groups: dict[object, list[Violation]] = {}
+    for i, v in enumerate(ordered):
+        groups.setdefault(v.order_id if v.order_id else i, []).append(v)
+    return list(groups.values())
 
 
 def rel(t: Any, t0: float) -> str:

@@ -18,7 +18,7 @@ from fracas.harness.checkers.summary import summarize
 from fracas.harness.checkers.view import View, fmt_money
 from fracas.harness.checkers.violation import Violation
 from fracas.harness.checkers.witness import received
-from fracas.harness.report.common import PALETTE, fault_line, rule_rank
+from fracas.harness.report.common import PALETTE, fault_line, group_by_order, rule_rank
 from fracas.harness.report.timeline import render_timeline
 
 JSON = dict[str, Any]
@@ -36,7 +36,7 @@ table{border-collapse:collapse;margin:6px 0;font-size:13px}td,th{border:1px soli
 th{background:#f0f0f0}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 .viol{border-left:4px solid $violation;background:#fff;padding:8px 14px;margin:12px 0;box-shadow:0 1px 2px #0001}
 .viol h3{margin:2px 0 6px;font-size:15px}.rule{background:$violation;color:#fff;border-radius:3px;padding:1px 6px;font-size:12px}
-.account{font-size:14px;margin:6px 0 8px}.exp{color:$ok}.act{color:$violation;font-weight:600}
+.account{font-size:14px;margin:6px 0 8px}.finding{margin:4px 0}.exp{color:$ok}.act{color:$violation;font-weight:600}
 tr.fault td{background:#f3e8ff}tr.hist td{background:#eef6ff}tr.flag td{background:#fbe4f1}
 .oid{cursor:pointer;text-decoration:underline dotted;font-weight:600}
 .timeline{background:#fff;border:1px solid #ddd}.lane{fill:#f6f8fa}.ln{font-size:12px;fill:#333}
@@ -164,7 +164,7 @@ def _ledger_table(rows: Sequence[Mapping[str, Any]]) -> str:
     return _table(out, ["table", "id", "row"])
 
 
-def _diff_table(v: Violation) -> str:
+def _diff_table(v: Violation, whose: str = "") -> str:
     keys = list(dict.fromkeys([*v.expected, *v.actual]))
     if not keys:
         return ""
@@ -175,19 +175,41 @@ def _diff_table(v: Violation) -> str:
         rows.append(
             [_e(k), f'<span class="exp">{_e(exp)}</span>', f'<span class="{cls}">{_e(act)}</span>']
         )
-    return "<b>Ledger diff</b>" + _table(rows, ["what", "expected", "actual"])
+    return f"<b>Ledger diff{_e(whose)}</b>" + _table(rows, ["what", "expected", "actual"])
 
 
-def _violation_html(v: Violation, t0: float) -> str:
-    faults = "".join(f"<li>{_e(fault_line(f, t0))}</li>" for f in v.faults)
+def _once(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Rows or journal lines that several rules attached to one order, each kept once."""
+    seen: dict[str, Mapping[str, Any]] = {}
+    for item in items:
+        seen.setdefault(json.dumps(item, sort_keys=True, default=str), item)
+    return list(seen.values())
+
+
+def _order_html(vs: Sequence[Violation], t0: float) -> str:
+    """One order's witness, told once: every rule it broke named in the heading, each
+    rule's finding and ledger diff inside, the faults, ledger rows and journal once (a
+    double charge also breaks completed-ledger, and is one story, not two)."""
+    first = vs[0]
+    rules = " ".join(f'<span class="rule">{_e(r)}</span>' for r in dict.fromkeys(v.rule for v in vs))
+    where = f"order {_oid(first.order_id)}" if first.order_id is not None else "run-wide"
+    findings = "".join(
+        f'<div class="finding"><span class="rule">{_e(v.rule)}</span> {_e(v.message)}</div>'
+        + _diff_table(v, f" for {v.rule}")
+        for v in vs
+    ) if len(vs) > 1 else _diff_table(first)  # fmt: skip
+    seen = {fault_line(f, t0): f for v in vs for f in v.faults}
+    faults = "".join(f"<li>{_e(line)}</li>" for line in seen)
+    rows = _once([r for v in vs for r in v.ledger_rows])
+    lines = sorted(_once([e for v in vs for e in v.journal_lines]),
+                   key=lambda e: float(e.get("t") or 0.0))  # fmt: skip
     return (
-        f'<div class="viol" id="v-{_e(v.rule)}-{_e(v.order_id)}"><h3><span class="rule">{_e(v.rule)}</span> '
-        f"{('order ' + _oid(v.order_id)) if v.order_id is not None else 'run-wide'}</h3>"
-        f'<div class="account">{_e(v.account or v.message)}</div>'
-        + _diff_table(v)
+        f'<div class="viol" id="v-{_e(first.rule)}-{_e(first.order_id)}"><h3>{rules} {where}</h3>'
+        f'<div class="account">{_e(first.account or first.message)}</div>'
+        + findings
         + (f"<b>Faults active</b><ul>{faults}</ul>" if faults else "")
-        + f"<details><summary>Ledger rows ({len(v.ledger_rows)})</summary>{_ledger_table(v.ledger_rows)}</details>"
-        + f"<details><summary>Journal lines ({len(v.journal_lines)})</summary>{_journal_table(v.journal_lines, t0)}</details>"
+        + f"<details><summary>Ledger rows ({len(rows)})</summary>{_ledger_table(rows)}</details>"
+        + f"<details><summary>Journal lines ({len(lines)})</summary>{_journal_table(lines, t0)}</details>"
         + "</div>"
     )
 
@@ -388,7 +410,8 @@ def render_html(
         f'<h2>Timeline</h2><div class="legend">{legend}</div>',
         render_timeline(view, bad),
         f"<h2>Violations ({len(viols)})</h2>" + errors,
-        "".join(_violation_html(v, t0) for v in viols[:MAX_VIOLATIONS]) or "<p>None.</p>",
+        "".join(_order_html(vs, t0) for vs in group_by_order(viols[:MAX_VIOLATIONS]))
+        or "<p>None.</p>",
         f'<p class="note">{len(viols) - MAX_VIOLATIONS} more in the JSON report.</p>'
         if len(viols) > MAX_VIOLATIONS
         else "",

@@ -8,7 +8,13 @@ from typing import Any
 
 from fracas.harness.checkers.engine import CheckResult
 from fracas.harness.checkers.violation import Violation
-from fracas.harness.report.common import fault_line, journal_line, ledger_line, rule_rank
+from fracas.harness.report.common import (
+    fault_line,
+    group_by_order,
+    journal_line,
+    ledger_line,
+    rule_rank,
+)
 
 MAX_DETAILED = 5
 MAX_LINES = 25
@@ -52,15 +58,6 @@ def violation_text(v: Violation, t0: float, *, lead: bool = False) -> str:
         if len(v.journal_lines) > MAX_LINES:
             out.append(f"    ... {len(v.journal_lines) - MAX_LINES} more")
     return "\n".join(out)
-
-
-def _by_order(ordered: list[Violation]) -> list[list[Violation]]:
-    """The violations grouped by order, in the order of each order's first one: a double
-    charge also breaks completed-ledger, and is one story, not two."""
-    groups: dict[object, list[Violation]] = {}
-    for i, v in enumerate(ordered):
-        groups.setdefault(v.order_id if v.order_id else i, []).append(v)
-    return list(groups.values())
 
 
 def order_text(vs: list[Violation], t0: float, *, lead: bool = False) -> str:
@@ -118,7 +115,7 @@ def failure_text(
     if ordered:
         head.append(_wrap(ordered[0].account or ordered[0].message, indent=""))
         head.append("")
-    stories = _by_order(ordered[:max_detailed])
+    stories = group_by_order(ordered[:max_detailed])
     body = [order_text(vs, t0, lead=i == 0) for i, vs in enumerate(stories)]
     if len(ordered) > max_detailed:
         body.append(

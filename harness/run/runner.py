@@ -324,6 +324,7 @@ def run(
     snapshot = Snapshot(
         ledgers=ledgers,
         orders={p.order_id: p.order for p in plans},
+        intents={p.order_id: p.intent for p in plans},
         reported=reported,
         history=history,
         settle=Settle(

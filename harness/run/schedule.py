@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fracas.fakes import contract
 from fracas.harness.faults.http import METHODS, PHASES
 from fracas.harness.run.services import SERVICES
 
@@ -205,11 +206,7 @@ def _match(value: Any, where: str) -> RequestMatch:
     unknown = sorted(set(value) - known)
     if unknown:
         raise ScheduleError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(known)}")
-    service = value.get("service")
-    if service not in SERVICES:
-        raise ScheduleError(
-            f"{where}.service: expected one of {', '.join(SERVICES)}, got {service!r}"
-        )
+    service = _check_service(value.get("service"), f"{where}.service")
     path = value.get("path")
     if not isinstance(path, str) or not path.startswith("/"):
         raise ScheduleError(f'{where}.path: expected a path such as "/payments", got {path!r}')
@@ -229,7 +226,47 @@ def _match(value: Any, where: str) -> RequestMatch:
         raise ScheduleError(
             f'{where}.phase: expected "before_commit" or "after_commit", got {phase!r}'
         )
+    check_route(service, path, method.upper(), where)
     return RequestMatch(service, path, method.upper(), order_id, nth, phase)
+
+
+def _did_you_mean(got: object, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(got, known, n=1, cutoff=0.5) if isinstance(got, str) else []
+    return f' Did you mean "{close[0]}"?' if close else ""
+
+
+def _check_service(service: Any, where: str) -> str:
+    known = contract.service_names()
+    if not isinstance(service, str) or service not in known:
+        raise ScheduleError(
+            f"{where}: expected one of {', '.join(known)}, got {service!r}."
+            + _did_you_mean(service, known)
+        )
+    return service
+
+
+def check_route(service: str, path: str | None, method: str | None, where: str) -> None:
+    """A trigger's (or an HTTP fault rule's) path and method must reach a route the
+    service serves (contract: each service's routes), or the run could only end vacuous.
+    ``where`` is the object holding the fields (``faults[0].when``); no path: any path."""
+    reached = contract.routes_for(service, path or "/**")
+    if not reached:
+        paths = list(dict.fromkeys(r.path for r in contract.service(service).routes))
+        elsewhere = [n for n in contract.service_names() if contract.routes_for(n, path or "")]
+        other = f" {path} is a path of {elsewhere[0]}." if elsewhere else ""
+        raise ScheduleError(
+            f"{where}.path: expected a path {service} serves ({', '.join(paths)}; an id as "
+            f"itself or as *), got {path!r}.{_did_you_mean(path, paths)}{other}"
+        )
+    methods = list(dict.fromkeys(r.method for r in reached))
+    if method is not None and method not in methods:
+        on = f" {path}" if path else ""
+        one = len(methods) == 1
+        hint = f' Did you mean "{methods[0]}"?' if one else _did_you_mean(method, methods)
+        raise ScheduleError(
+            f"{where}.method: expected {' or '.join(methods)} (what {service} serves{on}), "
+            f"got {method!r}.{hint}"
+        )
 
 
 def _kind(value: Any) -> str:
@@ -252,6 +289,9 @@ def _default_validator() -> FaultValidator:
         except FaultValidationError as exc:
             raise ScheduleError(f"{where}.{exc}") from None
         _check_target(parsed.target, parsed.family, parsed.kind, f"{where}.target")
+        if parsed.family == "http":
+            p = parsed.params
+            check_route(parsed.target, p.get("path"), p.get("method"), f"{where}.params")
         return parsed.to_json()
 
     return validate
@@ -284,8 +324,6 @@ def first_call(service: str, phase: str = "before_commit") -> dict[str, Any]:
     (its effect, or its read). A network fault started by it lands on live work however
     fast or slow the orchestrator is: one due ``"at": 0`` for a few seconds can be over
     before a slow engine has called the service at all, and then the run is vacuous."""
-    from fracas.fakes import contract
-
     if service not in SERVICES:
         raise ScheduleError(f"first_call: unknown service {service!r}; expected one of "
                             f"{', '.join(SERVICES)}")  # fmt: skip

@@ -314,6 +314,7 @@ class StatefulRun:
         snapshot = Snapshot(
             ledgers=self.topo.ledgers(),
             orders={p.order_id: p.order for p in plans},
+            intents={p.order_id: p.intent for p in plans},
             reported=dict(self.follow.reported),
             history=self.history,
             settle=Settle(

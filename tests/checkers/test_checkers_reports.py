@@ -118,6 +118,24 @@ def test_html_is_self_contained_with_timeline_and_violation(tmp_path: Path) -> N
     (tmp_path / "r.html").write_text(html)
 
 
+def test_html_tells_an_order_flagged_by_several_rules_once() -> None:
+    """A double charge also breaks completed-ledger: one block for the order, both rules in
+    its heading and each rule's finding inside, its ledger rows and journal once (issue 18.6)."""
+    _, snap, result = failing_run()
+    html = render_html(result, View(snap))
+    section = html[html.index("<h2>Violations"): html.index("<h2>Order traces")]
+    assert section.count('<div class="viol"') == 1
+    heading = re.search(r'<div class="viol"[^>]*><h3>(.*?)</h3>', section).group(1)  # type: ignore[union-attr]
+    assert '<span class="rule">double-charge</span> <span class="rule">completed-ledger</span>' in heading
+    assert 'data-o="ord-12"' in heading
+    for rule in ("double-charge", "completed-ledger"):
+        assert f'<div class="finding"><span class="rule">{rule}</span> order ord-12 ' in section
+        assert f"<b>Ledger diff for {rule}</b>" in section
+    assert section.count("<summary>Ledger rows (") == 1
+    assert section.count("<summary>Journal lines (") == 1
+    assert section.count("<code>ord-12:capture:retry-1</code>") == 1  # its journal line, once
+
+
 def test_html_escapes_hostile_data() -> None:
     w = SynthWorld()
     w.order("<img src=//evil.example/x>")

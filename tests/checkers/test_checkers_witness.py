@@ -149,3 +149,37 @@ def test_faults_active_are_those_around_the_orders_requests(world: SynthWorld) -
     r = verdict(world)
     v1 = next(v for v in r.violations if v.order_id == "ord-1" and v.rule == "double-charge")
     assert [f["fault"].get("id") for f in v1.faults] == ["rule-a"], v1.faults
+
+
+def test_an_order_the_world_makes_fail_is_explained_from_its_intent() -> None:
+    """An unknown customer's order that the orchestrator completed: the witness says what
+    should have happened (from the contract's intent table), not the completed-order sums
+    ("expected 1 capture") that take the wrong outcome as given (issue 18.6)."""
+    from fracas.fakes.contract import intent
+    from fracas.harness.checkers import check
+    from fracas.harness.report import failure_text
+
+    w = SynthWorld()
+    w.order("ord-20", "cus-9999")
+    w.lookup("ord-20")  # the CRM answered 404; the orchestrator went on as if it had not
+    w.notify("ord-20", "order_confirmed")
+    w.report("ord-20", "completed")
+    w.complete("ord-21")
+    snap = w.snapshot()
+    snap.intents = {"ord-20": "unknown_customer", "ord-21": "ok"}
+    (v,) = check(snap).violations
+    assert v.rule == "completed-ledger" and v.order_id == "ord-20"
+    assert intent("unknown_customer").expectation == "should have failed: unknown customer"
+    assert v.message == ("order ord-20 should have failed: unknown customer, but it was "
+                         "reported completed; its ledgers show 1 order_confirmed message(s)")  # fmt: skip
+    assert v.expected == {"status": "failed (unknown customer)", "order_confirmed": 0}
+    assert v.actual == {"status": "completed", "order_confirmed": 1}
+    text = " ".join(failure_text(check(snap), w.history.t0).split())
+    assert "should have failed: unknown customer" in text and "expected 1" not in text
+    from fracas.harness.checkers import Snapshot
+
+    assert Snapshot.from_json(snap.to_json()).intents == snap.intents  # a report keeps them
+    # without the intent (a hand-built snapshot) the rule still judges the ledgers
+    snap.intents = {}
+    (plain,) = check(snap).violations
+    assert plain.rule == "completed-ledger" and "expected 1" in plain.message

@@ -33,6 +33,19 @@ def test_each_intent_reaches_saga_steps_and_needs_what_an_adapter_can_offer() ->
     ]
 
 
+def test_an_intent_must_fail_exactly_when_it_stops_short_of_the_forward_saga() -> None:
+    """The expected outcome a witness states ("should have failed: card declined") is read
+    from the intent table, and agrees with the steps the intent reaches."""
+    forward = contract.SAGA[:6]
+    for i in contract.INTENTS:
+        assert (i.fails_because is None) == (i.reaches == forward), i
+        assert i.expectation == (
+            "should have completed" if i.outcome == "completed"
+            else f"should have failed: {i.fails_because}"
+        )  # fmt: skip
+    assert contract.intent("declined").expectation == "should have failed: card declined"
+
+
 def test_the_harness_tables_are_the_contracts() -> None:
     assert steps.STEP_ORDER[: len(contract.SAGA)] == contract.SAGA
     assert [s[0] for s in steps.STEPS] == list(contract.SAGA)
@@ -52,9 +65,9 @@ def test_the_harness_tables_are_the_contracts() -> None:
     )
 
 
-#: The one list of steps written outside the contract: which steps' answers name a record
-#: they made (the witness's phrasing), a fact the contract does not hold.
-ELSEWHERE = {("harness/checkers/witness.py", ("capture", "refund", "reserve", "ship", "notify"))}
+#: Lists of steps written outside the contract: none (which steps' answers name a record
+#: they made is the contract's ``RouteSpec.records`` now).
+ELSEWHERE: set[tuple[str, tuple[str, ...]]] = set()
 
 
 def test_no_module_but_the_contract_writes_a_list_of_steps() -> None:
@@ -70,3 +83,10 @@ def test_no_module_but_the_contract_writes_a_list_of_steps() -> None:
                     found.add((name, tuple(names)))
     assert {f for f in found if f[0] != "fakes/contract.py"} <= ELSEWHERE
     assert ("fakes/contract.py", contract.SAGA) in found  # the scan does see a list
+
+
+def test_the_steps_that_answer_with_a_record_are_the_routes_that_make_one() -> None:
+    """Each names its record in the answer: the forward effects and the refund; a release
+    or a cancel changes a record the step before made."""
+    assert contract.record_steps() == {"capture", "refund", "reserve", "ship", "notify"}
+    assert contract.record_steps() <= contract.effect_steps()

@@ -69,7 +69,7 @@ def check(view: View) -> Iterator[Violation]:
             problems.append(f"{pic.failed_msgs} order_failed messages, expected none")
             expected["order_failed"], actual["order_failed"] = 0, pic.failed_msgs
         if problems:
-            yield Violation(
+            yield against_intent(view, oid) or Violation(
                 "completed-ledger",
                 oid,
                 f"order {oid} reported completed but " + "; ".join(problems),
@@ -77,3 +77,31 @@ def check(view: View) -> Iterator[Violation]:
                 expected=expected,
                 actual=actual,
             )
+
+
+def against_intent(view: View, oid: str) -> Violation | None:
+    """An order the world makes fail (an unknown customer, a declined card) that was
+    reported completed: said from its intent, "should have failed: unknown customer", with
+    a failed order's ledger as the expected side, not the completed-order sums (a charge
+    that cannot be recomputed, "expected 1 capture") that take the wrong outcome as given."""
+    intent = view.intent_of(oid)
+    if intent is None or intent.outcome == "completed":
+        return None
+    pic = picture(view, oid)
+    cur = (view.orders.get(oid) or {}).get("currency")
+    found = {
+        "net_charge_cents": (pic.net_charge_cents, f"net charge {fmt_money(pic.net_charge_cents, cur)}"),
+        "held_reservations": (len(pic.held), f"{len(pic.held)} held reservation(s)"),
+        "live_shipments": (len(pic.live_shipments), f"{len(pic.live_shipments)} live shipment(s)"),
+        "order_confirmed": (pic.confirmed, f"{pic.confirmed} order_confirmed message(s)"),
+    }
+    left = {k: v for k, v in found.items() if v[0]}
+    shows = "; its ledgers show " + ", ".join(t for _, t in left.values()) if left else ""
+    return Violation(
+        "completed-ledger",
+        oid,
+        f"order {oid} {intent.expectation}, but it was reported completed{shows}",
+        ledger_rows=view.ledger_rows(oid),
+        expected={"status": f"failed ({intent.fails_because})", **dict.fromkeys(left, 0)},
+        actual={"status": "completed", **{k: v[0] for k, v in left.items()}},
+    )
