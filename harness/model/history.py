@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from fracas.fakes.contract import http_fault_actions
+from fracas.harness.faults import fault_kinds
 
 JSON = dict[str, Any]
 Completion = Literal["ok", "fail", "unknown"]
@@ -33,6 +34,11 @@ EventType = Literal["invoke", "ok", "fail", "unknown", "fault_applied", "fault_h
 
 #: Operations the bundled workload performs; any other name is accepted too.
 SUBMIT, STATUS, REVIEW = "submit", "status", "review"
+#: Inputs a client fault sent (harness/faults/client.py): each records its fault
+#: (``kind``, ``fault`` id, schedule ``index``), the answers the contract allows
+#: (``expect``), whether it races something (``race``), and the answer it got.
+CLIENT_SUBMIT, CLIENT_REVIEW = "client_submit", "client_review"
+CLIENT_OPS = frozenset({CLIENT_SUBMIT, CLIENT_REVIEW})
 TERMINAL_STATUSES = frozenset({"completed", "failed", "needs_attention"})
 
 _EVENT_TYPES: frozenset[str] = frozenset(
@@ -224,6 +230,12 @@ def describe_fault(fault: Mapping[str, Any]) -> str:
         if kind in _PROCESS_KINDS:
             extra = _kv(params)
             return f"a {kind}" + (f" ({extra})" if extra else "")
+        cls = fault_kinds().get(kind)
+        if cls is not None and cls.family == "client":  # inputs the harness sends
+            extra = _kv(params, frozenset({"order_id"}))
+            race = " (a race)" if getattr(cls, "race", False) else ""
+            return (f"the client input {kind} on {params.get('order_id')}"
+                    + (f" ({extra})" if extra else "") + race)  # fmt: skip
         extra = _kv(params)
         return f"a {kind} toxic" + (f" ({extra})" if extra else "")
     if "type" in fault:  # a toxiproxy toxic
