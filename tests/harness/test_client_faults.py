@@ -137,3 +137,44 @@ def test_a_bad_client_fault_is_refused_naming_the_field(
         parse_schedule([{"fault": fault, "at": 0}])
     assert str(err.value).startswith(field), err.value
     assert hint in str(err.value)
+
+
+def test_the_coverage_plan_has_a_client_cell_per_step_and_phase_by_capability() -> None:
+    from fracas.harness.search import inputs as search_inputs
+    from fracas.harness.search.strategies import planned_cells
+
+    cells = planned_cells(0)
+    client = {(c.step, c.phase) for c in cells if c.group == "client"}
+    steps = {c.step for c in cells if c.tier == "step"}
+    assert client == {(s, p) for s in steps for p in ("before_commit", "after_commit")}
+    assert planned_cells(0) == cells  # a fixed function of the seed
+    without = planned_cells(0, kinds=["drop", "kill"])
+    assert not [c for c in without if c.group == "client"]
+    review = orders(1, intents=["review_approve"])[0]
+    no_clock = frozenset({"review"})
+    assert search_inputs.options(review, "customer", "before_commit", no_clock, None) == [
+        "review_twice"]  # racing the timeout needs the clock
+    assert "review_late" in search_inputs.options(
+        review, "customer", "after_commit", no_clock | {"advance_clock"}, None)
+    assert search_inputs.options(review, "capture", "after_commit", frozenset(), None) == [
+        "resubmit", "resubmit_other"]
+
+
+def test_the_stateful_rule_sends_an_input_and_the_bundled_orchestrator_stays_consistent(
+    bundled: Topology,
+) -> None:
+    from fracas.harness.search.stateful import StatefulRun, input_kinds
+
+    run_ = StatefulRun(bundled, seed=0)
+    try:
+        run_.submit("review_approve")  # it rests awaiting review: the input decides it
+        assert "review_flip" in input_kinds(run_.plans[0], frozenset(bundled.orchestrator.capabilities))
+        run_.send_input("review_flip", 0)
+        result = run_.settle()
+    finally:
+        run_.cleanup()
+        run_.close()
+    assert result.verdict.violations == [], result.failure_text()
+    sent = inputs(result)
+    assert sent and sent[-1][0] == "client_review", sent
+    assert result.schedule.faults[-1].fault["kind"] == "review_flip"
