@@ -541,6 +541,9 @@ class StatefulRun:
 # -- the state machine ---------------------------------------------------------------
 
 
+CLIENT_KINDS = frozenset({*inputs.NEEDS, *inputs.IN_FLIGHT, "resubmit"})
+
+
 def input_kinds(plan: OrderPlan, capabilities: frozenset[str]) -> list[str]:
     """The client kinds the stateful ``client_input`` rule may send this order: its
     decisions when it asks for review, else a decision it must refuse and its
@@ -630,12 +633,15 @@ def machine_for(
         def review(self) -> None:
             self.run.review()
 
-        @precondition(lambda self: bool(self.run.plans) and self.run.up("orchestrator"))
+        @precondition(lambda self: bool(self.run.plans) and self.run.up("orchestrator")
+                      and (fault_kinds is None or bool(set(fault_kinds) & CLIENT_KINDS)))
         @rule(data=st.data())
         def client_input(self, data: st.DataObject) -> None:
-            """The orchestrator told something twice, late or changed (search/inputs.py)."""
+            """The orchestrator told something twice, late or changed (search/inputs.py);
+            ``fault_kinds`` narrows these too."""
             i = data.draw(st.integers(0, len(self.run.plans) - 1), label="order")
-            kinds = input_kinds(self.run.plans[i], caps)
+            kinds = [k for k in input_kinds(self.run.plans[i], caps)
+                     if fault_kinds is None or k in fault_kinds]  # fmt: skip
             if kinds:
                 self.run.send_input(data.draw(st.sampled_from(kinds), label="input"), i)
 
