@@ -54,6 +54,15 @@ Each ``--bug`` (repeatable) is one realistic mistake, with the fracas rule that 
 - ``customer-key``: keys each message by customer and template ("never send a customer
   the same message twice"), so a second order of the same customer has its message
   refused as a reused key, and nobody hears of it -> completed-ledger, failed-ledger
+- ``review-twice``: takes a review decision whenever it comes, not only while the order
+  awaits review; a reject that comes after an approve (a reviewer who changed their
+  mind, a webhook replayed) undoes the order on the spot: refund, release,
+  ``order_failed``, while the saga may go on -> completed-ledger or failed-ledger (an
+  ``order_failed`` beside the confirmation), input-effects when it ends failed
+- ``resubmit``: ``POST /orders`` with a known order id and another body starts the order
+  again with the new body ("the client knows best"), beside the saga already running
+  -> completed-ledger or failed-ledger (the second saga's refused capture fails the
+  order beside the first), input-effects when what was charged or held is the new body's
 
 Its call timeout, the time it waits for one answer before it treats the call as lost and
 retries it, is ``CALL_TIMEOUT`` (5 s, ``--call-timeout`` to change it): real HTTP clients
@@ -86,7 +95,7 @@ from starlette.routing import Route
 BUGS = ("no-idempotency", "no-compensation", "optimistic", "bad-report", "amnesia", "probe",
         "give-up", "key-per-attempt", "unkeyed-notify", "first-5xx", "review-timeout",
         "line-by-line", "trust-answers", "timeout-declined", "resume-once", "resume-pending",
-        "fail-first", "confirm-early", "customer-key")
+        "fail-first", "confirm-early", "customer-key", "review-twice", "resubmit")
 TERMINAL = {"completed", "failed", "needs_attention"}
 CALL_TIMEOUT = 5.0  # seconds to wait for one answer (connect, write, read): see the docstring
 REVIEW_TIMEOUT = 48 * 3600.0  # seconds on the orchestrator's clock
@@ -236,6 +245,7 @@ class Naive:
                 await self.notify(doc, "order_failed")
                 return self.save(doc, "failed", "declined")
             done.append(("refund", pay.json()["payment_id"]))
+            doc["charged"] = total
             if "confirm-early" in self.bugs:
                 await self.notify(doc, "order_confirmed")  # "the customer wants to know now"
             doc["payment_id"] = "pay-9999" if "bad-report" in self.bugs else pay.json()["payment_id"]
@@ -312,6 +322,18 @@ class Naive:
                          "template": template})
 
 
+    async def revoke(self, doc: dict[str, Any]) -> None:
+        """The ``review-twice`` bug's late reject: undo what the order holds, fail it."""
+        oid = doc["order_id"]
+        if doc.get("reservation_id"):
+            await self.call("release", "POST", "inventory",
+                            f"/reservations/{doc['reservation_id']}/release", oid, f"{oid}:release")
+        if doc.get("payment_id") and doc.get("charged"):
+            await self.call("refund", "POST", "payment", f"/payments/{doc['payment_id']}/refunds",
+                            oid, f"{oid}:refund", {"amount_cents": doc["charged"]})
+        await self.notify(doc, "order_failed")
+        self.save(doc, "failed", "review rejected")
+
     async def probe(self) -> None:
         """A test payment "to check the gateway works", for an order nobody submitted."""
         await self.call("capture", "POST", "payment", "/payments", "probe", None,
@@ -344,8 +366,13 @@ def build_app(naive: Naive) -> Starlette:
             return problem(422, "order_id: expected a string")
         known = naive.orders.get(order["order_id"])
         if known is not None:
-            if known.get("order") != order:
+            if known.get("order") != order and "resubmit" not in naive.bugs:
                 return problem(409, "another order is known under this order_id")
+            if known.get("order") != order:  # "the client knows best": run the new body
+                doc = {"order_id": order["order_id"], "order": order, "status": "pending"}
+                naive.orders.put(doc)
+                start(doc)
+                return JSONResponse({"order_id": doc["order_id"], "status": "pending"}, 202)
             return JSONResponse({"order_id": known["order_id"], "status": known["status"]})
         doc = {"order_id": order["order_id"], "order": order, "status": "pending"}
         naive.orders.put(doc)
@@ -366,6 +393,13 @@ def build_app(naive: Naive) -> Starlette:
             decision = None
         if decision not in ("approve", "reject"):
             return problem(422, 'decision: expected "approve" or "reject"')
+        if doc is not None and "review-twice" in naive.bugs and doc.get("decision") and \
+                doc["status"] != "awaiting_review" and decision != doc["decision"]:
+            doc["decision"] = decision  # "the latest decision counts"
+            naive.orders.put(doc)
+            if decision == "reject":
+                spawn(naive.revoke(doc))
+            return JSONResponse({"order_id": doc["order_id"], "status": doc["status"]})
         if doc is None or doc["status"] != "awaiting_review":
             return problem(409, "not awaiting review")
         doc["decision"] = decision

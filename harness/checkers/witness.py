@@ -13,7 +13,7 @@ from typing import Any
 from fracas.fakes.contract import record_steps
 from fracas.harness.checkers.view import View, fmt_money
 from fracas.harness.checkers.violation import Violation
-from fracas.harness.model.history import FaultWindow
+from fracas.harness.model.history import CLIENT_OPS, CLIENT_REVIEW, FaultWindow
 from fracas.harness.model.steps import classify, effect_steps
 
 JSON = dict[str, Any]
@@ -251,11 +251,31 @@ def _fault_phrase(e: JSON) -> str:
     return f"fault rule {rid} answered instead, before commit: the client got {got}"
 
 
+def _inputs_told(view: View, v: Violation) -> list[tuple[float, str]]:
+    """The inputs client faults sent about the order, with their answers: a refused
+    input that still had an effect is the story, so it is told where it happened."""
+    h = view.snapshot.history
+    if h is None or v.order_id is None:
+        return []
+    out: list[tuple[float, str]] = []
+    for op in h.ops():
+        data = op.invoke.data
+        if op.order_id != v.order_id or op.op not in CLIENT_OPS:
+            continue
+        what = f"sent {data.get('decision')}" if op.op == CLIENT_REVIEW else "sent POST /orders"
+        got = (op.completion.data.get("status_code") if op.completion else None) or "no answer"
+        race = " (a race)" if data.get("race") else ""
+        out.append((op.invoke.t, f"the client input {data.get('kind')}{race} {what} "
+                    f"{data.get('note') or ''} at {op.invoke.t - view.t0:.3f} s, "
+                    f"answered {got}"))  # fmt: skip
+    return out
+
+
 def account(view: View, v: Violation) -> str:
     """The plain-English story: effectful requests in time order, with their keys, the
     faults that hit them, and what the orchestrator finally reported."""
     rel = view.t0
-    parts: list[str] = []
+    timed: list[tuple[float, str]] = _inputs_told(view, v)
     last_key: dict[tuple[Any, str], Any] = {}
     effects = effect_steps()
     for e in v.journal_lines:
@@ -293,7 +313,8 @@ def account(view: View, v: Violation) -> str:
             s += f" while {e.get('service')} was behind {' and '.join(toxics)}"
         if fault:
             s += f"; {_fault_phrase(e)}"
-        parts.append(s)
+        timed.append((float(e.get("t") or 0.0), s))
+    parts = [s for _, s in sorted(timed, key=lambda x: x[0])]
     if len(parts) > MAX_STORY:
         parts = parts[: MAX_STORY - 1] + [
             f"... ({len(parts) - MAX_STORY + 1} more steps)",

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple, Protocol
 from fracas.harness.faults import fault_kinds
 from fracas.harness.faults.base import FAMILIES
 from fracas.harness.faults.http import PHASES
-from fracas.harness.model.history import STATUS, History
+from fracas.harness.model.history import CLIENT_OPS, STATUS, History
 from fracas.harness.model.steps import STEP_ORDER, classify
 
 
@@ -121,7 +121,7 @@ def _hits(history: History, schedule: Plan | None) -> list[_Hit]:
         trigger = ev.data.get("trigger")
         if family == "http" and fault.get("id"):
             rule_owner[str(fault["id"])] = index
-        if isinstance(trigger, Mapping):
+        if isinstance(trigger, Mapping) and family != "client":  # inputs count, below
             # The trigger's own request: the fault landed exactly on this step.
             step = step_of(
                 str(ev.data.get("trigger_service") or _service_of(trigger, schedule, index)),
@@ -151,6 +151,7 @@ def _hits(history: History, schedule: Plan | None) -> list[_Hit]:
                 out += [
                     _Hit(index, cell) for cell in _blocked(history, states, target, journal, start, end)
                 ]
+    out += _client_hits(history, states)
     for service, entries in history.journals.items():
         for entry in entries:
             tag = entry.get("fault")
@@ -164,6 +165,21 @@ def _hits(history: History, schedule: Plan | None) -> list[_Hit]:
             phase = str(tag.get("phase") or "before_commit")
             t = float(entry.get("t") or 0.0)
             out.append(_Hit(owner, Cell(step, "http", phase, states.at(entry.get("order_id"), t))))
+    return out
+
+
+def _client_hits(history: History, states: _States) -> list[_Hit]:
+    """Each input a client fault sent is a hit: the step is the input (``review``,
+    ``submit``), the phase whether the order already rested on an earlier one."""
+    out: list[_Hit] = []
+    for op in history.ops():
+        index = op.invoke.data.get("index")
+        if op.op not in CLIENT_OPS or not isinstance(index, int):
+            continue
+        step = op.op.removeprefix("client_")
+        state = states.at(op.order_id, op.invoke.t)
+        phase = "after_commit" if state in ("completed", "failed", "needs_attention") else "before_commit"
+        out.append(_Hit(index, Cell(step, "client", phase, state)))
     return out
 
 

@@ -33,6 +33,11 @@ EventType = Literal["invoke", "ok", "fail", "unknown", "fault_applied", "fault_h
 
 #: Operations the bundled workload performs; any other name is accepted too.
 SUBMIT, STATUS, REVIEW = "submit", "status", "review"
+#: Inputs a client fault sent (harness/faults/client.py): each records its fault
+#: (``kind``, ``fault`` id, schedule ``index``), the answers the contract allows
+#: (``expect``), whether it races something (``race``), and the answer it got.
+CLIENT_SUBMIT, CLIENT_REVIEW = "client_submit", "client_review"
+CLIENT_OPS = frozenset({CLIENT_SUBMIT, CLIENT_REVIEW})
 TERMINAL_STATUSES = frozenset({"completed", "failed", "needs_attention"})
 
 _EVENT_TYPES: frozenset[str] = frozenset(
@@ -224,6 +229,12 @@ def describe_fault(fault: Mapping[str, Any]) -> str:
         if kind in _PROCESS_KINDS:
             extra = _kv(params)
             return f"a {kind}" + (f" ({extra})" if extra else "")
+        if fault.get("target") == "orchestrator" and "order_id" in params:
+            # A client fault: inputs the harness sends (a race says so in its kind and
+            # in each input's story, harness/checkers/witness.py).
+            extra = _kv(params, frozenset({"order_id"}))
+            return f"the client input {kind} on {params['order_id']}" + (
+                f" ({extra})" if extra else "")
         extra = _kv(params)
         return f"a {kind} toxic" + (f" ({extra})" if extra else "")
     if "type" in fault:  # a toxiproxy toxic

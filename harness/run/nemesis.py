@@ -21,6 +21,7 @@ from fracas.harness.faults.context import FaultContext
 from fracas.harness.faults.http import add_rule, get_rules, held_requests, release_held, remove_rule
 from fracas.harness.kit.timescale import scaled
 from fracas.harness.model.history import FaultHandle, History
+from fracas.harness.run.client import ClientContext, RunClient
 from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
 
 TRIGGER_PREFIX = "fracas-trigger-"
@@ -69,15 +70,24 @@ def _entry_fault(index: int, spec: ScheduledFault) -> Fault:
 
 class Nemesis:
     def __init__(
-        self, schedule: Schedule, ctx: FaultContext, history: History, admin_urls: dict[str, str]
+        self,
+        schedule: Schedule,
+        ctx: FaultContext,
+        history: History,
+        admin_urls: dict[str, str],
+        client: RunClient | None = None,
     ) -> None:
         self.schedule = schedule
-        self.ctx = ctx
+        #: Client faults send their inputs through the run's client (faults/client.py).
+        self.client = client
+        self.ctx: FaultContext = ctx if client is None else ClientContext(ctx, client)
         self.history = history
         self.admin_urls = admin_urls
         self._entries = [
             _Entry(i, spec, _entry_fault(i, spec)) for i, spec in enumerate(schedule.faults)
         ]
+        if client is not None:
+            client.entries.update({e.fault.id: e.index for e in self._entries})
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._t0 = 0.0
@@ -137,6 +147,8 @@ class Nemesis:
                 self._release_all(service)
             except (httpx.HTTPError, ValueError):
                 continue  # a fake that is down holds nothing
+        if self.client is not None:
+            self.client.join()  # every input sent, and its effects landed, before checking
         self._http.close()
         return self.report
 

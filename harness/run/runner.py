@@ -32,6 +32,8 @@ from fracas.harness.model.history import (
     describe_fault,
 )
 from fracas.harness.report.text import ConsistencyError, failure_text
+from fracas.harness.run.client import REVIEW_TIMEOUT_JUMP as REVIEW_TIMEOUT_JUMP
+from fracas.harness.run.client import RunClient
 from fracas.harness.run.nemesis import Nemesis, NemesisReport
 from fracas.harness.run.provenance import replay_context
 from fracas.harness.run.quiet import Movement, quiet_period
@@ -40,8 +42,6 @@ from fracas.harness.run.topology import Topology
 from fracas.harness.run.workload import OrderPlan
 
 REPLAY_VERSION = 1
-#: How far the clock jumps to let a review time out (past any sane review timeout).
-REVIEW_TIMEOUT_JUMP = 30 * 24 * 3600.0
 
 
 class NemesisError(RuntimeError):
@@ -295,9 +295,9 @@ def run(
     )
     history.meta["replay_context"] = replay_context(topo)
     adapter = topo.orchestrator
-    nemesis = Nemesis(
-        sched, topo.fault_context(), history, {n: f.url for n, f in topo.fakes.items()}
-    )
+    fakes = {n: f.url for n, f in topo.fakes.items()}
+    client = RunClient(adapter, {p.order_id: p for p in plans}, history, fakes)
+    nemesis = Nemesis(sched, topo.fault_context(), history, fakes, client=client)
     t = time.monotonic()
     nemesis.start()
     say(f"submitting {len(plans)} orders, {len(sched)} scheduled faults")

@@ -303,6 +303,7 @@ TARGETS_BY_FAMILY: dict[str, tuple[str, ...]] = {
     "network": SERVICES,
     "http": SERVICES,
     "process": (*SERVICES, "orchestrator"),
+    "client": ("orchestrator",),  # its own inputs (harness/faults/client.py)
 }
 
 

@@ -38,8 +38,9 @@ from fracas.harness.run.workload import INTENTS
 #: The fault groups of the step tier: an HTTP rule on the step's request; a ``late``
 #: commit (the request is held past the client's call timeout, then committed); a
 #: network fault from that request on; a crash of the orchestrator or a process fault
-#: on a fake, triggered by that request.
-GROUPS = ("http", "late", "network", "process")
+#: on a fake, triggered by that request; a ``client`` input (the orchestrator told
+#: something twice, late or changed: harness/faults/client.py).
+GROUPS = ("http", "late", "network", "process", "client")
 PHASES = ("before_commit", "after_commit")
 #: HTTP kinds the ``http`` group leaves out: a delay is the ``late`` group's, and a
 #: hold parks a request until the workload ends (a trigger's hold is the nemesis's).
@@ -79,15 +80,18 @@ def groups_at(
     commit is a before-commit delay of a step that makes an effect."""
     http = [k for k in kinds_of("http", kinds) if k not in NOT_PLAIN_HTTP]
     out = ["http"] if http else []
+    # The orchestrator's own inputs (search/inputs.py): a decision at the customer step
+    # (the one before review), a repeated or changed POST /orders at the others.
+    client = ["client"] if kinds_of("client", kinds) else []
     if step == "customer":
-        return out
+        return out + client
     if phase == "before_commit" and "delay" in kinds_of("http", kinds):
         out.append("late")
     if kinds_of("network", kinds):
         out.append("network")
     if crash_ok or kinds_of("process", kinds):
         out.append("process")
-    return out
+    return out + client
 
 
 def plan_cells(

@@ -56,6 +56,9 @@ RULES: dict[str, tuple[str, ...]] = {
     "fail-first": ("failed-ledger",),
     "confirm-early": ("failed-ledger",),
     "customer-key": ("completed-ledger", "failed-ledger"),
+    # Inputs that arrive twice or changed (issue 22): held out of any tuning.
+    "review-twice": ("input-effects", "failed-ledger", "completed-ledger"),
+    "resubmit": ("input-effects", "failed-ledger", "completed-ledger"),
 }
 
 

@@ -35,6 +35,7 @@ from fracas.harness.kit.waiting import DeadlineExceeded, wait_until
 from fracas.harness.model.history import REVIEW, TERMINAL_STATUSES, FaultHandle, History
 from fracas.harness.model.steps import STEPS as STEPS_SERVED
 from fracas.harness.report.text import ConsistencyError
+from fracas.harness.run.client import ClientContext, RunClient
 from fracas.harness.run.nemesis import NemesisReport
 from fracas.harness.run.runner import (
     REVIEW_TIMEOUT_JUMP,
@@ -48,6 +49,7 @@ from fracas.harness.run.scenario import Fracas
 from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
 from fracas.harness.run.topology import Topology
 from fracas.harness.run.workload import OrderPlan, allowed_intents, make_order
+from fracas.harness.search import inputs
 
 
 def _landing_steps() -> tuple[tuple[str, str, str], ...]:
@@ -293,6 +295,24 @@ class StatefulRun:
             self.follow.reviewed.add(plan.order_id)
         self.steps.append(f"review {plan.order_id} {decision} -> {code}")
 
+    def send_input(self, kind: str, order_index: int) -> None:
+        """A client fault on an order already submitted (harness/faults/client.py): its
+        inputs go now, and the step waits until they were answered and the order came
+        to rest, so the next step meets the same state on every replay."""
+        plan = self.plans[order_index % len(self.plans)]
+        fault = Fault.from_json(
+            {"kind": kind, "target": "orchestrator", "params": {"order_id": plan.order_id}}
+        )
+        entry = self._record(fault, None)
+        urls = {name: fake.url for name, fake in self.topo.fakes.items()}
+        client = RunClient(self.adapter, self.follow.by_id, self.history, urls, {fault.id: entry})
+        handle = self.history.fault_applied(fault.to_json(), fault.target, index=entry)
+        fault.apply(ClientContext(self.ctx, client))
+        client.join()
+        handle.healed(reason="inputs sent")
+        self.steps.append(f"{kind} {plan.order_id}")
+        self.dirty = True
+
     def advance_clock(self, seconds: float) -> None:
         op = self.history.invoke("advance_clock", None, seconds=seconds)
         try:
@@ -522,6 +542,19 @@ class StatefulRun:
 # -- the state machine ---------------------------------------------------------------
 
 
+CLIENT_KINDS = frozenset({*inputs.NEEDS, *inputs.IN_FLIGHT, "resubmit"})
+
+
+def input_kinds(plan: OrderPlan, capabilities: frozenset[str]) -> list[str]:
+    """The client kinds the stateful ``client_input`` rule may send this order: its
+    decisions when it asks for review, else a decision it must refuse and its
+    ``POST /orders`` again (the same body, or another)."""
+    where = [("customer", p) for p in ("before_commit", "after_commit")]
+    where += [("capture", "before_commit")]
+    found = [k for step, phase in where for k in inputs.options(plan, step, phase, capabilities, None)]
+    return sorted(set(found))
+
+
 def machine_for(
     fracas: Fracas,
     settle_seconds: float = 30.0,
@@ -600,6 +633,18 @@ def machine_for(
         @rule()
         def review(self) -> None:
             self.run.review()
+
+        @precondition(lambda self: bool(self.run.plans) and self.run.up("orchestrator")
+                      and (fault_kinds is None or bool(set(fault_kinds) & CLIENT_KINDS)))
+        @rule(data=st.data())
+        def client_input(self, data: st.DataObject) -> None:
+            """The orchestrator told something twice, late or changed (search/inputs.py);
+            ``fault_kinds`` narrows these too."""
+            i = data.draw(st.integers(0, len(self.run.plans) - 1), label="order")
+            kinds = [k for k in input_kinds(self.run.plans[i], caps)
+                     if fault_kinds is None or k in fault_kinds]  # fmt: skip
+            if kinds:
+                self.run.send_input(data.draw(st.sampled_from(kinds), label="input"), i)
 
         @precondition(lambda self: "advance_clock" in caps and self.run.up("orchestrator"))
         @rule(seconds=st.sampled_from((60.0, 3600.0, REVIEW_TIMEOUT_JUMP)))

@@ -31,6 +31,7 @@ from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
 from fracas.harness.run.services import SERVICES
 from fracas.harness.run.shape import shape_of
 from fracas.harness.run.workload import INTENTS, OrderPlan, allowed_intents, make_order
+from fracas.harness.search import inputs
 from fracas.harness.search.plan import (
     NOT_PLAIN_HTTP,
     PHASES,
@@ -123,6 +124,8 @@ def faults(
     cls = registry[kind]
     family = cls.family
     target = draw(st.sampled_from(PROCESS_TARGETS if family == "process" else SERVICES))
+    if family == "client":
+        target = "orchestrator"  # its own inputs
     params: dict[str, Any] = {}
     for p in cls.params_spec:
         if p.name in LEFT_OUT:
@@ -358,6 +361,8 @@ def _groups(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[str]:
         groups = [g for g in groups if g not in ("http", "late")]
     if "process" in groups and not _process_options(plan, step, aim):
         groups.remove("process")
+    if "client" in groups and not inputs.options(plan, step, phase, aim.capabilities, aim.kinds):
+        groups.remove("client")
     return groups
 
 
@@ -397,6 +402,9 @@ def aimed_faults(
         return _late_commit(draw, plan, step, aim)
     if group == "network":
         return _network_fault(draw, plan, step, when, aim)
+    if group == "client":
+        kinds_here = inputs.options(plan, step, phase, aim.capabilities, aim.kinds)
+        return inputs.client_fault(draw, plan, step, phase, when, kinds_here)
     return _process_fault(draw, plan, step, when, aim)
 
 

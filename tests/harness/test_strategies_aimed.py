@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from fracas.harness.faults import fault_kinds
 from fracas.harness.model.steps import STEPS
+from fracas.harness.search import inputs as search_inputs
 from fracas.harness.search.strategies import (
     ALL_CAPABILITIES,
     REACHES,
@@ -48,8 +49,12 @@ def _aimed_step(w: Workload, entry) -> str | None:
 def test_every_fault_is_aimed_at_a_step_of_a_workload_order(w: Workload) -> None:
     assert len(w.schedule) >= 1
     for entry in w.schedule.faults:
-        assert _aimed_step(w, entry) is not None, entry
         family = fault_kinds()[entry.fault["kind"]].family
+        if family == "client":  # an order's own input: at its review, or at a step
+            assert entry.fault["params"]["order_id"] in {p.order_id for p in w.plans}
+            assert (entry.at == 0.0 and entry.when is None) or _aimed_step(w, entry), entry
+            continue
+        assert _aimed_step(w, entry) is not None, entry
         if family == "http":
             assert entry.at == 0.0  # in place from the start, matching only that step
         else:
@@ -88,8 +93,9 @@ def test_only_what_the_orchestrator_can_do_is_drawn(data) -> None:
         assert not any(i.startswith("review") for i in intents)
     for e in w.schedule.faults:
         if e.fault["target"] == "orchestrator":
-            needs = {"kill": {"crash", "restart"}, "restart": {"restart"}, "pause": {"pause"}}
-            assert needs[e.fault["kind"]] <= caps
+            needs = {"kill": {"crash", "restart"}, "restart": {"restart"}, "pause": {"pause"},
+                     **search_inputs.NEEDS}  # fmt: skip
+            assert needs.get(e.fault["kind"], set()) <= caps
 
 
 def test_the_failing_example_prints_the_workload() -> None:

@@ -1,0 +1,27 @@
+"""A decision for an order that never asked for review (a stale form, a webhook for
+the wrong order). Correct: 409, and no effect: a reject must not fail an order that
+was never under review."""
+
+from __future__ import annotations
+
+from fracas.harness.faults.base import Param, register
+from fracas.harness.faults.client import DECISIONS, KNOWN, ORDER_ID, OrderClient, ReviewFault
+
+
+@register
+class ReviewUnasked(ReviewFault):
+    kind = "review_unasked"
+    summary = "a review decision for an order that is not awaiting review"
+    params_spec = (
+        ORDER_ID,
+        Param("decision", "str", "the decision sent", default="reject", choices=DECISIONS),
+    )
+
+    def send(self, client: OrderClient) -> None:
+        status = client.wait_status(self.order_id, KNOWN)
+        if status is None:
+            return
+        # Aimed at an order that does await review, it is an ordinary decision.
+        expect = (200, 409) if status == "awaiting_review" else (409,)
+        client.review(self, self.order_id, str(self.params["decision"]), expect,
+                      f"while the order is {status}")  # fmt: skip

@@ -1,0 +1,78 @@
+"""Client inputs for the search: which client fault a cell of the ``client`` group is.
+
+A cell is a step x group x phase like any other (search/plan.py). For the client group:
+
+- at the ``customer`` step, the step before an order may await review, the input is a
+  review decision: in phase ``before_commit`` one sent while the order awaits review
+  (the same decision twice at once, one racing the review timeout), in
+  ``after_commit`` one sent after the order's decision took (the same again, the
+  opposite, one after the timeout fired). An order that never asks for review gets a
+  decision it must refuse, or, after it finished, its ``POST /orders`` again;
+- at any later step, ``POST /orders`` again while the order is at that step: the same
+  body or another under the same id, triggered by the step's request (before or after
+  its commit), so it lands on the same step on every replay.
+
+What an input needs is declared, never guessed: decisions need ``review``, a timeout
+needs ``advance_clock``. The decision sent is the one the order's plan makes (an order
+meant to time out is sent an approve: the input it must refuse or race).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hypothesis import strategies as st
+
+from fracas.harness.faults import Fault, fault_kinds
+from fracas.harness.run.schedule import RequestMatch, ScheduledFault
+from fracas.harness.run.workload import OrderPlan
+
+#: Kinds by (where they are aimed, phase); see the module docstring.
+AT_REVIEW = {"before_commit": ("review_twice", "review_race"),
+             "after_commit": ("review_twice", "review_flip", "review_late")}  # fmt: skip
+NEVER_ASKED = {"before_commit": ("review_unasked",), "after_commit": ("review_unasked", "resubmit")}
+IN_FLIGHT = ("resubmit", "resubmit_other")
+#: What each kind needs the orchestrator to declare.
+NEEDS = {
+    "review_twice": {"review"},
+    "review_flip": {"review"},
+    "review_unasked": {"review"},
+    "review_late": {"review", "advance_clock"},
+    "review_race": {"review", "advance_clock"},
+}
+
+
+def options(plan: OrderPlan, step: str, phase: str, capabilities: frozenset[str],
+            kinds: Sequence[str] | None) -> list[str]:  # fmt: skip
+    """The client kinds this order's step and phase can be sent, here."""
+    if step != "customer":
+        names: Sequence[str] = IN_FLIGHT
+    elif plan.review is not None:
+        names = AT_REVIEW[phase]
+        if plan.review == "timeout":  # its plan sends nothing: no decision to flip
+            names = [k for k in names if k != "review_flip"]
+    else:
+        names = NEVER_ASKED[phase]
+    registry = fault_kinds()
+    return [k for k in names if k in registry and registry[k].family == "client"
+            and NEEDS.get(k, set()) <= capabilities and (kinds is None or k in kinds)]  # fmt: skip
+
+
+def client_fault(draw: st.DrawFn, plan: OrderPlan, step: str, phase: str,
+                 when: RequestMatch, kinds: Sequence[str]) -> ScheduledFault:  # fmt: skip
+    """One client fault on this order: at the step's request, or from the start for a
+    review decision (the kind waits for the order to await review itself)."""
+    kind = draw(st.sampled_from(list(kinds)))
+    params: dict[str, object] = {"order_id": plan.order_id}
+    if kind.startswith("review_") and kind != "review_unasked":
+        params["decision"] = "reject" if plan.review == "reject" else "approve"
+    if kind == "review_twice":
+        params["later"] = phase == "after_commit"
+    elif kind == "review_unasked":
+        params["decision"] = draw(st.sampled_from(("reject", "approve")))
+    elif kind == "resubmit":
+        params["after_done"] = step == "customer"
+    fault = Fault.from_json({"kind": kind, "target": "orchestrator", "params": params}).to_json()
+    if step == "customer":
+        return ScheduledFault(fault, at=0.0, may_not_fire=True)
+    return ScheduledFault(fault, when=when, may_not_fire=True)

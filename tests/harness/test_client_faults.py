@@ -1,0 +1,180 @@
+"""Client faults (issue 22): the orchestrator's own inputs arrive twice, late, crossed or
+changed. Each kind reaches the bundled orchestrator (the history records the input and
+its answer), which stays consistent under it; the naive example's two planted defects
+of this kind are caught by a hand-written schedule, and the same schedule passes with no
+bug. Bad client faults are refused when the schedule is parsed, naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness_helpers import naive_spec
+
+from fracas.harness.model.history import CLIENT_OPS
+from fracas.harness.run.replay import parse_replay
+from fracas.harness.run.runner import RunOptions, RunResult, run
+from fracas.harness.run.schedule import ScheduleError, parse_schedule
+from fracas.harness.run.topology import Topology, TopologyConfig
+from fracas.harness.run.workload import orders
+from fracas.harness.search.planted import RULES
+
+#: kind, the order's intent, params, and the answers every input of the run may get.
+CASES: list[tuple[str, str, dict[str, Any], set[int]]] = [
+    ("review_twice", "review_approve", {"decision": "approve"}, {200, 409}),
+    ("review_twice", "review_reject", {"decision": "reject", "later": True}, {200, 409}),
+    ("review_flip", "review_approve", {"decision": "approve"}, {200, 409}),
+    ("review_flip", "review_reject", {"decision": "reject"}, {200, 409}),
+    ("review_late", "review_timeout", {"decision": "approve"}, {409}),
+    ("review_race", "review_timeout", {"decision": "approve"}, {200, 409}),
+    ("review_unasked", "ok", {"decision": "reject"}, {409}),
+    ("resubmit", "ok", {}, {200, 202}),
+    ("resubmit", "ok", {"after_done": True}, {200, 202}),
+    ("resubmit_other", "ok", {}, {409}),
+]
+
+
+def schedule(kind: str, **params: Any) -> list[dict[str, Any]]:
+    return [{"fault": {"kind": kind, "target": "orchestrator",
+                       "params": {"order_id": "ord-0001", **params}}, "at": 0}]  # fmt: skip
+
+
+def inputs(result: RunResult) -> list[tuple[str, object, object]]:
+    """(op, decision, status code) of every input a client fault sent, in order."""
+    return [
+        (op.op, op.invoke.data.get("decision"),
+         op.completion.data.get("status_code") if op.completion else None)
+        for op in result.history.ops() if op.op in CLIENT_OPS
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
+    tmp = tmp_path_factory.mktemp("client")
+    with Topology.start(TopologyConfig(run_dir=tmp / "run", seed=0)) as topo:
+        yield topo
+
+
+@pytest.mark.parametrize(("kind", "intent", "params", "codes"), CASES,
+                         ids=[f"{c[0]}-{c[1]}-{len(c[2])}" for c in CASES])  # fmt: skip
+def test_each_input_reaches_the_bundled_orchestrator_which_stays_consistent(
+    bundled: Topology, kind: str, intent: str, params: dict[str, Any], codes: set[int]
+) -> None:
+    result = run(bundled, orders(1, intents=[intent]), schedule(kind, **params),
+                 RunOptions(settle_seconds=20))  # fmt: skip
+    sent = inputs(result)
+    assert sent, result.history.to_json()["events"]
+    assert {code for _, _, code in sent} <= codes, sent
+    # The input the kind is named for went out last and was answered.
+    assert sent[-1][2] is not None
+    assert result.entry_hits == {0: len(sent)}
+    assert result.verdict.violations == [], result.failure_text()
+    assert result.vacuous == []
+    replay = parse_replay(result.replay_json())  # replay files carry the client fault
+    assert replay.schedule.faults[0].fault["kind"] == kind
+
+
+def test_a_race_is_marked_as_one_in_what_it_sent(bundled: Topology) -> None:
+    result = run(bundled, orders(1, intents=["review_timeout"]), schedule("review_race"),
+                 RunOptions(settle_seconds=20))  # fmt: skip
+    races = [op.invoke.data.get("race") for op in result.history.ops() if op.op in CLIENT_OPS]
+    assert races == [True]
+    clock = [op for op in result.history.ops() if op.op == "advance_clock"]
+    assert clock and clock[0].invoke.data.get("kind") == "review_race"
+
+
+PLANTED = [
+    ("review-twice", "review_approve", schedule("review_flip", decision="approve")),
+    ("resubmit", "ok", schedule("resubmit_other")),
+]
+
+
+@pytest.mark.parametrize(("bug", "intent", "sched"), PLANTED, ids=[p[0] for p in PLANTED])
+def test_each_planted_input_defect_is_caught_by_a_hand_written_schedule(
+    tmp_path: Path, bug: str, intent: str, sched: list[dict[str, Any]]
+) -> None:
+    with Topology.start(TopologyConfig(run_dir=tmp_path / "bug", orchestrator=naive_spec(bug))
+                        ) as topo:  # fmt: skip
+        result = run(topo, orders(1, intents=[intent]), sched, RunOptions(settle_seconds=20))
+    rules = {v.rule for v in result.verdict.violations}
+    assert rules & set(RULES[bug]), result.failure_text()
+    assert "input-answers" in rules  # it also said yes to what it had to refuse
+    # The witness tells the input's story: which client fault sent what, answered how.
+    assert sched[0]["fault"]["kind"] in result.failure_text()
+
+
+def test_the_naive_orchestrator_without_bugs_passes_the_same_schedules(tmp_path: Path) -> None:
+    with Topology.start(TopologyConfig(run_dir=tmp_path / "clean", orchestrator=naive_spec())
+                        ) as topo:  # fmt: skip
+        for _, intent, sched in PLANTED:
+            result = run(topo, orders(1, intents=[intent]), sched, RunOptions(settle_seconds=20))
+            assert result.verdict.violations == [], result.failure_text()
+            assert inputs(result), "the input was never sent"
+
+
+@pytest.mark.parametrize(
+    ("fault", "field", "hint"),
+    [
+        ({"kind": "review_flip", "target": "payment", "params": {"order_id": "ord-0001"}},
+         "faults[0].fault.target", "acts on one of orchestrator"),
+        ({"kind": "review_flip", "target": "orchestrator", "params": {}},
+         "faults[0].fault.params.order_id", "ord-0001"),
+        ({"kind": "review_twice", "target": "orchestrator",
+          "params": {"order_id": "ord-0001", "decision": "aprove"}},
+         "faults[0].fault.params.decision", 'Did you mean "approve"'),
+        ({"kind": "resubmit", "target": "orchestrator",
+          "params": {"order_id": "ord-0001", "after_done": "yes"}},
+         "faults[0].fault.params.after_done", "true or false"),
+    ],
+)  # fmt: skip
+def test_a_bad_client_fault_is_refused_naming_the_field(
+    fault: dict[str, Any], field: str, hint: str
+) -> None:
+    with pytest.raises(ScheduleError) as err:
+        parse_schedule([{"fault": fault, "at": 0}])
+    assert str(err.value).startswith(field), err.value
+    assert hint in str(err.value)
+
+
+def test_the_coverage_plan_has_a_client_cell_per_step_and_phase_by_capability() -> None:
+    from fracas.harness.search import inputs as search_inputs
+    from fracas.harness.search.strategies import planned_cells
+
+    cells = planned_cells(0)
+    client = {(c.step, c.phase) for c in cells if c.group == "client"}
+    steps = {c.step for c in cells if c.tier == "step"}
+    assert client == {(s, p) for s in steps for p in ("before_commit", "after_commit")}
+    assert planned_cells(0) == cells  # a fixed function of the seed
+    without = planned_cells(0, kinds=["drop", "kill"])
+    assert not [c for c in without if c.group == "client"]
+    review = orders(1, intents=["review_approve"])[0]
+    no_clock = frozenset({"review"})
+    assert search_inputs.options(review, "customer", "before_commit", no_clock, None) == [
+        "review_twice"]  # racing the timeout needs the clock
+    assert "review_late" in search_inputs.options(
+        review, "customer", "after_commit", no_clock | {"advance_clock"}, None)
+    assert search_inputs.options(review, "capture", "after_commit", frozenset(), None) == [
+        "resubmit", "resubmit_other"]
+
+
+def test_the_stateful_rule_sends_an_input_and_the_bundled_orchestrator_stays_consistent(
+    bundled: Topology,
+) -> None:
+    from fracas.harness.search.stateful import StatefulRun, input_kinds
+
+    run_ = StatefulRun(bundled, seed=0)
+    try:
+        run_.submit("review_approve")  # it rests awaiting review: the input decides it
+        assert "review_flip" in input_kinds(run_.plans[0], frozenset(bundled.orchestrator.capabilities))
+        run_.send_input("review_flip", 0)
+        result = run_.settle()
+    finally:
+        run_.cleanup()
+        run_.close()
+    assert result.verdict.violations == [], result.failure_text()
+    sent = inputs(result)
+    assert sent and sent[-1][0] == "client_review", sent
+    assert result.schedule.faults[-1].fault["kind"] == "review_flip"
