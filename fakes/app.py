@@ -71,6 +71,51 @@ async def _read_body(receive: Any) -> bytes | None:
             return b"".join(chunks)
 
 
+def _pre_answer(
+    method: str,
+    path: str,
+    route: Route | None,
+    allowed: list[str],
+    raw: bytes,
+    key: str | None,
+    headers: Headers,
+) -> tuple[Answer | None, Any]:
+    """The answer a request gets without reaching its service (no route, a bad body or
+    key), and its parsed body. It is only decided here: the request still goes through
+    the fault rules and the journal like any other."""
+    pre: Answer | None = None
+    body: Any = None
+    if route is None:
+        if allowed:
+            pre = _problem(405, "method-not-allowed", f"{method} is not allowed on {path}")
+            headers.append((b"allow", ", ".join(allowed).encode()))
+        else:
+            pre = _problem(404, "not-found", f"no route {method} {path}")
+    else:
+        if route.body is not None:
+            if route.body_optional and not raw.strip():
+                body = {}
+            else:
+                try:
+                    body = json.loads(raw)
+                except (ValueError, RecursionError):
+                    pre = _problem(400, "malformed-request", "the body is not valid JSON")
+                else:
+                    errors = validate(body, route.body)
+                    if errors:
+                        pre = _invalid(errors)
+        if pre is None and route.effectful and key is not None:
+            if not 1 <= len(key) <= MAX_KEY_LENGTH:
+                expected = f"expected 1 to {MAX_KEY_LENGTH} characters"
+                pre = _problem(
+                    400,
+                    "invalid-request",
+                    f"Idempotency-Key: {expected}",
+                    errors=[{"field": "Idempotency-Key", "message": expected}],
+                )
+    return pre, body
+
+
 class FakeApp:
     def __init__(self, service: Service, store: Store) -> None:
         self.service = service
@@ -162,36 +207,7 @@ class FakeApp:
         headers: Headers = [] if correlation is None else [(b"x-correlation-id", correlation)]
 
         route, params, allowed = self._match(method, path)
-        pre: Answer | None = None
-        body: Any = None
-        if route is None:
-            if allowed:
-                pre = _problem(405, "method-not-allowed", f"{method} is not allowed on {path}")
-                headers.append((b"allow", ", ".join(allowed).encode()))
-            else:
-                pre = _problem(404, "not-found", f"no route {method} {path}")
-        else:
-            if route.body is not None:
-                if route.body_optional and not raw.strip():
-                    body = {}
-                else:
-                    try:
-                        body = json.loads(raw)
-                    except (ValueError, RecursionError):
-                        pre = _problem(400, "malformed-request", "the body is not valid JSON")
-                    else:
-                        errors = validate(body, route.body)
-                        if errors:
-                            pre = _invalid(errors)
-            if pre is None and route.effectful and key is not None:
-                if not 1 <= len(key) <= MAX_KEY_LENGTH:
-                    expected = f"expected 1 to {MAX_KEY_LENGTH} characters"
-                    pre = _problem(
-                        400,
-                        "invalid-request",
-                        f"Idempotency-Key: {expected}",
-                        errors=[{"field": "Idempotency-Key", "message": expected}],
-                    )
+        pre, body = _pre_answer(method, path, route, allowed, raw, key, headers)
         order_id = self._order_id(route, params, query, body)
 
         rule = self.faults.pick(method, path, order_id) if self.faults.rules else None

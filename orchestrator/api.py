@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -49,6 +49,8 @@ async def _json(request: Request) -> tuple[Any, Response | None]:
 
 
 def build_app(config: Config) -> Starlette:
+    """The handlers close over the store, the clock and the engine the lifespan starts,
+    so each app gets its own; they are built in three groups, one per part of the API."""
     store = Store(config.state_dir)
     offset = float(store.meta_get("clock_offset") or 0.0)
     clock = Clock(offset, adjustable=config.test_clock)
@@ -68,6 +70,22 @@ def build_app(config: Config) -> Starlette:
         finally:
             await eng.stop()
             store.close()
+
+    routes = [
+        *_collection_routes(store, engine),
+        *_order_routes(store, engine),
+        *_admin_routes(state, store, metrics, clock, engine),
+    ]
+
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: not_found, 405: not_allowed, 500: server_error},
+    )
+
+
+def _collection_routes(store: Store, engine: Callable[[], Engine]) -> list[Route]:
+    """``/orders``: submitting an order and listing them (contract §2)."""
 
     async def create_order(request: Request) -> Response:
         body, err = await _json(request)
@@ -112,6 +130,15 @@ def build_app(config: Config) -> Starlette:
         await store.durable()
         rows = store.list_orders(status, limit)
         return JSONResponse({"orders": [view(r) for r in rows], "count": len(rows)})
+
+    return [
+        Route("/orders", create_order, methods=["POST"]),
+        Route("/orders", list_orders, methods=["GET"]),
+    ]
+
+
+def _order_routes(store: Store, engine: Callable[[], Engine]) -> list[Route]:
+    """``/orders/{order_id}``: one order's view, its events and the review decision."""
 
     async def get_order(request: Request) -> Response:
         order_id = request.path_params["order_id"]
@@ -165,6 +192,22 @@ def build_app(config: Config) -> Starlette:
         await store.durable()
         return JSONResponse(view(store.get(order_id, committed=True) or updated))
 
+    return [
+        Route("/orders/{order_id}", get_order, methods=["GET"]),
+        Route("/orders/{order_id}/events", order_events, methods=["GET"]),
+        Route("/orders/{order_id}/review", review, methods=["POST"]),
+    ]
+
+
+def _admin_routes(
+    state: dict[str, Engine],
+    store: Store,
+    metrics: Metrics,
+    clock: Clock,
+    engine: Callable[[], Engine],
+) -> list[Route]:
+    """Health and metrics, and the test-only admin calls: the clock and resuming an order."""
+
     async def healthz(request: Request) -> Response:
         if "engine" not in state:
             return problem(503, "starting", "Not ready")
@@ -208,12 +251,7 @@ def build_app(config: Config) -> Starlette:
         await store.durable()
         return JSONResponse(view(store.get(order_id, committed=True) or row))
 
-    routes = [
-        Route("/orders", create_order, methods=["POST"]),
-        Route("/orders", list_orders, methods=["GET"]),
-        Route("/orders/{order_id}", get_order, methods=["GET"]),
-        Route("/orders/{order_id}/events", order_events, methods=["GET"]),
-        Route("/orders/{order_id}/review", review, methods=["POST"]),
+    return [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/_admin/clock", clock_get, methods=["GET"]),
@@ -221,17 +259,14 @@ def build_app(config: Config) -> Starlette:
         Route("/_admin/orders/{order_id}/resume", resume, methods=["POST"]),
     ]
 
-    async def not_found(request: Request, exc: Exception) -> Response:
-        return problem(404, "not-found", "Not found", request.url.path)
 
-    async def not_allowed(request: Request, exc: Exception) -> Response:
-        return problem(405, "method-not-allowed", "Method not allowed", request.method)
+async def not_found(request: Request, exc: Exception) -> Response:
+    return problem(404, "not-found", "Not found", request.url.path)
 
-    async def server_error(request: Request, exc: Exception) -> Response:
-        return problem(500, "internal-error", "Internal error", type(exc).__name__)
 
-    return Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        exception_handlers={404: not_found, 405: not_allowed, 500: server_error},
-    )
+async def not_allowed(request: Request, exc: Exception) -> Response:
+    return problem(405, "method-not-allowed", "Method not allowed", request.method)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    return problem(500, "internal-error", "Internal error", type(exc).__name__)

@@ -8,6 +8,7 @@ so a green run that never exercised the interesting paths is visible as such.
 from __future__ import annotations
 
 from collections import Counter, defaultdict, deque
+from dataclasses import dataclass, field
 from typing import Any
 
 from fracas.harness.checkers.engine import no_gc
@@ -59,88 +60,8 @@ def _summarize(view: View) -> JSON:
     for o in view.orders:
         outcomes[view.status(o) or "unknown"] += 1
 
-    # requests and retries, one pass over the journals
-    per_step_requests: Counter[str] = Counter()
-    per_step_orders: dict[str, set[Any]] = defaultdict(set)
-    per_order_step: Counter[tuple[Any, str]] = Counter()
-    per_step_retries: Counter[str] = Counter()
-    per_step_replayed: Counter[str] = Counter()
-    per_step_new_key: Counter[str] = Counter()
-    keys_seen: set[tuple[Any, Any]] = set()
-    first_key: dict[tuple[Any, str], Any] = {}
-    per_order_requests: Counter[Any] = Counter()
-    per_order_retries: Counter[Any] = Counter()
-    coverage: Counter[tuple[str, str, str]] = Counter()
-    coverage_orders: dict[tuple[str, str, str], set[Any]] = defaultdict(set)
-    faults = view.faults
-    # fault windows as a sweep: (time, 0=apply / 1=heal, window); heal sorts after apply
-    # HTTP rules are left out: the journal's fault field says exactly which requests they hit
-    windows = [w for w in faults if not w.is_http_rule]
-    edges = deque(
-        sorted(
-            [(w.applied_t, 0, w) for w in windows]
-            + [(w.healed_t + 1e-9, 1, w) for w in windows if w.healed_t is not None],
-            key=lambda x: (x[0], x[1]),
-        )
-    )
-    active: dict[str, list[FaultWindow]] = defaultdict(list)
-    for e in view.journal:
-        svc: Any = e.get("service")
-        oid = e.get("order_id")
-        step = classify(svc, e.get("method"), e.get("path"))
-        per_step_requests[step] += 1
-        per_step_orders[step].add(oid)
-        per_order_step[(oid, step)] += 1
-        per_order_requests[oid] += 1
-        key = e.get("idempotency_key")
-        if e.get("replayed"):
-            per_step_replayed[step] += 1
-        if per_order_step[(oid, step)] > 1:  # a repeat, with or without a key
-            per_order_retries[oid] += 1
-        if key is not None:
-            if (svc, key) in keys_seen:
-                per_step_retries[step] += 1
-            else:
-                keys_seen.add((svc, key))
-                slot = (oid, step)
-                if slot in first_key:
-                    per_step_new_key[step] += 1  # same order and step, another key
-                else:
-                    first_key[slot] = key
-        f = e.get("fault")
-        if f:
-            k = (step, f"rule {f.get('rule_id')} ({f.get('kind')})", str(f.get("phase")))
-            coverage[k] += 1
-            coverage_orders[k].add(oid)
-        t = e.get("t")
-        if windows and t is not None:
-            t = float(t)
-            while edges and edges[0][0] <= t:  # sweep: journal is in time order
-                _, kind, w = edges.popleft()
-                (active[w.target].append(w) if kind == 0 else active[w.target].remove(w))
-            for w in active.get(svc, ()):
-                k = (step, w.label, "during")
-                coverage[k] += 1
-                coverage_orders[k].add(oid)
-
-    step_counts: dict[str, list[int]] = defaultdict(list)
-    for (_, s), c in per_order_step.items():
-        step_counts[s].append(c)
-    steps = []
-    for step in sorted(per_step_requests, key=_step_key):
-        counts = step_counts[step]
-        steps.append(
-            {
-                "step": step,
-                "requests": per_step_requests[step],
-                "orders": len(per_step_orders[step]),
-                "per_order_mean": round(sum(counts) / len(counts), 3) if counts else 0.0,
-                "per_order_max": max(counts) if counts else 0,
-                "retries_same_key": per_step_retries[step],
-                "replayed": per_step_replayed[step],
-                "new_key_attempts": per_step_new_key[step],
-            }
-        )
+    tally = _count(view)
+    steps = _steps(tally)
 
     n = max(1, len(view.orders))
     compensations = {
@@ -162,32 +83,25 @@ def _summarize(view: View) -> JSON:
         "orders": len(view.orders),
         "outcomes": dict(sorted(outcomes.items())),
         "requests": {
-            "total": sum(per_step_requests.values()),
-            "per_order_mean": round(sum(per_order_requests[o] for o in view.orders) / n, 3),
-            "retries_per_order_mean": round(sum(per_order_retries[o] for o in view.orders) / n, 3),
-            "retries_per_order_max": max((per_order_retries[o] for o in view.orders), default=0),
+            "total": sum(tally.per_step_requests.values()),
+            "per_order_mean": round(sum(tally.per_order_requests[o] for o in view.orders) / n, 3),
+            "retries_per_order_mean": round(
+                sum(tally.per_order_retries[o] for o in view.orders) / n, 3
+            ),
+            "retries_per_order_max": max(
+                (tally.per_order_retries[o] for o in view.orders), default=0
+            ),
         },
         "steps": steps,
         "compensations": {**compensations, "orders_compensated": len(compensated - {None})},
         "time_to_settle_s": _quantiles(settle),
         "settled_after_last_heal_s": _after_heal(view),
         "most_retried": [
-            {"order_id": o, "requests": per_order_requests[o], "retries": n}
-            for o, n in per_order_retries.most_common(10)
+            {"order_id": o, "requests": tally.per_order_requests[o], "retries": n}
+            for o, n in tally.per_order_retries.most_common(10)
             if n > 0 and o is not None
         ],
-        "fault_coverage": [
-            {
-                "step": s,
-                "fault": f,
-                "phase": p,
-                "requests": c,
-                "orders": len(coverage_orders[(s, f, p)]),
-            }
-            for (s, f, p), c in sorted(
-                coverage.items(), key=lambda kv: (_step_key(kv[0][0]), kv[0][1], kv[0][2])
-            )
-        ],
+        "fault_coverage": _fault_coverage(tally),
         "faults": [
             {
                 "target": w.target,
@@ -195,6 +109,120 @@ def _summarize(view: View) -> JSON:
                 "applied_s": round(w.applied_t - view.t0, 3),
                 "healed_s": None if w.healed_t is None else round(w.healed_t - view.t0, 3),
             }
-            for w in faults
+            for w in view.faults
         ],
     }
+
+
+@dataclass
+class _JournalCounts:
+    """What one pass over the journals counts, for the steps table, the per-order
+    figures and the fault coverage; one pass because the journals are the run's
+    largest part."""
+
+    per_step_requests: Counter[str] = field(default_factory=Counter)
+    per_step_orders: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))
+    per_order_step: Counter[tuple[Any, str]] = field(default_factory=Counter)
+    per_step_retries: Counter[str] = field(default_factory=Counter)
+    per_step_replayed: Counter[str] = field(default_factory=Counter)
+    per_step_new_key: Counter[str] = field(default_factory=Counter)
+    keys_seen: set[tuple[Any, Any]] = field(default_factory=set)
+    first_key: dict[tuple[Any, str], Any] = field(default_factory=dict)
+    per_order_requests: Counter[Any] = field(default_factory=Counter)
+    per_order_retries: Counter[Any] = field(default_factory=Counter)
+    coverage: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    coverage_orders: dict[tuple[str, str, str], set[Any]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
+
+
+def _count(view: View) -> _JournalCounts:
+    tally = _JournalCounts()
+    faults = view.faults
+    # fault windows as a sweep: (time, 0=apply / 1=heal, window); heal sorts after apply
+    # HTTP rules are left out: the journal's fault field says exactly which requests they hit
+    windows = [w for w in faults if not w.is_http_rule]
+    edges = deque(
+        sorted(
+            [(w.applied_t, 0, w) for w in windows]
+            + [(w.healed_t + 1e-9, 1, w) for w in windows if w.healed_t is not None],
+            key=lambda x: (x[0], x[1]),
+        )
+    )
+    active: dict[str, list[FaultWindow]] = defaultdict(list)
+    for e in view.journal:
+        svc: Any = e.get("service")
+        oid = e.get("order_id")
+        step = classify(svc, e.get("method"), e.get("path"))
+        tally.per_step_requests[step] += 1
+        tally.per_step_orders[step].add(oid)
+        tally.per_order_step[(oid, step)] += 1
+        tally.per_order_requests[oid] += 1
+        key = e.get("idempotency_key")
+        if e.get("replayed"):
+            tally.per_step_replayed[step] += 1
+        if tally.per_order_step[(oid, step)] > 1:  # a repeat, with or without a key
+            tally.per_order_retries[oid] += 1
+        if key is not None:
+            if (svc, key) in tally.keys_seen:
+                tally.per_step_retries[step] += 1
+            else:
+                tally.keys_seen.add((svc, key))
+                slot = (oid, step)
+                if slot in tally.first_key:
+                    tally.per_step_new_key[step] += 1  # same order and step, another key
+                else:
+                    tally.first_key[slot] = key
+        f = e.get("fault")
+        if f:
+            k = (step, f"rule {f.get('rule_id')} ({f.get('kind')})", str(f.get("phase")))
+            tally.coverage[k] += 1
+            tally.coverage_orders[k].add(oid)
+        t = e.get("t")
+        if windows and t is not None:
+            t = float(t)
+            while edges and edges[0][0] <= t:  # sweep: journal is in time order
+                _, kind, w = edges.popleft()
+                (active[w.target].append(w) if kind == 0 else active[w.target].remove(w))
+            for w in active.get(svc, ()):
+                k = (step, w.label, "during")
+                tally.coverage[k] += 1
+                tally.coverage_orders[k].add(oid)
+    return tally
+
+
+def _steps(tally: _JournalCounts) -> list[JSON]:
+    step_counts: dict[str, list[int]] = defaultdict(list)
+    for (_, s), c in tally.per_order_step.items():
+        step_counts[s].append(c)
+    steps = []
+    for step in sorted(tally.per_step_requests, key=_step_key):
+        counts = step_counts[step]
+        steps.append(
+            {
+                "step": step,
+                "requests": tally.per_step_requests[step],
+                "orders": len(tally.per_step_orders[step]),
+                "per_order_mean": round(sum(counts) / len(counts), 3) if counts else 0.0,
+                "per_order_max": max(counts) if counts else 0,
+                "retries_same_key": tally.per_step_retries[step],
+                "replayed": tally.per_step_replayed[step],
+                "new_key_attempts": tally.per_step_new_key[step],
+            }
+        )
+    return steps
+
+
+def _fault_coverage(tally: _JournalCounts) -> list[JSON]:
+    return [
+        {
+            "step": s,
+            "fault": f,
+            "phase": p,
+            "requests": c,
+            "orders": len(tally.coverage_orders[(s, f, p)]),
+        }
+        for (s, f, p), c in sorted(
+            tally.coverage.items(), key=lambda kv: (_step_key(kv[0][0]), kv[0][1], kv[0][2])
+        )
+    ]

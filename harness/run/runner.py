@@ -270,16 +270,7 @@ def run(
     reset: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> RunResult:
-    opts = options or RunOptions()
-    if opts.call_timeout is None:
-        opts = replace(opts, call_timeout=call_timeout(topo.orchestrator))
-    sched = schedule if isinstance(schedule, Schedule) else parse_schedule(schedule or [])
-    if any(
-        f.fault.get("target") == "orchestrator" and f.fault.get("kind") in ("kill", "restart")
-        for f in sched.faults
-    ):
-        opts = replace(opts, stuck_review_after=max(opts.stuck_review_after,
-                                                   opts.stuck_review_after_crash))  # fmt: skip
+    opts, sched = _resolve(topo, schedule, options)
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
     t = time.monotonic()
@@ -347,6 +338,27 @@ def run(
         timings=timings,
         orchestrator=adapter.name,
     )
+
+
+def _resolve(
+    topo: Topology,
+    schedule: Schedule | dict[str, Any] | list[Any] | None,
+    options: RunOptions | None,
+) -> tuple[RunOptions, Schedule]:
+    """The options as this run applies them: the orchestrator's own call timeout unless
+    one was given, and ``stuck_review_after_crash`` when the schedule kills or restarts
+    the orchestrator. Resolved before anything starts, so a bad schedule costs nothing."""
+    opts = options or RunOptions()
+    if opts.call_timeout is None:
+        opts = replace(opts, call_timeout=call_timeout(topo.orchestrator))
+    sched = schedule if isinstance(schedule, Schedule) else parse_schedule(schedule or [])
+    if any(
+        f.fault.get("target") == "orchestrator" and f.fault.get("kind") in ("kill", "restart")
+        for f in sched.faults
+    ):
+        opts = replace(opts, stuck_review_after=max(opts.stuck_review_after,
+                                                   opts.stuck_review_after_crash))  # fmt: skip
+    return opts, sched
 
 
 #: Seconds an accepted order must stay 404 (orchestrator up, faults healed) to be lost.

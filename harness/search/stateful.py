@@ -18,7 +18,7 @@ import random
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from hypothesis import strategies as st
@@ -568,32 +568,14 @@ def machine_for(
     ``crash_targets`` which processes are crashed or restarted (by the rules or an
     armed fault), to aim a search at one defect."""
     caps = frozenset(fracas.orchestrator.capabilities)
-    choices = [
-        f
-        for f in landing_faults(caps, tuple(fracas.topology.fakes))
-        if (fault_kinds is None or f["kind"] in fault_kinds)
-        and (
-            crash_targets is None
-            or f["kind"] not in ("kill", "restart", "pause")
-            or f["target"] in crash_targets
-        )
-    ]
+    choices = _armable(fracas, caps, fault_kinds, crash_targets)
 
     def hit(run: StatefulRun) -> list[str]:
         return [t for t in run.targets if crash_targets is None or t in crash_targets]
 
     intents = allowed_intents(caps)
 
-    class SagaMachine(RuleBasedStateMachine):
-        def __init__(self) -> None:
-            super().__init__()
-            self.run = StatefulRun(
-                fracas.topology,
-                seed=fracas.seed,
-                max_orders=max_orders,
-                settle_seconds=settle_seconds,
-            )
-
+    class SagaMachine(_RunMachine):
         @precondition(lambda self: self.run.can_submit())
         @rule(intent=st.sampled_from(intents))
         def submit(self, intent: str) -> None:
@@ -656,19 +638,61 @@ def machine_for(
         def settle(self) -> None:
             self._check()
 
-        def _check(self) -> None:
-            result = self.run.settle()
-            fracas.keep(result)
-            if not result.ok:
-                text = result.failure_text() + "\nmachine steps: " + "; ".join(self.run.steps)
-                raise ConsistencyError(result.verdict, text)
-
-        def teardown(self) -> None:
-            try:
-                if self.run.plans and self.run.dirty:
-                    self._check()
-            finally:
-                self.run.cleanup()
-                self.run.close()
-
+    SagaMachine.fracas = fracas
+    SagaMachine.max_orders = max_orders
+    SagaMachine.settle_seconds = settle_seconds
     return SagaMachine
+
+
+def _armable(
+    fracas: Fracas,
+    caps: frozenset[str],
+    fault_kinds: Collection[str] | None,
+    crash_targets: Collection[str] | None,
+) -> list[dict[str, Any]]:
+    """The faults ``inject`` may arm: those that land on this orchestrator, narrowed to
+    ``fault_kinds`` and, for a crash, to ``crash_targets``."""
+    return [
+        f
+        for f in landing_faults(caps, tuple(fracas.topology.fakes))
+        if (fault_kinds is None or f["kind"] in fault_kinds)
+        and (
+            crash_targets is None
+            or f["kind"] not in ("kill", "restart", "pause")
+            or f["target"] in crash_targets
+        )
+    ]
+
+
+class _RunMachine(RuleBasedStateMachine):
+    """What every saga machine does around its rules: drive one StatefulRun, check it at
+    each settle and at the end, clean up. Hypothesis makes a machine without arguments, so
+    ``machine_for`` sets the run's parameters on the class it makes."""
+
+    fracas: ClassVar[Fracas]
+    max_orders: ClassVar[int]
+    settle_seconds: ClassVar[float]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.run = StatefulRun(
+            self.fracas.topology,
+            seed=self.fracas.seed,
+            max_orders=self.max_orders,
+            settle_seconds=self.settle_seconds,
+        )
+
+    def _check(self) -> None:
+        result = self.run.settle()
+        self.fracas.keep(result)
+        if not result.ok:
+            text = result.failure_text() + "\nmachine steps: " + "; ".join(self.run.steps)
+            raise ConsistencyError(result.verdict, text)
+
+    def teardown(self) -> None:
+        try:
+            if self.run.plans and self.run.dirty:
+                self._check()
+        finally:
+            self.run.cleanup()
+            self.run.close()

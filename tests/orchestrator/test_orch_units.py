@@ -10,7 +10,7 @@ from fracas.orchestrator import validate
 from fracas.orchestrator.clock import Clock
 from fracas.orchestrator.config import load_config
 from fracas.orchestrator.metrics import Metrics
-from fracas.orchestrator.saga import idempotency_key
+from fracas.orchestrator.state import idempotency_key
 
 URLS = {f"FRACAS_{s.upper()}_URL": f"http://{s}:1" for s in
         ("crm", "payment", "inventory", "shipping", "notify")}  # fmt: skip
