@@ -569,15 +569,14 @@ def machine_for(
     armed fault), to aim a search at one defect."""
     caps = frozenset(fracas.orchestrator.capabilities)
     choices = _armable(fracas, caps, fault_kinds, crash_targets)
+    wants_inputs = fault_kinds is None or bool(set(fault_kinds) & CLIENT_KINDS)
 
     def hit(run: StatefulRun) -> list[str]:
         return [t for t in run.targets if crash_targets is None or t in crash_targets]
 
-    intents = allowed_intents(caps)
-
     class SagaMachine(_RunMachine):
         @precondition(lambda self: self.run.can_submit())
-        @rule(intent=st.sampled_from(intents))
+        @rule(intent=st.sampled_from(allowed_intents(caps)))
         def submit(self, intent: str) -> None:
             self.run.submit(intent)
 
@@ -606,25 +605,18 @@ def machine_for(
         def restart(self, data: st.DataObject) -> None:
             self.run.restart(data.draw(st.sampled_from(hit(self.run)), label="target"))
 
-        @precondition(lambda self: bool(self.run.active))
-        @rule()
-        def heal(self) -> None:
-            self.run.heal()
-
         @precondition(lambda self: "review" in caps and bool(self.run.plans))
         @rule()
         def review(self) -> None:
             self.run.review()
 
-        @precondition(lambda self: bool(self.run.plans) and self.run.up("orchestrator")
-                      and (fault_kinds is None or bool(set(fault_kinds) & CLIENT_KINDS)))
+        @precondition(lambda self: wants_inputs and bool(self.run.plans)
+                      and self.run.up("orchestrator"))  # fmt: skip
         @rule(data=st.data())
         def client_input(self, data: st.DataObject) -> None:
-            """The orchestrator told something twice, late or changed (search/inputs.py);
-            ``fault_kinds`` narrows these too."""
+            """The orchestrator told something twice, late or changed (search/inputs.py)."""
             i = data.draw(st.integers(0, len(self.run.plans) - 1), label="order")
-            kinds = [k for k in input_kinds(self.run.plans[i], caps)
-                     if fault_kinds is None or k in fault_kinds]  # fmt: skip
+            kinds = _input_kinds(self.run.plans[i], caps, fault_kinds)
             if kinds:
                 self.run.send_input(data.draw(st.sampled_from(kinds), label="input"), i)
 
@@ -633,15 +625,17 @@ def machine_for(
         def advance_clock(self, seconds: float) -> None:
             self.run.advance_clock(seconds)
 
-        @precondition(lambda self: self.run.dirty)
-        @rule()
-        def settle(self) -> None:
-            self._check()
-
     SagaMachine.fracas = fracas
     SagaMachine.max_orders = max_orders
     SagaMachine.settle_seconds = settle_seconds
     return SagaMachine
+
+
+def _input_kinds(
+    plan: OrderPlan, caps: frozenset[str], fault_kinds: Collection[str] | None
+) -> list[str]:
+    """The client inputs this order can be sent; ``fault_kinds`` narrows these too."""
+    return [k for k in input_kinds(plan, caps) if fault_kinds is None or k in fault_kinds]
 
 
 def _armable(
@@ -681,6 +675,18 @@ class _RunMachine(RuleBasedStateMachine):
             max_orders=self.max_orders,
             settle_seconds=self.settle_seconds,
         )
+
+    # The rules every orchestrator gets (Hypothesis collects inherited rules too); the
+    # ones that depend on its capabilities are made in ``machine_for``.
+    @precondition(lambda self: bool(self.run.active))
+    @rule()
+    def heal(self) -> None:
+        self.run.heal()
+
+    @precondition(lambda self: self.run.dirty)
+    @rule()
+    def settle(self) -> None:
+        self._check()
 
     def _check(self) -> None:
         result = self.run.settle()

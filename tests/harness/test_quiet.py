@@ -7,6 +7,7 @@ from typing import Any
 
 from harness_helpers import naive_spec
 
+from fracas.harness.adapters.base import call_timeout
 from fracas.harness.run.quiet import quiet_period
 from fracas.harness.run.runner import RunOptions, run
 from fracas.harness.run.workload import orders
@@ -39,6 +40,6 @@ def test_a_stuck_order_is_reported_within_seconds_of_going_still(start_topology:
     opts = RunOptions(settle_seconds=45)
     result = run(topo, orders(1), [crash], opts, reset=False)
     assert [(v.rule, v.order_id) for v in result.verdict.violations] == [("liveness", "ord-0001")]
-    quiet = quiet_period(opts.call_timeout)
+    quiet = quiet_period(call_timeout(topo.orchestrator))  # what run() resolves None to
     assert quiet <= result.timings["settle"] < quiet + 5, result.timings
     assert result.timings["workload"] < 10, result.timings
