@@ -68,6 +68,7 @@ print(found.log[-3000:])
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # a build, an install, the whole suite and a search, on a busy machine
 def test_a_plain_install_holds_only_fracas_and_runs_the_suite_and_the_search(
     tmp_path: Path,
 ) -> None:
