@@ -98,6 +98,19 @@ def test_the_slices_of_a_dev_run_generate_twenty_examples_of_twenty_shapes() -> 
     assert len(set(firsts)) == 4 and all(c is not None and c.tier == "intent" for c in firsts)
 
 
+def test_one_slice_runs_its_whole_budget_over_the_whole_plan() -> None:
+    """One slice holds every cell (bench/search.py runs one): a draw that had to hit the
+    tier's next cell hit it once in about 2n tries, and Hypothesis stopped the search
+    after its invalid-draw limit with 1 to 11 examples of 20 run. Any cell of the tier
+    that has not run is taken, so the budget runs whole, every intent first."""
+    for hypothesis_seed in (0, 7):
+        (drawn,) = _search(seed=0, count=1, examples=20, hypothesis_seed=hypothesis_seed)
+        assert len(drawn) == 20
+        assert len({_key(w) for w, _ in drawn}) == 20
+        tiers = [c.tier if c else "free" for _, c in drawn]
+        assert tiers == ["intent"] * 9 + ["step"] * 11, tiers
+
+
 def test_the_first_examples_cover_every_intent_then_the_steps() -> None:
     """Whether a budget covers an intent does not depend on luck: the intent tier comes
     first, split between the slices, and an order that fails after stock is held
