@@ -386,6 +386,10 @@ def aimed_faults(
     the wall clock to pick *where* a fault lands, so a replay lands it on the same step."""
     aim = _Aim(frozenset(capabilities), kinds, down_fakes, call_timeout)
     pairs = _aim_pairs(plans, cell.step if cell else None)
+    if cell is not None and cell.group is not None and cell.step is None:
+        crash_ok = _crash_ok(aim.capabilities, aim.kinds)
+        pairs = [(p, s) for p, s in pairs
+                 if any(cell.group in groups_at(s, ph, crash_ok, kinds) for ph in PHASES)]  # fmt: skip
     if not pairs:
         reject()
     plan, step = draw(st.sampled_from(pairs))
