@@ -54,7 +54,7 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
     def search(data):
         planner.begin()
         workload = data.draw(strategy, label="workload")
-        drawn = repr(workload)
+        drawn = repr((workload, [p.order for p in workload.plans]))  # details included
         shape = shape_key(shape_of(workload.plans, workload.schedule, timeout))
         if not shrinking.worth_running(drawn, shape):
             reject()  # only details differ from a case that failed, or out of time
