@@ -16,7 +16,7 @@ machines split the examples without repeating each other. The plan depends only 
 seed and the slice, never on what ran before, so Hypothesis can replay and shrink.
 
 Shrinking spends runs only on what can make the case smaller (harness/search/shrinking.py):
-a candidate whose shape already failed differs only in details and is not run, a case
+a candidate with no fewer orders plus faults than a case that failed is not run, a case
 already confirmed is not run twice, and after ``SHRINK_SECONDS`` the smallest confirmed
 case is reported."""
 
@@ -56,8 +56,9 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
         workload = data.draw(strategy, label="workload")
         drawn = repr((workload, [p.order for p in workload.plans]))  # details included
         shape = shape_key(shape_of(workload.plans, workload.schedule, timeout))
-        if not shrinking.worth_running(drawn, shape):
-            reject()  # only details differ from a case that failed, or out of time
+        size = len(workload.plans) + len(workload.schedule)
+        if not shrinking.worth_running(drawn, shape, size):
+            reject()  # no smaller than a case that failed, or out of time
 
         def run():
             return fracas.run(workload.plans, workload.schedule, settle_seconds=45)
@@ -73,7 +74,7 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
             return
         if not result.ok:
             found.append(result)
-            shrinking.failed_with(drawn, shape)
+            shrinking.failed_with(drawn, shape, size)
             planner.stop()  # Hypothesis shrinks from here: every draw it asks for runs
         result.assert_consistent()
 
