@@ -320,17 +320,22 @@ def _network_fault(
     return ScheduledFault(_fault(kind, target, params), when=when, duration=duration)
 
 
-def _process_options(plan: OrderPlan, step: str, aim: _Aim) -> list[tuple[str, str]]:
-    """(kind, target) of the process faults this request can trigger: the orchestrator
-    crashed while the step is in flight (what it kept, and what it sends twice after),
-    or a fake this order calls from then on killed, paused or restarted. A paused fake
-    could not let the parked trigger request go, so a pause takes the fakes after it."""
+def _process_options(
+    plan: OrderPlan, step: str, aim: _Aim, crash: bool = False
+) -> list[tuple[str, str]]:
+    """(kind, target) of the process faults this request can trigger: with ``crash``,
+    the orchestrator killed or restarted while the step is in flight (what it kept, and
+    what it sends twice after); else a fake this order calls from then on killed,
+    paused or restarted, or the orchestrator paused. A paused fake could not let the
+    parked trigger request go, so a pause takes the fakes after it."""
+    if crash:
+        ok = _crash_ok(aim.capabilities, aim.kinds)
+        return [(k, "orchestrator") for k in kinds_of("process", aim.kinds)
+                if ok and k in ("kill", "restart")]  # fmt: skip
     service = _STEP[step][0]
     ahead = [s for s in _services_ahead(plan, step) if s not in aim.down_fakes or s == service]
     out: list[tuple[str, str]] = []
     for kind in kinds_of("process", aim.kinds):
-        if kind in ("kill", "restart") and _crash_ok(aim.capabilities, aim.kinds):
-            out.append((kind, "orchestrator"))
         if kind == "pause":
             if PROCESS_NEEDS["pause"] <= aim.capabilities:
                 out.append((kind, "orchestrator"))
@@ -341,9 +346,9 @@ def _process_options(plan: OrderPlan, step: str, aim: _Aim) -> list[tuple[str, s
 
 
 def _process_fault(
-    draw: st.DrawFn, plan: OrderPlan, step: str, when: RequestMatch, aim: _Aim
+    draw: st.DrawFn, plan: OrderPlan, step: str, when: RequestMatch, aim: _Aim, crash: bool
 ) -> ScheduledFault:
-    options = _process_options(plan, step, aim)
+    options = _process_options(plan, step, aim, crash)
     kind = draw(st.sampled_from(sorted({k for k, _ in options})))
     target = draw(st.sampled_from([t for k, t in options if k == kind]))
     if kind == "restart":
@@ -361,8 +366,9 @@ def _groups(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[str]:
     groups = groups_at(step, phase, _crash_ok(aim.capabilities, aim.kinds), aim.kinds)
     if _STEP[step][0] in aim.down_fakes:
         groups = [g for g in groups if g not in ("http", "late")]
-    if "process" in groups and not _process_options(plan, step, aim):
-        groups.remove("process")
+    for group in ("crash", "process"):
+        if group in groups and not _process_options(plan, step, aim, group == "crash"):
+            groups.remove(group)
     return groups
 
 
@@ -406,7 +412,7 @@ def aimed_faults(
         return _late_commit(draw, plan, step, aim)
     if group == "network":
         return _network_fault(draw, plan, step, when, aim)
-    return _process_fault(draw, plan, step, when, aim)
+    return _process_fault(draw, plan, step, when, aim, group == "crash")
 
 
 def _services_ahead(plan: OrderPlan, step: str) -> list[str]:
@@ -435,10 +441,17 @@ def aimed_schedules(
     items: list[ScheduledFault] = []
     down: set[str] = set()
     rule_on: set[str] = set()
+    # After a step cell's fault, the others come from its group, at any step: the
+    # recovery from the first fault is then hit by the same kind of trouble (a crash
+    # while resuming after a crash, an answer lost again on the retry), which a second
+    # fault drawn freely seldom was (Hypothesis favours the first group, HTTP rules).
+    again = None
+    if cell is not None and cell.tier == "step":
+        again = Cell("step", group=cell.group, phase="before_commit" if cell.group == "late" else None)
     for i in range(n):
         entry = draw(
             aimed_faults(plans, capabilities, kinds, frozenset(down), call_timeout,
-                         cell if i == 0 else None)
+                         cell if i == 0 else again)
         )  # fmt: skip
         family = fault_kinds()[str(entry.fault["kind"])].family
         target = str(entry.fault["target"])
@@ -555,8 +568,13 @@ def workloads(
                                 max_size=max(least, max_orders - 1)))  # fmt: skip
     world = build_world(seed)
     plans = [make_order(world, intent, i + 1, rng) for i, intent in enumerate(chosen)]
+    # An intent cell has one fault. A step cell has its own, then may have more up to
+    # max_faults: combinations come only after every planned cell, which a dev budget
+    # (20 examples, 50-odd cells) never reaches, so a defect that needs two faults on
+    # one order (a second crash of the order the first restart resumed) went unseen.
+    one = cell is not None and cell.tier == "intent"
     schedule = draw(
-        aimed_schedules(plans, 1 if cell else max_faults, caps, kinds, call_timeout,
+        aimed_schedules(plans, 1 if one else max_faults, caps, kinds, call_timeout,
                         min_faults=1 if cell else 2, cell=cell)
     )  # fmt: skip
     if planner is not None:

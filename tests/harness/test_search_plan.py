@@ -131,11 +131,29 @@ def test_the_first_examples_cover_every_intent_then_the_steps() -> None:
             if cell.tier == "intent":
                 assert [p.intent for p in w.plans] == [cell.intent]
             else:
-                assert len(w.plans) >= 2 and len(w.schedule) == 1
+                assert len(w.plans) >= 2 and 1 <= len(w.schedule) <= 2
     # Without a clock, no review timeout is planned or drawn.
     no_clock = planned_cells(0, CAPS_NO_CLOCK)
     assert "review_timeout" not in {c.intent for c in no_clock}
     assert len([c for c in no_clock if c.tier == "intent"]) == 8
+
+
+def test_step_cells_also_draw_a_second_fault_on_the_same_order() -> None:
+    """Combinations come after every planned cell, which a dev budget never reaches: a
+    defect that needs two faults on one order was never drawn. A step cell may add
+    faults, so within 20 examples some order takes two."""
+    (drawn,) = _search(seed=0, count=1, examples=20, hypothesis_seed=5)
+    twice = [
+        w for w, cell in drawn if cell is not None and cell.tier == "step" and len(w.schedule) == 2
+        and len({_aimed_at(f) for f in w.schedule.faults}) == 1
+    ]  # fmt: skip
+    assert twice, [repr(w) for w, _ in drawn]
+
+
+def _aimed_at(entry: ScheduledFault) -> str | None:
+    if entry.when is not None:
+        return entry.when.order_id
+    return entry.fault["params"].get("order_id")
 
 
 def _bare(cell: Cell) -> Cell:
@@ -150,15 +168,36 @@ def test_the_intent_tier_spreads_its_faults_over_the_groups() -> None:
     more than thrice in 9, and the examples drawn for them carry that group's fault."""
     for seed in range(4):
         groups = [c.group for c in planned_cells(seed) if c.tier == "intent"]
-        assert set(groups) == {"http", "late", "network", "process"}, groups
+        assert set(groups) == {"http", "late", "network", "crash", "process"}, groups
         assert max(groups.count(g) for g in set(groups)) <= 3, groups
     (drawn,) = _search(seed=0, count=1, examples=9, hypothesis_seed=3)
-    family = {"delay": "late"}
     for w, cell in drawn:
         assert cell is not None and cell.tier == "intent"
-        kind = str(w.schedule.faults[0].fault["kind"])
-        group = family.get(kind) or fault_kinds()[kind].family
-        assert group == cell.group, (cell, w)
+        assert _group(w.schedule.faults[0]) == cell.group, (cell, w)
+
+
+def _group(entry: ScheduledFault) -> str:
+    """The plan's group of a drawn fault."""
+    kind, target = str(entry.fault["kind"]), entry.fault["target"]
+    if kind == "delay":
+        return "late"
+    if kind in ("kill", "restart") and target == "orchestrator":
+        return "crash"
+    return fault_kinds()[kind].family
+
+
+def test_a_crash_of_the_orchestrator_is_a_group_of_its_own() -> None:
+    """Among the fakes' kills, pauses and restarts, the orchestrator's crash came up
+    about once in four process faults: each step x phase has a crash cell, whose
+    faults all crash the orchestrator, and the process cells hit the fakes (or pause)."""
+    plan = planned_cells(0)
+    crash = {(c.step, c.phase) for c in plan if c.group == "crash" and c.tier == "step"}
+    process = {(c.step, c.phase) for c in plan if c.group == "process" and c.tier == "step"}
+    assert crash and crash == process
+    (drawn,) = _search(seed=0, count=1, examples=20, hypothesis_seed=2)
+    for w, cell in drawn:
+        if cell is not None and cell.group in ("crash", "process"):
+            assert {_group(f) for f in w.schedule.faults} == {cell.group}, (cell, w)
 
 
 def test_the_plan_is_a_fixed_function_of_the_seed_and_the_slice() -> None:
