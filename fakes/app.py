@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 from fracas.fakes import wire
 from fracas.fakes.actions import Action, Exchange
 from fracas.fakes.faults import ACTIONS, Faults, HeldRequests, Rule, RuleError, parse_rules
+from fracas.fakes.inflight import InFlight
 from fracas.fakes.openapi import build_openapi
 from fracas.fakes.service import Answer, Call, Problem, Route, Service
 from fracas.fakes.store import Store
@@ -124,6 +125,7 @@ class FakeApp:
         self.world: World = build_world(0 if seed is None else seed)
         self.faults = Faults()
         self.held = HeldRequests()
+        self.in_flight = InFlight()
         #: Bumped by every reset. A request that was already in the fake when it was reset
         #: (reading its body, or waiting on a delay or hold rule) belongs to a run that
         #: is over: it must not commit, or journal, into the next run's fresh ledger.
@@ -164,7 +166,11 @@ class FakeApp:
         elif epoch != self.epoch:
             await self._stale(scope, receive)
         else:
-            await self.public(scope, receive, send, body, epoch)
+            ticket = self.in_flight.enter(scope["method"], path, epoch)
+            try:
+                await self.public(scope, receive, send, body, epoch)
+            finally:
+                self.in_flight.leave(ticket)
 
     def _match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], list[str]]:
         candidates = self._by_path.get(path)
@@ -372,6 +378,8 @@ class FakeApp:
                 raise Problem(404, "not-found", "Not Found", f"no fault rule {rule_id!r}")
             self.faults.rules = kept
             return 200, self.faults.view()
+        if path == "/in-flight" and method == "GET":
+            return 200, self.in_flight.view(self.epoch)
         if path == "/held" and method == "GET":
             wait = _query_float(query, "wait", 0.0, 0.0, 300.0)
             return 200, {"held": await self.held.wait(wait)}

@@ -29,6 +29,9 @@ STATE_PATH = "/_fracas/state"
 FAULTS_PATH = "/_fracas/faults"
 #: What the fakes' ``hold`` rules are parking; ``{HELD_PATH}/{id}/release`` lets one go.
 HELD_PATH = "/_fracas/held"
+#: The public requests a fake is serving now (``fakes/inflight.py``): the harness reads
+#: the ledgers only once the requests it saw there have left.
+IN_FLIGHT_PATH = "/_fracas/in-flight"
 
 
 def _action_modules() -> tuple[str, ...]:

@@ -13,32 +13,58 @@ have the same shape. How many runs: the Hypothesis profile, `ci` by default
 (``fracas_slice``, harness/run/slices.py): each slice is its own pytest test with its own
 Hypothesis seed and its own share of the plan's cells, so `-n N` workers and `--shard K/N`
 machines split the examples without repeating each other. The plan depends only on the
-seed and the slice, never on what ran before, so Hypothesis can replay and shrink."""
+seed and the slice, never on what ran before, so Hypothesis can replay and shrink.
+
+Shrinking spends runs only on what can make the case smaller (harness/search/shrinking.py):
+a candidate with no fewer orders plus faults than a case that failed is not run, a case
+already confirmed is not run twice, and after ``SHRINK_SECONDS`` the smallest confirmed
+case is reported."""
 
 from hypothesis import given, reject
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure
 
 from fracas.harness.adapters.base import call_timeout
+from fracas.harness.kit.timescale import scaled
+from fracas.harness.run.shape import shape_key, shape_of
+from fracas.harness.search.shrinking import Shrinking
 from fracas.harness.search.strategies import planner_for, workloads
+
+#: Seconds the shrinker may spend running cases after the first failure, before the
+#: time scale. Each step that shrinks a liveness failure costs two runs that wait out
+#: the quiet period; past this, the smallest case that failed twice is reported.
+SHRINK_SECONDS = 40.0
 
 
 def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
     found = []  # failing runs, in order: the first is what generation found, then the
     # shrinker's smaller cases, each of which failed twice
+    failures = {}  # case (as drawn) -> (its last failing run, how many of its runs failed)
+    shrinking = Shrinking(scaled(SHRINK_SECONDS))
     caps = fracas.orchestrator.capabilities
+    timeout = call_timeout(fracas.orchestrator)
     planner = planner_for(
         fracas.seed, fracas_slice.index, fracas_slice.count, caps, replays=fracas_slice.replays
     )
     strategy = workloads(
         seed=fracas.seed, max_orders=5, max_faults=2, capabilities=caps,
-        call_timeout=call_timeout(fracas.orchestrator), planner=planner,
+        call_timeout=timeout, planner=planner,
     )  # fmt: skip
 
     @given(data=st.data())
     def search(data):
         planner.begin()
         workload = data.draw(strategy, label="workload")
+        drawn = repr((workload, [p.order for p in workload.plans]))  # details included
+        shape = shape_key(shape_of(workload.plans, workload.schedule, timeout))
+        size = len(workload.plans) + len(workload.schedule)
+        if not shrinking.worth_running(drawn, shape, size):
+            reject()  # no smaller than a case that failed, or out of time
+        known, times = failures.get(drawn, (None, 0))
+        if known is not None and times >= 2:
+            # Hypothesis asks again for a case that already failed twice (its last
+            # replay, after a find that did not shrink): a liveness run costs 20 s.
+            known.assert_consistent()
 
         def run():
             return fracas.run(workload.plans, workload.schedule, settle_seconds=45)
@@ -46,14 +72,17 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
         result = run()
         if result.ok and not any(result.entry_hits.values()):
             reject()  # no fault fired on anything: not a pass, not a test
-        if not result.ok and found and run().ok:
+        confirming = shrinking.needs_confirming(drawn)
+        if not result.ok and confirming and run().ok:
             # While shrinking, a case counts as failing only if it fails again: one that
             # fails now and then (a crash racing another order's step) would become the
             # reported case, and neither Hypothesis's last replay nor `fracas replay`
             # would show it.
             return
         if not result.ok:
+            failures[drawn] = (result, 2 if confirming else times + 1)
             found.append(result)
+            shrinking.failed_with(drawn, shape, size)
             planner.stop()  # Hypothesis shrinks from here: every draw it asks for runs
         result.assert_consistent()
 

@@ -34,6 +34,7 @@ from fracas.harness.model.history import (
 from fracas.harness.report.text import ConsistencyError, failure_text
 from fracas.harness.run.client import REVIEW_TIMEOUT_JUMP as REVIEW_TIMEOUT_JUMP
 from fracas.harness.run.client import RunClient
+from fracas.harness.run.drain import wait_for_fakes
 from fracas.harness.run.nemesis import Nemesis, NemesisReport
 from fracas.harness.run.provenance import replay_context
 from fracas.harness.run.quiet import Movement, quiet_period
@@ -308,6 +309,7 @@ def run(
     say("faults healed; settling")
     _settle(follow, opts)
     reported = follow.reported
+    history.meta["left_in_fakes"] = _drain(urls, heal_t, opts)
     timings["settle"] = time.monotonic() - heal_t
     t = time.monotonic()
     ledgers = topo.ledgers()
@@ -613,6 +615,15 @@ def _drive(
             say(f"workload phase ended after {opts.workload_seconds:g}s with faults pending")
             return
         time.sleep(opts.poll_interval)  # polling period of the client, not a sync
+
+
+def _drain(urls: dict[str, str], heal_t: float, opts: RunOptions) -> list[dict[str, Any]]:
+    """A late commit lands now or never: before the ledgers are read, wait out the
+    requests the fakes are still serving (``drain.py``), until the settle time is up
+    but at least a quiet period, the longest a correct orchestrator's call may take."""
+    quiet = quiet_period(opts.call_timeout or DEFAULT_CALL_TIMEOUT)
+    return wait_for_fakes(urls, max(heal_t + scaled(opts.settle_seconds),
+                                    time.monotonic() + quiet))  # fmt: skip
 
 
 def _settle(follow: _Follower, opts: RunOptions) -> None:

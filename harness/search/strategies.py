@@ -41,6 +41,7 @@ from fracas.harness.search.plan import (
     kinds_of,
     plan_cells,
     share_of,
+    tier_spans,
 )
 from fracas.harness.search.profiles import register_profiles
 
@@ -71,6 +72,10 @@ RANGES: dict[tuple[str, str], tuple[int, int]] = {
 }
 #: Params generation leaves out (they are match details a schedule sets itself).
 LEFT_OUT = frozenset({"probability", "seed", "path", "method", "order_id", "nth", "times"})
+#: How many seeds a workload draws its orders' Faker details (customer, items, address)
+#: from: they are not the run's shape, so a wide range only gave the shrinker a number
+#: to walk down, two runs a step, while the case stayed the same (issue 17).
+DETAIL_SEEDS = 16
 
 
 # -- orders --------------------------------------------------------------------------
@@ -87,7 +92,7 @@ def order_plans(
     chosen = draw(
         st.lists(st.sampled_from(list(intents)), min_size=min_orders, max_size=max_orders)
     )
-    rng = random.Random(draw(st.integers(0, 2**16)))
+    rng = random.Random(draw(st.integers(0, DETAIL_SEEDS - 1)))
     return [make_order(world, intent, i + 1, rng) for i, intent in enumerate(chosen)]
 
 
@@ -318,17 +323,22 @@ def _network_fault(
     return ScheduledFault(_fault(kind, target, params), when=when, duration=duration)
 
 
-def _process_options(plan: OrderPlan, step: str, aim: _Aim) -> list[tuple[str, str]]:
-    """(kind, target) of the process faults this request can trigger: the orchestrator
-    crashed while the step is in flight (what it kept, and what it sends twice after),
-    or a fake this order calls from then on killed, paused or restarted. A paused fake
-    could not let the parked trigger request go, so a pause takes the fakes after it."""
+def _process_options(
+    plan: OrderPlan, step: str, aim: _Aim, crash: bool = False
+) -> list[tuple[str, str]]:
+    """(kind, target) of the process faults this request can trigger: with ``crash``,
+    the orchestrator killed or restarted while the step is in flight (what it kept, and
+    what it sends twice after); else a fake this order calls from then on killed,
+    paused or restarted, or the orchestrator paused. A paused fake could not let the
+    parked trigger request go, so a pause takes the fakes after it."""
+    if crash:
+        ok = _crash_ok(aim.capabilities, aim.kinds)
+        return [(k, "orchestrator") for k in kinds_of("process", aim.kinds)
+                if ok and k in ("kill", "restart")]  # fmt: skip
     service = _STEP[step][0]
     ahead = [s for s in _services_ahead(plan, step) if s not in aim.down_fakes or s == service]
     out: list[tuple[str, str]] = []
     for kind in kinds_of("process", aim.kinds):
-        if kind in ("kill", "restart") and _crash_ok(aim.capabilities, aim.kinds):
-            out.append((kind, "orchestrator"))
         if kind == "pause":
             if PROCESS_NEEDS["pause"] <= aim.capabilities:
                 out.append((kind, "orchestrator"))
@@ -339,9 +349,9 @@ def _process_options(plan: OrderPlan, step: str, aim: _Aim) -> list[tuple[str, s
 
 
 def _process_fault(
-    draw: st.DrawFn, plan: OrderPlan, step: str, when: RequestMatch, aim: _Aim
+    draw: st.DrawFn, plan: OrderPlan, step: str, when: RequestMatch, aim: _Aim, crash: bool
 ) -> ScheduledFault:
-    options = _process_options(plan, step, aim)
+    options = _process_options(plan, step, aim, crash)
     kind = draw(st.sampled_from(sorted({k for k, _ in options})))
     target = draw(st.sampled_from([t for k, t in options if k == kind]))
     if kind == "restart":
@@ -359,8 +369,9 @@ def _groups(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[str]:
     groups = groups_at(step, phase, _crash_ok(aim.capabilities, aim.kinds), aim.kinds)
     if _STEP[step][0] in aim.down_fakes:
         groups = [g for g in groups if g not in ("http", "late")]
-    if "process" in groups and not _process_options(plan, step, aim):
-        groups.remove("process")
+    for group in ("crash", "process"):
+        if group in groups and not _process_options(plan, step, aim, group == "crash"):
+            groups.remove(group)
     if "client" in groups and not inputs.options(plan, step, phase, aim.capabilities, aim.kinds):
         groups.remove("client")
     return groups
@@ -386,6 +397,10 @@ def aimed_faults(
     the wall clock to pick *where* a fault lands, so a replay lands it on the same step."""
     aim = _Aim(frozenset(capabilities), kinds, down_fakes, call_timeout)
     pairs = _aim_pairs(plans, cell.step if cell else None)
+    if cell is not None and cell.group is not None and cell.step is None:
+        crash_ok = _crash_ok(aim.capabilities, aim.kinds)
+        pairs = [(p, s) for p, s in pairs
+                 if any(cell.group in groups_at(s, ph, crash_ok, kinds) for ph in PHASES)]  # fmt: skip
     if not pairs:
         reject()
     plan, step = draw(st.sampled_from(pairs))
@@ -405,7 +420,7 @@ def aimed_faults(
     if group == "client":
         kinds_here = inputs.options(plan, step, phase, aim.capabilities, aim.kinds)
         return inputs.client_fault(draw, plan, step, phase, when, kinds_here)
-    return _process_fault(draw, plan, step, when, aim)
+    return _process_fault(draw, plan, step, when, aim, group == "crash")
 
 
 def _services_ahead(plan: OrderPlan, step: str) -> list[str]:
@@ -434,10 +449,17 @@ def aimed_schedules(
     items: list[ScheduledFault] = []
     down: set[str] = set()
     rule_on: set[str] = set()
+    # After a step cell's fault, the others come from its group, at any step: the
+    # recovery from the first fault is then hit by the same kind of trouble (a crash
+    # while resuming after a crash, an answer lost again on the retry), which a second
+    # fault drawn freely seldom was (Hypothesis favours the first group, HTTP rules).
+    again = None
+    if cell is not None and cell.tier == "step":
+        again = Cell("step", group=cell.group, phase="before_commit" if cell.group == "late" else None)
     for i in range(n):
         entry = draw(
             aimed_faults(plans, capabilities, kinds, frozenset(down), call_timeout,
-                         cell if i == 0 else None)
+                         cell if i == 0 else again)
         )  # fmt: skip
         family = fault_kinds()[str(entry.fault["kind"])].family
         target = str(entry.fault["target"])
@@ -526,10 +548,17 @@ def workloads(
     if not reaches:
         raise ValueError(f"workloads: no intent in {list(intents)} reaches a step to aim at")
     cells = planner.cells if planner is not None else planned_cells(seed, caps, kinds, intents)
-    # A free combination, or a cell of the plan: both shrink toward the plan's first.
-    free = draw(st.booleans()) or not cells
-    k = len(cells) if free else draw(st.integers(0, len(cells) - 1))
-    rng = random.Random(draw(st.integers(0, 2**16)))  # Faker details, not the shape
+    # A tier of the plan, then a cell of it; the last choice is a free combination. Both
+    # shrink toward the plan's first tier and cell.
+    spans = tier_spans(cells)
+    tier = draw(st.integers(0, len(spans)))
+    k = len(cells)
+    if tier < len(spans):
+        start, end = spans[tier]
+        k = start + draw(st.integers(0, end - start - 1))
+    # Faker details, not the shape: a few seeds give variety, and shrinking has
+    # little to walk through that does not change what the run asks.
+    rng = random.Random(draw(st.integers(0, DETAIL_SEEDS - 1)))
     usable = allowed_intents(caps, intents)
     cell = cells[k] if k < len(cells) else None
     if cell is not None and cell.tier == "intent":
@@ -547,8 +576,13 @@ def workloads(
                                 max_size=max(least, max_orders - 1)))  # fmt: skip
     world = build_world(seed)
     plans = [make_order(world, intent, i + 1, rng) for i, intent in enumerate(chosen)]
+    # An intent cell has one fault. A step cell has its own, then may have more up to
+    # max_faults: combinations come only after every planned cell, which a dev budget
+    # (20 examples, 50-odd cells) never reaches, so a defect that needs two faults on
+    # one order (a second crash of the order the first restart resumed) went unseen.
+    one = cell is not None and cell.tier == "intent"
     schedule = draw(
-        aimed_schedules(plans, 1 if cell else max_faults, caps, kinds, call_timeout,
+        aimed_schedules(plans, 1 if one else max_faults, caps, kinds, call_timeout,
                         min_faults=1 if cell else 2, cell=cell)
     )  # fmt: skip
     if planner is not None:

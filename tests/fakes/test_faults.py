@@ -334,3 +334,33 @@ def test_reset_validates_its_body(payment: Fake) -> None:
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "seed"
     kept = payment.http.post("/_fracas/reset", json={"seed": 7, "keep_faults": True})
     assert kept.status_code == 200
+
+
+def _in_flight(fake: Fake) -> dict[str, Any]:
+    response = fake.http.get("/_fracas/in-flight")
+    assert response.status_code == 200
+    return dict(response.json())
+
+
+def test_in_flight_lists_a_request_a_delay_holds_until_it_commits(payment: Fake) -> None:
+    """The harness reads the ledgers only once the requests a fake serves have left: a
+    delay before the commit that outlasts its client commits after it gave up (the late
+    commit), and a snapshot taken before that missed the effect. A request of the run
+    before a reset is not this run's."""
+    assert _in_flight(payment) == {"in_flight": 0, "requests": []}
+    payment.faults(rule("before_commit", {"kind": "delay", "ms": 1500}, times=1))
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(post, payment)
+        now = wait_until(lambda: _in_flight(payment)["requests"], 10, what="the request")
+        assert [(r["method"], r["path"]) for r in now] == [("POST", "/payments")]
+        assert _in_flight(payment)["in_flight"] == 1 and effects(payment) == 0
+        assert pending.result(10).status_code == 201
+    assert _in_flight(payment)["in_flight"] == 0 and effects(payment) == 1
+    payment.faults(rule("before_commit", {"kind": "delay", "ms": 1500}, times=1))
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(post, payment)
+        wait_until(lambda: _in_flight(payment)["requests"], 10, what="the request")
+        payment.reset()
+        assert _in_flight(payment) == {"in_flight": 0, "requests": []}
+        with pytest.raises(httpx.HTTPError):
+            pending.result(10)

@@ -1,0 +1,45 @@
+"""What shrinking spends runs on (harness/search/shrinking.py): before a failure every
+case runs; after it, a case no smaller (orders plus faults) than one that failed is not
+run (same-size steps walked a liveness search through 19 runs of the same orders failing
+the same way), a confirmed case runs without a second run, and past the deadline no new
+case runs. Nothing here starts a process."""
+
+from __future__ import annotations
+
+from fracas.harness.search.shrinking import Shrinking
+
+
+def test_before_a_failure_every_case_runs_once() -> None:
+    s = Shrinking(seconds=40)
+    assert s.worth_running("case-a", "shape-1", 6, now=0)
+    assert s.worth_running("case-b", "shape-1", 6, now=0)
+    assert not s.needs_confirming("case-a")  # generation's find is reported as it failed
+
+
+def test_after_a_failure_only_smaller_cases_run_and_are_confirmed() -> None:
+    s = Shrinking(seconds=40)
+    s.failed_with("case-a", "shape-1", 4, now=100)
+    assert not s.worth_running("case-a-other-names", "shape-1", 4, now=101)
+    assert not s.worth_running("case-a-other-intents", "shape-2", 4, now=101)
+    assert s.worth_running("case-a", "shape-1", 4, now=101)  # Hypothesis's last replay
+    assert not s.needs_confirming("case-a")
+    assert s.worth_running("case-b", "shape-3", 3, now=101)
+    assert s.needs_confirming("case-b")
+    s.failed_with("case-b", "shape-3", 3, now=110)
+    assert not s.worth_running("case-c", "shape-4", 3, now=111)
+    assert s.worth_running("case-d", "shape-5", 2, now=111)
+    assert not s.needs_confirming("case-b")
+
+
+def test_a_case_of_one_order_and_one_fault_shrinks_no_further() -> None:
+    s = Shrinking(seconds=40)
+    s.failed_with("case-a", "shape-1", 2, now=100)
+    assert not s.worth_running("case-ok-intent", "shape-2", 2, now=100.5)
+
+
+def test_past_the_deadline_only_confirmed_cases_run() -> None:
+    s = Shrinking(seconds=40)
+    s.failed_with("case-a", "shape-1", 4, now=100)
+    assert s.worth_running("case-c", "shape-3", 3, now=140)
+    assert not s.worth_running("case-c", "shape-3", 3, now=140.5)
+    assert s.worth_running("case-a", "shape-1", 4, now=1000)
