@@ -145,19 +145,21 @@ def _spread_groups(
     groups = list(GROUPS)
     rng.shuffle(groups)
     out: list[Cell] = []
-    turn = 0
+    # The groups not used yet in this round come first, so a group an intent cannot
+    # take is given to a later one instead of being skipped for the round.
+    pending: list[str] = []
     for cell in cells:
         steps = reaches.get(str(cell.intent), ())
         allowed = {g for s in steps for p in PHASES for g in groups_at(s, p, crash_ok, kinds)}
-        for j in range(len(groups)):
-            group = groups[(turn + j) % len(groups)]
-            if group in allowed:
-                phase = "before_commit" if group == "late" else None
-                out.append(Cell("intent", intent=cell.intent, group=group, phase=phase))
-                turn += j + 1
-                break
-        else:
+        if not any(g in allowed for g in pending):
+            pending += groups
+        group = next((g for g in pending if g in allowed), None)
+        if group is None:
             out.append(cell)
+            continue
+        pending.remove(group)
+        phase = "before_commit" if group == "late" else None
+        out.append(Cell("intent", intent=cell.intent, group=group, phase=phase))
     return out
 
 

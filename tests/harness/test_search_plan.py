@@ -142,12 +142,14 @@ def test_step_cells_also_draw_a_second_fault_on_the_same_order() -> None:
     """Combinations come after every planned cell, which a dev budget never reaches: a
     defect that needs two faults on one order was never drawn. A step cell may add
     faults, so within 20 examples some order takes two."""
-    (drawn,) = _search(seed=0, count=1, examples=20, hypothesis_seed=5)
+    searches = [_search(seed=0, count=1, examples=20, hypothesis_seed=h)[0] for h in range(3)]
     twice = [
-        w for w, cell in drawn if cell is not None and cell.tier == "step" and len(w.schedule) == 2
-        and len({_aimed_at(f) for f in w.schedule.faults}) == 1
+        [w for w, cell in drawn if cell is not None and cell.tier == "step"
+         and len(w.schedule) == 2 and len({_aimed_at(f) for f in w.schedule.faults}) == 1]
+        for drawn in searches
     ]  # fmt: skip
-    assert twice, [repr(w) for w, _ in drawn]
+    # most 20-example searches have one; which depends on the draws, so three seeds
+    assert sum(1 for t in twice if t) >= 2, [[repr(w) for w, _ in d] for d in searches]
 
 
 def _aimed_at(entry: ScheduledFault) -> str | None:
@@ -168,7 +170,7 @@ def test_the_intent_tier_spreads_its_faults_over_the_groups() -> None:
     more than thrice in 9, and the examples drawn for them carry that group's fault."""
     for seed in range(4):
         groups = [c.group for c in planned_cells(seed) if c.tier == "intent"]
-        assert set(groups) == {"http", "late", "network", "crash", "process"}, groups
+        assert set(groups) == {"http", "late", "network", "crash", "process", "client"}, groups
         assert max(groups.count(g) for g in set(groups)) <= 3, groups
     (drawn,) = _search(seed=0, count=1, examples=9, hypothesis_seed=3)
     for w, cell in drawn:

@@ -134,7 +134,7 @@ def test_a_garbled_answer_is_planned_in_both_phases_of_every_step() -> None:
     """A garbled or lost answer after an effect, and one before the commit of a call
     whose answer an orchestrator need not read, are cells of the plan: the HTTP group
     in both phases of every step a workload order reaches, not a weight."""
-    http = {(c.step, c.phase) for c in planned_cells(0) if c.group == "http"}
+    http = {(c.step, c.phase) for c in planned_cells(0) if c.tier == "step" and c.group == "http"}
     steps = {s for reach in REACHES.values() for s in reach}
     assert http == {(s, p) for s in steps for p in ("before_commit", "after_commit")}
     assert "malformed" in fault_kinds()
