@@ -144,7 +144,7 @@ def test_the_coverage_plan_has_a_client_cell_per_step_and_phase_by_capability() 
     from fracas.harness.search.strategies import planned_cells
 
     cells = planned_cells(0)
-    client = {(c.step, c.phase) for c in cells if c.group == "client"}
+    client = {(c.step, c.phase) for c in cells if c.tier == "step" and c.group == "client"}
     steps = {c.step for c in cells if c.tier == "step"}
     assert client == {(s, p) for s in steps for p in ("before_commit", "after_commit")}
     assert planned_cells(0) == cells  # a fixed function of the seed
