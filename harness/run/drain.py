@@ -20,6 +20,7 @@ import httpx
 
 from fracas.fakes.contract import IN_FLIGHT_PATH
 from fracas.harness.kit.timescale import scaled
+from fracas.harness.kit.waiting import DeadlineExceeded, wait_until
 
 #: How often the fakes are asked, in seconds.
 LOOK_EVERY = 0.05
@@ -37,14 +38,21 @@ def _in_flight(client: httpx.Client, url: str) -> dict[Any, dict[str, Any]]:
 
 def wait_for_fakes(admin_urls: Mapping[str, str], until: float) -> list[dict[str, Any]]:
     """Wait until the requests each fake is serving now have all left, or ``until``
-    (``time.monotonic()``) passes; the ones still there then, each with its fake's name.
-    The caller's poll loop, not a sleep to synchronise: the answer is the fakes'."""
+    (``time.monotonic()``) passes; the ones still there then, each with its fake's name."""
     with httpx.Client(timeout=scaled(2.0)) as client:
         waiting = {name: _in_flight(client, url) for name, url in admin_urls.items()}
-        while any(waiting.values()) and time.monotonic() < until:
-            time.sleep(LOOK_EVERY)
+
+        def gone() -> bool:
             for name, seen in waiting.items():
                 if seen:
                     now = _in_flight(client, admin_urls[name])
                     waiting[name] = {i: r for i, r in seen.items() if i in now}
+            return not any(waiting.values())
+
+        if any(waiting.values()):
+            try:
+                wait_until(gone, max(0.0, until - time.monotonic()), interval=LOOK_EVERY,
+                           what="the requests inside the fakes to leave")  # fmt: skip
+            except DeadlineExceeded:
+                pass  # what is left is the answer
     return [{"service": name, **r} for name, left in waiting.items() for r in left.values()]
