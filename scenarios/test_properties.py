@@ -28,6 +28,7 @@ from fracas.harness.adapters.base import call_timeout
 from fracas.harness.kit.timescale import scaled
 from fracas.harness.run.shape import shape_key, shape_of
 from fracas.harness.search.shrinking import Shrinking
+from fracas.harness.search.split import first_failing_part
 from fracas.harness.search.strategies import planner_for, workloads
 
 #: Seconds the shrinker may spend running cases after the first failure, before the
@@ -36,8 +37,14 @@ from fracas.harness.search.strategies import planner_for, workloads
 SHRINK_SECONDS = 40.0
 
 
+def _smallest(found):
+    """The smallest case that failed (the latest of that size): what the report shows."""
+    return min(reversed(found), key=lambda sized: sized[0])[1]
+
+
 def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
-    found = []  # failing runs, in order: the first is what generation found, then the
+    found = []  # (size, failing run), in order: the first is what generation found, then
+    # the smallest part of it that failed twice (harness/search/split.py), then the
     # shrinker's smaller cases, each of which failed twice
     failures = {}  # case (as drawn) -> (its last failing run, how many of its runs failed)
     shrinking = Shrinking(scaled(SHRINK_SECONDS))
@@ -64,10 +71,10 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
         if known is not None and times >= 2:
             # Hypothesis asks again for a case that already failed twice (its last
             # replay, after a find that did not shrink): a liveness run costs 20 s.
-            known.assert_consistent()
+            _smallest(found).assert_consistent()
 
-        def run():
-            return fracas.run(workload.plans, workload.schedule, settle_seconds=45)
+        def run(plans=workload.plans, schedule=workload.schedule):
+            return fracas.run(plans, schedule, settle_seconds=45)
 
         result = run()
         if result.ok and not any(result.entry_hits.values()):
@@ -81,9 +88,18 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
             return
         if not result.ok:
             failures[drawn] = (result, 2 if confirming else times + 1)
-            found.append(result)
+            first = not shrinking.found
+            found.append((size, result))
             shrinking.failed_with(drawn, shape, size)
             planner.stop()  # Hypothesis shrinks from here: every draw it asks for runs
+            part = first_failing_part(workload.plans, workload.schedule, run) if first else None
+            if part is not None:  # one order of the pack, alone with its faults
+                plans, schedule, part_result = part
+                failures[drawn] = (result, 2)  # its part failed twice: no need to rerun it
+                found.append((len(plans) + len(schedule), part_result))
+                shrinking.failed_with(repr(plans), shape_key(shape_of(plans, schedule, timeout)),
+                                      len(plans) + len(schedule))  # fmt: skip
+            _smallest(found).assert_consistent()
         result.assert_consistent()
 
     try:
@@ -106,4 +122,4 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
                 "found a violation that did not reproduce when Hypothesis replayed it (it "
                 f"depends on timing), so it was not shrunk ({why})"
             )
-        raise AssertionError(head + ":\n" + found[-1].failure_text()) from None
+        raise AssertionError(head + ":\n" + _smallest(found).failure_text()) from None

@@ -158,6 +158,18 @@ class Nemesis:
         return any(e.handle is not None and not e.healed for e in self._entries)
 
     @property
+    def blocking(self) -> bool:
+        """True while an applied fault that can hold an order back by itself has not
+        healed: a network toxic, a process down or paused. An HTTP rule lying in wait is
+        not one: it acts only on a request that comes, and a request that comes, or is
+        held, is movement. Counted as active, a rule on a later step of an order that a
+        defect had stopped held the workload phase open for its whole 120 s."""
+        return any(
+            e.handle is not None and not e.healed and e.fault.family != "http"
+            for e in self._entries
+        )
+
+    @property
     def lasting(self) -> bool:
         """True while a fault with no heal trigger is active: it lasts the workload."""
         return any(

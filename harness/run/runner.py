@@ -605,11 +605,12 @@ def _drive(
         if all_terminal and not nemesis.waiting_on_time:
             return  # an event trigger can no longer fire
         if (
-            not nemesis.active
+            not nemesis.blocking
             and not nemesis.waiting_on_time
             and all(follow.stuck(o, now, quiet) for o in follow.unfinished())
         ):
-            say(f"workload phase ended: no fault active and no order moved for {quiet:g}s")
+            say(f"workload phase ended: no fault holding orders back and no order moved "
+                f"for {quiet:g}s")
             return  # a trigger on a later step of a stuck order would wait for nothing
         if time.monotonic() >= deadline:
             say(f"workload phase ended after {opts.workload_seconds:g}s with faults pending")

@@ -7,18 +7,29 @@ the space cell by cell, then draws combinations:
 
 1. the *intent* tier: one order of each intent the orchestrator can carry out, with one
    fault on one of its steps (every outcome, failures after an effect included);
-2. the *step* tier: each step x fault group x phase the capabilities allow, aimed at the
-   first of two or more orders (so it never has an intent tier's shape);
+2. the *step* tier: each step x fault group x phase the capabilities allow;
 3. then *free* examples: two or more faults, on one order or on two.
+
+A dev budget is 20 examples and the plan holds some 80 cells (70 of them step cells), so
+one cell an example left 5 in 6 step cells unrun, and a defect that only one or two cells
+reach (a capture that commits after the client gave up; a crash while refunding) was
+found on a lucky seed only. So an example carries a *pack* of cells (``pack_cells``):
+up to ``PACK["step"]`` step cells of different steps and fault groups (or
+``PACK["intent"]`` intent cells), each on an order of its own, so one fault does not end
+the order another fault waits for. The plan's 79 cells make 21 packs, which a dev budget
+runs nearly whole. Each member of a pack is drawn present or left out (the value 0 of a
+wide integer leaves it out, which generation draws about once in a hundred and the
+planner rejects, and which shrinking tries first), so a failure shrinks to the members
+that make it.
 
 The plan is a fixed function of the seed, the capabilities and the fault kinds: each
 tier is shuffled by the seed (not ordered for Hypothesis's taste for first elements),
-and slice ``i`` of ``S`` takes cells ``i, i + S, ...``. The example's cell is drawn as a
-tier, then an index into that tier of its slice's cells (``tier_spans``), so Hypothesis
+and slice ``i`` of ``S`` takes packs ``i, i + S, ...``. The example's pack is drawn as a
+tier, then an index into that tier of its slice's packs (``tier_spans``), so Hypothesis
 replays and shrinks it like any draw (toward the first tier, the intent one when the
 slice has one). What makes the generated examples follow the plan is the ``Planner``:
-while generating, it rejects a draw whose cell is not one the slice has not run yet in
-its current tier, a free example whose shape the slice has run (or that belongs to
+while generating, it rejects a draw whose pack is not one the slice has not run yet in
+its current tier, or that leaves a member out, a free example whose shape the slice has run (or that belongs to
 another slice, by its shape's hash), and nothing once a failure was found (shrinking and
 replays must see the same draws as the run that failed). It accepts any cell of the
 tier that has not run, not only the tier's next one: a draw hits one given cell of n
@@ -57,6 +68,10 @@ NOT_PLAIN_HTTP = frozenset({"delay", "hold"})
 #: rest of the tier up (cells these capabilities cannot build after all) rather than
 #: stall its slice: many times what hitting the tier's last cell takes.
 GIVE_UP_AFTER = 20
+#: Cells per example, by tier: each on an order of its own. Four step cells of different
+#: steps and groups (a crash, a lost answer, a late commit and a pause, say) rarely get
+#: in each other's way, and five orders (the property scenario's most) leave one free.
+PACK: dict[str, int] = {"intent": 3, "step": 4}
 
 
 @dataclass(frozen=True)
@@ -163,18 +178,42 @@ def _spread_groups(
     return out
 
 
-def share_of(cells: Sequence[Cell], index: int, count: int) -> tuple[Cell, ...]:
-    """Slice ``index`` of ``count``'s cells: every ``count``-th, so any budget split
-    evenly covers the plan's first cells, whichever slices run."""
-    return tuple(cells[index::count])
+#: The cells one example carries, all of one tier.
+Pack = tuple[Cell, ...]
 
 
-def tier_spans(cells: Sequence[Cell]) -> list[tuple[int, int]]:
-    """``(start, end)`` of each tier's run of ``cells`` (which hold the tiers in order):
-    the cell of an example is drawn as a tier, then an index within it."""
+def pack_cells(cells: Sequence[Cell], sizes: dict[str, int] | None = None) -> tuple[Pack, ...]:
+    """The plan's cells in packs, in plan order: each cell joins the first open pack of
+    its tier with room, none of the same step and, if any allows, none of the same
+    group (two crashes in one example are drawn as a second fault on one order, not as
+    two members). Cells of the customer step come first in their pack: the customer
+    read carries no order id, and is aimed at by the customer's path, which the first
+    order submitted reads first."""
+    size = {**PACK, **(sizes or {})}
+    packs: list[list[Cell]] = []
+    for cell in cells:
+        room = [p for p in packs if p[0].tier == cell.tier and len(p) < size.get(cell.tier, 1)
+                and all(m.step is None or m.step != cell.step for m in p)]  # fmt: skip
+        apart = [p for p in room if all(m.group != cell.group for m in p)]
+        if apart or room:
+            (apart or room)[0].append(cell)
+        else:
+            packs.append([cell])
+    return tuple(tuple(sorted(p, key=lambda c: c.step != "customer")) for p in packs)
+
+
+def share_of(packs: Sequence[Pack], index: int, count: int) -> tuple[Pack, ...]:
+    """Slice ``index`` of ``count``'s packs: every ``count``-th, so any budget split
+    evenly covers the plan's first packs, whichever slices run."""
+    return tuple(packs[index::count])
+
+
+def tier_spans(packs: Sequence[Pack]) -> list[tuple[int, int]]:
+    """``(start, end)`` of each tier's run of ``packs`` (which hold the tiers in order):
+    the pack of an example is drawn as a tier, then an index within it."""
     spans: list[tuple[int, int]] = []
-    for i, cell in enumerate(cells):
-        if spans and cells[spans[-1][0]].tier == cell.tier:
+    for i, pack in enumerate(packs):
+        if spans and packs[spans[-1][0]][0].tier == pack[0].tier:
             spans[-1] = (spans[-1][0], i + 1)
         else:
             spans.append((i, i + 1))
@@ -185,7 +224,7 @@ def tier_spans(cells: Sequence[Cell]) -> list[tuple[int, int]]:
 class Planner:
     """One slice's side of the plan, for the generation phase of its search."""
 
-    cells: tuple[Cell, ...]
+    packs: tuple[Pack, ...]
     index: int = 0
     count: int = 1
     #: How many examples the example database handed back (replays of earlier
@@ -198,12 +237,12 @@ class Planner:
     calls: int = 0
     attempts: int = 0
     shapes: set[str] = field(default_factory=set)
-    #: The cells (by index) and shapes run by generation, in order.
+    #: The packs (by index) run by generation, in order.
     ran: list[int] = field(default_factory=list)
     spans: list[tuple[int, int]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.spans = tier_spans(self.cells)
+        self.spans = tier_spans(self.packs)
 
     def begin(self) -> None:
         """Call at the start of each example, before its draws."""
@@ -232,22 +271,24 @@ class Planner:
         ):
             self.tier += 1
 
-    def admit(self, k: int, shape: Shape) -> None:
-        """Reject the example drawn for cell ``k`` (``len(cells)``: a free combination)
-        unless it is a cell of the slice's current tier that has not run, or, once the
-        plan ran, a free shape the slice has not run and whose hash is the slice's; a
-        replay of a saved failure may be any cell not run yet. Called after every draw of
-        the example: Hypothesis requires the same choices to make the same draws,
-        whatever ran before."""
+    def admit(self, k: int, shape: Shape, whole: bool = True) -> None:
+        """Reject the example drawn for pack ``k`` (``len(packs)``: a free combination)
+        unless it is a pack of the slice's current tier that has not run, with every
+        member (``whole``), or, once the plan ran, a free shape the slice has not run
+        and whose hash is the slice's; a replay of a saved failure may be any pack not
+        run yet. Called after every draw of the example: Hypothesis requires the same
+        choices to make the same draws, whatever ran before."""
         if not self.active:
             return
-        planned = k < len(self.cells)
+        planned = k < len(self.packs)
         key = shape_key(shape)
         if key in self.shapes:
             reject()
         if self._replaying():
             if k in self.ran or (not planned and not self.planned_done):
                 reject()
+        elif not whole:
+            reject()  # a member left out: what shrinking may try, not generation
         elif not self.planned_done and not self._in_tier(k):
             self.attempts += 1
             start, end = self.spans[self.tier]

@@ -36,9 +36,11 @@ from fracas.harness.search.plan import (
     NOT_PLAIN_HTTP,
     PHASES,
     Cell,
+    Pack,
     Planner,
     groups_at,
     kinds_of,
+    pack_cells,
     plan_cells,
     share_of,
     tier_spans,
@@ -438,38 +440,18 @@ def aimed_schedules(
     kinds: Sequence[str] | None = None,
     call_timeout: float = DEFAULT_CALL_TIMEOUT,
     min_faults: int = 1,
-    cell: Cell | None = None,
 ) -> Schedule:
-    """min_faults..max_faults aimed entries (the first at ``cell``). A fake a process
-    fault takes down gets no HTTP rule from another entry (the nemesis would restore it,
-    but the rule's hits would then depend on timing). Generated entries may not fire (an
+    """min_faults..max_faults aimed entries. A fake a process fault takes down gets no
+    HTTP rule from another entry (``_keep``). Generated entries may not fire (an
     earlier fault can end the order before the step): the property scenario discards a
     run where none fired."""
     n = draw(st.integers(min(min_faults, max_faults), max(1, max_faults)))
     items: list[ScheduledFault] = []
     down: set[str] = set()
     rule_on: set[str] = set()
-    # After a step cell's fault, the others come from its group, at any step: the
-    # recovery from the first fault is then hit by the same kind of trouble (a crash
-    # while resuming after a crash, an answer lost again on the retry), which a second
-    # fault drawn freely seldom was (Hypothesis favours the first group, HTTP rules).
-    again = None
-    if cell is not None and cell.tier == "step":
-        again = Cell("step", group=cell.group, phase="before_commit" if cell.group == "late" else None)
-    for i in range(n):
-        entry = draw(
-            aimed_faults(plans, capabilities, kinds, frozenset(down), call_timeout,
-                         cell if i == 0 else again)
-        )  # fmt: skip
-        family = fault_kinds()[str(entry.fault["kind"])].family
-        target = str(entry.fault["target"])
-        if family == "process" and target in rule_on:
-            continue  # would take down a fake that carries another entry's rule
-        if family == "process":
-            down.add(target)
-        if family == "http":
-            rule_on.add(target)
-        items.append(ScheduledFault(entry.fault, entry.at, entry.when, entry.duration, None, True))
+    for _ in range(n):
+        entry = draw(aimed_faults(plans, capabilities, kinds, frozenset(down), call_timeout))
+        _keep(entry, items, down, rule_on)
     return Schedule(tuple(items))
 
 
@@ -509,6 +491,16 @@ def planned_cells(
     return plan_cells(seed, reaches, list(reaches), _crash_ok(caps, kinds), kinds)
 
 
+def planned_packs(
+    seed: int,
+    capabilities: frozenset[str] | set[str] | None = None,
+    kinds: Sequence[str] | None = None,
+    intents: Sequence[str] = INTENTS,
+) -> tuple[Pack, ...]:
+    """The coverage plan's cells in the packs that examples carry (plan.pack_cells)."""
+    return pack_cells(planned_cells(seed, capabilities, kinds, intents))
+
+
 def planner_for(
     seed: int,
     index: int,
@@ -518,8 +510,83 @@ def planner_for(
     replays: Callable[[], int] = lambda: 0,
 ) -> Planner:
     """Slice ``index`` of ``count``'s planner: pass it to ``workloads(planner=...)``."""
-    cells = share_of(planned_cells(seed, capabilities, kinds), index, count)
-    return Planner(cells, index, count, replays)
+    packs = share_of(planned_packs(seed, capabilities, kinds), index, count)
+    return Planner(packs, index, count, replays)
+
+
+#: A member of a pack is left out when its draw is 0 of this many: generation leaves
+#: one out about once in a hundred draws (and the planner rejects it), and shrinking
+#: tries 0 first, so a failure sheds the members it does not need.
+MEMBER_DRAW = 100
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """What every example of one workloads() strategy is drawn within."""
+
+    reaches: dict[str, tuple[str, ...]]
+    usable: list[str]
+    max_orders: int
+    max_faults: int
+    caps: frozenset[str]
+    kinds: Sequence[str] | None
+    call_timeout: float
+
+
+@st.composite
+def _packed(
+    draw: st.DrawFn, pack: Pack, world: Any, rng: random.Random, b: _Bounds
+) -> tuple[list[OrderPlan], Schedule, bool]:
+    """The example of one pack: each member present on an order of its own (an intent
+    member's intent; a step member's order of an intent that reaches its step) with its
+    fault aimed there, then up to ``max_orders`` with orders that carry no fault. A step
+    member may add a second fault of its group on its order (a crash while resuming
+    after a crash). Each member's draws follow its presence draw, so leaving it out
+    (what the shrinker tries) drops its whole run of choices and the members after it
+    draw as before. Also says whether every member is present."""
+    plans: list[OrderPlan] = []
+    items: list[ScheduledFault] = []
+    down: set[str] = set()
+    rule_on: set[str] = set()
+    for cell in pack:
+        if draw(st.integers(0, MEMBER_DRAW - 1)) == 0:
+            continue
+        intent = str(cell.intent) if cell.tier == "intent" else draw(
+            st.sampled_from([i for i in b.reaches if cell.step in b.reaches[i]]))  # fmt: skip
+        plan = make_order(world, intent, len(plans) + 1, rng)
+        plans.append(plan)
+        again = b.max_faults > 1 and cell.tier == "step" and draw(st.integers(0, 1)) == 1
+        follow = Cell("step", group=cell.group,
+                      phase="before_commit" if cell.group == "late" else None)  # fmt: skip
+        for aim_at in (cell, follow) if again else (cell,):
+            # A fake's process fault keeps off the fakes other members put rules on.
+            avoid = down | rule_on if cell.group == "process" else down
+            entry = draw(aimed_faults([plan], b.caps, b.kinds, frozenset(avoid),
+                                      b.call_timeout, aim_at))  # fmt: skip
+            _keep(entry, items, down, rule_on)
+    if not plans:
+        reject()
+    whole = len(plans) == len(pack)
+    room = max(0, b.max_orders - len(plans))
+    for intent in draw(st.lists(st.sampled_from(b.usable), max_size=room)):
+        plans.append(make_order(world, intent, len(plans) + 1, rng))
+    return plans, Schedule(tuple(items)), whole
+
+
+def _keep(entry: ScheduledFault, items: list[ScheduledFault], down: set[str],
+          rule_on: set[str]) -> None:  # fmt: skip
+    """Add ``entry`` unless it is a process fault on a fake that carries another
+    entry's HTTP rule (the nemesis would restore it, but the rule's hits would then
+    depend on timing); note what it takes down and where rules are."""
+    family = fault_kinds()[str(entry.fault["kind"])].family
+    target = str(entry.fault["target"])
+    if family == "process" and target in rule_on:
+        return
+    if family == "process":
+        down.add(target)
+    if family == "http":
+        rule_on.add(target)
+    items.append(ScheduledFault(entry.fault, entry.at, entry.when, entry.duration, None, True))
 
 
 @st.composite
@@ -534,10 +601,13 @@ def workloads(
     call_timeout: float = DEFAULT_CALL_TIMEOUT,
     planner: Planner | None = None,
 ) -> Workload:
-    """Orders plus faults, each aimed at a step of one of those orders: a cell of the
-    coverage plan (``fracas.harness.search.plan``), or a free combination of two or
-    more faults. The cell is drawn as an index into the plan (the slice's, with a
-    ``planner``), so it shrinks like any draw, toward the plan's first cells.
+    """Orders plus faults, each aimed at a step of one of those orders: a pack of cells
+    of the coverage plan (``fracas.harness.search.plan``), or a free combination of two
+    or more faults. The pack is drawn as an index into the plan (the slice's, with a
+    ``planner``), so it shrinks like any draw, toward the plan's first packs, and each
+    of its members may be left out, which is how a failure sheds what it does not need.
+    ``max_faults`` bounds a free combination's faults and a pack member's (its own,
+    and a second of its group on its order).
 
     ``capabilities`` (the orchestrator's, e.g. ``fracas.orchestrator.capabilities``)
     leaves out what it cannot do: review_timeout orders without a clock, crashes of an
@@ -547,12 +617,12 @@ def workloads(
     reaches = reaches_for(caps, intents)
     if not reaches:
         raise ValueError(f"workloads: no intent in {list(intents)} reaches a step to aim at")
-    cells = planner.cells if planner is not None else planned_cells(seed, caps, kinds, intents)
-    # A tier of the plan, then a cell of it; the last choice is a free combination. Both
-    # shrink toward the plan's first tier and cell.
-    spans = tier_spans(cells)
+    packs = planner.packs if planner is not None else planned_packs(seed, caps, kinds, intents)
+    # A tier of the plan, then a pack of it; the last choice is a free combination. Both
+    # shrink toward the plan's first tier and pack.
+    spans = tier_spans(packs)
     tier = draw(st.integers(0, len(spans)))
-    k = len(cells)
+    k = len(packs)
     if tier < len(spans):
         start, end = spans[tier]
         k = start + draw(st.integers(0, end - start - 1))
@@ -560,31 +630,27 @@ def workloads(
     # little to walk through that does not change what the run asks.
     rng = random.Random(draw(st.integers(0, DETAIL_SEEDS - 1)))
     usable = allowed_intents(caps, intents)
-    cell = cells[k] if k < len(cells) else None
-    if cell is not None and cell.tier == "intent":
-        chosen = [str(cell.intent)]
-    else:
-        # A step cell's first order reaches its step; two or more orders, so it never
-        # has an intent cell's shape. A free combination starts with an order that makes
-        # effects, so its faults have more than a customer read to land on.
-        first = [i for i in reaches if cell is None or cell.step in reaches[i]]
-        if cell is None:
-            first = [i for i in first if len(reaches[i]) > 3] or first
-        chosen = [draw(st.sampled_from(first))]
-        least = 1 if cell is not None and max_orders > 1 else 0
-        chosen += draw(st.lists(st.sampled_from(usable), min_size=least,
-                                max_size=max(least, max_orders - 1)))  # fmt: skip
     world = build_world(seed)
-    plans = [make_order(world, intent, i + 1, rng) for i, intent in enumerate(chosen)]
-    # An intent cell has one fault. A step cell has its own, then may have more up to
-    # max_faults: combinations come only after every planned cell, which a dev budget
-    # (20 examples, 50-odd cells) never reaches, so a defect that needs two faults on
-    # one order (a second crash of the order the first restart resumed) went unseen.
-    one = cell is not None and cell.tier == "intent"
-    schedule = draw(
-        aimed_schedules(plans, 1 if one else max_faults, caps, kinds, call_timeout,
-                        min_faults=1 if cell else 2, cell=cell)
-    )  # fmt: skip
+    bounds = _Bounds(reaches, usable, max_orders, max_faults, caps, kinds, call_timeout)
+    if k < len(packs):
+        plans, schedule, whole = draw(_packed(packs[k], world, rng, bounds))
+    else:
+        (plans, schedule), whole = draw(_free(world, rng, bounds)), True
     if planner is not None:
-        planner.admit(k, shape_of(plans, schedule, call_timeout))
+        planner.admit(k, shape_of(plans, schedule, call_timeout), whole)
     return Workload(plans, schedule)
+
+
+@st.composite
+def _free(draw: st.DrawFn, world: Any, rng: random.Random, b: _Bounds
+          ) -> tuple[list[OrderPlan], Schedule]:  # fmt: skip
+    """A free combination: two or more faults, on one order or on several, the first
+    order one that makes effects, so its faults have more than a customer read to land
+    on."""
+    first = [i for i in b.reaches if len(b.reaches[i]) > 3] or list(b.reaches)
+    chosen = [draw(st.sampled_from(first))]
+    chosen += draw(st.lists(st.sampled_from(b.usable), max_size=max(0, b.max_orders - 1)))
+    plans = [make_order(world, intent, i + 1, rng) for i, intent in enumerate(chosen)]
+    schedule = draw(aimed_schedules(plans, b.max_faults, b.caps, b.kinds, b.call_timeout,
+                                    min_faults=2))  # fmt: skip
+    return plans, schedule

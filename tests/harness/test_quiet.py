@@ -43,3 +43,22 @@ def test_a_stuck_order_is_reported_within_seconds_of_going_still(start_topology:
     quiet = quiet_period(call_timeout(topo.orchestrator))  # what run() resolves None to
     assert quiet <= result.timings["settle"] < quiet + 5, result.timings
     assert result.timings["workload"] < 10, result.timings
+
+
+def test_a_rule_on_a_later_step_of_a_stuck_order_does_not_hold_the_workload(
+    start_topology: Any,
+) -> None:
+    """An HTTP rule waits for the stuck order's shipment, which never comes: it holds
+    nothing back by itself, so the workload phase ends one quiet period after the order
+    went still (it ran out its 120 s when any rule in place counted as a fault active)."""
+    topo = start_topology(naive_spec("resume-pending"))
+    crash = {"fault": {"kind": "kill", "target": "orchestrator"}, "for": 0,
+             "when": {"service": "payment", "path": "/payments", "order_id": "ord-0001",
+                      "phase": "after_commit"}}  # fmt: skip
+    later = {"fault": {"kind": "reset", "target": "shipping",
+                       "params": {"path": "/shipments", "method": "POST", "order_id": "ord-0001",
+                                  "phase": "after_commit", "times": 1}}, "at": 0}  # fmt: skip
+    result = run(topo, orders(1), [crash, later], RunOptions(settle_seconds=45), reset=False)
+    assert [(v.rule, v.order_id) for v in result.verdict.violations] == [("liveness", "ord-0001")]
+    quiet = quiet_period(call_timeout(topo.orchestrator))
+    assert result.timings["workload"] < quiet + 10, result.timings

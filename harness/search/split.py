@@ -1,0 +1,69 @@
+"""A failing example split by order, before Hypothesis shrinks it.
+
+An example carries a pack of cells, each on an order of its own (search/plan.py), and a
+defect usually needs one of them. Hypothesis's shrinker does find that order, but its
+first tries are blind to the structure (everything at its simplest, then spans of
+choices), and each try is a real run of seconds, so a 40 s shrinking budget ran out
+with five orders and five faults left (a crash while refunding, found in 4 examples of
+a dev search). So the first failure is split first: each order that carries a fault is
+run alone with its faults, and the first part that fails twice is the smallest case so
+far. Hypothesis then shrinks as before, and runs only cases smaller than it
+(search/shrinking.py); the report shows the smallest case that failed twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from fracas.harness.run.schedule import Schedule, ScheduledFault
+from fracas.harness.run.workload import OrderPlan
+
+
+class _Result(Protocol):
+    @property
+    def ok(self) -> bool: ...
+
+
+def aimed_at(entry: ScheduledFault, plans: Sequence[OrderPlan]) -> str | None:
+    """The order id a schedule entry is aimed at: its trigger's or its rule's order, or
+    the order whose customer's path a CRM rule matches (that read carries no order id)."""
+    if entry.when is not None and entry.when.order_id:
+        return str(entry.when.order_id)
+    params: dict[str, Any] = dict(entry.fault.get("params") or {})
+    if params.get("order_id"):
+        return str(params["order_id"])
+    path = str(params.get("path") or "")
+    for plan in plans:
+        if path == f"/customers/{plan.order.get('customer_id')}":
+            return plan.order_id
+    return None
+
+
+def parts(plans: Sequence[OrderPlan], schedule: Schedule) -> list[tuple[list[OrderPlan], Schedule]]:
+    """Each order that carries a fault, alone with its faults, in plan order; none when
+    the example has one such order only, or a fault aimed at no order (it may need
+    them all)."""
+    aims = [aimed_at(e, plans) for e in schedule.faults]
+    if None in aims:
+        return []
+    out = []
+    for plan in plans:
+        mine = tuple(e for e, a in zip(schedule.faults, aims, strict=True) if a == plan.order_id)
+        if mine:
+            out.append(([plan], Schedule(mine)))
+    return out if len(out) > 1 else []
+
+
+def first_failing_part(
+    plans: Sequence[OrderPlan], schedule: Schedule,
+    run: Callable[[list[OrderPlan], Schedule], _Result],
+) -> tuple[list[OrderPlan], Schedule, _Result] | None:  # fmt: skip
+    """The first part (``parts``) that fails twice, with its second failing run."""
+    for part_plans, part_schedule in parts(plans, schedule):
+        if run(part_plans, part_schedule).ok:
+            continue
+        again = run(part_plans, part_schedule)
+        if not again.ok:
+            return part_plans, part_schedule, again
+    return None

@@ -1,0 +1,74 @@
+"""A failing packed example is split by order before Hypothesis shrinks it
+(harness/search/split.py): each order that carries a fault runs alone with its faults,
+and the first part that fails twice is the smallest case. Draws only: the runs here are
+a function of the case, so what is split and what is run can be checked exactly."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from fracas.fakes.world import build_world
+from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
+from fracas.harness.run.workload import OrderPlan, make_order
+from fracas.harness.search.split import aimed_at, first_failing_part, parts
+
+
+def _orders() -> list[OrderPlan]:
+    world, rng = build_world(0), random.Random(1)
+    return [make_order(world, i, n + 1, rng) for n, i in enumerate(["ok", "declined", "ok"])]
+
+
+def _rule(order: OrderPlan) -> ScheduledFault:
+    fault = {"kind": "drop", "target": "payment",
+             "params": {"path": "/payments", "method": "POST", "order_id": order.order_id}}  # fmt: skip
+    return ScheduledFault(fault, at=0.0)
+
+
+def _crash_at(order: OrderPlan) -> ScheduledFault:
+    when = RequestMatch("payment", "/payments", "POST", order.order_id, 1, "before_commit")
+    return ScheduledFault({"kind": "kill", "target": "orchestrator", "params": {}}, when=when)
+
+
+def _customer_rule(order: OrderPlan) -> ScheduledFault:
+    fault = {"kind": "drop", "target": "crm",
+             "params": {"path": f"/customers/{order.order['customer_id']}", "method": "GET"}}  # fmt: skip
+    return ScheduledFault(fault, at=0.0)
+
+
+@dataclass
+class _Verdict:
+    ok: bool
+
+
+def test_each_order_with_a_fault_is_a_part_of_its_own() -> None:
+    a, b, c = _orders()
+    schedule = Schedule((_rule(a), _crash_at(b), _customer_rule(b)))
+    assert [aimed_at(e, [a, b, c]) for e in schedule.faults] == [a.order_id, b.order_id, b.order_id]
+    split = parts([a, b, c], schedule)
+    assert [([p.order_id for p in plans], len(s)) for plans, s in split] == [
+        ([a.order_id], 1), ([b.order_id], 2)]  # c carries no fault: in no part
+    # one order with faults: nothing to split; a fault aimed at no order: it may need all
+    assert parts([a, b], Schedule((_rule(a),))) == []
+    loose = ScheduledFault({"kind": "latency", "target": "payment", "params": {}}, at=0.0)
+    assert parts([a, b], Schedule((_rule(a), _rule(b), loose))) == []
+
+
+def test_the_first_part_that_fails_twice_is_the_case() -> None:
+    a, b, c = _orders()
+    schedule = Schedule((_rule(a), _crash_at(b), _rule(c)))
+    runs: list[str] = []
+
+    def run(plans: list[OrderPlan], s: Schedule) -> _Verdict:
+        oid = plans[0].order_id
+        runs.append(oid)
+        # b fails only once (a race): not the case; c fails every time
+        return _Verdict(ok=oid == a.order_id or (oid == b.order_id and runs.count(oid) > 1))
+
+    found = first_failing_part([a, b, c], schedule, run)
+    assert found is not None
+    plans, s, verdict = found
+    assert [p.order_id for p in plans] == [c.order_id] and len(s) == 1 and not verdict.ok
+    assert runs == [a.order_id, b.order_id, b.order_id, c.order_id, c.order_id]
+    assert first_failing_part([a, b], Schedule((_rule(a), _rule(b))),
+                              lambda p, s: _Verdict(ok=True)) is None  # fmt: skip
