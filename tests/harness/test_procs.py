@@ -87,9 +87,13 @@ def test_wait_healthy_times_out_with_log_tail(tmp_path: Path) -> None:
 
 PARENT = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
     from pathlib import Path
     from fracas.harness.kit.procs import ManagedProcess
+    # As a harness started from a terminal: under nohup (how a CI job may start pytest)
+    # SIGHUP comes ignored, the harness keeps it so, and the parent would not die of it.
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
     p = ManagedProcess("child", [sys.executable, "-c", "import time; time.sleep(600)"],
                        Path(sys.argv[1]))
     p.start()
@@ -113,7 +117,7 @@ def test_children_die_with_the_harness(tmp_path: Path, how: signal.Signals) -> N
         child_pid = int(parent.stdout.readline())
         assert pid_exists(child_pid)
         parent.send_signal(how)
-        parent.wait(60)  # deadlines, not pauses: a loaded machine can take 10 s
+        parent.wait(60)  # a deadline, not a pause
         wait_until(lambda: not pid_exists(child_pid), 60, what="child gone")
     finally:
         parent.kill()
