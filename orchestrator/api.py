@@ -239,8 +239,11 @@ def _admin_routes(
         seconds = body.get("seconds") if isinstance(body, dict) else None
         # NaN and Infinity parse as JSON numbers; either would make the clock (and every
         # answer that shows it) unencodable, so the range check is written to refuse them.
-        number = not isinstance(seconds, bool) and isinstance(seconds, int | float)
-        if not (number and 0 <= seconds <= ORDER_LIMITS["advance"]):
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 <= seconds <= ORDER_LIMITS["advance"]
+        ):
             expected = f"must be a number from 0 to {ORDER_LIMITS['advance']}"
             return problem(
                 422, "invalid-request", "Invalid seconds", f"seconds {expected}",
