@@ -10,6 +10,7 @@ collected instead of raised, so a test can say all of them at once and
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -47,10 +49,18 @@ class FuzzResult:
     operations: int = 0
     #: "METHOD /path [mode]: what broke" for each distinct finding
     findings: list[str] = field(default_factory=list)
+    #: how often each status was answered: a fuzz that only ever met 404 proved little
+    statuses: Counter[int] = field(default_factory=Counter)
 
-    def add(self, finding: str) -> None:
+    #: finding -> the first request that showed it, for the report
+    examples: dict[str, str] = field(default_factory=dict)
+
+    def add(self, finding: str, case: schemathesis.Case | None = None) -> None:
         if finding not in self.findings:
             self.findings.append(finding)
+            if case is not None:
+                shown = f"path={case.path_parameters} query={case.query} body={case.body!r}"
+                self.examples[finding] = shown[:4000]
 
 
 def _never(case: schemathesis.Case, response: Any) -> bool:
@@ -66,12 +76,15 @@ def fuzz(
     skip: Iterable[str] = (),
     allowed_5xx: Allowed = _never,
     after_each: Callable[[], None] | None = None,
+    prepare: Callable[[schemathesis.Case], None] | None = None,
     modes: Iterable[GenerationMode] = MODES,
 ) -> FuzzResult:
     """Fuzz every operation of the document at ``base_url + doc_path`` but those whose
     label (``"PUT /_fracas/faults"``) is in ``skip``. ``seed=None`` is derandomized (the
     normal suite); a seed gives another draw each (the bench). ``after_each`` runs after
-    every request: an admin call that changed the service is undone before the next."""
+    every request: an admin call that changed the service is undone before the next.
+    ``prepare`` may change a case before it is sent (aim a path id at a thing that exists,
+    keep a listen address on loopback)."""
     schema = schemathesis.openapi.from_url(base_url + doc_path)
     result = FuzzResult()
     skipped = set(skip)
@@ -80,10 +93,16 @@ def fuzz(
             continue
         result.operations += 1
         for mode in modes:
-            _fuzz_operation(
-                operation, mode, base_url, examples, seed, allowed_5xx, after_each, result
-            )
+            hooks = _Hooks(allowed_5xx, after_each, prepare)
+            _fuzz_operation(operation, mode, base_url, examples, seed, hooks, result)
     return result
+
+
+@dataclass
+class _Hooks:
+    allowed_5xx: Allowed
+    after_each: Callable[[], None] | None
+    prepare: Callable[[schemathesis.Case], None] | None
 
 
 def _fuzz_operation(
@@ -92,8 +111,7 @@ def _fuzz_operation(
     base_url: str,
     examples: int,
     seed: int | None,
-    allowed_5xx: Allowed,
-    after_each: Callable[[], None] | None,
+    hooks: _Hooks,
     result: FuzzResult,
 ) -> None:
     checks = CHECKS + ([negative_data_rejection] if mode is GenerationMode.NEGATIVE else [])
@@ -109,22 +127,25 @@ def _fuzz_operation(
     def run(case: schemathesis.Case) -> None:
         result.requests += 1
         where = f"{operation.label} [{mode.value}]"
+        if hooks.prepare is not None:
+            hooks.prepare(case)
         try:
             response = case.call(base_url=base_url, timeout=20)
         except requests.RequestException as exc:
-            result.add(f"{where}: no answer ({type(exc).__name__})")
+            result.add(f"{where}: no answer ({type(exc).__name__})", case)
             return
         finally:
-            if after_each is not None:
-                after_each()
+            if hooks.after_each is not None:
+                hooks.after_each()
+        result.statuses[response.status_code] += 1
         used = checks
-        if response.status_code >= 500 and allowed_5xx(case, response):
+        if response.status_code >= 500 and hooks.allowed_5xx(case, response):
             used = [c for c in checks if c is not not_a_server_error]
         try:
             case.validate_response(response, checks=used)
-        except Exception as exc:  # noqa: BLE001 - a FailureGroup of check failures
-            titles = [getattr(f, "title", str(f)) for f in getattr(exc, "exceptions", [exc])]
-            result.add(f"{where}: {response.status_code} {'; '.join(sorted(set(titles)))}")
+        except FailureGroup as exc:
+            titles = [getattr(f, "title", str(f)) for f in exc.exceptions]
+            result.add(f"{where}: {response.status_code} {'; '.join(sorted(set(titles)))}", case)
 
     if seed is not None:
         run = hypothesis_seed(seed)(run)

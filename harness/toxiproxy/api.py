@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
+from fracas.harness.toxiproxy.openapi import build_openapi
 from fracas.harness.toxiproxy.proxy import Proxy, ToxicSpec
 from fracas.harness.toxiproxy.server import VERSION, ApiError, Server
 from fracas.harness.toxiproxy.toxics import REGISTRY, Toxic
@@ -205,6 +206,8 @@ class App:
         args: tuple[str, ...] = ()
         if parts == ["version"]:
             table = {"GET": self.version}
+        elif parts == ["openapi.json"]:
+            table = {"GET": self.openapi}
         elif parts == ["reset"]:
             table = {"POST": self.reset}
         elif parts == ["populate"]:
@@ -252,6 +255,10 @@ class App:
         return Response(
             200, json.dumps({"version": VERSION}).encode() + b"\n", "application/json;charset=utf-8"
         )
+
+    async def openapi(self, body: bytes) -> Response:
+        """fracas: the real server has no document; this one describes the API above."""
+        return ok(build_openapi(self.server.metrics_enabled))
 
     async def reset(self, body: bytes) -> Response:
         await self.server.reset()
@@ -394,6 +401,25 @@ class App:
 # -- HTTP/1.1 ------------------------------------------------------------------------
 
 
+class _BadFraming(Exception):
+    """A request whose body cannot be read: answered, then the connection is closed."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _length(text: str | bytes, base: int) -> int:
+    """A Content-Length (base 10) or chunk size (base 16): digits only, as RFC 9112 says
+    (``int`` alone would take ``-1``, ``+5`` and ``1_0``)."""
+    raw = text.decode("latin-1") if isinstance(text, bytes) else text
+    digits = "0123456789abcdefABCDEF"[: 10 if base == 10 else 22]
+    if not raw or len(raw) > 16 or any(c not in digits for c in raw):
+        shown = raw[:40]
+        raise _BadFraming(error(400, f"bad request framing: {shown!r} is not a length"))
+    return int(raw, base)
+
+
 class HttpServer:
     """Enough HTTP/1.1 for API clients: keep-alive, Content-Length and chunked bodies."""
 
@@ -430,9 +456,10 @@ class HttpServer:
                         break
                     key, _, value = raw.decode("latin-1").partition(":")
                     headers[key.strip().lower()] = value.strip()
-                body = await self._body(reader, headers)
-                if body is None:
-                    await self._send(writer, Response(413, b"", "text/plain"), False)
+                try:
+                    body = await self._body(reader, headers)
+                except _BadFraming as exc:
+                    await self._send(writer, exc.response, False)
                     return
                 keep = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
                 try:
@@ -449,24 +476,26 @@ class HttpServer:
             writer.close()
 
     @staticmethod
-    async def _body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes | None:
+    async def _body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
+        """The request body; a length or chunk size that is not a number (or too big)
+        is refused with an answer and the connection closed, never a traceback."""
         if "chunked" in headers.get("transfer-encoding", "").lower():
             parts: list[bytes] = []
             total = 0
             while True:
-                size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
+                size = _length((await reader.readline()).split(b";")[0].strip() or b"0", 16)
                 if size == 0:
                     while (await reader.readline()) not in (b"\r\n", b"\n", b""):
                         pass
                     return b"".join(parts)
                 total += size
                 if total > MAX_BODY:
-                    return None
+                    raise _BadFraming(Response(413, b"", "text/plain"))
                 parts.append(await reader.readexactly(size))
                 await reader.readline()
-        length = int(headers.get("content-length", "0") or 0)
+        length = _length(headers.get("content-length", "0") or b"0", 10)
         if length > MAX_BODY:
-            return None
+            raise _BadFraming(Response(413, b"", "text/plain"))
         return await reader.readexactly(length) if length else b""
 
     @staticmethod

@@ -18,6 +18,7 @@ def test_every_operation_answers_as_documented(
     result = fuzz(orch.url, examples=8)
     assert result.operations == 10
     assert result.findings == []
+    assert {200, 202, 404, 422} <= set(result.statuses), result.statuses
 
 
 def test_the_clock_refuses_nan_and_infinity(orch: Orchestrator) -> None:
