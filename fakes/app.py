@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 from fracas.fakes import wire
 from fracas.fakes.actions import Action, Exchange
+from fracas.fakes.admin_openapi import build_admin_openapi
 from fracas.fakes.faults import ACTIONS, Faults, HeldRequests, Rule, RuleError, parse_rules
 from fracas.fakes.inflight import InFlight
 from fracas.fakes.openapi import build_openapi
@@ -131,6 +132,7 @@ class FakeApp:
         #: is over: it must not commit, or journal, into the next run's fresh ledger.
         self.epoch = 0
         self.openapi = wire.encode(build_openapi(service))
+        self.admin_openapi = wire.encode(build_admin_openapi(service.name))
         self._by_path: dict[str, list[Route]] = {}
         self._templated: list[Route] = []
         for route in service.routes:
@@ -349,6 +351,8 @@ class FakeApp:
     ) -> tuple[int, Any]:
         if path == "/state" and method == "GET":
             return 200, self.store.state()
+        if path == "/openapi.json" and method == "GET":
+            return 200, self.admin_openapi
         if path == "/journal" and method == "GET":
             since = _query_int(query, "since", 0, 0)
             limit = _query_int(query, "limit", 10_000, 1)
@@ -456,6 +460,10 @@ def _rules(data: Any, seed: int, existing: list[Rule] | None = None) -> list[Rul
         raise _admin_invalid(exc.field, exc.expected) from None
 
 
+#: SQLite's largest integer: a ``since`` or ``limit`` beyond it was an OverflowError (a 500).
+QUERY_INT_MAX = 2**63 - 1
+
+
 def _query_int(query: dict[str, str], name: str, default: int, minimum: int) -> int:
     if name not in query:
         return default
@@ -463,8 +471,8 @@ def _query_int(query: dict[str, str], name: str, default: int, minimum: int) -> 
         value = int(query[name])
     except ValueError:
         raise _admin_invalid(name, f"expected an integer, got {query[name]!r}") from None
-    if value < minimum:
-        raise _admin_invalid(name, f"expected at least {minimum}, got {value}")
+    if not minimum <= value <= QUERY_INT_MAX:
+        raise _admin_invalid(name, f"expected an integer from {minimum} to 2**63-1, got {value}")
     return value
 
 
