@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import sqlite3
 import time
 from typing import Any
 from urllib.parse import parse_qsl
@@ -29,6 +31,7 @@ from fracas.fakes.validate import validate
 from fracas.fakes.world import DECLINE_TOKEN, OK_TOKEN, World, build_world
 
 Headers = list[tuple[bytes, bytes]]
+log = logging.getLogger("fakes")
 MAX_KEY_LENGTH = 255
 MAX_BODY = 1 << 20
 
@@ -158,6 +161,20 @@ class FakeApp:
             if scope.get("fracas.transport") is not None:
                 await wire.drop(scope, receive)
             return
+        try:
+            await self._route(scope, receive, send, body, epoch)
+        except sqlite3.OperationalError as exc:
+            # The disk is full or read-only: nothing was committed (the transaction is
+            # rolled back), which is what the 507 says; the fake serves on, and takes
+            # writes again once there is space.
+            log.warning("%s: ledger write refused: %s", self.service.name, exc)
+            detail = f"the ledger cannot be written ({exc}); nothing was done"
+            problem = wire.problem_body(507, "ledger-unwritable", detail)
+            await wire.send_raw(send, 507, wire.encode(problem), wire.PROBLEM, [])
+
+    async def _route(
+        self, scope: dict[str, Any], receive: Any, send: Any, body: bytes, epoch: int
+    ) -> None:
         path: str = scope["path"]
         if path.startswith("/_fracas/"):
             await self.admin(scope, receive, send, body)
