@@ -10,6 +10,7 @@ import json
 import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -23,6 +24,7 @@ from fracas.orchestrator.config import Config
 from fracas.orchestrator.metrics import Metrics
 from fracas.orchestrator.openapi import build_openapi
 from fracas.orchestrator.saga import Engine
+from fracas.orchestrator.storage import fail_stop, is_storage_error
 from fracas.orchestrator.store import STATUSES, OrderRow, Store, canonical
 from fracas.orchestrator.validate import ORDER_LIMITS
 
@@ -79,11 +81,13 @@ def build_app(config: Config) -> Starlette:
         *_admin_routes(state, store, metrics, clock, engine),
     ]
 
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={404: not_found, 405: not_allowed, 500: server_error},
     )
+    app.state.state_dir = str(config.state_dir)
+    return app
 
 
 def _collection_routes(store: Store, engine: Callable[[], Engine]) -> list[Route]:
@@ -286,4 +290,6 @@ async def not_allowed(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
+    if is_storage_error(exc):
+        fail_stop(Path(request.app.state.state_dir), exc)
     return problem(500, "internal-error", "Internal error", type(exc).__name__)
