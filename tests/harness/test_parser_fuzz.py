@@ -141,8 +141,34 @@ def test_any_schedule_text_parses_or_gets_one_error(text: str) -> None:
         _one_error(exc)
 
 
+_LINE = st.fixed_dictionaries(
+    {"sku": st.sampled_from(["SKU-0001", "SKU-0002"]), "qty": st.integers(1, 3),
+     "unit_price_cents": st.integers(0, 5000)}
+)  # fmt: skip
+_ORDER_PLAN = st.fixed_dictionaries(
+    {
+        "order": st.fixed_dictionaries(
+            {"order_id": st.sampled_from(["ord-0001", "ord-0002"]), "customer_id": st.just("cus-0001"),
+             "currency": st.just("EUR"), "card_token": st.just("tok_ok"),
+             "lines": st.lists(_LINE, min_size=1, max_size=2)}
+        ),
+        "intent": st.sampled_from(["ok", "declined", "bogus"]),
+    }
+)  # fmt: skip
 _REPLAYS = st.one_of(
     _JSON,
+    st.fixed_dictionaries(
+        {
+            "fracas_replay": st.just(REPLAY_VERSION),
+            "seed": st.integers(0, 2**32),
+            "orders": st.lists(st.one_of(_ORDER_PLAN, _ORDER_PLAN, _JSON), max_size=3),
+        },
+        optional={
+            "schedule": _SCHEDULES,
+            "settle_seconds": st.one_of(st.floats(0, 4000), _SCALARS),
+            "violations": st.lists(st.lists(st.sampled_from(_WORDS), min_size=2, max_size=2)),
+        },
+    ),  # fmt: skip
     st.fixed_dictionaries(
         {"fracas_replay": st.just(REPLAY_VERSION), "seed": _SCALARS},
         optional={
