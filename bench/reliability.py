@@ -1,6 +1,7 @@
 """Reliability in figures (issue 21): every interface fuzzed longer than the suite does.
 
     .venv/bin/python bench/reliability.py [--examples 40] [--seed 1] [--parser-examples 5000]
+                                          [--only SUBSTRING]
 
 Starts the five fakes, the bundled orchestrator (on the fakes, test clock on) and the
 embedded Toxiproxy server as real processes, then runs schemathesis against each served
@@ -93,14 +94,19 @@ def _row(name: str, result: FuzzResult) -> Row:
     return name, result.operations, result.requests, statuses, result.findings
 
 
-def _fuzz_services(root: Path, examples: int, seed: int) -> Iterator[Row]:
+def _fuzz_services(
+    root: Path, examples: int, seed: int, want: Callable[[str], bool]
+) -> Iterator[Row]:
     with ExitStack() as stack:
         fakes = stack.enter_context(_fakes(root))
         for name, process in fakes.items():
             fake = Fake(process)
+            stack.callback(fake.close)
             fake.reset()
-            yield _row(f"{name} public", fuzz(fake.url, examples=examples, seed=seed,
-                                              after_each=None))  # fmt: skip
+            if want(f"{name} public"):
+                yield _row(f"{name} public", fuzz(fake.url, examples=examples, seed=seed))
+            if not want(f"{name} admin"):
+                continue
 
             def restore(fake: Fake = fake) -> None:
                 fake.reset()
@@ -110,10 +116,11 @@ def _fuzz_services(root: Path, examples: int, seed: int) -> Iterator[Row]:
             result = fuzz(fake.url, "/_fracas/openapi.json", examples=examples, seed=seed,
                           after_each=restore, prepare=admin_fuzz._prepare)  # fmt: skip
             yield _row(f"{name} admin", result)
-            fake.close()
-        url = stack.enter_context(_orchestrator(root, fakes))
-        yield _row("orchestrator", fuzz(url, examples=examples, seed=seed))
-    yield _fuzz_toxiproxy(root, examples, seed)
+        if want("orchestrator"):
+            url = stack.enter_context(_orchestrator(root, fakes))
+            yield _row("orchestrator", fuzz(url, examples=examples, seed=seed))
+    if want("toxiproxy API"):
+        yield _fuzz_toxiproxy(root, examples, seed)
 
 
 def _fuzz_toxiproxy(root: Path, examples: int, seed: int) -> Row:
@@ -167,22 +174,25 @@ def main() -> int:
     ap.add_argument("--examples", type=int, default=40, help="per operation and mode")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--parser-examples", type=int, default=5000)
+    ap.add_argument("--only", default="", help="only the interfaces whose name has this")
     args = ap.parse_args()
+
+    def want(name: str) -> bool:
+        return args.only in name
+
     started = time.monotonic()
     print(f"{'interface':<18} {'ops':>4} {'requests':>9}  findings  statuses (or outcomes)")
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="fracas-reliability-") as tmp:
-        for row in _fuzz_services(Path(tmp), args.examples, args.seed):
+        for row in _fuzz_services(Path(tmp), args.examples, args.seed, want):
             rows.append(row)
             _print(row)
-    for row in (
-        _fuzz_parser("schedule parser", parser_fuzz._SCHEDULES, parse_schedule, ScheduleError,
-                     args.parser_examples, args.seed),
-        _fuzz_parser("replay parser", parser_fuzz._REPLAYS, parse_replay, ReplayError,
-                     args.parser_examples, args.seed),
-    ):  # fmt: skip
-        rows.append(row)
-        _print(row)
+    parsers = [("schedule parser", parser_fuzz._SCHEDULES, parse_schedule, ScheduleError),
+               ("replay parser", parser_fuzz._REPLAYS, parse_replay, ReplayError)]  # fmt: skip
+    for name, strategy, parse, error in parsers:
+        if want(name):
+            rows.append(_fuzz_parser(name, strategy, parse, error, args.parser_examples, args.seed))
+            _print(rows[-1])
     total = sum(len(r[4]) for r in rows)
     print(f"{sum(r[2] for r in rows)} requests or inputs, {total} findings, "
           f"{time.monotonic() - started:.0f} s")  # fmt: skip

@@ -24,8 +24,10 @@ def _prepare(case: schemathesis.Case) -> None:
     query = case.query or {}
     if "wait" in query:
         # ?wait= long-polls for up to 300 s; the range check is what is fuzzed, not the wait.
+        # Only a valid wait is shortened: an invalid one (over 300, negative) must still
+        # reach the fake, which must refuse it.
         try:
-            if float(query["wait"]) > 0.05:
+            if 0.05 < float(query["wait"]) <= 300:
                 query["wait"] = "0.05"
         except (TypeError, ValueError):
             pass
@@ -58,3 +60,10 @@ def test_a_journal_cursor_beyond_sqlite_integers_is_a_422(payment: Fake) -> None
         "entries": [],
         "next": 2**63 - 1,
     }
+
+
+def test_a_blank_journal_cursor_is_a_422(payment: Fake) -> None:
+    # Found by the fuzzer: `?since=` was read as no cursor at all (blank values dropped).
+    r = payment.http.get("/_fracas/journal?since=&limit=")
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] in ("since", "limit")
