@@ -4,6 +4,8 @@ whole again once the space is back. The disk is a small tmpfs (tests/disks.py)."
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -96,3 +98,21 @@ def test_a_fake_that_listens_but_does_not_answer_is_named_with_the_reason(
     assert f"port {fake.port} accepts connections but GET /healthz got no answer" in str(
         failed.value
     )
+
+
+@pytest.mark.parametrize("command", [["up", "--fakes-only"], ["serve", "crm", "--port", "1"]])
+def test_the_cli_names_a_read_only_state_dir_before_starting(
+    tmp_path: Path, command: list[str]
+) -> None:
+    with small_disk(tmp_path / "disk") as disk:
+        read_only(disk)
+        done = subprocess.run(
+            [sys.executable, "-m", "fracas.harness.front.cli", *command, "--state-dir",
+             str(disk / "state")],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"argument --state-dir: cannot write in {disk / 'state'}: read-only file system" in (
+        done.stderr
+    )
+    assert "Traceback" not in done.stderr
