@@ -35,6 +35,7 @@ REASONS = {
     409: "Conflict",
     411: "Length Required",
     413: "Payload Too Large",
+    431: "Request Header Fields Too Large",
     500: "Internal Server Error",
 }
 MAX_BODY = 16 << 20
@@ -409,6 +410,18 @@ class _BadFraming(Exception):
         self.response = response
 
 
+#: Go's net/http takes request lines and headers up to 1 MB (MaxHeaderBytes); so do we.
+MAX_LINE = 1 << 20
+
+
+async def _line(reader: asyncio.StreamReader) -> bytes:
+    """One line of the request head; a longer one than ``MAX_LINE`` is a 431, as in Go."""
+    try:
+        return await reader.readline()
+    except ValueError:  # asyncio's LimitOverrunError, re-raised by readline
+        raise _BadFraming(error(431, "request line or header too long")) from None
+
+
 def _length(text: str | bytes, base: int) -> int:
     """A Content-Length (base 10) or chunk size (base 16): digits only, as RFC 9112 says
     (``int`` alone would take ``-1``, ``+5`` and ``1_0``)."""
@@ -428,7 +441,9 @@ class HttpServer:
         self.server: asyncio.AbstractServer | None = None
 
     async def start(self, host: str, port: int) -> None:
-        self.server = await asyncio.start_server(self._serve, host, port, reuse_address=True)
+        self.server = await asyncio.start_server(
+            self._serve, host, port, reuse_address=True, limit=MAX_LINE
+        )
 
     def close(self) -> None:
         if self.server is not None:
@@ -437,30 +452,14 @@ class HttpServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
-                line = await reader.readline()
-                if not line.strip():
-                    if not line:
-                        return
-                    continue
                 try:
-                    method, target, version = line.decode("latin-1").split()
-                except ValueError:
-                    await self._send(
-                        writer, Response(400, b"bad request line\n", "text/plain"), False
-                    )
-                    return
-                headers: dict[str, str] = {}
-                while True:
-                    raw = await reader.readline()
-                    if raw in (b"\r\n", b"\n", b""):
-                        break
-                    key, _, value = raw.decode("latin-1").partition(":")
-                    headers[key.strip().lower()] = value.strip()
-                try:
-                    body = await self._body(reader, headers)
+                    request = await self._read(reader)
                 except _BadFraming as exc:
                     await self._send(writer, exc.response, False)
                     return
+                if request is None:
+                    return
+                method, target, version, headers, body = request
                 keep = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
                 try:
                     response = await self.app.handle(method, target, headers, body)
@@ -475,6 +474,28 @@ class HttpServer:
         finally:
             writer.close()
 
+    async def _read(
+        self, reader: asyncio.StreamReader
+    ) -> tuple[str, str, str, dict[str, str], bytes] | None:
+        """One request, or None when the client closed between requests."""
+        line = b"\r\n"
+        while not line.strip():
+            line = await _line(reader)
+            if not line:
+                return None
+        try:
+            method, target, version = line.decode("latin-1").split()
+        except ValueError:
+            raise _BadFraming(Response(400, b"bad request line\n", "text/plain")) from None
+        headers: dict[str, str] = {}
+        while True:
+            raw = await _line(reader)
+            if raw in (b"\r\n", b"\n", b""):
+                break
+            key, _, value = raw.decode("latin-1").partition(":")
+            headers[key.strip().lower()] = value.strip()
+        return method, target, version, headers, await self._body(reader, headers)
+
     @staticmethod
     async def _body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
         """The request body; a length or chunk size that is not a number (or too big)
@@ -483,7 +504,7 @@ class HttpServer:
             parts: list[bytes] = []
             total = 0
             while True:
-                size = _length((await reader.readline()).split(b";")[0].strip() or b"0", 16)
+                size = _length((await _line(reader)).split(b";")[0].strip() or b"0", 16)
                 if size == 0:
                     while (await reader.readline()) not in (b"\r\n", b"\n", b""):
                         pass

@@ -123,3 +123,20 @@ def test_a_length_that_is_not_a_number_is_a_400(tp: ToxiproxyServer) -> None:
         assert b"is not a length" in answer
     assert tp.http.get("/version").status_code == 200
     assert "Traceback" not in tp.process.log_path.read_text()
+
+
+def test_a_request_head_line_over_1mb_is_a_431(tp: ToxiproxyServer) -> None:
+    # Found after the framing fuzz: a line over asyncio's 64 KiB limit was a traceback and
+    # a connection closed with no answer. Go takes heads up to 1 MB; so does the server now.
+    assert (
+        _exchange(tp.port, b"GET /version HTTP/1.1\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n")[:15]
+        == b"HTTP/1.1 200 OK"
+    )
+    too_long = b"a" * (1 << 20)
+    for raw in [
+        b"GET /version HTTP/1.1\r\nX-Big: " + too_long + b"\r\n\r\n",
+        b"GET /" + too_long + b" HTTP/1.1\r\n\r\n",
+        b"POST /proxies HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + too_long + b"\r\n",
+    ]:
+        assert _exchange(tp.port, raw).startswith(b"HTTP/1.1 431 "), raw[:40]
+    assert "Traceback" not in tp.process.log_path.read_text()
