@@ -71,6 +71,7 @@ _HEADS = st.sampled_from(
 _VALUES = st.one_of(
     st.sampled_from(["chunked", "close", "-1", "+5", "1_0", "0x10", "99999999999999999999", ""]),
     st.integers(-5, 40).map(str),
+    st.sampled_from(["a" * 70_000, "b" * (1 << 20)]),  # past asyncio's line limit, and Go's
     st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=12),
 )
 _REQUESTS = st.tuples(
