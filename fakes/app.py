@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import sqlite3
 import time
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fracas.fakes import wire
 from fracas.fakes.actions import Action, Exchange
+from fracas.fakes.admin_openapi import build_admin_openapi
 from fracas.fakes.faults import ACTIONS, Faults, HeldRequests, Rule, RuleError, parse_rules
 from fracas.fakes.inflight import InFlight
 from fracas.fakes.openapi import build_openapi
@@ -28,6 +31,7 @@ from fracas.fakes.validate import validate
 from fracas.fakes.world import DECLINE_TOKEN, OK_TOKEN, World, build_world
 
 Headers = list[tuple[bytes, bytes]]
+log = logging.getLogger("fakes")
 MAX_KEY_LENGTH = 255
 MAX_BODY = 1 << 20
 
@@ -131,6 +135,7 @@ class FakeApp:
         #: is over: it must not commit, or journal, into the next run's fresh ledger.
         self.epoch = 0
         self.openapi = wire.encode(build_openapi(service))
+        self.admin_openapi = wire.encode(build_admin_openapi(service.name))
         self._by_path: dict[str, list[Route]] = {}
         self._templated: list[Route] = []
         for route in service.routes:
@@ -156,6 +161,20 @@ class FakeApp:
             if scope.get("fracas.transport") is not None:
                 await wire.drop(scope, receive)
             return
+        try:
+            await self._route(scope, receive, send, body, epoch)
+        except sqlite3.OperationalError as exc:
+            # The disk is full or read-only: nothing was committed (the transaction is
+            # rolled back), which is what the 507 says; the fake serves on, and takes
+            # writes again once there is space.
+            log.warning("%s: ledger write refused: %s", self.service.name, exc)
+            detail = f"the ledger cannot be written ({exc}); nothing was done"
+            problem = wire.problem_body(507, "ledger-unwritable", detail)
+            await wire.send_raw(send, 507, wire.encode(problem), wire.PROBLEM, [])
+
+    async def _route(
+        self, scope: dict[str, Any], receive: Any, send: Any, body: bytes, epoch: int
+    ) -> None:
         path: str = scope["path"]
         if path.startswith("/_fracas/"):
             await self.admin(scope, receive, send, body)
@@ -334,7 +353,9 @@ class FakeApp:
     async def admin(self, scope: dict[str, Any], receive: Any, send: Any, raw: bytes) -> None:
         method: str = scope["method"]
         path: str = scope["path"][len("/_fracas") :]
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        # blanks kept: `?since=` is a bad cursor (422), not an absent one
+        raw_query = scope.get("query_string", b"").decode("latin-1")
+        query = dict(parse_qsl(raw_query, keep_blank_values=True))
         try:
             status, payload = await self._admin(method, path, query, raw)
         except Problem as problem:
@@ -349,6 +370,8 @@ class FakeApp:
     ) -> tuple[int, Any]:
         if path == "/state" and method == "GET":
             return 200, self.store.state()
+        if path == "/openapi.json" and method == "GET":
+            return 200, self.admin_openapi
         if path == "/journal" and method == "GET":
             since = _query_int(query, "since", 0, 0)
             limit = _query_int(query, "limit", 10_000, 1)
@@ -456,6 +479,10 @@ def _rules(data: Any, seed: int, existing: list[Rule] | None = None) -> list[Rul
         raise _admin_invalid(exc.field, exc.expected) from None
 
 
+#: SQLite's largest integer: a ``since`` or ``limit`` beyond it was an OverflowError (a 500).
+QUERY_INT_MAX = 2**63 - 1
+
+
 def _query_int(query: dict[str, str], name: str, default: int, minimum: int) -> int:
     if name not in query:
         return default
@@ -463,8 +490,8 @@ def _query_int(query: dict[str, str], name: str, default: int, minimum: int) -> 
         value = int(query[name])
     except ValueError:
         raise _admin_invalid(name, f"expected an integer, got {query[name]!r}") from None
-    if value < minimum:
-        raise _admin_invalid(name, f"expected at least {minimum}, got {value}")
+    if not minimum <= value <= QUERY_INT_MAX:
+        raise _admin_invalid(name, f"expected an integer from {minimum} to 2**63-1, got {value}")
     return value
 
 

@@ -8,6 +8,7 @@ import errno
 import importlib
 import logging
 import socket
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -75,7 +76,14 @@ def serve(
     log_level: str = "warning",
     on_ready: Callable[[], None] | None = None,
 ) -> None:
-    app = open_app(name, state_dir, seed)
+    try:
+        app = open_app(name, state_dir, seed)
+    except (OSError, sqlite3.Error) as exc:
+        # A read-only or full state dir: one line for the harness to show, no traceback.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        print(f"fake {name}: cannot keep its ledger in {state_dir}: {reason.lower()} "
+              "(is the disk full or read-only?)", file=sys.stderr, flush=True)  # fmt: skip
+        raise SystemExit(1) from None
     config = uvicorn.Config(
         app,
         host=LOOPBACK,

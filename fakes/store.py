@@ -41,13 +41,16 @@ class Store:
     # -- transactions ----------------------------------------------------------------
     @contextmanager
     def txn(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; a COMMIT the disk refuses (full, read-only) is rolled back
+        too, so the next request starts clean and the ledger holds only whole effects."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     @contextmanager
     def dry_run(self) -> Iterator[sqlite3.Connection]:

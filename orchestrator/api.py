@@ -10,6 +10,7 @@ import json
 import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,8 +22,11 @@ from fracas.orchestrator import validate
 from fracas.orchestrator.clock import Clock
 from fracas.orchestrator.config import Config
 from fracas.orchestrator.metrics import Metrics
+from fracas.orchestrator.openapi import build_openapi
 from fracas.orchestrator.saga import Engine
+from fracas.orchestrator.storage import fail_stop, is_storage_error
 from fracas.orchestrator.store import STATUSES, OrderRow, Store, canonical
+from fracas.orchestrator.validate import ORDER_LIMITS
 
 
 def problem(status: int, ptype: str, title: str, detail: str = "", **extra: Any) -> Response:
@@ -77,11 +81,13 @@ def build_app(config: Config) -> Starlette:
         *_admin_routes(state, store, metrics, clock, engine),
     ]
 
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={404: not_found, 405: not_allowed, 500: server_error},
     )
+    app.state.state_dir = str(config.state_dir)
+    return app
 
 
 def _collection_routes(store: Store, engine: Callable[[], Engine]) -> list[Route]:
@@ -122,10 +128,11 @@ def _collection_routes(store: Store, engine: Callable[[], Engine]) -> list[Route
             limit = int(request.query_params.get("limit", "1000"))
         except ValueError:
             limit = -1
-        if not 1 <= limit <= 100_000:
+        if not 1 <= limit <= ORDER_LIMITS["list"]:
+            expected = f"must be an integer 1..{ORDER_LIMITS['list']}"
             return problem(
-                422, "invalid-request", "Bad limit", "limit must be 1..100000",
-                errors=[{"field": "limit", "problem": "must be an integer 1..100000"}],
+                422, "invalid-request", "Bad limit", f"limit {expected}",
+                errors=[{"field": "limit", "problem": expected}],
             )  # fmt: skip
         await store.durable()
         rows = store.list_orders(status, limit)
@@ -148,10 +155,11 @@ def _order_routes(store: Store, engine: Callable[[], Engine]) -> list[Route]:
                 seconds = float(wait)
             except ValueError:
                 seconds = math.nan
-            if not 0 <= seconds <= 60:
+            if not 0 <= seconds <= ORDER_LIMITS["wait"]:
+                expected = f"must be a number 0..{ORDER_LIMITS['wait']}"
                 return problem(
-                    422, "invalid-request", "Bad wait", "wait must be 0..60 seconds",
-                    errors=[{"field": "wait", "problem": "must be a number 0..60"}],
+                    422, "invalid-request", "Bad wait", f"wait {expected} (seconds)",
+                    errors=[{"field": "wait", "problem": expected}],
                 )  # fmt: skip
             await engine().wait_settled(order_id, seconds)
         else:
@@ -213,6 +221,11 @@ def _admin_routes(
             return problem(503, "starting", "Not ready")
         return JSONResponse({"status": "ok"})
 
+    document = json.dumps(build_openapi())
+
+    async def openapi(request: Request) -> Response:
+        return Response(document, media_type="application/json")
+
     async def metrics_endpoint(request: Request) -> Response:
         return PlainTextResponse(
             metrics.render(store.counts()), media_type="text/plain; version=0.0.4"
@@ -228,10 +241,17 @@ def _admin_routes(
         if err:
             return err
         seconds = body.get("seconds") if isinstance(body, dict) else None
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        # NaN and Infinity parse as JSON numbers; either would make the clock (and every
+        # answer that shows it) unencodable, so the range check is written to refuse them.
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 <= seconds <= ORDER_LIMITS["advance"]
+        ):
+            expected = f"must be a number from 0 to {ORDER_LIMITS['advance']}"
             return problem(
-                422, "invalid-request", "Invalid seconds", "seconds must be a number >= 0",
-                errors=[{"field": "seconds", "problem": "must be a number >= 0"}],
+                422, "invalid-request", "Invalid seconds", f"seconds {expected}",
+                errors=[{"field": "seconds", "problem": expected}],
             )  # fmt: skip
         now = clock.advance(float(seconds))
         store.meta_set("clock_offset", repr(clock.offset))
@@ -254,6 +274,7 @@ def _admin_routes(
     return [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
         Route("/_admin/clock", clock_get, methods=["GET"]),
         Route("/_admin/clock/advance", clock_advance, methods=["POST"]),
         Route("/_admin/orders/{order_id}/resume", resume, methods=["POST"]),
@@ -269,4 +290,6 @@ async def not_allowed(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
+    if is_storage_error(exc):
+        fail_stop(Path(request.app.state.state_dir), exc)
     return problem(500, "internal-error", "Internal error", type(exc).__name__)

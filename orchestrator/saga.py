@@ -35,6 +35,7 @@ from fracas.orchestrator.config import SERVICES, Config
 from fracas.orchestrator.forward import ForwardSteps
 from fracas.orchestrator.metrics import Metrics
 from fracas.orchestrator.state import Saga
+from fracas.orchestrator.storage import fail_stop, is_storage_error
 from fracas.orchestrator.store import ACTIVE, Event, OrderRow, Store
 from fracas.orchestrator.transitions import TransitionLog
 
@@ -224,6 +225,8 @@ class Engine(ForwardSteps, Compensation):
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - a bug must not leave it running
+                    if is_storage_error(exc):
+                        fail_stop(self.store.path.parent, exc)
                     log.exception("saga %s step %s", order_id, saga.step)
                     self._move(
                         saga,

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fracas.orchestrator.storage import fail_stop, is_storage_error
+
 ACTIVE = ("pending", "running")
 WAITING = ("awaiting_review",)
 TERMINAL = ("completed", "failed", "needs_attention")
@@ -154,7 +156,12 @@ class Store:
 
     def commit(self) -> None:
         if self._in_txn:
-            self.db.execute("COMMIT")
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if is_storage_error(exc):
+                    fail_stop(self.path.parent, exc)
+                raise
             self._in_txn = False
         flush, self._flush = self._flush, None
         if flush is not None and not flush.done():

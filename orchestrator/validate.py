@@ -153,8 +153,21 @@ def listing(body: Any, key: str) -> list[dict[str, Any]] | None:
 
 # -- the orchestrator's own input ---------------------------------------------------------
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+#: The order's limits, read by the OpenAPI document too (``openapi.py``). Patterns are
+#: matched whole (``fullmatch``): ``$`` alone would let a trailing newline through.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+ORDER_LIMITS: dict[str, int] = {
+    "card_token": 256,
+    "lines": 100,
+    "qty": 1_000_000,
+    "unit_price_cents": 10**12,
+    "list": 100_000,  # GET /orders?limit=
+    "wait": 60,  # GET /orders/{id}?wait=, seconds
+    "advance": 10 * 365 * 86400,  # POST /_admin/clock/advance, seconds: ten years
+}
+_ID = re.compile(ID_PATTERN.rstrip("$"))
+_CURRENCY = re.compile(CURRENCY_PATTERN.rstrip("$"))
 
 
 def order(body: Any) -> tuple[dict[str, Any] | None, list[dict[str, str]]]:
@@ -168,19 +181,19 @@ def order(body: Any) -> tuple[dict[str, Any] | None, list[dict[str, str]]]:
 
     for name in ("order_id", "customer_id"):
         v = body.get(name)
-        if not isinstance(v, str) or not _ID.match(v):
+        if not isinstance(v, str) or not _ID.fullmatch(v):
             bad(name, "required: 1-128 characters of letters, digits, '.', '_', ':', '-'")
-    if not isinstance(body.get("currency"), str) or not _CURRENCY.match(body["currency"]):
+    if not isinstance(body.get("currency"), str) or not _CURRENCY.fullmatch(body["currency"]):
         bad("currency", "required: three capital letters")
     token = body.get("card_token")
-    if not isinstance(token, str) or not token or len(token) > 256:
+    if not isinstance(token, str) or not token or len(token) > ORDER_LIMITS["card_token"]:
         bad("card_token", "required: a non-empty string")
     lines = body.get("lines")
     clean_lines: list[dict[str, Any]] = []
     if not isinstance(lines, list) or not lines:
         bad("lines", "required: a non-empty list")
-    elif len(lines) > 100:
-        bad("lines", "at most 100 lines")
+    elif len(lines) > ORDER_LIMITS["lines"]:
+        bad("lines", f"at most {ORDER_LIMITS['lines']} lines")
     else:
         for i, line in enumerate(lines):
             if not isinstance(line, dict):
@@ -189,9 +202,9 @@ def order(body: Any) -> tuple[dict[str, Any] | None, list[dict[str, str]]]:
             sku, qty, price = line.get("sku"), line.get("qty"), line.get("unit_price_cents")
             if not isinstance(sku, str) or not sku:
                 bad(f"lines[{i}].sku", "required: a non-empty string")
-            if not (type(qty) is int and 1 <= qty <= 1_000_000):
+            if not (type(qty) is int and 1 <= qty <= ORDER_LIMITS["qty"]):
                 bad(f"lines[{i}].qty", "required: an integer from 1")
-            if not (type(price) is int and 0 <= price <= 10**12):
+            if not (type(price) is int and 0 <= price <= ORDER_LIMITS["unit_price_cents"]):
                 bad(f"lines[{i}].unit_price_cents", "required: an integer from 0")
             clean_lines.append({"sku": sku, "qty": qty, "unit_price_cents": price})
     if errors:

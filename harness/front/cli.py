@@ -17,6 +17,7 @@ import importlib.util
 import json
 import signal
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -47,8 +48,17 @@ def _resolve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> RunSp
 
 
 def _check_state_dir(parser: argparse.ArgumentParser, path: Path) -> None:
+    """A state dir nothing can be written in (read-only, not ours) is said before anything
+    starts: it was a traceback, or a fake's exit a few seconds later."""
     if path.exists() and not path.is_dir():
         parser.error(f"argument --state-dir: {path} exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        parser.error(f"argument --state-dir: cannot write in {path}: {reason}")
 
 
 # -- run -----------------------------------------------------------------------------

@@ -89,9 +89,14 @@ def tally_text(replay: Replay, outcomes: list[str]) -> str:
     else:
         k = sum(map(reproduced, outcomes))
         in_kind = sum(o.startswith("reproduced in kind") for o in outcomes)
-        lines = [f"fracas: reproduced {k} of {n} runs"
-                 + (f" ({in_kind} in kind: the same rules on other orders with the same "
-                    "intents)" if in_kind else "")]
+        lines = [
+            f"fracas: reproduced {k} of {n} runs"
+            + (
+                f" ({in_kind} in kind: the same rules on other orders with the same intents)"
+                if in_kind
+                else ""
+            )
+        ]
         if k < n:
             lines.append(
                 "fracas: the recorded failure did NOT reproduce every time: it depends on "
@@ -108,9 +113,14 @@ def tally_text(replay: Replay, outcomes: list[str]) -> str:
 
 def load_replay(path: Path) -> Replay:
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ReplayError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        # fracas writes replays as UTF-8 JSON: anything else is another kind of file.
+        raise ReplayError(
+            f"{path}: not a replay file (not UTF-8 text: byte {exc.start} is {exc.object[exc.start]:#04x})"
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -181,7 +191,7 @@ def parse_replay(data: Any, where: str = "replay") -> Replay:
     if adapter is not None and not (
         isinstance(adapter, dict) and isinstance(adapter.get("class"), str)
     ):
-        raise ReplayError(f"{where}.adapter: expected {{\"class\": \"module.Class\"}}, got {adapter!r}")
+        raise ReplayError(f'{where}.adapter: expected {{"class": "module.Class"}}, got {adapter!r}')
     return Replay(
         seed,
         plans,

@@ -7,6 +7,7 @@ what "healthy" means.
 
 from __future__ import annotations
 
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import httpx
 from fracas.fakes.contract import BUILTIN_SERVICES, EXIT_PORT_TAKEN
 from fracas.harness.kit.net import LOOPBACK, free_port
 from fracas.harness.kit.procs import ManagedProcess, ProcessFailed, python_argv
+from fracas.harness.kit.timescale import ENV as TIME_SCALE_ENV
 
 #: Starts on a fresh port before a fake whose port keeps being taken is a failure.
 PORT_ATTEMPTS = 3
@@ -60,8 +62,28 @@ class FakeProcess:
         except ProcessFailed as exc:
             if self.process.returncode == EXIT_PORT_TAKEN:
                 raise PortTaken(str(exc)) from None
+            if self.process.alive:  # still running: it was too slow
+                raise ProcessFailed(f"{exc}\n{self._slow_start()}") from None
             raise
         return self
+
+    def _slow_start(self) -> str:
+        """Why a fake that is still running is not healthy, in the words a user can act on:
+        a port that accepts connections but gets no answer is a stopped or starved process;
+        a port nobody listens on yet is a start that has not got that far."""
+        try:
+            socket.create_connection((LOOPBACK, self.port), timeout=0.5).close()
+        except OSError:
+            return (
+                f"{self.name}: nothing listens on port {self.port} yet, so it is still starting;"
+                f" on a slow or busy machine give it longer ({TIME_SCALE_ENV}=2 doubles every"
+                " start timeout)"
+            )
+        return (
+            f"{self.name}: port {self.port} accepts connections but GET /healthz got no answer"
+            f" in time, so the fake is stopped or starved of CPU ({TIME_SCALE_ENV}=2 doubles"
+            " every start timeout)"
+        )
 
     def kill(self) -> None:
         self.process.kill()

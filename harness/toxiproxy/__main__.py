@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ import signal
 import sys
 from pathlib import Path
 
+from fracas.fakes.contract import EXIT_PORT_TAKEN
 from fracas.harness.toxiproxy import spin
 from fracas.harness.toxiproxy.api import App, HttpServer
 from fracas.harness.toxiproxy.server import Server
@@ -87,7 +89,16 @@ async def serve(args: argparse.Namespace) -> None:
         except OSError as exc:
             log.error("config %s: %s", args.config, exc)
     http = HttpServer(app)
-    await http.start(args.host, args.port)
+    try:
+        await http.start(args.host, args.port)
+    except OSError as exc:
+        # One line the harness can show, not a traceback; a taken port has the fakes' code.
+        reason = (os.strerror(exc.errno) if exc.errno else str(exc)).lower()
+        taken = exc.errno == errno.EADDRINUSE
+        whose = " (another program is listening there)" if taken else ""
+        print(f"toxiproxy: cannot listen on {args.host}:{args.port}: {reason}{whose}",
+              file=sys.stderr, flush=True)  # fmt: skip
+        raise SystemExit(EXIT_PORT_TAKEN if taken else 1) from None
     log.info("fracas toxiproxy API on %s:%d (seed %s)", args.host, args.port, args.seed)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

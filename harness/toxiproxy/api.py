@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
+from fracas.harness.toxiproxy.openapi import build_openapi
 from fracas.harness.toxiproxy.proxy import Proxy, ToxicSpec
 from fracas.harness.toxiproxy.server import VERSION, ApiError, Server
 from fracas.harness.toxiproxy.toxics import REGISTRY, Toxic
@@ -34,6 +35,7 @@ REASONS = {
     409: "Conflict",
     411: "Length Required",
     413: "Payload Too Large",
+    431: "Request Header Fields Too Large",
     500: "Internal Server Error",
 }
 MAX_BODY = 16 << 20
@@ -205,6 +207,8 @@ class App:
         args: tuple[str, ...] = ()
         if parts == ["version"]:
             table = {"GET": self.version}
+        elif parts == ["openapi.json"]:
+            table = {"GET": self.openapi}
         elif parts == ["reset"]:
             table = {"POST": self.reset}
         elif parts == ["populate"]:
@@ -252,6 +256,10 @@ class App:
         return Response(
             200, json.dumps({"version": VERSION}).encode() + b"\n", "application/json;charset=utf-8"
         )
+
+    async def openapi(self, body: bytes) -> Response:
+        """fracas: the real server has no document; this one describes the API above."""
+        return ok(build_openapi(self.server.metrics_enabled))
 
     async def reset(self, body: bytes) -> Response:
         await self.server.reset()
@@ -394,6 +402,37 @@ class App:
 # -- HTTP/1.1 ------------------------------------------------------------------------
 
 
+class _BadFraming(Exception):
+    """A request whose body cannot be read: answered, then the connection is closed."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+#: Go's net/http takes request lines and headers up to 1 MB (MaxHeaderBytes); so do we.
+MAX_LINE = 1 << 20
+
+
+async def _line(reader: asyncio.StreamReader) -> bytes:
+    """One line of the request head; a longer one than ``MAX_LINE`` is a 431, as in Go."""
+    try:
+        return await reader.readline()
+    except ValueError:  # asyncio's LimitOverrunError, re-raised by readline
+        raise _BadFraming(error(431, "request line or header too long")) from None
+
+
+def _length(text: str | bytes, base: int) -> int:
+    """A Content-Length (base 10) or chunk size (base 16): digits only, as RFC 9112 says
+    (``int`` alone would take ``-1``, ``+5`` and ``1_0``)."""
+    raw = text.decode("latin-1") if isinstance(text, bytes) else text
+    digits = "0123456789abcdefABCDEF"[: 10 if base == 10 else 22]
+    if not raw or len(raw) > 16 or any(c not in digits for c in raw):
+        shown = raw[:40]
+        raise _BadFraming(error(400, f"bad request framing: {shown!r} is not a length"))
+    return int(raw, base)
+
+
 class HttpServer:
     """Enough HTTP/1.1 for API clients: keep-alive, Content-Length and chunked bodies."""
 
@@ -402,7 +441,9 @@ class HttpServer:
         self.server: asyncio.AbstractServer | None = None
 
     async def start(self, host: str, port: int) -> None:
-        self.server = await asyncio.start_server(self._serve, host, port, reuse_address=True)
+        self.server = await asyncio.start_server(
+            self._serve, host, port, reuse_address=True, limit=MAX_LINE
+        )
 
     def close(self) -> None:
         if self.server is not None:
@@ -411,29 +452,14 @@ class HttpServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
-                line = await reader.readline()
-                if not line.strip():
-                    if not line:
-                        return
-                    continue
                 try:
-                    method, target, version = line.decode("latin-1").split()
-                except ValueError:
-                    await self._send(
-                        writer, Response(400, b"bad request line\n", "text/plain"), False
-                    )
+                    request = await self._read(reader)
+                except _BadFraming as exc:
+                    await self._send(writer, exc.response, False)
                     return
-                headers: dict[str, str] = {}
-                while True:
-                    raw = await reader.readline()
-                    if raw in (b"\r\n", b"\n", b""):
-                        break
-                    key, _, value = raw.decode("latin-1").partition(":")
-                    headers[key.strip().lower()] = value.strip()
-                body = await self._body(reader, headers)
-                if body is None:
-                    await self._send(writer, Response(413, b"", "text/plain"), False)
+                if request is None:
                     return
+                method, target, version, headers, body = request
                 keep = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
                 try:
                     response = await self.app.handle(method, target, headers, body)
@@ -448,25 +474,49 @@ class HttpServer:
         finally:
             writer.close()
 
+    async def _read(
+        self, reader: asyncio.StreamReader
+    ) -> tuple[str, str, str, dict[str, str], bytes] | None:
+        """One request, or None when the client closed between requests."""
+        line = b"\r\n"
+        while not line.strip():
+            line = await _line(reader)
+            if not line:
+                return None
+        try:
+            method, target, version = line.decode("latin-1").split()
+        except ValueError:
+            raise _BadFraming(Response(400, b"bad request line\n", "text/plain")) from None
+        headers: dict[str, str] = {}
+        while True:
+            raw = await _line(reader)
+            if raw in (b"\r\n", b"\n", b""):
+                break
+            key, _, value = raw.decode("latin-1").partition(":")
+            headers[key.strip().lower()] = value.strip()
+        return method, target, version, headers, await self._body(reader, headers)
+
     @staticmethod
-    async def _body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes | None:
+    async def _body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
+        """The request body; a length or chunk size that is not a number (or too big)
+        is refused with an answer and the connection closed, never a traceback."""
         if "chunked" in headers.get("transfer-encoding", "").lower():
             parts: list[bytes] = []
             total = 0
             while True:
-                size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
+                size = _length((await _line(reader)).split(b";")[0].strip() or b"0", 16)
                 if size == 0:
                     while (await reader.readline()) not in (b"\r\n", b"\n", b""):
                         pass
                     return b"".join(parts)
                 total += size
                 if total > MAX_BODY:
-                    return None
+                    raise _BadFraming(Response(413, b"", "text/plain"))
                 parts.append(await reader.readexactly(size))
                 await reader.readline()
-        length = int(headers.get("content-length", "0") or 0)
+        length = _length(headers.get("content-length", "0") or b"0", 10)
         if length > MAX_BODY:
-            return None
+            raise _BadFraming(Response(413, b"", "text/plain"))
         return await reader.readexactly(length) if length else b""
 
     @staticmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from tp_helpers import ToxiproxyServer, Upstream, connect, recv_exactly, round_trip
@@ -190,3 +191,25 @@ def test_limit_data_count_survives_an_update(tp: ToxiproxyServer, upstream: Upst
         s.sendall(b"c" * 10)
         assert recv_exactly(s, 5) == b"c" * 5
         assert _closed(s)
+
+
+def test_an_api_port_taken_by_another_program_is_one_line(tmp_path: Path) -> None:
+    """It was a traceback out of asyncio; now one line, and the fakes' exit code for it."""
+    from fracas.fakes.contract import EXIT_PORT_TAKEN
+    from fracas.harness.kit.procs import ProcessFailed
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        server = ToxiproxyServer(tmp_path, extra=("--port", str(port)))
+        with pytest.raises(ProcessFailed) as failed:
+            server.start()
+        server.stop()
+    assert server.process.returncode == EXIT_PORT_TAKEN
+    message = str(failed.value)
+    assert (
+        f"toxiproxy: cannot listen on 127.0.0.1:{port}: address already in use"
+        " (another program is listening there)"
+    ) in message
+    assert "Traceback" not in message
