@@ -1,0 +1,149 @@
+"""What each bundled participant does with the events it consumes (docs/choreography.md).
+
+A handler makes its effects through the fakes and returns the events to publish next;
+the runtime commits them to the outbox with the event's dedup mark, publishes, then
+acks. Every payload carries the saga forward: ``order_id``, ``order`` and what each
+step added (fracas/fakes/events.py lists who adds what).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from calls import Services
+
+from fracas.fakes.events import END_STATUS, PLACED
+
+
+class Context(Protocol):
+    services: Services
+    store: Any
+
+    def key(self, order_id: str, step: str) -> str | None: ...
+
+    def bug(self, name: str) -> bool: ...
+
+
+@dataclass
+class Outcome:
+    publish: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: What this participant made for the order (a compensation later undoes it).
+    created: dict[str, Any] | None = None
+
+
+def _next(body: dict[str, Any], event: str, **adds: Any) -> Outcome:
+    return Outcome([(event, {**body, **adds})])
+
+
+async def customer(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
+    order, oid = body["order"], body["order_id"]
+    got = await ctx.services.call("crm", "GET", f"/customers/{order['customer_id']}", oid,
+                                  params={"order_id": oid})
+    if got.status == 404:
+        return _next(body, "customer.rejected", reason="unknown-customer", customer_exists=False)
+    cus = got.body
+    if cus.get("status") == "blocked" or cus.get("risk") == "high":
+        # This choreography has no review step (it declares no "review" capability).
+        why = "customer-blocked" if cus.get("status") == "blocked" else "review-unsupported"
+        return _next(body, "customer.rejected", reason=why, customer_exists=True)
+    quote = await ctx.services.call("shipping", "POST", "/quotes", oid, json={
+        "address": cus["address"], "lines": order["lines"], "order_id": oid})
+    return _next(body, "customer.checked", customer=cus, quote_cents=quote.body["amount_cents"])
+
+
+async def payment(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
+    oid, order = body["order_id"], body["order"]
+    if event != "customer.checked":
+        return await _refund(ctx, body)
+    if ctx.store.cancelled(oid) and not ctx.bug("cancel-first"):
+        return Outcome()  # refunded before it was captured: never capture it now
+    total = sum(li["qty"] * li["unit_price_cents"] for li in order["lines"]) + body["quote_cents"]
+    got = await ctx.services.call("payment", "POST", "/payments", oid, key=ctx.key(oid, "capture"),
+                                  json={"order_id": oid, "amount_cents": total,
+                                        "currency": order["currency"],
+                                        "card_token": order["card_token"]})
+    if got.status != 201:
+        return _next(body, "payment.declined", reason="card-declined")
+    made = {"payment_id": got.body["payment_id"], "amount_cents": total}
+    return Outcome([("payment.captured", {**body, **made})], created=made)
+
+
+async def _refund(ctx: Context, body: dict[str, Any]) -> Outcome:
+    oid = body["order_id"]
+    made = ctx.store.created(oid)
+    if made is None and not ctx.bug("cancel-first"):
+        found = await ctx.services.call("payment", "GET", "/payments", oid,
+                                        params={"order_id": oid})
+        items = found.body.get("items") or []
+        made = {"payment_id": items[0]["payment_id"], "amount_cents": items[0]["amount_cents"]} \
+            if items else None
+        if made is None:
+            ctx.store.tombstone(oid)  # the capture may still come: it must not happen
+    if made is not None:
+        got = await ctx.services.call(
+            "payment", "POST", f"/payments/{made['payment_id']}/refunds", oid,
+            key=ctx.key(oid, "refund"), json={"amount_cents": made["amount_cents"]})
+        return _next(body, "payment.refunded", refund_id=got.body.get("refund_id"))
+    return _next(body, "payment.refunded", refund_id=None)
+
+
+async def inventory(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
+    oid, order = body["order_id"], body["order"]
+    if event == "shipping.rejected":
+        rid = body["reservation_id"]
+        await ctx.services.call("inventory", "POST", f"/reservations/{rid}/release", oid,
+                                key=ctx.key(oid, "release"))
+        return _next(body, "inventory.released")
+    lines = [{"sku": li["sku"], "qty": li["qty"]} for li in order["lines"]]
+    got = await ctx.services.call("inventory", "POST", "/reservations", oid,
+                                  key=ctx.key(oid, "reserve"),
+                                  json={"order_id": oid, "lines": lines})
+    if got.status != 201:
+        return _next(body, "inventory.rejected", reason="out-of-stock")
+    made = {"reservation_id": got.body["reservation_id"]}
+    return Outcome([("inventory.reserved", {**body, **made})], created=made)
+
+
+async def shipping(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
+    oid = body["order_id"]
+    got = await ctx.services.call("shipping", "POST", "/shipments", oid, key=ctx.key(oid, "ship"),
+                                  json={"order_id": oid, "reservation_id": body["reservation_id"],
+                                        "address": body["customer"]["address"]})
+    if got.status != 201:
+        return _next(body, "shipping.rejected", reason="undeliverable")
+    return _next(body, "shipping.shipped", shipment_id=got.body["shipment_id"])
+
+
+async def notify(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
+    oid, order = body["order_id"], body["order"]
+    ok = event == "shipping.shipped"
+    if not ok and body.get("customer_exists") is False:
+        return _next(body, "order.failed", message_id=None)
+    template = "order_confirmed" if ok else "order_failed"
+    got = await ctx.services.call("notify", "POST", "/messages", oid, key=ctx.key(oid, template),
+                                  json={"order_id": oid, "customer_id": order["customer_id"],
+                                        "template": template})
+    end = "order.completed" if ok else "order.failed"
+    return _next(body, end, message_id=got.body.get("message_id"))
+
+
+def view_status(event: str, body: dict[str, Any], before: dict[str, Any] | None) -> dict[str, Any]:
+    """The order view's answer for ``GET /orders/{id}`` after ``event`` (contract §2's
+    shape): an ended order stays ended, whatever comes after."""
+    if before is not None and before["status"] in ("completed", "failed"):
+        return before
+    status = END_STATUS.get(event, "pending" if event == PLACED else "running")
+    out = {"order_id": body["order_id"], "status": status}
+    for name in ("reason", "payment_id", "reservation_id", "shipment_id"):
+        if body.get(name) is not None:
+            out[name] = body[name]
+    return out
+
+
+Handler = Callable[[Context, str, dict[str, Any]], Awaitable[Outcome]]
+HANDLERS: dict[str, Handler] = {
+    "customer": customer, "payment": payment, "inventory": inventory,
+    "shipping": shipping, "notify": notify,
+}
