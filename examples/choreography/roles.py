@@ -33,6 +33,15 @@ class Outcome:
     created: dict[str, Any] | None = None
 
 
+def need(body: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
+    """A field of a service's answer, of the type the contract gives it: a garbled answer
+    (a malformed-answer fault) raises, and the runtime asks again with the same key."""
+    value = body.get(name)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValueError(f"answer without a valid {name}: {body!r:.200}")
+    return value
+
+
 def _next(body: dict[str, Any], event: str, **adds: Any) -> Outcome:
     return Outcome([(event, {**body, **adds})])
 
@@ -44,13 +53,18 @@ async def customer(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
     if got.status == 404:
         return _next(body, "customer.rejected", reason="unknown-customer", customer_exists=False)
     cus = got.body
-    if cus.get("status") == "blocked" or cus.get("risk") == "high":
+    need(cus, "address", dict)
+    if need(cus, "status", str) not in ("active", "blocked") or need(cus, "risk", str) not in (
+            "low", "high"):
+        raise ValueError(f"customer answer out of the contract: {cus!r:.200}")
+    if cus["status"] == "blocked" or cus["risk"] == "high":
         # This choreography has no review step (it declares no "review" capability).
         why = "customer-blocked" if cus.get("status") == "blocked" else "review-unsupported"
         return _next(body, "customer.rejected", reason=why, customer_exists=True)
     quote = await ctx.services.call("shipping", "POST", "/quotes", oid, json={
         "address": cus["address"], "lines": order["lines"], "order_id": oid})
-    return _next(body, "customer.checked", customer=cus, quote_cents=quote.body["amount_cents"])
+    return _next(body, "customer.checked", customer=cus,
+                 quote_cents=need(quote.body, "amount_cents", int))
 
 
 async def payment(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
@@ -64,9 +78,11 @@ async def payment(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
                                   json={"order_id": oid, "amount_cents": total,
                                         "currency": order["currency"],
                                         "card_token": order["card_token"]})
-    if got.status != 201:
+    if got.status == 402:
         return _next(body, "payment.declined", reason="card-declined")
-    made = {"payment_id": got.body["payment_id"], "amount_cents": total}
+    if got.status != 201:
+        raise ValueError(f"capture answered {got.status}")
+    made = {"payment_id": need(got.body, "payment_id", str), "amount_cents": total}
     return Outcome([("payment.captured", {**body, **made})], created=made)
 
 
@@ -76,15 +92,17 @@ async def _refund(ctx: Context, body: dict[str, Any]) -> Outcome:
     if made is None and not ctx.bug("cancel-first"):
         found = await ctx.services.call("payment", "GET", "/payments", oid,
                                         params={"order_id": oid})
-        items = found.body.get("items") or []
-        made = {"payment_id": items[0]["payment_id"], "amount_cents": items[0]["amount_cents"]} \
-            if items else None
+        items = need(found.body, "items", list)
+        made = {"payment_id": need(items[0], "payment_id", str),
+                "amount_cents": need(items[0], "amount_cents", int)} if items else None
         if made is None:
             ctx.store.tombstone(oid)  # the capture may still come: it must not happen
     if made is not None:
         got = await ctx.services.call(
             "payment", "POST", f"/payments/{made['payment_id']}/refunds", oid,
             key=ctx.key(oid, "refund"), json={"amount_cents": made["amount_cents"]})
+        if got.status not in (201, 409):  # 409: refunded in full already
+            raise ValueError(f"refund answered {got.status}")
         return _next(body, "payment.refunded", refund_id=got.body.get("refund_id"))
     return _next(body, "payment.refunded", refund_id=None)
 
@@ -93,16 +111,20 @@ async def inventory(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
     oid, order = body["order_id"], body["order"]
     if event == "shipping.rejected":
         rid = body["reservation_id"]
-        await ctx.services.call("inventory", "POST", f"/reservations/{rid}/release", oid,
-                                key=ctx.key(oid, "release"))
+        got = await ctx.services.call("inventory", "POST", f"/reservations/{rid}/release", oid,
+                                      key=ctx.key(oid, "release"))
+        if got.status != 200:
+            raise ValueError(f"release answered {got.status}")
         return _next(body, "inventory.released")
     lines = [{"sku": li["sku"], "qty": li["qty"]} for li in order["lines"]]
     got = await ctx.services.call("inventory", "POST", "/reservations", oid,
                                   key=ctx.key(oid, "reserve"),
                                   json={"order_id": oid, "lines": lines})
-    if got.status != 201:
+    if got.status == 409:
         return _next(body, "inventory.rejected", reason="out-of-stock")
-    made = {"reservation_id": got.body["reservation_id"]}
+    if got.status != 201:
+        raise ValueError(f"reserve answered {got.status}")
+    made = {"reservation_id": need(got.body, "reservation_id", str)}
     return Outcome([("inventory.reserved", {**body, **made})], created=made)
 
 
@@ -111,9 +133,11 @@ async def shipping(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
     got = await ctx.services.call("shipping", "POST", "/shipments", oid, key=ctx.key(oid, "ship"),
                                   json={"order_id": oid, "reservation_id": body["reservation_id"],
                                         "address": body["customer"]["address"]})
-    if got.status != 201:
+    if got.status == 422:
         return _next(body, "shipping.rejected", reason="undeliverable")
-    return _next(body, "shipping.shipped", shipment_id=got.body["shipment_id"])
+    if got.status != 201:
+        raise ValueError(f"shipment answered {got.status}")
+    return _next(body, "shipping.shipped", shipment_id=need(got.body, "shipment_id", str))
 
 
 async def notify(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
@@ -125,8 +149,10 @@ async def notify(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
     got = await ctx.services.call("notify", "POST", "/messages", oid, key=ctx.key(oid, template),
                                   json={"order_id": oid, "customer_id": order["customer_id"],
                                         "template": template})
+    if got.status != 201:
+        raise ValueError(f"message answered {got.status}")
     end = "order.completed" if ok else "order.failed"
-    return _next(body, end, message_id=got.body.get("message_id"))
+    return _next(body, end, message_id=need(got.body, "message_id", str))
 
 
 def view_status(event: str, body: dict[str, Any], before: dict[str, Any] | None) -> dict[str, Any]:

@@ -68,7 +68,10 @@ class Participant:
                 except Exception:  # noqa: BLE001 - a broker under faults: fetch again
                     await asyncio.sleep(0.1)
                     continue
-                await asyncio.gather(*(self.handle(m) for m in msgs))
+                for failed in await asyncio.gather(*(self.handle(m) for m in msgs),
+                                                   return_exceptions=True):
+                    if isinstance(failed, Exception):  # unacked: the broker gives it again
+                        print(f"{self.role}: {type(failed).__name__}: {failed}", flush=True)
 
     def route(self, path: str) -> tuple[int, Any]:
         if path == "/healthz":
@@ -98,10 +101,22 @@ class Participant:
             await msg.ack()
         beat = asyncio.create_task(self._heartbeat(msg))
         try:
-            outcome = await HANDLERS[self.role](self, event, body)
+            outcome = await self._act(event, body)
         finally:
             beat.cancel()
         await self._finish(msg, mid, outcome)
+
+    async def _act(self, event: str, body: dict[str, Any]) -> Outcome:
+        """The role's handler, again after a garbled answer: its calls carry idempotency
+        keys, so asking again replays what the first call did."""
+        delay = 0.05
+        while True:
+            try:
+                return await HANDLERS[self.role](self, event, body)
+            except (KeyError, TypeError, ValueError) as exc:
+                print(f"{self.role}: {event} {body.get('order_id')}: {exc}", flush=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     async def _finish(self, msg: Any, mid: str, outcome: Outcome) -> None:
         late = [p for p in outcome.publish if BY_NAME[p[0]].role in ("failure", "compensation")]
