@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,3 +171,26 @@ def unparse(data: Any) -> Any:
     if not isinstance(data, dict):
         return data
     return {k: v for k, v in data.items() if k != "cwd" and v is not None}
+
+
+def check_runnable(data: dict[str, Any]) -> None:
+    """Every participant's command names something that runs, and there is a NATS server
+    to start (unless one is given by URL): checked before anything starts, so a typo or a
+    missing extra is one message."""
+    from fracas.harness.adapters.command import check_command
+    from fracas.harness.broker.server import BrokerMissing, find_server
+
+    spec = ChoreographySpec.from_json(data)
+    for p in spec.participants:
+        argv = list(p.command)
+        if argv[0] in ("python", "python3"):
+            argv[0] = sys.executable  # as ProcessAdapter runs it
+        try:
+            check_command(argv, spec.cwd)
+        except AdapterError as exc:
+            raise AdapterError(f"participant {p.name}: {exc}") from None
+    if spec.broker is None:
+        try:
+            find_server()
+        except BrokerMissing as exc:
+            raise AdapterError(str(exc)) from None

@@ -145,7 +145,8 @@ def resolve_spec(
                            "give one (a hybrid of both is not supported yet)")
     if where:
         source = "--choreography" if choreography else ENV_BY_FIELD["choreography"]
-        return AdapterSpec(command=None, source=source, choreography=choreo_spec.load(where, source))
+        data = choreo_spec.load(where, source)
+        return AdapterSpec(command=None, source=source, cwd=data["cwd"], choreography=data)
     spec = _pick(option, environ, pyproject)
     if spec.choreography is not None:
         return spec
@@ -304,8 +305,9 @@ def spec_from_json(data: Any, where: str) -> AdapterSpec:
     if not isinstance(data, dict):
         raise AdapterError(f"{where}: expected an object")
     if data.get("choreography") is not None:
-        cwd = data.get("cwd")
-        table = choreo_spec.unparse(data["choreography"])
+        inner = data["choreography"]
+        cwd = inner.get("cwd") if isinstance(inner, dict) else None
+        table = choreo_spec.unparse(inner)
         return AdapterSpec(command=None, source=where, cwd=cwd if isinstance(cwd, str) else None,
                            choreography=choreo_spec.parse(table, f"{where}.choreography", cwd))
     if data.get("command") is None:

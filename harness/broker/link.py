@@ -38,12 +38,19 @@ class ConsumerState:
     """The broker's own accounting of one consumer (JetStream consumer info)."""
 
     name: str
-    delivered: int  # highest consumer sequence delivered
+    #: Deliveries so far, redeliveries included (the consumer sequence): more than the
+    #: events it was given means some came again.
+    delivered: int
     ack_floor: int
     num_ack_pending: int
+    #: Redelivered events still waiting for their ack (JetStream's count: it drops back
+    #: once they are acked, so it shows a redelivery only while it is pending).
     num_redelivered: int
     num_pending: int
     num_waiting: int
+    #: The settings it was made with, as the broker holds them.
+    ack_wait: float
+    max_deliver: int
 
 
 class BrokerLink:
@@ -118,12 +125,18 @@ class BrokerLink:
             num_redelivered=int(info.num_redelivered or 0),
             num_pending=int(info.num_pending or 0),
             num_waiting=int(info.num_waiting or 0),
+            ack_wait=float(info.config.ack_wait or 0),
+            max_deliver=int(info.config.max_deliver or 0),
         )
 
     def stored(self, stream: str) -> int:
         """How many messages the stream holds (a duplicate dropped by dedup is not one)."""
         info = self._run(self._js.stream_info(stream))
         return int(info.state.messages)
+
+    def dedup_window(self, stream: str) -> float:
+        info = self._run(self._js.stream_info(stream))
+        return float(info.config.duplicate_window or 0)
 
     def close(self) -> None:
         if self._loop.is_closed():

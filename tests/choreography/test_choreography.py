@@ -1,0 +1,103 @@
+"""The bundled choreography as the system under test, end to end on real processes: the
+harness places orders on the broker, the participants carry them through the fakes, the
+order view reports their end, and the same checkers judge the ledgers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from choreo_helpers import choreo_spec, remote_ports
+
+from fracas.fakes.events import STREAM
+from fracas.harness.kit.waiting import wait_until
+from fracas.harness.run.runner import RunOptions, run
+from fracas.harness.run.topology import Topology
+from fracas.harness.run.workload import mixed, orders
+
+END_BY_INTENT = {"ok": "completed", "blocked": "failed", "declined": "failed",
+                 "out_of_stock": "failed", "undeliverable": "failed"}  # fmt: skip
+
+
+def test_every_kind_of_order_ends_as_its_intent_and_the_checkers_agree(
+    start_topology: Callable[..., Topology],
+) -> None:
+    topo = start_topology(choreo_spec())
+    plans = mixed(10, seed=0)
+    assert {p.intent for p in plans} == set(END_BY_INTENT)  # every path of the saga
+    result = run(topo, plans, [], RunOptions(settle_seconds=30), seed=0)
+    result.assert_consistent()
+    assert result.statuses == {p.order_id: END_BY_INTENT[p.intent] for p in plans}
+
+
+def test_participants_reach_the_broker_only_through_its_fault_proxy(
+    start_topology: Callable[..., Topology],
+) -> None:
+    topo = start_topology(choreo_spec())
+    assert topo.broker is not None and topo.broker.process is not None
+    proxy_port = int(topo.broker.proxied_url.rsplit(":", 1)[1])
+    assert topo.fault_context().proxy_name("broker") == topo.broker.proxy_name
+    for name, proc in topo.orchestrator.participants.items():  # type: ignore[attr-defined]
+        ports = remote_ports(proc.pid)
+        assert proxy_port in ports, name
+        assert topo.broker.process.port not in ports, name
+
+
+def _hold_capture(topo: Topology, order_id: str) -> None:
+    admin = topo.admin_url("payment")
+    rule = {"id": "hold-capture", "match": {"method": "POST", "path": "/payments",
+                                            "order_id": order_id},
+            "phase": "after_commit", "action": {"kind": "hold"}, "times": 1}  # fmt: skip
+    httpx.post(f"{admin}/_fracas/faults", json=rule, trust_env=False).raise_for_status()
+
+
+def _held(topo: Topology) -> list[Any]:
+    url = f"{topo.admin_url('payment')}/_fracas/held?wait=1"
+    held: list[Any] = httpx.get(url, timeout=5, trust_env=False).json()["held"]
+    return held
+
+
+def _crash_payment_after_its_capture(topo: Topology) -> tuple[str, int]:
+    """One order; payment's capture is committed and its answer held while the payment
+    participant is SIGKILLed, so the event was delivered and never acked. Returns the
+    order id and how often the broker delivered to the payment consumer (its one event,
+    ``customer.checked``: twice means once again), once the order has ended."""
+    topo.reset(0)
+    plan = orders(1, seed=0)[0]
+    _hold_capture(topo, plan.order_id)
+    assert topo.orchestrator.submit(plan.order).accepted
+    wait_until(lambda: _held(topo), 20, interval=0.1, what="the capture held")
+    payment = topo.orchestrator.participants["payment"]  # type: ignore[attr-defined]
+    payment.kill()
+    httpx.post(f"{topo.admin_url('payment')}/_fracas/held/release", trust_env=False)
+    payment.start()
+    member = topo.orchestrator.members["payment"]  # type: ignore[attr-defined]
+    payment.wait_healthy(member.healthy, 30)
+    wait_until(lambda: (topo.orchestrator.status(plan.order_id) or {}).get("status")
+               == "completed", 60, interval=0.1, what="the order completed")  # fmt: skip
+    link = topo.broker.link  # type: ignore[union-attr]
+    return plan.order_id, link.consumer_state(STREAM, "payment").delivered
+
+
+def _captures(topo: Topology, order_id: str) -> int:
+    rows = topo.ledgers()["payment"]["tables"]["payments"]
+    return sum(1 for r in rows if r["order_id"] == order_id)
+
+
+def test_an_event_unacked_at_a_crash_is_redelivered_and_makes_its_effect_once(
+    start_topology: Callable[..., Topology],
+) -> None:
+    topo = start_topology(choreo_spec())
+    order_id, deliveries = _crash_payment_after_its_capture(topo)
+    assert deliveries == 2  # the broker's own accounting: the event came once again
+    assert _captures(topo, order_id) == 1  # the idempotency key made the second one a replay
+
+
+def test_the_no_dedup_defect_captures_again_on_that_redelivery(
+    start_topology: Callable[..., Topology],
+) -> None:
+    topo = start_topology(choreo_spec(payment="no-dedup"))
+    order_id, deliveries = _crash_payment_after_its_capture(topo)
+    assert deliveries == 2
+    assert _captures(topo, order_id) == 2
