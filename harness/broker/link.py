@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -137,6 +137,15 @@ class BrokerLink:
     def dedup_window(self, stream: str) -> float:
         info = self._run(self._js.stream_info(stream))
         return float(info.config.duplicate_window or 0)
+
+    def tap(self, callback: Callable[[Any], None]) -> None:
+        """Call ``callback`` with every message the broker moves (a ``>`` subscription: it
+        sees publishes, deliveries to consumers and acks alike), on the link's thread."""
+
+        async def deliver(msg: Any) -> None:
+            callback(msg)
+
+        self._run(self._nc.subscribe(">", cb=deliver))
 
     def close(self) -> None:
         if self._loop.is_closed():

@@ -9,10 +9,11 @@ placing orders and reading the broker's accounting are never faulted.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from fracas.fakes import events
 from fracas.harness.adapters import AdapterError
 from fracas.harness.adapters.choreo_spec import ChoreographySpec
 from fracas.harness.adapters.choreography import ChoreographyAdapter
@@ -20,6 +21,7 @@ from fracas.harness.adapters.select import AdapterSpec
 from fracas.harness.backends import FaultBackend, UrlBackend
 from fracas.harness.broker.link import BrokerError, BrokerLink
 from fracas.harness.broker.server import BrokerMissing, BrokerProcess, start_broker
+from fracas.harness.broker.tap import Tap
 from fracas.harness.kit.net import LOOPBACK
 
 #: The broker's name as a fault target (its proxy) and in logs.
@@ -32,6 +34,8 @@ class BrokerSide:
     link: BrokerLink
     proxy_name: str
     proxied_url: str
+    #: Every message the broker moves, for the history (broker/tap.py).
+    tap: Tap = field(default_factory=lambda: Tap(events.STREAM))
 
     def stop(self) -> None:
         try:
@@ -70,4 +74,5 @@ def start_broker_side(
         BrokerSide(process, link, name, "").stop()
         raise
     side = BrokerSide(process, link, name, f"nats://{LOOPBACK}:{made.port}")
+    link.tap(side.tap)
     return side, ChoreographyAdapter(choreo, link, side.proxied_url)

@@ -254,6 +254,8 @@ class Topology:
                 started.result()
         if restart_orchestrator and not quiet:
             self._start_orchestrator(fresh=True)
+        if self.broker is not None:
+            self.broker.tap.clear()  # the next run's messages only
         return spent
 
     def ensure_fakes_running(self) -> None:
@@ -340,6 +342,10 @@ class Topology:
     def ledgers(self) -> dict[str, Any]:
         """Every fake's `/_fracas/state` (contract §6)."""
         return {n: self._get_json(f"{f.url}/_fracas/state") for n, f in self.fakes.items()}
+
+    def messages(self) -> list[dict[str, Any]]:
+        """What the broker moved since the last reset (none without a broker)."""
+        return self.broker.tap.take() if self.broker is not None else []
 
     def journals(self) -> dict[str, list[dict[str, Any]]]:
         """Every fake's whole journal since its last reset (contract §6)."""

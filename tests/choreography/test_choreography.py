@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 from choreo_helpers import choreo_spec, remote_ports
 
-from fracas.fakes.events import STREAM
+from fracas.fakes.events import END_STATUS, STREAM
 from fracas.harness.kit.waiting import wait_until
+from fracas.harness.model.history import History
 from fracas.harness.run.runner import RunOptions, run
 from fracas.harness.run.topology import Topology
 from fracas.harness.run.workload import mixed, orders
@@ -29,6 +30,21 @@ def test_every_kind_of_order_ends_as_its_intent_and_the_checkers_agree(
     result = run(topo, plans, [], RunOptions(settle_seconds=30), seed=0)
     result.assert_consistent()
     assert result.statuses == {p.order_id: END_BY_INTENT[p.intent] for p in plans}
+    # The history holds the events beside the HTTP calls, joined by order.
+    ends = {(m["order_id"], m["event"]) for m in result.history.messages
+            if m["kind"] == "published" and m["event"] in END_STATUS}  # fmt: skip
+    assert ends == {(p.order_id, f"order.{result.statuses[p.order_id]}") for p in plans}
+    assert History.from_json(result.history.to_json()).messages == result.history.messages
+    story = result.history.timeline(plans[0].order_id)
+    assert {"broker", "payment", "history"} <= {item["source"] for item in story}
+    # Every delivery the broker made was acked (the last acks may trail the last status).
+    wait_until(lambda: _unacked(topo.messages()) == set(), 10, what="every delivery acked")
+
+
+def _unacked(messages: list[dict[str, Any]]) -> set[tuple[str, int]]:
+    given = {(m["consumer"], m["stream_seq"]) for m in messages
+             if m["kind"] in ("delivered", "redelivered")}  # fmt: skip
+    return given - {(m["consumer"], m["stream_seq"]) for m in messages if m["kind"] == "acked"}
 
 
 def test_participants_reach_the_broker_only_through_its_fault_proxy(
@@ -91,6 +107,9 @@ def test_an_event_unacked_at_a_crash_is_redelivered_and_makes_its_effect_once(
     topo = start_topology(choreo_spec())
     order_id, deliveries = _crash_payment_after_its_capture(topo)
     assert deliveries == 2  # the broker's own accounting: the event came once again
+    again = [m for m in topo.messages() if m["kind"] == "redelivered"]
+    assert [(m["consumer"], m["event"], m["order_id"], m["delivery"]) for m in again] == [
+        ("payment", "customer.checked", order_id, 2)]  # and the history's messages say so
     assert _captures(topo, order_id) == 1  # the idempotency key made the second one a replay
 
 
