@@ -68,7 +68,7 @@ class BrokerLink:
         self._thread.start()
         try:
             self._nc: Any = self._run(
-                nats.connect(url, connect_timeout=timeout, max_reconnect_attempts=10,
+                nats.connect(url, connect_timeout=timeout, max_reconnect_attempts=-1,
                              reconnect_time_wait=0.1)  # fmt: skip
             )
         except BaseException:

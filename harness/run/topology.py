@@ -286,16 +286,16 @@ class Topology:
             elif proc.paused:
                 proc.resume()
 
-    def _participants(self) -> dict[str, tuple[ProcessHandle, Callable[[], bool]]]:
-        """A choreography's participants other than the order view (which is the
-        "orchestrator"), with their health checks: each is a process fault's target
-        under its own name."""
+    def _participants(self, view: bool = False) -> dict[str, tuple[ProcessHandle, Callable[[], bool]]]:
+        """A choreography's participants with their health checks, the order view (which
+        is also the "orchestrator") only when ``view``: each is a process fault's target
+        as ``participant:NAME``."""
         members = getattr(self.orchestrator, "members", None)
         if not isinstance(members, dict):
             return {}
-        view = self.orchestrator.process
+        skip = None if view else self.orchestrator.process
         return {n: (m.process, m.healthy) for n, m in members.items()
-                if m.process is not None and m.process is not view}  # fmt: skip
+                if m.process is not None and m.process is not skip}  # fmt: skip
 
     def _reset_fake(self, fake: FakeProcess) -> None:
         self._admin.delete(f"{fake.url}/_fracas/faults").raise_for_status()
@@ -324,9 +324,9 @@ class Topology:
         if proc is not None:
             processes["orchestrator"] = proc
             health["orchestrator"] = self.orchestrator.healthy
-        for name, (member, healthy) in self._participants().items():
-            processes[name] = member
-            health[name] = healthy
+        for name, (member, healthy) in self._participants(view=True).items():
+            processes[f"participant:{name}"] = member
+            health[f"participant:{name}"] = healthy
         proxies = dict(self.proxy_names)
         if self.broker is not None:
             proxies["broker"] = self.broker.proxy_name
