@@ -132,15 +132,20 @@ class ChoreographyAdapter:
     # -- the contract ----------------------------------------------------------------
     def submit(self, order: dict[str, Any]) -> SubmitResult:
         """Publish ``order.placed``; the order id as message id makes a retry store nothing
-        new (200 then, as a repeated ``POST /orders``)."""
+        new (200 then, as a repeated ``POST /orders``), and another body under a placed
+        id is refused with 409 (§2), judged by the body the broker holds."""
         order_id = str(order.get("order_id"))
         headers = {events.MSG_ID_HEADER: events.msg_id(order_id, events.PLACED),
                    events.CORRELATION_HEADER: order_id}  # fmt: skip
         try:
             done = self.link.publish(events.subject(events.PLACED),
                                      {"order_id": order_id, "order": order}, headers)  # fmt: skip
+            first = self.link.body_at(events.STREAM, done.seq) if done.duplicate else None
         except BrokerError as exc:
             return SubmitResult(None, error=str(exc))
+        if first is not None and first.get("order") != order:
+            return SubmitResult(409, {"type": "order-exists", "status": 409, "title": "Conflict",
+                                      "detail": f"{order_id} was placed with another body"})
         return SubmitResult(200 if done.duplicate else 202,
                             {"order_id": order_id, "status": "pending", "seq": done.seq})
 

@@ -129,6 +129,11 @@ class BrokerLink:
             max_deliver=int(info.config.max_deliver or 0),
         )
 
+    def body_at(self, stream: str, seq: int) -> Any:
+        """The JSON body the stream holds at ``seq``."""
+        msg = self._run(self._js.get_msg(stream, seq=seq))
+        return json.loads(msg.data)
+
     def stored(self, stream: str) -> int:
         """How many messages the stream holds (a duplicate dropped by dedup is not one)."""
         info = self._run(self._js.stream_info(stream))

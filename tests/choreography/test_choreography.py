@@ -60,6 +60,26 @@ def test_participants_reach_the_broker_only_through_its_fault_proxy(
         assert topo.broker.process.port not in ports, name
 
 
+def test_placing_an_order_is_idempotent_and_another_body_is_refused(
+    start_topology: Callable[..., Topology],
+) -> None:
+    """As ``POST /orders`` (contract §2): the same order again is 200, another body under
+    its id 409, and the broker stores the first one only."""
+    topo = start_topology(choreo_spec())
+    order = orders(1, seed=0)[0].order
+    adapter = topo.orchestrator
+    assert adapter.submit(order).status_code == 202
+    assert adapter.submit(dict(order)).status_code == 200
+    other = adapter.submit({**order, "card_token": "tok_decline_1"})
+    assert (other.status_code, other.body["type"]) == (409, "order-exists")
+
+    def stored() -> list[object]:  # the tap reads each publish's ack on its own
+        return [m.get("duplicate") for m in topo.messages()
+                if m["kind"] == "published" and m["event"] == "order.placed"]  # fmt: skip
+
+    wait_until(lambda: stored() == [False, True, True], 5, what="three publishes, one stored")
+
+
 def _hold_capture(topo: Topology, order_id: str) -> None:
     admin = topo.admin_url("payment")
     rule = {"id": "hold-capture", "match": {"method": "POST", "path": "/payments",
