@@ -64,7 +64,9 @@ class ChoreographyAdapter:
         self.capabilities = self.view.capabilities
         self.description = (f"choreography of {', '.join(self.members)} "
                             f"(order view: {spec.view})")  # fmt: skip
-        self.call_timeout = 1.0  # the bundled participants' (examples/choreography/calls.py)
+        #: How long an order may sit still in a correct choreography (base.call_timeout):
+        #: an event a crashed participant never acked comes again only after the ack wait.
+        self.call_timeout = max(1.0, spec.ack_wait)
 
     # -- processes -------------------------------------------------------------------
     @property
