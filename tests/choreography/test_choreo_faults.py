@@ -52,3 +52,26 @@ def test_participant_targets_are_checked_when_parsed_and_when_applied(
     schedule = [{"fault": {"kind": "kill", "target": "participant:billing"}, "at": 0, "for": 1}]
     with pytest.raises(NemesisError, match="participant:payment"):
         run(topo, orders(1, seed=0), schedule, RunOptions(settle_seconds=10), seed=0)
+
+
+@pytest.mark.parametrize("bug", [None, "ack-first"])
+def test_a_participant_killed_mid_step_loses_the_step_only_when_it_acked_first(
+    start_topology: Callable[..., Topology], bug: str | None,
+) -> None:
+    """Killed while its capture waits in the fake: the correct participant had not acked,
+    so the event comes again and the order completes; ``--bug ack-first`` had, so nothing
+    brings the step back and the order never ends (the liveness rule names it)."""
+    topo = start_topology(choreo_spec(**({"payment": bug} if bug else {})))
+    plans = orders(2, seed=0)
+    schedule = [{"fault": {"kind": "kill", "target": "participant:payment"},
+                 "when": {"service": "payment", "path": "/payments",
+                          "order_id": plans[1].order_id, "phase": "before_commit"},
+                 "for": 0.5}]  # fmt: skip
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=15), seed=0)
+    assert result.nemesis.applied == [0]
+    if bug is None:
+        result.assert_consistent()
+        return
+    broken = {(v.rule, v.order_id) for v in result.verdict.violations}
+    assert ("liveness", plans[1].order_id) in broken, broken
+    assert result.statuses[plans[0].order_id] == "completed"
