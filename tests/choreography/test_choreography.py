@@ -5,12 +5,14 @@ order view reports their end, and the same checkers judge the ledgers."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 from choreo_helpers import choreo_spec, remote_ports
 
 from fracas.fakes.events import END_STATUS, STREAM
+from fracas.harness.kit.net import is_listening
 from fracas.harness.kit.waiting import wait_until
 from fracas.harness.model.history import History
 from fracas.harness.run.runner import RunOptions, run
@@ -54,10 +56,16 @@ def test_participants_reach_the_broker_only_through_its_fault_proxy(
     assert topo.broker is not None and topo.broker.process is not None
     proxy_port = int(topo.broker.proxied_url.rsplit(":", 1)[1])
     assert topo.fault_context().proxy_name("broker") == topo.broker.proxy_name
+    pids = [topo.broker.process.process.pid]
     for name, proc in topo.orchestrator.participants.items():  # type: ignore[attr-defined]
         ports = remote_ports(proc.pid)
         assert proxy_port in ports, name
         assert topo.broker.process.port not in ports, name
+        pids.append(proc.pid)
+    broker_port = topo.broker.process.port
+    topo.stop()  # and nothing is left: no participant, no server, no port
+    assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+    assert not is_listening(broker_port) and not is_listening(proxy_port)
 
 
 def test_placing_an_order_is_idempotent_and_another_body_is_refused(
