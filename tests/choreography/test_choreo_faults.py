@@ -10,6 +10,8 @@ from collections.abc import Callable
 import pytest
 from choreo_helpers import choreo_spec
 
+from fracas.harness.checkers.view import View
+from fracas.harness.report.timeline import render_timeline
 from fracas.harness.run.runner import NemesisError, RunOptions, run
 from fracas.harness.run.schedule import ScheduleError, parse_schedule
 from fracas.harness.run.topology import Topology
@@ -37,6 +39,9 @@ def test_a_participant_killed_as_its_capture_commits_and_the_broker_cut_off(
     assert result.in_flight_during_faults == 4
     again = [m for m in result.history.messages if m["kind"] == "redelivered"]
     assert any(m["consumer"] == "payment" and m["order_id"] == plans[1].order_id for m in again)
+    svg = render_timeline(View(result.snapshot), [])  # the report puts it on the timeline
+    assert f"broker redelivered customer.checked consumer=payment delivery=2 " \
+           f"order={plans[1].order_id}" in svg
 
 
 def test_participant_targets_are_checked_when_parsed_and_when_applied(
