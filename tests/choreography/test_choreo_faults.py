@@ -80,3 +80,37 @@ def test_a_participant_killed_mid_step_loses_the_step_only_when_it_acked_first(
     broken = {(v.rule, v.order_id) for v in result.verdict.violations}
     assert ("liveness", plans[1].order_id) in broken, broken
     assert result.statuses[plans[0].order_id] == "completed"
+
+
+def _stored_copies(messages: list[dict[str, object]]) -> dict[tuple[object, object], int]:
+    """(order, event) -> how many publishes the broker stored (its PubAck: not a duplicate)."""
+    out: dict[tuple[object, object], int] = {}
+    for m in messages:
+        if m["kind"] == "published" and m.get("duplicate") is False:
+            key = (m["order_id"], m["event"])
+            out[key] = out.get(key, 0) + 1
+    return out
+
+
+@pytest.mark.parametrize("bug", [None, "retry-no-msgid"])
+def test_a_publish_whose_ack_is_late_is_retried_and_stored_once_only_with_its_message_id(
+    start_topology: Callable[..., Topology], bug: str | None,
+) -> None:
+    """1.5 s of latency from the broker to every participant, longer than their 1 s
+    publish timeout: each publish is stored, its ack comes too late, and it is sent
+    again. With its message id the broker drops the copy (its ack says duplicate); with
+    ``--bug retry-no-msgid`` on customer, the broker stores customer.checked twice."""
+    topo = start_topology(choreo_spec(**({"customer": bug} if bug else {})))
+    plans = orders(2, seed=0)
+    schedule = [{"fault": {"kind": "latency", "target": "broker",
+                           "params": {"latency_ms": 1500}}, "at": 0, "for": 5}]  # fmt: skip
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=30), seed=0)
+    result.assert_consistent()  # the fakes' idempotency keys absorb the copy either way
+    copies = _stored_copies(result.history.messages)
+    checked = [copies.get((p.order_id, "customer.checked"), 0) for p in plans]
+    if bug is None:
+        assert set(copies.values()) == {1}
+        assert any(m["kind"] == "published" and m.get("duplicate") and m["event"] != "order.placed"
+                   for m in result.history.messages)  # a retry the broker dropped
+    else:
+        assert max(checked) >= 2, copies
