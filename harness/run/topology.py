@@ -373,4 +373,7 @@ class Topology:
         for name in SERVICES:
             out[name] = self.proxy_urls[name]
             out[f"{name} (direct, admin)"] = self.fakes[name].url
+        if self.broker is not None:
+            out["broker"] = self.broker.proxied_url
+            out["broker (direct)"] = self.broker.link.url
         return out

@@ -5,7 +5,10 @@ exist."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from choreo_helpers import choreo_spec
@@ -61,7 +64,7 @@ def test_participant_targets_are_checked_when_parsed_and_when_applied(
 
 @pytest.mark.parametrize("bug", [None, "ack-first"])
 def test_a_participant_killed_mid_step_loses_the_step_only_when_it_acked_first(
-    start_topology: Callable[..., Topology], bug: str | None,
+    start_topology: Callable[..., Topology], bug: str | None, tmp_path: Path,
 ) -> None:
     """Killed while its capture waits in the fake: the correct participant had not acked,
     so the event comes again and the order completes; ``--bug ack-first`` had, so nothing
@@ -80,6 +83,12 @@ def test_a_participant_killed_mid_step_loses_the_step_only_when_it_acked_first(
     broken = {(v.rule, v.order_id) for v in result.verdict.violations}
     assert ("liveness", plans[1].order_id) in broken, broken
     assert result.statuses[plans[0].order_id] == "completed"
+    # The replay file holds the choreography: `fracas replay` runs it again, from anywhere.
+    path = result.write_replay(tmp_path / "ack-first.json")
+    done = subprocess.run([sys.executable, "-m", "fracas.harness.front.cli", "replay", str(path),
+                           "--report", str(tmp_path / "replay")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=240)  # fmt: skip
+    assert "reproduced 1 of 1" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
 
 
 def _stored_copies(messages: list[dict[str, object]]) -> dict[tuple[object, object], int]:
