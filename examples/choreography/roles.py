@@ -47,6 +47,11 @@ def _next(body: dict[str, Any], event: str, **adds: Any) -> Outcome:
 
 
 async def customer(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
+    if event == "review.decided":
+        if body.get("decision") != "approve":
+            return _next(body, "customer.rejected", reason="review-rejected",
+                         customer_exists=True)
+        return await _quote(ctx, body, body["customer"])
     order, oid = body["order"], body["order_id"]
     got = await ctx.services.call("crm", "GET", f"/customers/{order['customer_id']}", oid,
                                   params={"order_id": oid})
@@ -57,12 +62,17 @@ async def customer(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
     if need(cus, "status", str) not in ("active", "blocked") or need(cus, "risk", str) not in (
             "low", "high"):
         raise ValueError(f"customer answer out of the contract: {cus!r:.200}")
-    if cus["status"] == "blocked" or cus["risk"] == "high":
-        # This choreography has no review step (it declares no "review" capability).
-        why = "customer-blocked" if cus.get("status") == "blocked" else "review-unsupported"
-        return _next(body, "customer.rejected", reason=why, customer_exists=True)
+    if cus["status"] == "blocked":
+        return _next(body, "customer.rejected", reason="customer-blocked", customer_exists=True)
+    if cus["risk"] == "high":  # a person decides, through the order view
+        return _next(body, "customer.review_requested", customer=cus)
+    return await _quote(ctx, body, cus)
+
+
+async def _quote(ctx: Context, body: dict[str, Any], cus: dict[str, Any]) -> Outcome:
+    oid = body["order_id"]
     quote = await ctx.services.call("shipping", "POST", "/quotes", oid, json={
-        "address": cus["address"], "lines": order["lines"], "order_id": oid})
+        "address": cus["address"], "lines": body["order"]["lines"], "order_id": oid})
     return _next(body, "customer.checked", customer=cus,
                  quote_cents=need(quote.body, "amount_cents", int))
 
@@ -161,6 +171,8 @@ def view_status(event: str, body: dict[str, Any], before: dict[str, Any] | None)
     if before is not None and before["status"] in ("completed", "failed"):
         return before
     status = END_STATUS.get(event, "pending" if event == PLACED else "running")
+    if event == "customer.review_requested":
+        status = "awaiting_review"
     out = {"order_id": body["order_id"], "status": status}
     for name in ("reason", "payment_id", "reservation_id", "shipment_id"):
         if body.get(name) is not None:

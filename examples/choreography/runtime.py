@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import nats
+import view
 from calls import Services
 from health import serve
 from roles import HANDLERS, Outcome, view_status
@@ -73,13 +74,8 @@ class Participant:
                     if isinstance(failed, Exception):  # unacked: the broker gives it again
                         print(f"{self.role}: {type(failed).__name__}: {failed}", flush=True)
 
-    def route(self, path: str) -> tuple[int, Any]:
-        if path == "/healthz":
-            return (200, {"ok": True}) if self.ready else (503, {"ok": False})
-        if path.startswith("/orders/") and self.role == "orders":
-            found = self.store.view(path.removeprefix("/orders/"))
-            return (200, found) if found else (404, {"title": "unknown order"})
-        return 404, {"title": "not found"}
+    async def route(self, method: str, path: str, sent: Any) -> tuple[int, Any]:
+        return await view.route(self, method, path, sent)
 
     async def handle(self, msg: Any) -> None:
         event = event_of(msg.subject)
@@ -94,7 +90,8 @@ class Participant:
             return
         if self.role == "orders":
             oid = body["order_id"]
-            self.store.set_view(mid, oid, view_status(event, body, self.store.view(oid)))
+            asked = body if event == "customer.review_requested" else None
+            self.store.set_view(mid, oid, view_status(event, body, self.store.view(oid)), asked)
             await msg.ack()
             return
         if self.bug("ack-first"):

@@ -22,6 +22,7 @@ create table if not exists outbox (id integer primary key, event text, msg_id te
 create table if not exists created (order_id text primary key, body text);
 create table if not exists tombstones (order_id text primary key);
 create table if not exists orders (order_id text primary key, body text);
+create table if not exists decisions (order_id text primary key, decision text);
 """
 
 
@@ -76,15 +77,34 @@ class Store:
         row = self._db.execute("select 1 from tombstones where order_id = ?", (order_id,))
         return row.fetchone() is not None
 
+    def decision(self, order_id: str) -> str | None:
+        row = self._db.execute("select decision from decisions where order_id = ?",
+                               (order_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def decide(self, order_id: str, decision: str, event: tuple[str, str, dict[str, Any]]) -> None:
+        """The first decision and the event that carries it, in one transaction."""
+        with self._lock:
+            self._db.execute("begin immediate")
+            self._db.execute("insert into decisions values (?, ?)", (order_id, decision))
+            self._db.execute("insert into outbox (event, msg_id, body) values (?, ?, ?)",
+                             (event[0], event[1], json.dumps(event[2])))
+            self._db.execute("commit")
+
     def view(self, order_id: str) -> dict[str, Any] | None:
         row = self._db.execute("select body from orders where order_id = ?", (order_id,))
         found = row.fetchone()
         return None if found is None else dict(json.loads(found[0]))
 
-    def set_view(self, msg_id: str, order_id: str, body: dict[str, Any]) -> None:
+    def set_view(self, msg_id: str, order_id: str, body: dict[str, Any],
+                 asked: dict[str, Any] | None = None) -> None:
+        """The order's answer after an event; ``asked``: the review request it carried."""
         with self._lock:
             self._db.execute("begin immediate")
             self._db.execute("insert or replace into orders values (?, ?)",
                              (order_id, json.dumps(body)))
+            if asked is not None:
+                self._db.execute("insert or replace into created values (?, ?)",
+                                 (order_id, json.dumps(asked)))
             self._db.execute("insert or ignore into processed values (?)", (msg_id,))
             self._db.execute("commit")

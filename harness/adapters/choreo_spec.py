@@ -16,7 +16,8 @@ by the adapter. Every bad value names its key and what was expected::
     name = "payment"
     command = ["python", "participant.py", "payment"]
     consumes = ["customer.checked", "inventory.rejected"]
-    capabilities = ["crash", "restart", "pause"]   # optional (default all three)
+    capabilities = ["crash", "restart", "pause"]   # optional (default these three; the
+                                                   # view may add "review")
     env = { KEY = "value" }                        # optional
 """
 
@@ -34,7 +35,9 @@ from fracas.fakes.events import BY_NAME
 from fracas.harness.adapters.base import AdapterError
 from fracas.harness.broker import settings as defaults
 
-PARTICIPANT_CAPABILITIES = frozenset({"crash", "restart", "pause"})
+PARTICIPANT_CAPABILITIES = frozenset({"crash", "restart", "pause", "review"})
+#: What a participant gets when it declares nothing ("review" only if the view says so).
+DEFAULT_CAPABILITIES = ("crash", "pause", "restart")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
 _TOP = {"view", "ack_wait", "max_deliver", "dedup_window", "broker", "participants",
         "start_timeout"}  # fmt: skip
@@ -144,7 +147,7 @@ def _participant(p: Any, where: str) -> dict[str, Any]:
     if bad:
         raise AdapterError(f"{where}.consumes: unknown event(s) {bad}; expected some of "
                            f"{', '.join(BY_NAME)} (or \"*\")")  # fmt: skip
-    caps = p.get("capabilities", sorted(PARTICIPANT_CAPABILITIES))
+    caps = p.get("capabilities", list(DEFAULT_CAPABILITIES))
     if not (isinstance(caps, list) and set(caps) <= PARTICIPANT_CAPABILITIES):
         raise AdapterError(f"{where}.capabilities: expected some of "
                            f"{sorted(PARTICIPANT_CAPABILITIES)}, got {caps!r}")  # fmt: skip

@@ -155,7 +155,10 @@ class ChoreographyAdapter:
         return self.view.status(order_id)
 
     def review(self, order_id: str, decision: str) -> int:
-        raise AdapterError("this choreography declares no review step")
+        """``POST /orders/{id}/review`` to the order view, when it declares ``review``."""
+        if "review" not in self.capabilities:
+            raise AdapterError(f"the order view {self.spec.view} declares no review capability")
+        return self.view.review(order_id, decision)
 
     def advance_clock(self, seconds: float) -> None:
         raise AdapterError("a choreography has no clock to advance")

@@ -20,14 +20,15 @@ from fracas.harness.run.topology import Topology
 from fracas.harness.run.workload import mixed, orders
 
 END_BY_INTENT = {"ok": "completed", "blocked": "failed", "declined": "failed",
-                 "out_of_stock": "failed", "undeliverable": "failed"}  # fmt: skip
+                 "out_of_stock": "failed", "undeliverable": "failed", "unknown_customer": "failed",
+                 "review_approve": "completed", "review_reject": "failed"}  # fmt: skip
 
 
 def test_every_kind_of_order_ends_as_its_intent_and_the_checkers_agree(
     start_topology: Callable[..., Topology],
 ) -> None:
     topo = start_topology(choreo_spec())
-    plans = mixed(10, seed=0)
+    plans = mixed(15, seed=0)
     assert {p.intent for p in plans} == set(END_BY_INTENT)  # every path of the saga
     result = run(topo, plans, [], RunOptions(settle_seconds=30), seed=0)
     result.assert_consistent()
@@ -86,6 +87,33 @@ def test_placing_an_order_is_idempotent_and_another_body_is_refused(
                 if m["kind"] == "published" and m["event"] == "order.placed"]  # fmt: skip
 
     wait_until(lambda: stored() == [False, True, True], 5, what="three publishes, one stored")
+
+
+def test_the_order_view_takes_the_first_review_decision_as_the_contract_says(
+    start_topology: Callable[..., Topology],
+) -> None:
+    topo = start_topology(choreo_spec())
+    adapter = topo.orchestrator
+    plain, risky = orders(2, seed=0, intents=["ok", "review_reject"])
+    for plan in (plain, risky):
+        assert adapter.submit(plan.order).accepted
+
+    def status(oid: str) -> object:
+        return (adapter.status(oid) or {}).get("status")
+
+    wait_until(lambda: status(risky.order_id) == "awaiting_review", 30, what="a review asked")
+    wait_until(lambda: status(plain.order_id) == "completed", 30, what="the plain order done")
+    url = f"{adapter.url}/orders"
+    bad = httpx.post(f"{url}/{risky.order_id}/review", json={"decision": "maybe"},
+                     trust_env=False)  # fmt: skip
+    assert (bad.status_code, bad.json()["type"]) == (422, "invalid-request")
+    assert adapter.review(risky.order_id, "reject") == 200
+    assert adapter.review(risky.order_id, "reject") == 200  # the same again: no second effect
+    assert adapter.review(risky.order_id, "approve") == 409  # too late to change it
+    assert adapter.review(plain.order_id, "approve") == 409  # it never asked
+    assert adapter.review("ord-9999", "approve") == 404
+    wait_until(lambda: status(risky.order_id) == "failed", 30, what="the rejected order failed")
+    assert (adapter.status(risky.order_id) or {}).get("reason") == "review-rejected"
 
 
 def _hold_capture(topo: Topology, order_id: str) -> None:

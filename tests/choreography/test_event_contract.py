@@ -12,7 +12,7 @@ from fracas.fakes import events
 
 def test_the_contracts_event_table_is_the_codes() -> None:
     section = (ROOT / "docs" / "contract.md").read_text().split("## 7.", 1)[1]
-    rows = re.findall(r"^\| `([a-z.]+)` \|([^|]+)\|([^|]*)\|", section, flags=re.M)
+    rows = re.findall(r"^\| `([a-z._]+)` \|([^|]+)\|([^|]*)\|", section, flags=re.M)
     got = [(name, by.strip(), tuple(re.findall(r"`([a-z_]+)`", adds))) for name, by, adds in rows]
     want = [(e.name, "the harness" if e.by == "harness" else e.by, e.adds) for e in events.EVENTS]
     assert got == want
