@@ -116,16 +116,15 @@ class Participant:
                 delay = min(delay * 2, 1.0)
 
     async def _finish(self, msg: Any, mid: str, outcome: Outcome) -> None:
-        late = [p for p in outcome.publish if BY_NAME[p[0]].role in ("failure", "compensation")]
-        if self.bug("no-outbox") and late:
-            self.store.commit(mid, [], outcome.created and (late[0][1]["order_id"],
-                                                            outcome.created))
-            await msg.ack()
-            for event, body in late:  # after the ack, outside the state change
-                await self.publish(event, msg_id(body["order_id"], event), body)
-            return
         rows = [(e, msg_id(b["order_id"], e), b) for e, b in outcome.publish]
         made = (rows[0][2]["order_id"], outcome.created) if outcome.created and rows else None
+        late = [r for r in rows if BY_NAME[r[0]].role in ("failure", "compensation")]
+        if self.bug("no-outbox") and late:
+            self.store.commit(mid, [], made)
+            await msg.ack()
+            for event, mid_out, body in late:  # after the ack, outside the state change
+                await self.publish(event, mid_out, body)
+            return
         self.store.commit(mid, rows, made)
         await self.flush()
         if not self.bug("ack-first"):
