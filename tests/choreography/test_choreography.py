@@ -162,10 +162,12 @@ def test_an_event_unacked_at_a_crash_is_redelivered_and_makes_its_effect_once(
 ) -> None:
     topo = start_topology(choreo_spec())
     order_id, deliveries = _crash_payment_after_its_capture(topo)
-    assert deliveries == 2  # the broker's own accounting: the event came once again
-    again = [m for m in topo.messages() if m["kind"] == "redelivered"]
-    assert [(m["consumer"], m["event"], m["order_id"], m["delivery"]) for m in again] == [
-        ("payment", "customer.checked", order_id, 2)]  # and the history's messages say so
+    # The broker's own accounting: the one event came again (a third time only if a
+    # starved participant missed its heartbeats for a whole ack wait).
+    assert deliveries >= 2
+    again = {(m["consumer"], m["event"], m["order_id"], m["delivery"])
+             for m in topo.messages() if m["kind"] == "redelivered"}  # fmt: skip
+    assert ("payment", "customer.checked", order_id, 2) in again  # the history says so too
     assert _captures(topo, order_id) == 1  # the idempotency key made the second one a replay
 
 
@@ -174,5 +176,5 @@ def test_the_no_dedup_defect_captures_again_on_that_redelivery(
 ) -> None:
     topo = start_topology(choreo_spec(payment="no-dedup"))
     order_id, deliveries = _crash_payment_after_its_capture(topo)
-    assert deliveries == 2
-    assert _captures(topo, order_id) == 2
+    assert deliveries >= 2
+    assert _captures(topo, order_id) == deliveries  # one capture per delivery
