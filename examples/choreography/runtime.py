@@ -63,7 +63,7 @@ class Participant:
         async with server:
             while True:
                 try:
-                    msgs = await sub.fetch(8, timeout=1.0)
+                    msgs = await sub.fetch(32, timeout=1.0)
                 except (nats.errors.TimeoutError, nats.errors.ConnectionClosedError):
                     continue
                 except Exception:  # noqa: BLE001 - a broker under faults: fetch again
