@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from fracas.harness.adapters import choreo_spec
 from fracas.harness.adapters.base import CAPABILITIES, AdapterError
 from fracas.harness.adapters.process import ProcessAdapter
 
@@ -51,6 +52,7 @@ ENV_BY_FIELD = {
     "clock": "FRACAS_ORCHESTRATOR_CLOCK",
     "start_timeout": "FRACAS_ORCHESTRATOR_START_TIMEOUT",
     "call_timeout": "FRACAS_ORCHESTRATOR_CALL_TIMEOUT",
+    "choreography": "FRACAS_CHOREOGRAPHY",
 }
 ENV_VARS = tuple(ENV_BY_FIELD.values())
 #: The bundled orchestrator's call timeout under ``--profile fast`` (its config.py).
@@ -85,12 +87,18 @@ class AdapterSpec:
     quiet_start: bool = False
     #: Seconds it waits on one call before it gives up; None: not declared.
     call_timeout: float | None = None
+    #: A choreography instead of an orchestrator: its checked table as JSON data
+    #: (adapters/choreo_spec.py); None: an orchestrator.
+    choreography: dict[str, Any] | None = None
 
     @property
     def bundled(self) -> bool:
-        return self.command is None
+        return self.command is None and self.choreography is None
 
     def describe(self) -> str:
+        if self.choreography is not None:
+            names = ", ".join(p["name"] for p in self.choreography["participants"])
+            return f"choreography of {names} (from {self.source})"
         what = "bundled orchestrator" if self.bundled else " ".join(self.command or ())
         return f"{what} (from {self.source})"
 
@@ -107,6 +115,7 @@ class AdapterSpec:
             "quiet_start": self.quiet_start,
             "call_timeout": self.call_timeout,
             "cwd": self.cwd or os.getcwd(),
+            "choreography": self.choreography,
         }
 
 
@@ -121,13 +130,26 @@ def resolve_spec(
     environ: dict[str, str] | None = None,
     pyproject: Path | None = None,
     declared: Declared | None = None,
+    choreography: str | None = None,
 ) -> AdapterSpec:
-    """Pick the orchestrator by precedence; every bad value names its field.
+    """Pick the system under test by precedence; every bad value names its field.
 
     `declared` holds the ``--orchestrator-*`` options; each falls back to its
-    FRACAS_ORCHESTRATOR_* variable, and both override the pyproject table's keys."""
+    FRACAS_ORCHESTRATOR_* variable, and both override the pyproject table's keys.
+    `choreography` (``--choreography``, else FRACAS_CHOREOGRAPHY) names a pyproject.toml
+    whose ``[tool.fracas.choreography]`` declares participants instead."""
     environ = dict(os.environ) if environ is None else environ
+    where = choreography or environ.get(ENV_BY_FIELD["choreography"], "").strip()
+    if where and option:
+        raise AdapterError("--orchestrator and --choreography name two systems under test; "
+                           "give one (a hybrid of both is not supported yet)")
+    if where:
+        source = "--choreography" if choreography else ENV_BY_FIELD["choreography"]
+        data = choreo_spec.load(where, source)
+        return AdapterSpec(command=None, source=source, cwd=data["cwd"], choreography=data)
     spec = _pick(option, environ, pyproject)
+    if spec.choreography is not None:
+        return spec
     return _apply_declared(spec, declared or Declared(), environ)
 
 
@@ -144,6 +166,14 @@ def _pick(option: str | None, environ: dict[str, str], pyproject: Path | None) -
         except tomllib.TOMLDecodeError as exc:
             raise AdapterError(f"{path}: not valid TOML ({exc})") from None
         tool = data.get("tool", {}).get("fracas", {})
+        if "choreography" in tool:
+            if "orchestrator" in tool:
+                raise AdapterError(f"{path}: [tool.fracas.orchestrator] and "
+                                   "[tool.fracas.choreography] both declared; keep one (a "
+                                   "hybrid of both is not supported yet)")  # fmt: skip
+            source = f"{path} [tool.fracas] choreography"
+            return AdapterSpec(command=None, source=source, cwd=str(path.parent.resolve()),
+                               choreography=choreo_spec.load(str(path), source))
         if "orchestrator" in tool:
             return _from_value(tool["orchestrator"], f"{path} [tool.fracas] orchestrator")
     return AdapterSpec(command=None, source="default")
@@ -274,6 +304,12 @@ def spec_from_json(data: Any, where: str) -> AdapterSpec:
     """Read back ``AdapterSpec.to_json`` (from a replay file), every field checked."""
     if not isinstance(data, dict):
         raise AdapterError(f"{where}: expected an object")
+    if data.get("choreography") is not None:
+        inner = data["choreography"]
+        cwd = inner.get("cwd") if isinstance(inner, dict) else None
+        table = choreo_spec.unparse(inner)
+        return AdapterSpec(command=None, source=where, cwd=cwd if isinstance(cwd, str) else None,
+                           choreography=choreo_spec.parse(table, f"{where}.choreography", cwd))
     if data.get("command") is None:
         return AdapterSpec(command=None, source=where)
     table = {k: data[k] for k in ("command", "health", "clock", "capabilities", "env",

@@ -77,6 +77,9 @@ OPTIONS: tuple[Option, ...] = (
                   "(default 30)"),
     _orchestrator("call_timeout", "SECONDS", "how long it waits on one call to a service "
                   "before it gives up (default 5; the search draws waits past it)"),
+    Option("choreography", "--choreography", "--choreography", "a pyproject.toml (or its "
+           "folder) whose [tool.fracas.choreography] declares participants to test instead "
+           "of an orchestrator (docs/choreography.md)", "PATH", env=ENV_BY_FIELD["choreography"]),
     Option("fault_backend", "--fault-backend", "--fault-backend", "fault proxy: embedded "
            "(default), url (TOXIPROXY_URL), binary or docker", "B", env="FRACAS_FAULT_BACKEND"),
     Option("seed", "--seed", "--fracas-seed", "world and workload seed (default 0)", "S",

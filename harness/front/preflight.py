@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from fracas.harness.adapters import AdapterError, adapter_from_spec
+from fracas.harness.adapters.choreo_spec import check_runnable
 from fracas.harness.adapters.command import check_command
 from fracas.harness.adapters.select import AdapterSpec
 from fracas.harness.backends import BackendError, make_backend
@@ -15,9 +16,12 @@ from fracas.harness.backends import BackendError, make_backend
 
 def preflight(spec: AdapterSpec, fault_backend: str | None, seed: int = 0) -> str | None:
     """None when both can start; else the message to print."""
-    adapter = adapter_from_spec(spec)
     try:
-        check_command(adapter.argv, adapter.cwd)
+        if spec.choreography is not None:
+            check_runnable(spec.choreography)
+        else:
+            adapter = adapter_from_spec(spec)
+            check_command(adapter.argv, adapter.cwd)
     except AdapterError as exc:
         return str(exc)
     try:

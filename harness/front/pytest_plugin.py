@@ -208,11 +208,15 @@ def _check_orchestrator_command(spec: RunSpec) -> None:
     """An orchestrator named on the command line or in the environment is checked before
     pytest prints anything, so a typo is one line, not a traceback under every test."""
     from fracas.harness.adapters import adapter_from_spec
+    from fracas.harness.adapters.choreo_spec import check_runnable
     from fracas.harness.adapters.command import check_command
 
     try:
-        adapter = adapter_from_spec(spec.orchestrator)
-        check_command(adapter.argv, adapter.cwd)
+        if spec.orchestrator.choreography is not None:
+            check_runnable(spec.orchestrator.choreography)
+        else:
+            adapter = adapter_from_spec(spec.orchestrator)
+            check_command(adapter.argv, adapter.cwd)
     except AdapterError as exc:
         raise pytest.UsageError(str(exc)) from None
 

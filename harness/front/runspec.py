@@ -88,7 +88,7 @@ def resolve(
                 if o.spec_field not in (None, "command")}  # fmt: skip
     try:
         orchestrator = resolve_spec(given.get("orchestrator"), env, pyproject,
-                                    Declared(**declared))  # fmt: skip
+                                    Declared(**declared), given.get("choreography"))  # fmt: skip
         shard = shard_from(given.get("shard"), env)
         scale, where = pick("time_scale")
         time_scale = None if scale is None else parse_scale(scale, where)

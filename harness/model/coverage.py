@@ -133,7 +133,9 @@ def _hits(history: History, schedule: Plan | None) -> list[_Hit]:
             out.append(
                 _Hit(index, Cell(step, family, phase, states.at(oid if oid else None, ev.t)))
             )
-        elif family == "process" and _in_flight(history, ev.t, healed.get(ev.op_id)):
+        elif (family == "process" or ev.data.get("target") == BROKER) and _in_flight(
+                history, ev.t, healed.get(ev.op_id)):
+            # A process, or the broker (no journal: its fault acts on what is in flight).
             out.append(_Hit(index, Cell(ANY_STEP, family, "before_commit", "in_flight")))
         if family == "network":
             start, end = ev.t, healed.get(ev.op_id, float("inf"))
@@ -166,6 +168,10 @@ def _hits(history: History, schedule: Plan | None) -> list[_Hit]:
             t = float(entry.get("t") or 0.0)
             out.append(_Hit(owner, Cell(step, "http", phase, states.at(entry.get("order_id"), t))))
     return out
+
+
+#: A choreography's broker as a network fault's target (docs/choreography.md).
+BROKER = "broker"
 
 
 def _client_hits(history: History, states: _States) -> list[_Hit]:

@@ -263,6 +263,9 @@ class History:
         self.t0: float = clock() if t0 is None else t0
         self.events: list[Event] = []
         self.journals: dict[str, list[JSON]] = {}
+        #: A choreography's messages as the broker moved them (published, delivered,
+        #: redelivered, acked...: harness/broker/tap.py), each with its ``order_id``.
+        self.messages: list[JSON] = []
         self.meta: JSON = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -332,6 +335,11 @@ class History:
         with self._lock:
             for service, entries in journals.items():
                 self.journals.setdefault(service, []).extend(dict(e) for e in entries)
+
+    def attach_messages(self, entries: Iterable[Mapping[str, Any]]) -> None:
+        """Store the broker's messages of this run, beside the HTTP calls."""
+        with self._lock:
+            self.messages.extend(dict(e) for e in entries)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -422,6 +430,7 @@ class History:
                 elif e.get("idempotency_key") is not None:
                     rest.append((service, e))
         direct += [(s, e) for s, e in rest if e["idempotency_key"] in keys]
+        direct += [("broker", m) for m in self.messages if m.get("order_id") == order_id]
         items += [{"t": float(e.get("t") or 0.0), "source": s, "item": dict(e)} for s, e in direct]
         items.sort(key=lambda x: x["t"])
         return items
@@ -450,6 +459,7 @@ class History:
             "meta": self.meta,
             "events": [ev.to_json() for ev in self.events],
             "journals": self.journals,
+            **({"messages": self.messages} if self.messages else {}),
         }
 
     @staticmethod
@@ -458,6 +468,7 @@ class History:
         h.meta = dict(raw.get("meta") or {})
         h.events = [Event.from_json(e) for e in raw.get("events", [])]
         h.journals = {str(k): [dict(e) for e in v] for k, v in (raw.get("journals") or {}).items()}
+        h.messages = [dict(m) for m in raw.get("messages") or []]
         max_id = max((ev.op_id for ev in h.events), default=0)
         h._ids = itertools.count(max_id + 1)
         healed = {ev.op_id for ev in h.events if ev.type == "fault_healed"}

@@ -17,6 +17,8 @@ from fracas.harness.checkers.witness import received
 
 JSON = dict[str, Any]
 ORCHESTRATOR = "orchestrator"
+#: A choreography's broker: its lane holds the messages it moved (docs/choreography.md).
+BROKER = "broker"
 LEFT, WIDTH, LANE_H, TOP = 96, 1100, 34, 24
 
 
@@ -25,6 +27,9 @@ def lane_names(view: View) -> list[str]:
     has a journal, a journal line or a fault, so no service's events land in the
     orchestrator's lane."""
     lanes = [ORCHESTRATOR, *service_names()]
+    hist = view.snapshot.history
+    if hist is not None and hist.messages:
+        lanes.append(BROKER)
     seen = set(lanes)
     for s in (
         *view.snapshot.journals,
@@ -58,6 +63,29 @@ def _sample(entries: list[JSON], keep: set[Any], max_ticks: int) -> tuple[list[J
     picked = must + rest[::stride][:room]
     picked.sort(key=lambda e: e.get("t") or 0.0)
     return picked, True
+
+
+#: A redelivery stands out like a 4xx: the broker gave an event again.
+_MESSAGE_CLASS = {"published": "t2", "delivered": "tu", "acked": "tr", "redelivered": "t4"}
+
+
+def _message_ticks(messages: list[JSON], bad: set[Any], x: Any, lane: float | None,
+                   t0: float) -> list[str]:
+    """A choreography's messages on the broker's lane: one tick per publish, delivery,
+    redelivery and ack, each titled with its event, consumer and delivery count."""
+    if lane is None:
+        return []
+    out = []
+    for m in messages:
+        oid, kind = m.get("order_id"), str(m.get("kind"))
+        cls = _MESSAGE_CLASS.get(kind, "tu") + (" bad" if oid in bad else "")
+        tip = (f"{float(m['t']) - t0:.3f}s broker {kind} {m.get('event')} "
+               f"consumer={m.get('consumer')} delivery={m.get('delivery')} order={oid}")  # fmt: skip
+        out.append(
+            f'<rect class="tk {cls}" data-o="{escape(str(oid))}" x="{x(float(m["t"])):.1f}" '
+            f'y="{lane + 5}" width="2.5" height="{LANE_H - 14}"><title>{escape(tip)}</title></rect>'
+        )
+    return out
 
 
 def render_timeline(view: View, bad_orders: Iterable[Any], *, max_ticks: int = 6000) -> str:
@@ -119,6 +147,7 @@ def render_timeline(view: View, bad_orders: Iterable[Any], *, max_ticks: int = 6
             f'<rect class="tk {cls}" data-o="{escape(str(oid))}" x="{x(float(e["t"])):.1f}" '
             f'y="{yy + 5}" width="2.5" height="{LANE_H - 14}"><title>{escape(tip)}</title></rect>'
         )
+    out += _message_ticks(hist.messages if hist is not None else [], bad, x, y.get(BROKER), t0)
     op_sample, _ = _sample(
         [{"t": ev.t, "order_id": ev.order_id, "op": ev.op} for ev in ops], bad, max_ticks // 3
     )

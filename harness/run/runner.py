@@ -314,6 +314,7 @@ def run(
     t = time.monotonic()
     ledgers = topo.ledgers()
     history.attach_journals(topo.journals())
+    history.attach_messages(topo.messages())
     snapshot = Snapshot(
         ledgers=ledgers,
         orders={p.order_id: p.order for p in plans},

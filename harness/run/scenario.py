@@ -24,7 +24,7 @@ from fracas.harness.run.runner import RunOptions, RunResult, run
 from fracas.harness.run.schedule import Schedule
 from fracas.harness.run.slices import reject_if_skipped
 from fracas.harness.run.topology import Topology
-from fracas.harness.run.workload import OrderPlan, mixed, orders
+from fracas.harness.run.workload import OrderPlan, allowed_intents, mixed, orders
 
 
 @dataclass
@@ -56,12 +56,14 @@ class Fracas:
         return self.topology.orchestrator
 
     def orders(self, count: int, intents: Sequence[str] = ("ok",)) -> list[OrderPlan]:
-        """`count` orders from this run's world, cycling through `intents`."""
-        return orders(count, self.seed, intents, self.world)
+        """`count` orders from this run's world, cycling through `intents`, less those the
+        system under test cannot carry out (a choreography declares no review)."""
+        allowed = allowed_intents(self.orchestrator.capabilities, intents) or list(intents)
+        return orders(count, self.seed, allowed, self.world)
 
     def mixed_orders(self, count: int) -> list[OrderPlan]:
-        """Mostly happy orders with every edge case in the mix."""
-        return mixed(count, self.seed, self.world)
+        """Mostly happy orders with every edge case in the mix it can carry out."""
+        return mixed(count, self.seed, self.world, self.orchestrator.capabilities)
 
     def require(self, *capabilities: str) -> None:
         """Skip the calling test when the orchestrator lacks a capability."""

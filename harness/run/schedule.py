@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -298,19 +299,23 @@ def _default_validator() -> FaultValidator:
 
 
 #: What each fault family can act on in a topology: network and HTTP faults need a
-#: fake (its proxy or its admin API); process faults also reach the orchestrator.
+#: fake (its proxy or its admin API); process faults also reach the orchestrator. A
+#: choreography adds the broker's proxy (network) and its participants, each as
+#: ``participant:NAME`` (process): the names are the choreography's own, so the form is
+#: checked here and the name when the fault is applied.
 TARGETS_BY_FAMILY: dict[str, tuple[str, ...]] = {
-    "network": SERVICES,
+    "network": (*SERVICES, "broker"),
     "http": SERVICES,
     "process": (*SERVICES, "orchestrator"),
     "client": ("orchestrator",),  # its own inputs (harness/faults/client.py)
 }
+PARTICIPANT = re.compile(r"^participant:[a-z][a-z0-9_-]{0,30}$")
 
 
 def _check_target(target: str, family: str, kind: str, where: str) -> None:
     """An unknown target is caught when the schedule is parsed, not when it is applied."""
     known = TARGETS_BY_FAMILY.get(family, ())
-    if target in known:
+    if target in known or (family == "process" and PARTICIPANT.match(target)):
         return
     close = difflib.get_close_matches(target, known, n=1)
     hint = f' Did you mean "{close[0]}"?' if close else ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from fracas.harness.kit.net import LOOPBACK, free_port
 from fracas.harness.kit.procs import ProcessHandle
 from fracas.harness.kit.timescale import scaled
 from fracas.harness.kit.toxiclient import ToxiClient
+from fracas.harness.run.brokerside import BrokerSide, start_broker_side
 from fracas.harness.run.services import SERVICES, FakeProcess, spawn_fake, wait_fakes_healthy
 
 #: Orchestrators kept starting ahead of the examples that will use them.
@@ -71,6 +73,8 @@ class Topology:
     _admin: httpx.Client = field(
         default_factory=lambda: httpx.Client(timeout=scaled(10.0), trust_env=False)
     )
+    #: The broker of a choreography (None: an orchestrator, no broker).
+    broker: BrokerSide | None = None
 
     # -- lifecycle -------------------------------------------------------------------
     @classmethod
@@ -85,7 +89,11 @@ class Topology:
         config.orchestrator = spec  # as resolved: replay files record it
         backend = make_backend(config.fault_backend, seed=config.seed, log_dir=logs)
         fakes: dict[str, FakeProcess] = {}
-        adapter = config.adapter if config.adapter is not None else adapter_from_spec(spec)
+        choreography = spec.choreography is not None and config.adapter is None
+        adapter: OrchestratorAdapter | None = config.adapter
+        if adapter is None and not choreography:
+            adapter = adapter_from_spec(spec)
+        broker: BrokerSide | None = None
         topo: Topology | None = None
         try:
             for name in SERVICES:
@@ -112,7 +120,12 @@ class Topology:
             )
             by_name = {p.name: p for p in made}
             proxy_urls = {n: f"http://{LOOPBACK}:{by_name[proxy_names[n]].port}" for n in SERVICES}
-            topo = cls(config, backend, fakes, proxy_names, proxy_urls, adapter, seed=config.seed)
+            if choreography:
+                broker, adapter = start_broker_side(spec, run_dir, backend,
+                                                    scaled(config.start_timeout))  # fmt: skip
+            assert adapter is not None
+            topo = cls(config, backend, fakes, proxy_names, proxy_urls, adapter, seed=config.seed,
+                       broker=broker)  # fmt: skip
             topo._start_orchestrator(fresh=True)
             topo.started_in = time.monotonic() - t0
             return topo
@@ -122,7 +135,10 @@ class Topology:
             else:
                 for fake in fakes.values():
                     fake.process.kill()
-                adapter.stop()
+                if adapter is not None:
+                    adapter.stop()
+                if broker is not None:
+                    broker.stop()
                 backend.stop()
             raise
 
@@ -190,6 +206,7 @@ class Topology:
         for action in (
             self.orchestrator.stop,
             *(fake.process.kill for fake in self.fakes.values()),
+            *((self.broker.stop,) if self.broker is not None else ()),
             self.backend.stop,
             self._admin.close,
         ):
@@ -237,6 +254,8 @@ class Topology:
                 started.result()
         if restart_orchestrator and not quiet:
             self._start_orchestrator(fresh=True)
+        if self.broker is not None:
+            self.broker.tap.clear()  # the next run's messages only
         return spent
 
     def ensure_fakes_running(self) -> None:
@@ -260,6 +279,23 @@ class Topology:
             self.orchestrator.restart(timeout=self.orchestrator_timeout)
         elif proc is not None and proc.paused:
             self.orchestrator.resume()
+        for proc, healthy in self._participants().values():
+            if not proc.alive:
+                proc.start()
+                proc.wait_healthy(healthy, self.orchestrator_timeout)
+            elif proc.paused:
+                proc.resume()
+
+    def _participants(self, view: bool = False) -> dict[str, tuple[ProcessHandle, Callable[[], bool]]]:
+        """A choreography's participants with their health checks, the order view (which
+        is also the "orchestrator") only when ``view``: each is a process fault's target
+        as ``participant:NAME``."""
+        members = getattr(self.orchestrator, "members", None)
+        if not isinstance(members, dict):
+            return {}
+        skip = None if view else self.orchestrator.process
+        return {n: (m.process, m.healthy) for n, m in members.items()
+                if m.process is not None and m.process is not skip}  # fmt: skip
 
     def _reset_fake(self, fake: FakeProcess) -> None:
         self._admin.delete(f"{fake.url}/_fracas/faults").raise_for_status()
@@ -288,9 +324,15 @@ class Topology:
         if proc is not None:
             processes["orchestrator"] = proc
             health["orchestrator"] = self.orchestrator.healthy
+        for name, (member, healthy) in self._participants(view=True).items():
+            processes[f"participant:{name}"] = member
+            health[f"participant:{name}"] = healthy
+        proxies = dict(self.proxy_names)
+        if self.broker is not None:
+            proxies["broker"] = self.broker.proxy_name
         return SimpleFaultContext(
             toxiproxy=self.toxi,
-            proxies=dict(self.proxy_names),
+            proxies=proxies,
             admin_urls={name: fake.url for name, fake in self.fakes.items()},
             processes=processes,
             health=health,
@@ -300,6 +342,10 @@ class Topology:
     def ledgers(self) -> dict[str, Any]:
         """Every fake's `/_fracas/state` (contract §6)."""
         return {n: self._get_json(f"{f.url}/_fracas/state") for n, f in self.fakes.items()}
+
+    def messages(self) -> list[dict[str, Any]]:
+        """What the broker moved since the last reset (none without a broker)."""
+        return self.broker.tap.take() if self.broker is not None else []
 
     def journals(self) -> dict[str, list[dict[str, Any]]]:
         """Every fake's whole journal since its last reset (contract §6)."""
@@ -327,4 +373,7 @@ class Topology:
         for name in SERVICES:
             out[name] = self.proxy_urls[name]
             out[f"{name} (direct, admin)"] = self.fakes[name].url
+        if self.broker is not None:
+            out["broker"] = self.broker.proxied_url
+            out["broker (direct)"] = self.broker.link.url
         return out

@@ -139,9 +139,13 @@ def orders(
     return [make_order(world, intents[i % len(intents)], i + 1, rng) for i in range(count)]
 
 
-def mixed(count: int, seed: int = 0, world: World | None = None) -> list[OrderPlan]:
-    """Mostly happy orders with every edge case in the mix."""
-    mix = (
+def mixed(
+    count: int, seed: int = 0, world: World | None = None,
+    capabilities: frozenset[str] | None = None,
+) -> list[OrderPlan]:
+    """Mostly happy orders with every edge case in the mix (each one ``capabilities``
+    allow, when given: a system without reviews gets no review orders)."""
+    mix: tuple[str, ...] = (
         "ok",
         "ok",
         "ok",
@@ -158,4 +162,6 @@ def mixed(count: int, seed: int = 0, world: World | None = None) -> list[OrderPl
         "review_reject",
         "unknown_customer",
     )
+    if capabilities is not None:
+        mix = tuple(allowed_intents(capabilities, mix))
     return orders(count, seed, mix, world)

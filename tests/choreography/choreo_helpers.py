@@ -1,0 +1,58 @@
+"""The bundled choreography as a spec, with defects planted per participant, and the
+broker's and the participants' sockets as the kernel sees them."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from fracas.harness.adapters.choreo_spec import parse
+from fracas.harness.adapters.select import AdapterSpec
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "choreography"
+
+
+def example_table() -> dict[str, Any]:
+    data = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())
+    table: dict[str, Any] = data["tool"]["fracas"]["choreography"]
+    return table
+
+
+def choreo_spec(**bugs: str) -> AdapterSpec:
+    """The bundled choreography; ``payment="no-dedup"`` plants that defect in payment."""
+    table = example_table()
+    for p in table["participants"]:
+        if p["name"] in bugs:
+            p["command"] = [*p["command"], "--bug", bugs[p["name"]]]
+    data = parse(table, "test", str(EXAMPLE))
+    return AdapterSpec(command=None, source="test", cwd=str(EXAMPLE), choreography=data)
+
+
+def _tcp_rows() -> list[list[str]]:
+    rows: list[list[str]] = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(name) as f:
+            rows.extend(line.split() for line in list(f)[1:])
+    return rows
+
+
+def listen_addresses(port: int) -> set[str]:
+    """The local addresses (hex, as /proc shows them) listening on ``port``."""
+    return {r[1].split(":")[0] for r in _tcp_rows()
+            if r[3] == "0A" and int(r[1].split(":")[1], 16) == port}  # fmt: skip
+
+
+def remote_ports(pid: int) -> set[int]:
+    """The remote ports of ``pid``'s established TCP connections."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return {int(r[2].split(":")[1], 16) for r in _tcp_rows() if r[3] == "01" and r[9] in inodes}
