@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ from fracas.harness.front.parsers import build_parsers
 
 if TYPE_CHECKING:
     from fracas.harness.front.runspec import RunSpec
+    from fracas.harness.run.replay import Replay
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser (each command's own comes from ``build_parsers``)."""
@@ -139,7 +141,6 @@ def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from fracas.harness.adapters import AdapterError
     from fracas.harness.backends import BackendError
     from fracas.harness.kit.procs import ProcessFailed
-    from fracas.harness.kit.version import fracas_version
     from fracas.harness.report.writer import write_reports
     from fracas.harness.run.replay import ReplayError, load_replay, tally_text
     from fracas.harness.run.runner import RunOptions, run
@@ -179,8 +180,7 @@ def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         backend_from = recorded if replay.fault_backend else "default"
     say(f"fault backend: {backend or 'embedded'} ({backend_from})")
     say(f"seed: {replay.seed} ({recorded})")
-    if replay.fracas_version and replay.fracas_version != fracas_version():
-        say(f"note: recorded by fracas {replay.fracas_version}; this is {fracas_version()}")
+    _replay_notes(replay, say)
     config = TopologyConfig(
         run_dir=Path(args.report) / "run",
         seed=replay.seed,
@@ -213,6 +213,17 @@ def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     print(f"fracas report: {index}")
     print(tally_text(replay, outcomes), flush=True)
     return 0 if all(r.ok for _, r in results) else 1
+
+
+def _replay_notes(replay: Replay, say: Callable[[str], None]) -> None:
+    """What may make this replay's verdict differ from the recorded one, said first."""
+    from fracas.harness.kit.version import fracas_version
+
+    if replay.fracas_version and replay.fracas_version != fracas_version():
+        say(f"note: recorded by fracas {replay.fracas_version}; this is {fracas_version()}")
+    if replay.races:
+        say(f"note: a race by nature ({'; '.join(replay.races)}): either branch may win "
+            "on a run, so the verdict may differ from the recorded one")  # fmt: skip
 
 
 # -- up and serve --------------------------------------------------------------------
