@@ -35,6 +35,9 @@ CASES: list[tuple[str, str, dict[str, Any], set[int]]] = [
     ("resubmit", "ok", {}, {200, 202}),
     ("resubmit", "ok", {"after_done": True}, {200, 202}),
     ("resubmit_other", "ok", {}, {409}),
+    # Refused, on an order that fails of its own (rejected in review): not the input's
+    # doing (a soak found the checker blaming it).
+    ("resubmit_other", "review_reject", {}, {409}),
 ]
 
 
