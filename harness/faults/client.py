@@ -69,8 +69,11 @@ class OrderClient(Protocol):
         """``POST /orders``, recorded as an operation with the answers the contract allows."""
 
     def review(self, fault: Fault, order_id: str, decision: str, expect: Collection[int],
-               note: str) -> Answer:  # fmt: skip
-        """``POST /orders/{id}/review``, recorded likewise."""
+               note: str, in_review: Collection[int] = ()) -> Answer:  # fmt: skip
+        """``POST /orders/{id}/review``, recorded likewise. ``in_review``: the answers
+        also allowed should the order turn out to await review when the decision lands
+        (sent before a high-risk customer's order reached review; the checker knows the
+        customer, the sender does not)."""
 
     def advance_clock(self, fault: Fault) -> bool:
         """Jump the orchestrator's clock past any review timeout; False: it has no clock."""

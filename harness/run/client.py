@@ -97,9 +97,11 @@ class RunClient:
         return self._complete(op, res.status_code, res.body, res.error)
 
     def review(self, fault: Fault, order_id: str, decision: str, expect: Collection[int],
-               note: str) -> Answer:  # fmt: skip
-        op = self.history.invoke(CLIENT_REVIEW, order_id, decision=decision,
-                                 **self._about(fault, expect, note))  # fmt: skip
+               note: str, in_review: Collection[int] = ()) -> Answer:  # fmt: skip
+        about = self._about(fault, expect, note)
+        if in_review:
+            about["in_review"] = sorted(in_review)
+        op = self.history.invoke(CLIENT_REVIEW, order_id, decision=decision, **about)
         try:
             answer = self.adapter.review(order_id, decision)
         except AdapterError as exc:
