@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness_helpers import NAIVE
+from harness_helpers import NAIVE, ROOT
 
 from fracas.harness.run.replay import load_replay, parse_replay, tally_text
 from fracas.harness.search.planted import NAIVE_CLOCK
@@ -111,3 +111,19 @@ def test_without_the_race_a_replay_that_differs_still_blames_timing(
     assert replay.races == []
     text = tally_text(replay, ["reproduced", "did not reproduce"])
     assert "depends on timing" in text and "race" not in text
+
+
+def test_bench_client_faults_counts_what_the_report_holds(raced: tuple[Path, str]) -> None:
+    """bench/client_faults.py, which docs/benchmarks.md's soak figures come from, on
+    this report: two client faults drawn, the race marked, every answer whole."""
+    report, _ = raced
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "client_faults.py"), str(report)],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "runs 1, violations" in out
+    assert "client faults drawn 2 of 2 faults, in 1 runs; runs marked as races 1" in out, out
+    assert re.search(r"^  review_flip\s+1$", out, flags=re.M) and re.search(
+        r"^  review_race\s+1$", out, flags=re.M), out  # fmt: skip
+    sent = re.search(r"inputs sent (\d+); .* whole in the history \(status and body\) (\d+)", out)
+    assert sent and int(sent[1]) >= 2 and sent[1] == sent[2], out
