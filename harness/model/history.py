@@ -373,11 +373,11 @@ class History:
         review timer), one line each: ``"review_race on ord-0001 (racing the review
         timeout)"``. A run that holds one may take the other branch when run again, so
         its reports and its replay say so instead of calling the verdict flaky."""
-        out: dict[object, str] = {}
+        out: dict[tuple[object, object], str] = {}  # one line per fault and order
         for ev in self.events:
             if ev.type == "invoke" and ev.op in CLIENT_OPS and ev.data.get("race"):
                 note = ev.data.get("note")
-                out.setdefault(ev.data.get("fault") or ev.op_id,
+                out.setdefault((ev.data.get("fault") or ev.op_id, ev.order_id),
                                f"{ev.data.get('kind')} on {ev.order_id}"
                                + (f" ({note})" if note else ""))  # fmt: skip
         return list(out.values())
