@@ -12,6 +12,7 @@ from fracas.harness.adapters.base import (
     OrchestratorEnv,
     OrchestratorUnreachable,
     PortTaken,
+    ReviewResult,
     SubmitResult,
 )
 from fracas.harness.adapters.process import ProcessAdapter
@@ -28,6 +29,7 @@ __all__ = [
     "PortTaken",
     "ProcessAdapter",
     "ProcessHandle",
+    "ReviewResult",
     "SubmitResult",
     "adapter_from_spec",
     "resolve_spec",

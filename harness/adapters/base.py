@@ -78,6 +78,20 @@ class SubmitResult:
         return self.status_code in (200, 201, 202)
 
 
+@dataclass(frozen=True)
+class ReviewResult:
+    """What ``POST /orders/{id}/review`` answered: the status and the body (the order, or
+    a problem). The body is kept because a refusal is judged by what it says too: the
+    history records every input with its whole answer (contract, "Inputs")."""
+
+    status_code: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> bool:
+        return 200 <= self.status_code < 300
+
+
 @runtime_checkable
 class OrchestratorAdapter(Protocol):
     """Start, fault and talk to one orchestrator: the only thing the topology, the
@@ -133,7 +147,8 @@ class OrchestratorAdapter(Protocol):
     def status(self, order_id: str) -> dict[str, Any] | None:
         """The order as the orchestrator reports it, or None when it says 404."""
 
-    def review(self, order_id: str, decision: str) -> int:
-        """POST the review decision; returns the HTTP status."""
+    def review(self, order_id: str, decision: str) -> ReviewResult:
+        """POST the review decision; its status and body (OrchestratorUnreachable: no
+        answer)."""
 
     def advance_clock(self, seconds: float) -> None: ...

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fracas.fakes import events
-from fracas.harness.adapters.base import AdapterError, OrchestratorEnv, SubmitResult
+from fracas.harness.adapters.base import AdapterError, OrchestratorEnv, ReviewResult, SubmitResult
 from fracas.harness.adapters.choreo_spec import ChoreographySpec, ParticipantSpec
 from fracas.harness.adapters.process import ProcessAdapter
 from fracas.harness.broker.link import BrokerError, BrokerLink
@@ -154,7 +154,7 @@ class ChoreographyAdapter:
     def status(self, order_id: str) -> dict[str, Any] | None:
         return self.view.status(order_id)
 
-    def review(self, order_id: str, decision: str) -> int:
+    def review(self, order_id: str, decision: str) -> ReviewResult:
         """``POST /orders/{id}/review`` to the order view, when it declares ``review``."""
         if "review" not in self.capabilities:
             raise AdapterError(f"the order view {self.spec.view} declares no review capability")

@@ -15,6 +15,7 @@ from fracas.harness.adapters.base import (
     OrchestratorEnv,
     OrchestratorUnreachable,
     PortTaken,
+    ReviewResult,
     SubmitResult,
 )
 from fracas.harness.adapters.command import check_command
@@ -246,9 +247,9 @@ class ProcessAdapter:
             )
         return body
 
-    def review(self, order_id: str, decision: str) -> int:
+    def review(self, order_id: str, decision: str) -> ReviewResult:
         resp = self._call("POST", f"/orders/{order_id}/review", json={"decision": decision})
-        return resp.status_code
+        return ReviewResult(resp.status_code, _json_object(resp))
 
     def advance_clock(self, seconds: float) -> None:
         if not self.clock_path:

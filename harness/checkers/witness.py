@@ -263,12 +263,26 @@ def _inputs_told(view: View, v: Violation) -> list[tuple[float, str]]:
         if op.order_id != v.order_id or op.op not in CLIENT_OPS:
             continue
         what = f"sent {data.get('decision')}" if op.op == CLIENT_REVIEW else "sent POST /orders"
-        got = (op.completion.data.get("status_code") if op.completion else None) or "no answer"
+        done = op.completion.data if op.completion else {}
+        got = done.get("status_code") or "no answer"
         race = " (a race)" if data.get("race") else ""
         out.append((op.invoke.t, f"the client input {data.get('kind')}{race} {what} "
                     f"{data.get('note') or ''} at {op.invoke.t - view.t0:.3f} s, "
-                    f"answered {got}"))  # fmt: skip
+                    f"answered {got}{_said(done.get('body'))}"))  # fmt: skip
     return out
+
+
+def _said(body: Any) -> str:
+    """What an answer's body said, briefly: a problem's type and detail, or the order's
+    status; a refusal's words are part of the story (it may have refused and acted)."""
+    if not isinstance(body, dict) or not body:
+        return ""
+    if isinstance(body.get("type"), str):
+        detail = body.get("detail") or body.get("title") or ""
+        return f" ({body['type']}{': ' + str(detail) if detail else ''})"
+    if isinstance(body.get("status"), str):
+        return f" (the order {body['status']})"
+    return ""
 
 
 def account(view: View, v: Violation) -> str:

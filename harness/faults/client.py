@@ -18,10 +18,10 @@ settle before the checkers read the ledgers (``OrderClient.join``).
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 
-from fracas.harness.faults.base import Fault, Param
+from fracas.harness.faults.base import Fault, Param, fault_kinds
 from fracas.harness.faults.context import FaultContext, FaultError
 
 #: What a client fault acts on: the orchestrator's own API.
@@ -69,8 +69,11 @@ class OrderClient(Protocol):
         """``POST /orders``, recorded as an operation with the answers the contract allows."""
 
     def review(self, fault: Fault, order_id: str, decision: str, expect: Collection[int],
-               note: str) -> Answer:  # fmt: skip
-        """``POST /orders/{id}/review``, recorded likewise."""
+               note: str, in_review: Collection[int] = ()) -> Answer:  # fmt: skip
+        """``POST /orders/{id}/review``, recorded likewise. ``in_review``: the answers
+        also allowed should the order turn out to await review when the decision lands
+        (sent before a high-risk customer's order reached review; the checker knows the
+        customer, the sender does not)."""
 
     def advance_clock(self, fault: Fault) -> bool:
         """Jump the orchestrator's clock past any review timeout; False: it has no clock."""
@@ -87,6 +90,20 @@ def client_of(fault: Fault, ctx: FaultContext) -> OrderClient:
             "through a schedule (fracas.run) or the stateful search, not on its own"
         )
     return client
+
+
+def races(faults: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Which of ``faults`` (the catalog's JSON, as a schedule or replay file holds them)
+    are races by nature, each as ``"review_race on ord-0001"``: known from the kind alone,
+    so a replay can say so before it runs. Kinds the catalog lacks are no race."""
+    kinds = fault_kinds()
+    out = []
+    for fault in faults:
+        cls = kinds.get(str(fault.get("kind")))
+        if cls is not None and issubclass(cls, ClientFault) and cls.race:
+            params = fault.get("params") or {}
+            out.append(f"{cls.kind} on {params.get('order_id', '?')}")
+    return out
 
 
 def opposite(decision: str) -> str:

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ from fracas.harness.front.parsers import build_parsers
 
 if TYPE_CHECKING:
     from fracas.harness.front.runspec import RunSpec
+    from fracas.harness.run.replay import Replay
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser (each command's own comes from ``build_parsers``)."""
@@ -149,7 +151,6 @@ def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from fracas.harness.adapters import AdapterError
     from fracas.harness.backends import BackendError
     from fracas.harness.kit.procs import ProcessFailed
-    from fracas.harness.kit.version import fracas_version
     from fracas.harness.report.writer import write_reports
     from fracas.harness.run.replay import ReplayError, load_replay, tally_text
     from fracas.harness.run.runner import RunOptions, run
@@ -189,8 +190,7 @@ def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         backend_from = recorded if replay.fault_backend else "default"
     say(f"fault backend: {backend or 'embedded'} ({backend_from})")
     say(f"seed: {replay.seed} ({recorded})")
-    if replay.fracas_version and replay.fracas_version != fracas_version():
-        say(f"note: recorded by fracas {replay.fracas_version}; this is {fracas_version()}")
+    _replay_notes(replay, say)
     config = TopologyConfig(
         run_dir=Path(args.report) / "run",
         seed=replay.seed,
@@ -223,6 +223,17 @@ def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     print(f"fracas report: {index}")
     print(tally_text(replay, outcomes), flush=True)
     return 0 if all(r.ok for _, r in results) else 1
+
+
+def _replay_notes(replay: Replay, say: Callable[[str], None]) -> None:
+    """What may make this replay's verdict differ from the recorded one, said first."""
+    from fracas.harness.kit.version import fracas_version
+
+    if replay.fracas_version and replay.fracas_version != fracas_version():
+        say(f"note: recorded by fracas {replay.fracas_version}; this is {fracas_version()}")
+    if replay.races:
+        say(f"note: a race by nature ({'; '.join(replay.races)}): either branch may win "
+            "on a run, so the verdict may differ from the recorded one")  # fmt: skip
 
 
 # -- up and serve --------------------------------------------------------------------

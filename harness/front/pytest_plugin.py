@@ -462,6 +462,10 @@ COLUMNS = (
 )
 
 
+#: Room for the verdict column: "12 VIOLATIONS (race)".
+VERDICT_WIDTH = 20
+
+
 def _table_rows(handle: Fracas, config: pytest.Config) -> list[dict[str, Any]]:
     """The runs table's rows as plain data: an xdist worker sends them to the controller.
     ``test_failed``: pytest failed the run's test, which a consistent verdict must not hide."""
@@ -490,6 +494,7 @@ def _table_rows(handle: Fracas, config: pytest.Config) -> list[dict[str, Any]]:
                 "ok": result.ok,
                 "test_failed": bool(outcomes.get(i) and outcomes[i].failed),
                 "violations": len(result.verdict.violations),
+                "races": result.history.races(),
                 "replay": str(result.replay_path) if result.replay_path is not None else None,
                 "shape": shape_key(shape_of(result.plans, result.schedule, timeout)),
             }
@@ -511,7 +516,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     tr = terminalreporter
     tr.section("fracas runs")
     tr.write_line(
-        "  ".join(f"{h:>{w}}" for h, w, _ in COLUMNS) + "  verdict          run"
+        "  ".join(f"{h:>{w}}" for h, w, _ in COLUMNS) + f"  {'verdict':<{VERDICT_WIDTH}}  run"
     )
     totals = {"runs": 0, "orders": 0, "violations": 0}
     for row in rows:
@@ -519,9 +524,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         verdict = "consistent" if row["ok"] else f"{n} VIOLATION{'S' if n != 1 else ''}"
         if row["ok"] and row.get("test_failed"):
             verdict = "FAILED (test)"
+        if row.get("races") and not row["ok"]:
+            verdict += " (race)"
         tr.write_line(
             "  ".join(f"{v:>{w}}" for v, (_, w, _) in zip(row["values"], COLUMNS, strict=True))
-            + f"  {verdict:<15}  {row['name']}",
+            + f"  {verdict:<{VERDICT_WIDTH}}  {row['name']}",
             red=not row["ok"] or bool(row.get("test_failed")),
         )
         totals["runs"] += 1
@@ -530,7 +537,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     tr.write_line(
         "legend: " + "; ".join(f"{h}: {d}" for h, _, d in COLUMNS)
         + "; verdict: consistent, how many rule violations the checkers found, or FAILED "
-        "(test) when pytest failed the test of a consistent run"
+        "(test) when pytest failed the test of a consistent run; (race): the run's faults "
+        "include a race by nature (a decision racing the review timeout), so a replay may "
+        "take the other branch"
     )
     # Replays, shrink steps and confirming re-runs repeat a shape: a search whose
     # examples repeat each other shows fewer shapes than runs.

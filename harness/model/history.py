@@ -376,6 +376,20 @@ class History:
             for ev in applied
         ]
 
+    def races(self) -> list[str]:
+        """The client inputs sent that race something the harness cannot order (the
+        review timer), one line each: ``"review_race on ord-0001 (racing the review
+        timeout)"``. A run that holds one may take the other branch when run again, so
+        its reports and its replay say so instead of calling the verdict flaky."""
+        out: dict[tuple[object, object], str] = {}  # one line per fault and order
+        for ev in self.events:
+            if ev.type == "invoke" and ev.op in CLIENT_OPS and ev.data.get("race"):
+                note = ev.data.get("note")
+                out.setdefault((ev.data.get("fault") or ev.op_id, ev.order_id),
+                               f"{ev.data.get('kind')} on {ev.order_id}"
+                               + (f" ({note})" if note else ""))  # fmt: skip
+        return list(out.values())
+
     def last_heal_t(self) -> float | None:
         ts = [ev.t for ev in self.events if ev.type == "fault_healed"]
         return max(ts) if ts else None

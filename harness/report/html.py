@@ -29,8 +29,9 @@ _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d232a;background:#fafafa}
 header{padding:14px 24px;background:#1d232a;color:#fff}header h1{margin:0;font-size:20px}
 .ok{color:$ok}.ko{color:$violation}main{padding:8px 24px 40px}
-header .ok,header .ko,header .failed{color:#fff;border-radius:4px;padding:0 8px}
+header .ok,header .ko,header .failed,header .race{color:#fff;border-radius:4px;padding:0 8px}
 header .ok{background:$ok}header .ko{background:$violation}header .failed{background:$failed}
+header .race{background:$fault}.race-note{border-left:4px solid $fault;background:#fff;padding:6px 12px}
 h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}
 table{border-collapse:collapse;margin:6px 0;font-size:13px}td,th{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
@@ -377,6 +378,9 @@ def render_html(
     )
     if test.startswith("failed") and result.ok:
         verdict += ' <span class="failed">but pytest failed the test</span>'
+    races = [str(r) for r in (meta or {}).get("races") or ()]
+    if races:
+        verdict += ' <span class="race">race</span>'
 
     hist = view.snapshot.history
     by_order: dict[str, list[Any]] = {}
@@ -406,6 +410,7 @@ def render_html(
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
         f"<header><h1>{_e(title)}: {verdict}</h1><div>{result.orders} orders · {len(result.rules)} rules · "
         f"checked in {result.seconds * 1000:.1f} ms</div></header><main>",
+        _race_note(races, result.ok),
         meta_rows,
         f'<h2>Timeline</h2><div class="legend">{legend}</div>',
         render_timeline(view, bad),
@@ -424,6 +429,23 @@ def render_html(
         f"<script>{JS}</script></main></body></html>",
     ]
     return "\n".join(parts)
+
+
+def _race_note(races: list[str], ok: bool) -> str:
+    """Why a race's verdict may not come back on a replay, said where the verdict is."""
+    if not races:
+        return ""
+    then = (
+        "This run was consistent; another run may take the other branch."
+        if ok
+        else "The violations below are real; a replay may take the other branch and pass, "
+        "which is the race, not fracas failing to recreate the run. The witness tells the "
+        "branch this run took."
+    )
+    return (
+        f'<p class="race-note"><b>A race by nature:</b> {_e("; ".join(races))}. '
+        f"Either branch may win on any run. {then}</p>"
+    )
 
 
 def write_html(path: str | Path, html: str) -> Path:

@@ -46,6 +46,7 @@ def run_row(stem: str, run: Any, outcome: TestOutcome | None, html: str, json_na
         "rules": sorted({x.rule for x in v.violations}),
         "orders": v.orders,
         "faults": faults,
+        "races": history.races() if history else [],
         "duration_s": round(duration, 3) if timings else None,
         "replay": replay_command(run),
     }
@@ -187,6 +188,8 @@ def index_html(data: Mapping[str, Any], css: str) -> str:
             if r["ok"]
             else f'<td class="ko">{r["violations"]} violation(s): {_e(", ".join(r["rules"]))}</td>'
         )
+        if r.get("races"):  # a replay may take the other branch: the run page says why
+            verdict = verdict.replace("</td>", ' <b title="a race by nature">(race)</b></td>')
         faults = "<br>".join(_e(f) for f in r["faults"]) or '<span class="note">none</span>'
         dur = "" if r["duration_s"] is None else f"{r['duration_s']:.2f} s"
         replay = f"<code>{_e(r['replay'])}</code>" if r["replay"] else ""

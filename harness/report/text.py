@@ -94,6 +94,7 @@ def failure_text(
 ) -> str:
     """Times are shown relative to ``t0`` (the history's run start). ``result`` is a
     CheckResult or anything with ``.verdict`` (and ``.history``), like the runner's RunResult."""
+    hist = None
     if not isinstance(result, CheckResult):
         hist = getattr(result, "history", None)
         if t0 is None and hist is not None:
@@ -112,6 +113,9 @@ def failure_text(
         ),
         "",
     ]
+    races = hist.races() if hist is not None else []
+    if races:
+        head += [_wrap(race_text(races), indent=""), ""]
     if ordered:
         head.append(_wrap(ordered[0].account or ordered[0].message, indent=""))
         head.append("")
@@ -131,6 +135,16 @@ def failure_text(
     for name, tb in result.errors.items():
         body.append(f"[rule error] {name}:\n{textwrap.indent(tb.rstrip(), '    ')}")
     return "\n".join(head) + "\n\n".join(body)
+
+
+def race_text(races: list[str]) -> str:
+    """What a race in a failing run means to its reader: the verdict is real, and a
+    replay may still take the other branch (it is not the tool failing to recreate it)."""
+    return (
+        f"RACE: this run's faults include a race by nature: {'; '.join(races)}. Either "
+        "branch may win on any run, so a replay may end the other way; the witness below "
+        "tells the branch this run took."
+    )
 
 
 def raise_if_violated(result: CheckResult, t0: float | None = None) -> None:

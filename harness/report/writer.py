@@ -50,6 +50,9 @@ def _meta(run: RunLike) -> dict[str, Any]:
         val = getattr(run, attr, None)
         if val is not None and not (attr == "orchestrator" and meta.get(attr)):
             meta[attr] = val  # the history's orchestrator is its command: keep it
+    races = run.history.races()
+    if races:
+        meta["races"] = races  # a replay may take the other branch (history.races)
     return meta
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from fracas.harness.adapters import AdapterError, OrchestratorAdapter
 from fracas.harness.faults.base import Fault
-from fracas.harness.faults.client import TERMINAL, Answer
+from fracas.harness.faults.client import TERMINAL, Answer, ClientFault
 from fracas.harness.faults.context import FaultContext
 from fracas.harness.kit.procs import ProcessHandle
 from fracas.harness.kit.timescale import scaled
@@ -97,18 +97,16 @@ class RunClient:
         return self._complete(op, res.status_code, res.body, res.error)
 
     def review(self, fault: Fault, order_id: str, decision: str, expect: Collection[int],
-               note: str) -> Answer:  # fmt: skip
-        op = self.history.invoke(CLIENT_REVIEW, order_id, decision=decision,
-                                 **self._about(fault, expect, note))  # fmt: skip
+               note: str, in_review: Collection[int] = ()) -> Answer:  # fmt: skip
+        about = self._about(fault, expect, note)
+        if in_review:
+            about["in_review"] = sorted(in_review)
+        op = self.history.invoke(CLIENT_REVIEW, order_id, decision=decision, **about)
         try:
-            answer = getattr(self.adapter, "review_answer", None)
-            if callable(answer):
-                code, body = answer(order_id, decision)
-            else:
-                code, body = self.adapter.review(order_id, decision), {}
+            answer = self.adapter.review(order_id, decision)
         except AdapterError as exc:
             return self._complete(op, None, {}, f"{type(exc).__name__}: {exc}")
-        return self._complete(op, code, body, None)
+        return self._complete(op, answer.status_code, answer.body, None)
 
     def advance_clock(self, fault: Fault) -> bool:
         if "advance_clock" not in self.adapter.capabilities:
@@ -186,7 +184,7 @@ class RunClient:
             "fault": fault.id,
             "kind": fault.kind,
             "expect": sorted(expect),
-            "race": bool(getattr(fault, "race", False)),
+            "race": isinstance(fault, ClientFault) and fault.race,
             "note": note,
         }
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from fracas.harness.adapters import AdapterError
 from fracas.harness.adapters.select import AdapterSpec, spec_from_json
+from fracas.harness.faults.client import races
 from fracas.harness.run.runner import REPLAY_VERSION, RunResult
 from fracas.harness.run.schedule import Schedule, ScheduleError, parse_schedule
 from fracas.harness.run.workload import OrderPlan, WorkloadError
@@ -38,6 +39,12 @@ class Replay:
     #: The adapter class a conftest's ``fracas_adapter`` fixture tested through, when it
     #: did: an object a replay file cannot rebuild, so ``fracas replay`` must be told.
     adapter: str | None = None
+
+    @property
+    def races(self) -> list[str]:
+        """Its faults that are races by nature (``faults.client.races``): its verdict may
+        differ from run to run, and the tally says so instead of blaming timing."""
+        return races([entry.fault for entry in self.schedule.faults])
 
     def outcome(self, result: RunResult) -> str:
         """'reproduced', 'reproduced in kind (...)', 'did not reproduce', 'still consistent'
@@ -89,15 +96,18 @@ def tally_text(replay: Replay, outcomes: list[str]) -> str:
     else:
         k = sum(map(reproduced, outcomes))
         in_kind = sum(o.startswith("reproduced in kind") for o in outcomes)
-        lines = [
-            f"fracas: reproduced {k} of {n} runs"
-            + (
-                f" ({in_kind} in kind: the same rules on other orders with the same intents)"
-                if in_kind
-                else ""
+        lines = [f"fracas: reproduced {k} of {n} runs"
+                 + (f" ({in_kind} in kind: the same rules on other orders with the same "
+                    "intents)" if in_kind else "")]
+        if k < n and replay.races:
+            lines.append(
+                f"fracas: the recorded failure did not reproduce every time, and may not: "
+                f"its faults include a race by nature ({'; '.join(replay.races)}), so each "
+                "run may take the other branch. The verdict differing is the race, not "
+                "fracas failing to recreate the run; the finding stands (the failing runs' "
+                "witnesses show the branch that breaks it)"
             )
-        ]
-        if k < n:
+        elif k < n:
             lines.append(
                 "fracas: the recorded failure did NOT reproduce every time: it depends on "
                 "timing this replay did not recreate; keep the replay file, the finding stands"

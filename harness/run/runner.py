@@ -560,11 +560,12 @@ class _Follower:
             elif oid not in self.reviewed:
                 op = history.invoke(REVIEW, oid, decision=decision)
                 try:
-                    code = adapter.review(oid, decision)
+                    answer = adapter.review(oid, decision)
                 except AdapterError as exc:
                     op.unknown(error=f"{type(exc).__name__}: {exc}")
                     continue
-                (op.ok if code == 200 else op.fail)(status_code=code)
+                code = answer.status_code
+                (op.ok if code == 200 else op.fail)(status_code=code, body=answer.body)
                 if code == 200:
                     self.reviewed.add(oid)
         if waiting_timeout and "advance_clock" in adapter.capabilities:

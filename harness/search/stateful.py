@@ -286,11 +286,12 @@ class StatefulRun:
         decision = plan.review or "approve"
         op = self.history.invoke(REVIEW, plan.order_id, decision=decision)
         try:
-            code = self.adapter.review(plan.order_id, decision)
+            answer = self.adapter.review(plan.order_id, decision)
         except AdapterError as exc:
             op.unknown(error=f"{type(exc).__name__}: {exc}")
             return
-        (op.ok if code == 200 else op.fail)(status_code=code)
+        code = answer.status_code
+        (op.ok if code == 200 else op.fail)(status_code=code, body=answer.body)
         if code == 200:
             self.follow.reviewed.add(plan.order_id)
         self.steps.append(f"review {plan.order_id} {decision} -> {code}")

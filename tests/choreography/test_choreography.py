@@ -107,11 +107,11 @@ def test_the_order_view_takes_the_first_review_decision_as_the_contract_says(
     bad = httpx.post(f"{url}/{risky.order_id}/review", json={"decision": "maybe"},
                      trust_env=False)  # fmt: skip
     assert (bad.status_code, bad.json()["type"]) == (422, "invalid-request")
-    assert adapter.review(risky.order_id, "reject") == 200
-    assert adapter.review(risky.order_id, "reject") == 200  # the same again: no second effect
-    assert adapter.review(risky.order_id, "approve") == 409  # too late to change it
-    assert adapter.review(plain.order_id, "approve") == 409  # it never asked
-    assert adapter.review("ord-9999", "approve") == 404
+    assert adapter.review(risky.order_id, "reject").status_code == 200
+    assert adapter.review(risky.order_id, "reject").status_code == 200  # the same again: no second effect
+    assert adapter.review(risky.order_id, "approve").status_code == 409  # too late to change it
+    assert adapter.review(plain.order_id, "approve").status_code == 409  # it never asked
+    assert adapter.review("ord-9999", "approve").status_code == 404
     wait_until(lambda: status(risky.order_id) == "failed", 30, what="the rejected order failed")
     assert (adapter.status(risky.order_id) or {}).get("reason") == "review-rejected"
 

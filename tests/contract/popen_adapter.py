@@ -25,6 +25,7 @@ from fracas.harness.adapters import (
     OrchestratorEnv,
     OrchestratorUnreachable,
     PortTaken,
+    ReviewResult,
     SubmitResult,
 )
 from fracas.harness.adapters.select import BUNDLED_CLOCK_PATH, bundled_argv
@@ -240,8 +241,9 @@ class PopenAdapter:
             raise AdapterError(f"GET /orders/{order_id} answered {code}: {body!r:.200}")
         return body
 
-    def review(self, order_id: str, decision: str) -> int:
-        return self._request("POST", f"/orders/{order_id}/review", {"decision": decision})[0]
+    def review(self, order_id: str, decision: str) -> ReviewResult:
+        code, body = self._request("POST", f"/orders/{order_id}/review", {"decision": decision})
+        return ReviewResult(code, body if isinstance(body, dict) else {"_raw": body})
 
     def advance_clock(self, seconds: float) -> None:
         code, body = self._request("POST", BUNDLED_CLOCK_PATH, {"seconds": seconds})

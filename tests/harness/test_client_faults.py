@@ -7,6 +7,7 @@ bug. Bad client faults are refused when the schedule is parsed, naming the field
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,9 @@ CASES: list[tuple[str, str, dict[str, Any], set[int]]] = [
     ("resubmit", "ok", {}, {200, 202}),
     ("resubmit", "ok", {"after_done": True}, {200, 202}),
     ("resubmit_other", "ok", {}, {409}),
+    # Refused, on an order that fails of its own (rejected in review): not the input's
+    # doing (a soak found the checker blaming it).
+    ("resubmit_other", "review_reject", {}, {409}),
 ]
 
 
@@ -44,11 +48,29 @@ def schedule(kind: str, **params: Any) -> list[dict[str, Any]]:
 
 def inputs(result: RunResult) -> list[tuple[str, object, object]]:
     """(op, decision, status code) of every input a client fault sent, in order."""
+    return [(op, decision, code) for op, decision, code, _ in answers(result)]
+
+
+def answers(result: RunResult) -> list[tuple[str, object, object, Any]]:
+    """(op, decision, status code, answer body) of every input a client fault sent, read
+    back from the run's history as a report or a replay would."""
+    events = result.history.to_json()["events"]
+    done = {e["op_id"]: e["data"] for e in events if e["type"] in ("ok", "fail", "unknown")}
     return [
-        (op.op, op.invoke.data.get("decision"),
-         op.completion.data.get("status_code") if op.completion else None)
-        for op in result.history.ops() if op.op in CLIENT_OPS
+        (e["op"], e["data"].get("decision"), done.get(e["op_id"], {}).get("status_code"),
+         done.get(e["op_id"], {}).get("body"))
+        for e in events if e["type"] == "invoke" and e["op"] in CLIENT_OPS
     ]  # fmt: skip
+
+
+def answered_in_full(op: str, code: object, body: Any) -> bool:
+    """An answer the history holds whole: a refusal's problem body (RFC 9457, its status
+    the code), or an acceptance naming the order."""
+    if not isinstance(code, int) or not isinstance(body, dict):
+        return False
+    if code >= 400:
+        return isinstance(body.get("type"), str) and body.get("status") == code
+    return body.get("order_id") == "ord-0001" and (op != "client_review" or "status" in body)
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +90,11 @@ def test_each_input_reaches_the_bundled_orchestrator_which_stays_consistent(
     sent = inputs(result)
     assert sent, result.history.to_json()["events"]
     assert {code for _, _, code in sent} <= codes, sent
-    # The input the kind is named for went out last and was answered.
+    # The input the kind is named for went out last and was answered; every input's
+    # answer (status and body) is in the history.
     assert sent[-1][2] is not None
+    told = answers(result)
+    assert all(answered_in_full(op, code, body) for op, _, code, body in told), told
     assert result.entry_hits == {0: len(sent)}
     assert result.verdict.violations == [], result.failure_text()
     assert result.vacuous == []
@@ -102,8 +127,11 @@ def test_each_planted_input_defect_is_caught_by_a_hand_written_schedule(
     rules = {v.rule for v in result.verdict.violations}
     assert rules & set(RULES[bug]), result.failure_text()
     assert "input-answers" in rules  # it also said yes to what it had to refuse
-    # The witness tells the input's story: which client fault sent what, answered how.
+    # The witness tells the input's story: which client fault sent what, answered how
+    # and what the answer said (the order it reported while it should have refused).
     assert sched[0]["fault"]["kind"] in result.failure_text()
+    assert re.search(r"answered 20\d\s+\(the order \w+\)", result.failure_text()), \
+        result.failure_text()
 
 
 def test_the_naive_orchestrator_without_bugs_passes_the_same_schedules(tmp_path: Path) -> None:

@@ -15,13 +15,29 @@ from collections.abc import Iterator
 from fracas.harness.checkers.registry import rule
 from fracas.harness.checkers.view import View
 from fracas.harness.checkers.violation import Violation
-from fracas.harness.model.history import CLIENT_OPS
+from fracas.harness.model.history import CLIENT_OPS, CLIENT_REVIEW, REVIEW, Op
+
+
+def _may_await(view: View, op: Op) -> bool:
+    """The order may have been awaiting review when this decision landed: its customer
+    is high-risk (its order asks for review) and no decision of it had been answered
+    2xx before this one was sent (a review asked once is answered once)."""
+    if (view.customer_of(str(op.order_id)) or {}).get("risk") != "high":
+        return False
+    h = view.snapshot.history
+    return h is None or not any(
+        o.order_id == op.order_id and o.op in (REVIEW, CLIENT_REVIEW) and o.outcome == "ok"
+        and o.completion is not None and o.completion.t < op.invoke.t
+        for o in h.ops()
+    )  # fmt: skip
 
 
 @rule("input-answers")
 def check(view: View) -> Iterator[Violation]:
     """Every input a client fault sent was answered with a status its kind allows
-    (an input with no answer, or a 5xx, is not judged: the client retries those)."""
+    (an input with no answer, or a 5xx, is not judged: the client retries those); a
+    decision sent before its order reached review may also get what a decision for an
+    order in review gets (``in_review``), if the order may have been there by then."""
     h = view.snapshot.history
     if h is None:
         return
@@ -30,7 +46,7 @@ def check(view: View) -> Iterator[Violation]:
         if op.op not in CLIENT_OPS or op.outcome not in ("ok", "fail") or op.completion is None:
             continue
         code, expect = op.completion.data.get("status_code"), data.get("expect") or []
-        if code in expect:
+        if code in expect or (code in (data.get("in_review") or ()) and _may_await(view, op)):
             continue
         what = data.get("decision") or "POST /orders"
         race = " (a race: either answer may win, but only these)" if data.get("race") else ""

@@ -76,6 +76,21 @@ def _cause(view: View, oid: str) -> bool:
     return any(not _is_input(f.fault) for f in view.faults)
 
 
+def _failed_in_review(view: View, oid: str, inputs: Sequence[_Input]) -> bool:
+    """A high-risk order may fail in review, for a reason of its own: the first decision
+    answered 2xx was a reject, or none took (it timed out). A decision whose answer was
+    never seen may have been that reject."""
+    if (view.customer_of(oid) or {}).get("risk") != "high":
+        return False
+    reviews = [i for i in inputs if i.op.op in (REVIEW, CLIENT_REVIEW)]
+    if any(i.op.outcome in ("unknown", "pending") for i in reviews):
+        return True
+    taken = [i for i in reviews if i.op.outcome == "ok"]
+    if not taken:
+        return True
+    return min(taken, key=lambda i: i.t).op.invoke.data.get("decision") == "reject"
+
+
 def _is_input(fault: dict[str, Any]) -> bool:
     """A client fault (the orchestrator's inputs, aimed by order), by its JSON alone."""
     return fault.get("target") == "orchestrator" and "order_id" in (fault.get("params") or {})
@@ -127,8 +142,9 @@ def _submits(view: View, oid: str, inputs: list[_Input]) -> Iterator[Violation]:
         if line_counts(r.get("lines") or []) != want:
             problems.append(f"{r.get('reservation_id')} holds {line_counts(r.get('lines') or [])}"
                             f", the first body's lines are {want}")  # fmt: skip
-    if view.status(oid) == "failed" and not _cause(view, oid):
-        problems.append("it was failed though no service refused a step")
+    if view.status(oid) == "failed" and not (
+            _cause(view, oid) or _failed_in_review(view, oid, inputs)):  # fmt: skip
+        problems.append("it was failed though no service refused a step and review let it on")
     if problems:
         yield _violation(view, oid, f"another body under order id {oid} changed the order: "
                          + "; ".join(problems), other)  # fmt: skip
