@@ -10,7 +10,7 @@ tuning set; ``--holdout`` measures the held-out set, and its rows are marked "(h
 ``--draw-holdout`` draws a new set with a fresh seed (after a held-out measurement, once
 what it showed is fixed), prints the seed and writes the file.
 
-For each bug of examples/naive_orchestrator.py, over N Hypothesis seeds: the examples
+For each bug of examples/naive_orchestrator.py, over N seeds (each the run's seed, so its coverage plan, and Hypothesis's): the examples
 and seconds until the search first names the bug's rule (median, max; seconds count from
 the start of `fracas run`, topology start-up included), the whole search's time
 (shrinking included), the shrunk witness (orders, faults; the largest over the seeds),
