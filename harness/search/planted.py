@@ -44,7 +44,9 @@ RULES: dict[str, tuple[str, ...]] = {
     "amnesia": ("liveness",),
     "probe": ("orphan-effects",),
     "give-up": ("needs-attention",),
-    "key-per-attempt": ("double-charge", "completed-ledger"),
+    # A retry under a new key after a late commit holds stock twice; on an order that
+    # then fails, one hold stays (failed-ledger; the naive with no bug passes that case).
+    "key-per-attempt": ("double-charge", "completed-ledger", "failed-ledger"),
     "unkeyed-notify": ("completed-ledger", "failed-ledger"),
     "first-5xx": ("failed-ledger", "completed-ledger"),
     "review-timeout": ("liveness",),
