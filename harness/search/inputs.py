@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 from hypothesis import strategies as st
 
+from fracas.fakes import contract
 from fracas.harness.faults import Fault, fault_kinds
 from fracas.harness.run.schedule import RequestMatch, ScheduledFault
 from fracas.harness.run.workload import OrderPlan
@@ -40,6 +41,21 @@ NEEDS = {
     "review_late": {"review", "advance_clock"},
     "review_race": {"review", "advance_clock"},
 }
+
+
+def review_kinds(phase: str) -> set[str]:
+    """The kinds sent to an order that awaits review, in this phase."""
+    return set(AT_REVIEW[phase])
+
+
+def unasked_kinds(phase: str) -> set[str]:
+    """The kinds sent at the customer step to an order that never asks for review."""
+    return set(NEVER_ASKED[phase])
+
+
+def asks_review(intent: str) -> bool:
+    """An order of this intent awaits a review decision (the contract's ``needs``)."""
+    return "review" in contract.intent(intent).needs
 
 
 def options(plan: OrderPlan, step: str, phase: str, capabilities: frozenset[str],

@@ -49,17 +49,22 @@ from hypothesis import reject
 from fracas.harness.faults import fault_kinds
 from fracas.harness.run.shape import Shape, shape_key
 from fracas.harness.run.workload import INTENTS
+from fracas.harness.search import inputs
 
 #: The fault groups of the step tier: an HTTP rule on the step's request; a ``late``
 #: commit (the request is held past the client's call timeout, then committed); a
 #: network fault from that request on; a ``crash`` of the orchestrator (killed or
 #: restarted, what a saga must survive) or a ``process`` fault on a fake (or a pause of
 #: the orchestrator), triggered by that request; a ``client`` input (the orchestrator
-#: told something twice, late or changed: harness/faults/client.py). The orchestrator's
+#: told something twice, late or changed: harness/faults/client.py), and at the customer
+#: step a ``review`` decision sent again, crossed, late or racing the timeout to an order
+#: that awaits review (a cell of its own: drawn as one client cell, the decision needed an
+#: order of a review intent, 3 in 9, then a decision kind, and a held-out defect that
+#: accepts a second decision went unfound on 2 seeds of 2). The orchestrator's
 #: crash is a group of its own: among the fakes' kills, pauses and restarts it came up
 #: about once in four process faults, and a crash while compensating or resuming was a
 #: rare draw.
-GROUPS = ("http", "late", "network", "crash", "process", "client")
+GROUPS = ("http", "late", "network", "crash", "process", "client", "review")
 PHASES = ("before_commit", "after_commit")
 #: HTTP kinds the ``http`` group leaves out: a delay is the ``late`` group's, and a
 #: hold parks a request until the workload ends (a trigger's hold is the nemesis's).
@@ -83,11 +88,14 @@ class Cell:
     step: str | None = None
     group: str | None = None
     phase: str | None = None
+    #: A ``review`` cell's decision input: each is a situation of its own (the same
+    #: decision again, the opposite one, one after the timeout, one racing it).
+    kind: str | None = None
 
     def __str__(self) -> str:
         if self.tier == "intent":
             return f"intent {self.intent}" + (f" x {self.group}" if self.group else "")
-        return f"{self.step} x {self.group} x {self.phase}"
+        return f"{self.step} x {self.group} x {self.phase}" + (f" x {self.kind}" if self.kind else "")
 
 
 def kinds_of(family: str, kinds: Sequence[str] | None) -> list[str]:
@@ -105,10 +113,13 @@ def groups_at(
     http = [k for k in kinds_of("http", kinds) if k not in NOT_PLAIN_HTTP]
     out = ["http"] if http else []
     # The orchestrator's own inputs (search/inputs.py): a decision at the customer step
-    # (the one before review), a repeated or changed POST /orders at the others.
-    client = ["client"] if kinds_of("client", kinds) else []
+    # (the one before review), to an order that awaits review or to one that never asks;
+    # a repeated or changed POST /orders at the others.
+    client = kinds_of("client", kinds)
     if step == "customer":
-        return out + client
+        return (out + (["client"] if set(client) & inputs.unasked_kinds(phase) else [])
+                + (["review"] if set(client) & inputs.review_kinds(phase) else []))  # fmt: skip
+    client = ["client"] if set(client) & set(inputs.IN_FLIGHT) else []
     if phase == "before_commit" and "delay" in kinds_of("http", kinds):
         out.append("late")
     if kinds_of("network", kinds):
@@ -118,6 +129,24 @@ def groups_at(
     if kinds_of("process", kinds):
         out.append("process")
     return out + client
+
+
+def fits(intent: str, step: str, group: str) -> bool:
+    """Whether an order of ``intent`` can take a fault of ``group`` at ``step``: at the
+    customer step a ``review`` input needs an order that awaits review, a ``client`` one
+    an order that never asks (the contract's intents say which need ``review``)."""
+    if step != "customer" or group not in ("client", "review"):
+        return True
+    return inputs.asks_review(intent) == (group == "review")
+
+
+def _review_kinds(group: str, phase: str, kinds: Sequence[str] | None) -> list[str | None]:
+    """One cell per decision input of a ``review`` cell, none for other groups: drawn
+    within one cell, the opposite decision after the first came up in one review cell
+    of three, and a defect that acts on it went unfound on 2 seeds of 2 (held out)."""
+    if group != "review":
+        return [None]
+    return [k for k in sorted(inputs.review_kinds(phase)) if k in kinds_of("client", kinds)]
 
 
 def plan_cells(
@@ -135,10 +164,12 @@ def plan_cells(
     first = [Cell("intent", intent=i) for i in intents if reaches.get(i)]
     steps = list(dict.fromkeys(s for i in intents for s in reaches.get(i, ())))
     second = [
-        Cell("step", step=s, group=g, phase=p)
+        Cell("step", step=s, group=g, phase=p, kind=k)
         for s in steps
         for p in PHASES
         for g in groups_at(s, p, crash_ok, kinds)
+        if any(fits(i, s, g) for i in intents if s in reaches.get(i, ()))
+        for k in _review_kinds(g, p, kinds)
     ]
     rng.shuffle(first)
     rng.shuffle(second)
@@ -163,12 +194,20 @@ def _spread_groups(
     # The groups not used yet in this round come first, so a group an intent cannot
     # take is given to a later one instead of being skipped for the round.
     pending: list[str] = []
+    allows = {
+        str(c.intent): {g for s in reaches.get(str(c.intent), ()) for p in PHASES
+                        for g in groups_at(s, p, crash_ok, kinds) if fits(str(c.intent), s, g)}
+        for c in cells
+    }  # fmt: skip
+    # A group few intents can take (a review decision: the review intents) goes first to
+    # one that can, or a round may hand those intents the common groups and skip it.
+    takers = {g: sum(g in a for a in allows.values()) for g in groups}
     for cell in cells:
-        steps = reaches.get(str(cell.intent), ())
-        allowed = {g for s in steps for p in PHASES for g in groups_at(s, p, crash_ok, kinds)}
+        allowed = allows[str(cell.intent)]
         if not any(g in allowed for g in pending):
             pending += groups
-        group = next((g for g in pending if g in allowed), None)
+        mine = [g for g in pending if g in allowed]
+        group = min(mine, key=lambda g: takers[g]) if mine else None
         if group is None:
             out.append(cell)
             continue

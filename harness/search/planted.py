@@ -59,7 +59,9 @@ RULES: dict[str, tuple[str, ...]] = {
     "confirm-early": ("failed-ledger",),
     "customer-key": ("completed-ledger", "failed-ledger"),
     # Inputs that arrive twice or changed (issue 22): held out of any tuning.
-    "review-twice": ("input-effects", "failed-ledger", "completed-ledger"),
+    # It answers 200 to the opposite decision after the first took (input-answers; the
+    # naive with no bug answers 409 to the same case), then undoes the order.
+    "review-twice": ("input-effects", "failed-ledger", "completed-ledger", "input-answers"),
     "resubmit": ("input-effects", "failed-ledger", "completed-ledger"),
 }
 

@@ -38,6 +38,7 @@ from fracas.harness.search.plan import (
     Cell,
     Pack,
     Planner,
+    fits,
     groups_at,
     kinds_of,
     pack_cells,
@@ -374,9 +375,21 @@ def _groups(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[str]:
     for group in ("crash", "process"):
         if group in groups and not _process_options(plan, step, aim, group == "crash"):
             groups.remove(group)
-    if "client" in groups and not inputs.options(plan, step, phase, aim.capabilities, aim.kinds):
-        groups.remove("client")
+    for group in ("client", "review"):
+        if group in groups and not _input_kinds(plan, step, phase, aim, group):
+            groups.remove(group)
     return groups
+
+
+def _input_kinds(plan: OrderPlan, step: str, phase: str, aim: _Aim, group: str) -> list[str]:
+    """The client kinds of ``group`` this order's step and phase can be sent: at the
+    customer step, ``review`` is a decision to an order that awaits one, ``client`` an
+    input to an order that never asks."""
+    kinds = inputs.options(plan, step, phase, aim.capabilities, aim.kinds)
+    if step != "customer":
+        return kinds if group == "client" else []
+    mine = inputs.review_kinds(phase) if group == "review" else inputs.unasked_kinds(phase)
+    return [k for k in kinds if k in mine]
 
 
 @st.composite
@@ -401,8 +414,8 @@ def aimed_faults(
     pairs = _aim_pairs(plans, cell.step if cell else None)
     if cell is not None and cell.group is not None and cell.step is None:
         crash_ok = _crash_ok(aim.capabilities, aim.kinds)
-        pairs = [(p, s) for p, s in pairs
-                 if any(cell.group in groups_at(s, ph, crash_ok, kinds) for ph in PHASES)]  # fmt: skip
+        pairs = [(p, s) for p, s in pairs if fits(p.intent, s, cell.group)
+                 and any(cell.group in groups_at(s, ph, crash_ok, kinds) for ph in PHASES)]  # fmt: skip
     if not pairs:
         reject()
     plan, step = draw(st.sampled_from(pairs))
@@ -419,8 +432,12 @@ def aimed_faults(
         return _late_commit(draw, plan, step, aim)
     if group == "network":
         return _network_fault(draw, plan, step, when, aim)
-    if group == "client":
-        kinds_here = inputs.options(plan, step, phase, aim.capabilities, aim.kinds)
+    if group in ("client", "review"):
+        kinds_here = _input_kinds(plan, step, phase, aim, group)
+        if cell is not None and cell.kind is not None:
+            kinds_here = [k for k in kinds_here if k == cell.kind]
+            if not kinds_here:
+                reject()  # e.g. no opposite decision for an order meant to time out
         return inputs.client_fault(draw, plan, step, phase, when, kinds_here)
     return _process_fault(draw, plan, step, when, aim, group == "crash")
 
@@ -488,7 +505,10 @@ def planned_cells(
     """The whole coverage plan for an orchestrator with these capabilities."""
     caps = frozenset(ALL_CAPABILITIES if capabilities is None else capabilities)
     reaches = reaches_for(caps, intents)
-    return plan_cells(seed, reaches, list(reaches), _crash_ok(caps, kinds), kinds)
+    # an input that needs what the orchestrator lacks (a clock for a late decision) is
+    # no cell of its plan
+    able = [k for k in (kinds or sorted(fault_kinds())) if inputs.NEEDS.get(k, set()) <= caps]
+    return plan_cells(seed, reaches, list(reaches), _crash_ok(caps, kinds), able)
 
 
 def planned_packs(
@@ -551,8 +571,11 @@ def _packed(
     for cell in pack:
         if draw(st.integers(0, MEMBER_DRAW - 1)) == 0:
             continue
-        intent = str(cell.intent) if cell.tier == "intent" else draw(
-            st.sampled_from([i for i in b.reaches if cell.step in b.reaches[i]]))  # fmt: skip
+        able = [i for i in b.reaches
+                if cell.step in b.reaches[i] and fits(i, str(cell.step), str(cell.group))]
+        if cell.tier == "step" and not able:
+            reject()  # a plan made for other capabilities (the planner's never is)
+        intent = str(cell.intent) if cell.tier == "intent" else draw(st.sampled_from(able))
         plan = make_order(world, intent, len(plans) + 1, rng)
         plans.append(plan)
         again = b.max_faults > 1 and cell.tier == "step" and draw(st.integers(0, 1)) == 1

@@ -175,9 +175,12 @@ def test_the_coverage_plan_has_a_client_cell_per_step_and_phase_by_capability() 
     client = {(c.step, c.phase) for c in cells if c.tier == "step" and c.group == "client"}
     steps = {c.step for c in cells if c.tier == "step"}
     assert client == {(s, p) for s in steps for p in ("before_commit", "after_commit")}
+    # a decision to an order that awaits review is a cell of its own, at the customer step
+    review = {(c.step, c.phase) for c in cells if c.tier == "step" and c.group == "review"}
+    assert review == {("customer", "before_commit"), ("customer", "after_commit")}
     assert planned_cells(0) == cells  # a fixed function of the seed
     without = planned_cells(0, kinds=["drop", "kill"])
-    assert not [c for c in without if c.group == "client"]
+    assert not [c for c in without if c.group in ("client", "review")]
     review = orders(1, intents=["review_approve"])[0]
     no_clock = frozenset({"review"})
     assert search_inputs.options(review, "customer", "before_commit", no_clock, None) == [
