@@ -178,17 +178,11 @@ def test_step_cells_also_draw_a_second_fault_on_the_same_order() -> None:
     searches = [_search(seed=0, count=1, examples=20, hypothesis_seed=h)[0] for h in range(3)]
     twice = [
         [w for w, pack in drawn if pack is not None and pack[0].tier == "step"
-         and any(sum(1 for f in w.schedule.faults if _aimed_at(f) == p.order_id) == 2
+         and any(sum(1 for f in w.schedule.faults if aimed_at(f, w.plans) == p.order_id) == 2
                  for p in w.plans)]
         for drawn in searches
     ]  # fmt: skip
     assert all(twice), [[repr(w) for w, _ in d] for d in searches]
-
-
-def _aimed_at(entry: ScheduledFault) -> str | None:
-    if entry.when is not None:
-        return entry.when.order_id
-    return entry.fault["params"].get("order_id")
 
 
 def _faults_of(w: Workload, j: int) -> list[ScheduledFault]:

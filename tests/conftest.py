@@ -1,5 +1,4 @@
-"""Fixtures for the harness runtime's own tests: real topologies, started per test
-module or per test, always stopped."""
+"""Fixtures every part of fracas's own tests shares: real topologies, always stopped."""
 
 from __future__ import annotations
 
