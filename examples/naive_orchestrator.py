@@ -272,13 +272,21 @@ class Naive:
             doc["review_deadline"] = self.now() + REVIEW_TIMEOUT
             self.save(doc, "awaiting_review")
         while doc.get("decision") is None:
-            if self.now() >= doc["review_deadline"] and "review-timeout" not in self.bugs:
-                doc["reason"] = "review timed out"
+            if self.timed_out(doc):
+                # Saved before anything is sent: a decision that comes now is refused,
+                # and a restart does not take one that slipped in for the outcome.
+                self.save(doc, "running", "review timed out")
                 return False
             await asyncio.sleep(0.05)
         doc["reason"] = "review rejected"
         self.save(doc, "running")
         return bool(doc["decision"] == "approve")
+
+    def timed_out(self, doc: dict[str, Any]) -> bool:
+        """The review's deadline has passed on our clock (the ``review-timeout`` bug never
+        looks)."""
+        deadline = doc.get("review_deadline")
+        return deadline is not None and self.now() >= deadline and "review-timeout" not in self.bugs
 
     async def reserve(self, doc: dict[str, Any], done: list[tuple[str, str]]) -> str | None:
         """Hold all lines at once (all or nothing); the reservation id, or None if short."""
@@ -400,7 +408,7 @@ def build_app(naive: Naive) -> Starlette:
             if decision == "reject":
                 spawn(naive.revoke(doc))
             return JSONResponse({"order_id": doc["order_id"], "status": doc["status"]})
-        if doc is None or doc["status"] != "awaiting_review":
+        if doc is None or doc["status"] != "awaiting_review" or naive.timed_out(doc):
             return problem(409, "not awaiting review")
         doc["decision"] = decision
         naive.orders.put(doc)  # saved before we answer, so a crash cannot lose it

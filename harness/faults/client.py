@@ -143,6 +143,12 @@ class ClientFault(Fault):
 class ReviewFault(ClientFault):
     """Review inputs: the order must be awaiting review (or have left it) first."""
 
+    #: The input makes the order's review decision itself (its first decision, or the
+    #: timeout it lets fire): the run's own reviewer leaves that order to it meanwhile
+    #: (``RunClient.deciding``). Answering it too, the reviewer approved an order that a
+    #: ``review_late`` meant to let time out, and the input became a second decision.
+    decides: ClassVar[bool] = True
+
     def first_decision(self, client: OrderClient, decision: str, copies: int = 1) -> bool:
         """Once the order awaits review, send ``decision`` (``copies`` at once). A second
         copy may be answered 200 or 409 (contract: the same decision twice has one

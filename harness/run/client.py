@@ -22,7 +22,7 @@ from typing import Any
 
 from fracas.harness.adapters import AdapterError, OrchestratorAdapter
 from fracas.harness.faults.base import Fault
-from fracas.harness.faults.client import TERMINAL, Answer, ClientFault
+from fracas.harness.faults.client import TERMINAL, Answer, ClientFault, ReviewFault
 from fracas.harness.faults.context import FaultContext
 from fracas.harness.kit.procs import ProcessHandle
 from fracas.harness.kit.timescale import scaled
@@ -55,6 +55,11 @@ class RunClient:
     entries: dict[str, int] = field(default_factory=dict)
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
+    #: Orders the run judged stuck (``give_up``): an input waiting on them waits no more.
+    _still: set[str] = field(default_factory=set)
+    #: Per order, the inputs scheduled to make its review decision that have not ended.
+    _deciders: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- what a client fault asks (faults.client.OrderClient) --------------------------
     def spawn(self, fault: Fault, work: Callable[[], None]) -> None:
@@ -79,6 +84,8 @@ class RunClient:
     def wait_status(self, order_id: str, wanted: Collection[str]) -> str | None:
         deadline = time.monotonic() + scaled(WAIT_SECONDS)
         while not self._stop.is_set() and time.monotonic() < deadline:
+            if order_id in self._still:
+                break  # stuck: what the input waited for will not come either
             status = self.current(order_id)
             if status in wanted:
                 return status
@@ -147,6 +154,26 @@ class RunClient:
         for thread in list(self._threads):
             thread.join(max(0.0, deadline - time.monotonic()))
 
+    def expect(self, fault: Fault) -> None:
+        """A scheduled client fault (the nemesis tells each before the run starts): one
+        that makes an order's review decision holds the run's reviewer off that order
+        until it ends, even before it is applied (the order may await review first)."""
+        if isinstance(fault, ReviewFault) and fault.decides:
+            with self._lock:
+                self._deciders[fault.order_id] = self._deciders.get(fault.order_id, 0) + 1
+
+    def deciding(self, order_id: str) -> bool:
+        """An input of this order's review decision is scheduled or at work."""
+        with self._lock:
+            return self._deciders.get(order_id, 0) > 0
+
+    def give_up(self, order_ids: Collection[str]) -> None:
+        """These orders went still with nothing holding them back (the runner's
+        judgement): an input waiting for one of them to await review or to finish stops
+        waiting, so the run does not sit out ``WAIT_SECONDS`` twice per input for an
+        order whose liveness violation is already certain."""
+        self._still.update(order_ids)
+
     def stop(self) -> None:
         """Stop waiting for states that will not come (the run is being torn down)."""
         self._stop.set()
@@ -157,9 +184,17 @@ class RunClient:
         except Exception as exc:  # noqa: BLE001 - recorded; the run goes on to its verdict
             self.history.note("client-fault-error", error=f"{type(exc).__name__}: {exc}",
                               fault=fault.id)  # fmt: skip
+        finally:
+            self._decided(fault)
         order_id = fault.params.get("order_id")
         if isinstance(order_id, str):
             self._rest(order_id)
+
+    def _decided(self, fault: Fault) -> None:
+        """The input ended (sent, or its wait gave up): the reviewer may answer again."""
+        if isinstance(fault, ReviewFault) and fault.decides:
+            with self._lock:
+                self._deciders[fault.order_id] = max(0, self._deciders.get(fault.order_id, 0) - 1)
 
     def _rest(self, order_id: str) -> None:
         """The order at rest and its journals quiet for ``QUIET_AFTER_INPUT``: what the
@@ -170,6 +205,8 @@ class RunClient:
         movement.restart_clock([order_id], time.monotonic())
         try:
             while not self._stop.is_set() and time.monotonic() < deadline:
+                if order_id in self._still:
+                    return  # stuck: it will not come to rest; liveness says so
                 now = time.monotonic()
                 movement.look({order_id}, now)
                 if self.current(order_id) in TERMINAL and movement.quiet(order_id, now, quiet):

@@ -49,6 +49,10 @@ class _Entry:
         return f"{TRIGGER_PREFIX}{self.index}-heal"
 
 
+#: Families whose faults hold no order back by themselves (``Nemesis.blocking``).
+UNBLOCKING = frozenset({"http", "client"})
+
+
 @dataclass
 class NemesisReport:
     """What happened to each scheduled fault, for the run's report."""
@@ -80,6 +84,9 @@ class Nemesis:
         self.schedule = schedule
         #: Client faults send their inputs through the run's client (faults/client.py).
         self.client = client
+        #: When (time.monotonic()) a fault that held orders back last healed: stillness
+        #: counts from then, as the settle phase's counts from the heal of them all.
+        self.unblocked_at: float | None = None
         self.ctx: FaultContext = ctx if client is None else ClientContext(ctx, client)
         self.history = history
         self.admin_urls = admin_urls
@@ -88,6 +95,8 @@ class Nemesis:
         ]
         if client is not None:
             client.entries.update({e.fault.id: e.index for e in self._entries})
+            for e in self._entries:
+                client.expect(e.fault)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._t0 = 0.0
@@ -163,9 +172,11 @@ class Nemesis:
         healed: a network toxic, a process down or paused. An HTTP rule lying in wait is
         not one: it acts only on a request that comes, and a request that comes, or is
         held, is movement. Counted as active, a rule on a later step of an order that a
-        defect had stopped held the workload phase open for its whole 120 s."""
+        defect had stopped held the workload phase open for its whole 120 s. Nor is a
+        client input: it waits for its order to move (to await review, to finish), and
+        one waiting on a stuck order held the phase open for 120 s likewise."""
         return any(
-            e.handle is not None and not e.healed and e.fault.family != "http"
+            e.handle is not None and not e.healed and e.fault.family not in UNBLOCKING
             for e in self._entries
         )
 
@@ -302,6 +313,8 @@ class Nemesis:
             self.report.errors[entry.index] = entry.error
         if entry.handle is not None and not entry.healed:
             entry.handle.healed(reason=reason)
+            if entry.fault.family not in UNBLOCKING:
+                self.unblocked_at = time.monotonic()
         entry.healed = True
 
     # -- trigger rules ---------------------------------------------------------------

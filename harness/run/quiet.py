@@ -51,9 +51,10 @@ class Movement:
 
     def restart_clock(self, orders: Iterable[str], now: float) -> None:
         """Every order counts as having just moved: quiet is measured from here on (from
-        the last heal, when the settle phase starts)."""
+        the last heal, when the settle phase starts). A later movement seen already
+        stands."""
         for oid in orders:
-            self.moved(oid, now)
+            self.moved(oid, max(now, self.last_moved.get(oid, now)))
 
     def look(self, orders: set[str], now: float) -> None:
         """Read what the fakes did since the last look (at most every LOOK_EVERY s)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -297,17 +297,19 @@ def run(
     timings["submit"] = time.monotonic() - t
     _require_orchestrator(adapter, plans, history)
     urls = {n: f.url for n, f in topo.fakes.items()}
-    follow = _Follower(adapter, history, {p.order_id: p for p in plans}, movement=Movement(urls))
-    _drive(follow, opts, nemesis, say)
+    follow = _Follower(adapter, history, {p.order_id: p for p in plans}, movement=Movement(urls),
+                       hands_off=client.deciding)  # fmt: skip
+    still = _drive(follow, opts, nemesis, say)
     timings["workload"] = time.monotonic() - t
     report = nemesis.finish()
+    follow.hands_off = lambda oid: False  # every input sent or given up: answer the rest
     topo.ensure_running()  # a heal that did not bring a process back is caught here
     if report.errors:
         follow.movement.close()
         raise NemesisError(report.errors)
     heal_t = time.monotonic()
     say("faults healed; settling")
-    _settle(follow, opts)
+    _settle(follow, opts, still)
     reported = follow.reported
     history.meta["left_in_fakes"] = _drain(urls, heal_t, opts)
     timings["settle"] = time.monotonic() - heal_t
@@ -468,6 +470,9 @@ class _Follower:
     stuck_review_since: dict[str, float] = field(default_factory=dict)
     #: When each order last moved (status, journal line, held request): see ``stuck``.
     movement: Movement = field(default_factory=lambda: Movement({}))
+    #: Orders whose review a client fault decides (``RunClient.deciding``): left to it
+    #: during the workload phase; the settle phase answers whatever still waits.
+    hands_off: Callable[[str], bool] = field(default=lambda oid: False)
 
     def stuck(self, order_id: str, now: float, quiet: float) -> bool:
         """Unfinished, the orchestrator answering for it, and nothing of it moved for
@@ -554,6 +559,8 @@ class _Follower:
             if body.get("status") != "awaiting_review":
                 self.stuck_review_since.pop(oid, None)
                 continue
+            if self.hands_off(oid):
+                continue  # its input decides (or lets the timeout fire), not us
             decision = plan.review or "approve"
             if decision == "timeout":
                 waiting_timeout.append(oid)
@@ -593,19 +600,26 @@ class _Follower:
 
 def _drive(
     follow: _Follower, opts: RunOptions, nemesis: Nemesis, say: Callable[[str], None]
-) -> None:
-    """Answer reviews and follow statuses until the nemesis is done with its schedule."""
+) -> set[str]:
+    """Answer reviews and follow statuses until the nemesis is done with its schedule.
+    Returns the orders it ended on as still (see the quiet exit below), else none."""
     deadline = time.monotonic() + scaled(opts.workload_seconds)
     quiet = quiet_period(opts.call_timeout or DEFAULT_CALL_TIMEOUT)
+    unblocked: float | None = None
     while True:
         follow.poll_round()
         now = time.monotonic()
+        if nemesis.unblocked_at != unblocked and nemesis.unblocked_at is not None:
+            # A partition or a process down just healed: an order still since before it
+            # was held, not stuck; its quiet period starts now, as after the last heal.
+            unblocked = nemesis.unblocked_at
+            follow.movement.restart_clock(follow.unfinished(), unblocked)
         follow.movement.look(follow.unfinished(), now)
         all_terminal = follow.all_terminal(opts.stuck_review_after, scaled(LOST_AFTER))
         if not nemesis.pending and (all_terminal or not nemesis.lasting):
-            return
+            return set()
         if all_terminal and not nemesis.waiting_on_time:
-            return  # an event trigger can no longer fire
+            return set()  # an event trigger can no longer fire
         if (
             not nemesis.blocking
             and not nemesis.waiting_on_time
@@ -613,10 +627,12 @@ def _drive(
         ):
             say(f"workload phase ended: no fault holding orders back and no order moved "
                 f"for {quiet:g}s")
-            return  # a trigger on a later step of a stuck order would wait for nothing
+            if nemesis.client is not None:
+                nemesis.client.give_up(follow.unfinished())
+            return follow.unfinished()  # a trigger on a later step of one would wait for nothing
         if time.monotonic() >= deadline:
             say(f"workload phase ended after {opts.workload_seconds:g}s with faults pending")
-            return
+            return set()
         time.sleep(opts.poll_interval)  # polling period of the client, not a sync
 
 
@@ -629,7 +645,7 @@ def _drain(urls: dict[str, str], heal_t: float, opts: RunOptions) -> list[dict[s
                                     time.monotonic() + quiet))  # fmt: skip
 
 
-def _settle(follow: _Follower, opts: RunOptions) -> None:
+def _settle(follow: _Follower, opts: RunOptions, still: Collection[str] = ()) -> None:
     """Follow every order until all are terminal or lost, or the settle time runs out.
 
     Lost: accepted (POST /orders answered 2xx), yet the orchestrator, up and with every
@@ -649,10 +665,18 @@ def _settle(follow: _Follower, opts: RunOptions) -> None:
     status change, no journal line, no held request) for the quiet period,
     max(3 s, 2 x ``call_timeout``) scaled (``quiet.py``). A correct orchestrator moves
     again within its call timeout; one that resumes nothing after a restart never does,
-    and liveness flags it seconds after it went still, not after the settle time."""
+    and liveness flags it seconds after it went still, not after the settle time.
+
+    ``still``: orders the workload phase ended on as still for the quiet period with no
+    fault that holds an order back (``Nemesis.blocking``) active. Healing took away only
+    what was lying in wait for them (HTTP rules, triggers, inputs), nothing that held
+    them, so their quiet period runs on from before the heal, not again from it: a
+    stuck order's example waited it out twice (10 s more at a 5 s call timeout, twice
+    per shrink step)."""
     deadline = time.monotonic() + scaled(opts.settle_seconds)
     quiet = quiet_period(opts.call_timeout or DEFAULT_CALL_TIMEOUT)
-    follow.movement.restart_clock(follow.by_id, time.monotonic())  # quiet since the heal
+    # quiet since the heal, but for what was already still with nothing holding it
+    follow.movement.restart_clock(set(follow.by_id) - set(still), time.monotonic())
     follow.missing_since.clear()  # only 404s seen with every fault healed count
     follow.stuck_review_since.clear()  # likewise only jumps made with every fault healed
     accepted = {

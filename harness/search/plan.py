@@ -7,7 +7,9 @@ the space cell by cell, then draws combinations:
 
 1. the *intent* tier: one order of each intent the orchestrator can carry out, with one
    fault on one of its steps (every outcome, failures after an effect included);
-2. the *step* tier: each step x fault group x phase the capabilities allow;
+2. the *step* tier: each step x fault group x phase the capabilities allow, each cell
+   naming the kind it prefers, so a group's cells bring each of its kinds in turn
+   (``spread_kinds``);
 3. then *free* examples: two or more faults, on one order or on two.
 
 A dev budget is 20 examples and the plan holds some 80 cells (70 of them step cells), so
@@ -88,8 +90,10 @@ class Cell:
     step: str | None = None
     group: str | None = None
     phase: str | None = None
-    #: A ``review`` cell's decision input: each is a situation of its own (the same
-    #: decision again, the opposite one, one after the timeout, one racing it).
+    #: The fault kind: a ``review`` cell's decision input (each a situation of its own:
+    #: the same decision again, the opposite one, one after the timeout, one racing
+    #: it), which the cell must send; in the other groups the kind the cell prefers
+    #: (``spread_kinds``), drawn freely when this order cannot take it here.
     kind: str | None = None
 
     def __str__(self) -> str:
@@ -173,7 +177,48 @@ def plan_cells(
     ]
     rng.shuffle(first)
     rng.shuffle(second)
+    second = spread_kinds(second, rng, crash_ok, kinds)
     return (*_spread_groups(first, reaches, rng, crash_ok, kinds), *second)
+
+
+def kinds_at(cell: Cell, crash_ok: bool, kinds: Sequence[str] | None) -> list[str]:
+    """The kinds a step cell's fault may be, by its group (the strategies draw within
+    these: search/strategies.py)."""
+    group, phase, step = cell.group, str(cell.phase), str(cell.step)
+    if group == "http":
+        return [k for k in kinds_of("http", kinds) if k not in NOT_PLAIN_HTTP]
+    if group in ("network", "process"):
+        return kinds_of(group, kinds)
+    if group == "crash":
+        return [k for k in kinds_of("process", kinds) if crash_ok and k in ("kill", "restart")]
+    if group == "client":
+        names = inputs.unasked_kinds(phase) if step == "customer" else set(inputs.IN_FLIGHT)
+        return [k for k in kinds_of("client", kinds) if k in names]
+    return []  # ``late`` is one kind; a ``review`` cell has its own already
+
+
+def spread_kinds(
+    cells: Sequence[Cell], rng: random.Random, crash_ok: bool, kinds: Sequence[str] | None
+) -> list[Cell]:
+    """Give each step cell of a group with several kinds the kind its group and phase
+    used least so far (ties in an order shuffled by the seed), so the plan's first cells
+    of a group bring each kind before any twice. Drawn within the cell, the kind was
+    chance: a 5xx after the commit (one HTTP kind of four, in one phase of two) came up
+    at example 12 of 20, a garbled answer on one seed of two."""
+    order = {g: rng.sample(k, len(k)) for g in GROUPS
+             for k in [sorted({x for c in cells if c.group == g for x in kinds_at(c, crash_ok, kinds)})]}  # fmt: skip
+    used: dict[tuple[str, str, str], int] = {}
+    out: list[Cell] = []
+    for cell in cells:
+        here = kinds_at(cell, crash_ok, kinds) if cell.kind is None else []
+        if len(here) < 2:
+            out.append(cell)
+            continue
+        g, ph = str(cell.group), str(cell.phase)
+        kind = min((k for k in order[g] if k in here), key=lambda k: used.get((g, ph, k), 0))
+        used[(g, ph, kind)] = used.get((g, ph, kind), 0) + 1
+        out.append(Cell(cell.tier, cell.intent, cell.step, cell.group, cell.phase, kind))
+    return out
 
 
 def _spread_groups(

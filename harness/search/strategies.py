@@ -278,13 +278,18 @@ def _aim_pairs(plans: Sequence[OrderPlan], step: str | None) -> list[tuple[Order
     ]
 
 
+def _prefer(options: Sequence[str], kind: str | None) -> list[str]:
+    """Just the cell's kind (plan.spread_kinds) when it is one of ``options`` here."""
+    return [kind] if kind is not None and kind in options else list(options)
+
+
 def _http_rule(
-    draw: st.DrawFn, plan: OrderPlan, step: str, phase: str, aim: _Aim
+    draw: st.DrawFn, plan: OrderPlan, step: str, phase: str, aim: _Aim, prefer: str | None
 ) -> ScheduledFault:
     """An HTTP rule on this order's request of the step, in place from the start."""
     service, method, path = _STEP[step]
     plain = [k for k in kinds_of("http", aim.kinds) if k not in NOT_PLAIN_HTTP]
-    kind = draw(st.sampled_from(plain))
+    kind = draw(st.sampled_from(_prefer(plain, prefer)))
     params = _params(draw, kind, aim.call_timeout)
     # Up to 3 in a row: a retry budget that gives up early shows only then.
     params.update(method=method, path=path, phase=phase, times=draw(st.integers(1, 3)))
@@ -314,12 +319,13 @@ def _late_commit(draw: st.DrawFn, plan: OrderPlan, step: str, aim: _Aim) -> Sche
 
 
 def _network_fault(
-    draw: st.DrawFn, plan: OrderPlan, step: str, when: RequestMatch, aim: _Aim
+    draw: st.DrawFn, plan: OrderPlan, step: str, when: RequestMatch, aim: _Aim,
+    prefer: str | None,
 ) -> ScheduledFault:
     """A network fault from this request on, on a fake this order calls from then on
     (one only other orders were calling hit them or not by how far each had got, and
     could not shrink or replay), for a window up to past the call timeout."""
-    kind = draw(st.sampled_from(kinds_of("network", aim.kinds)))
+    kind = draw(st.sampled_from(_prefer(kinds_of("network", aim.kinds), prefer)))
     target = draw(st.sampled_from(_services_ahead(plan, step)))
     duration = draw(st.integers(50, max(50, int(aim.call_timeout * 2500)))) / 1000
     params = _params(draw, kind, aim.call_timeout)
@@ -352,10 +358,11 @@ def _process_options(
 
 
 def _process_fault(
-    draw: st.DrawFn, plan: OrderPlan, step: str, when: RequestMatch, aim: _Aim, crash: bool
+    draw: st.DrawFn, plan: OrderPlan, step: str, when: RequestMatch, aim: _Aim, crash: bool,
+    prefer: str | None,
 ) -> ScheduledFault:
     options = _process_options(plan, step, aim, crash)
-    kind = draw(st.sampled_from(sorted({k for k, _ in options})))
+    kind = draw(st.sampled_from(_prefer(sorted({k for k, _ in options}), prefer)))
     target = draw(st.sampled_from([t for k, t in options if k == kind]))
     if kind == "restart":
         duration = 0.0
@@ -426,20 +433,19 @@ def aimed_faults(
     group = draw(st.sampled_from(groups))
     service, method, path = _STEP[step]
     when = RequestMatch(service, path, method, plan.order_id, 1, phase)
+    prefer = cell.kind if cell is not None else None
     if group == "http":
-        return _http_rule(draw, plan, step, phase, aim)
+        return _http_rule(draw, plan, step, phase, aim, prefer)
     if group == "late":
         return _late_commit(draw, plan, step, aim)
     if group == "network":
-        return _network_fault(draw, plan, step, when, aim)
+        return _network_fault(draw, plan, step, when, aim, prefer)
     if group in ("client", "review"):
-        kinds_here = _input_kinds(plan, step, phase, aim, group)
-        if cell is not None and cell.kind is not None:
-            kinds_here = [k for k in kinds_here if k == cell.kind]
-            if not kinds_here:
-                reject()  # e.g. no opposite decision for an order meant to time out
+        kinds_here = _prefer(_input_kinds(plan, step, phase, aim, group), prefer)
+        if group == "review" and prefer is not None and kinds_here != [prefer]:
+            reject()  # e.g. no opposite decision for an order meant to time out
         return inputs.client_fault(draw, plan, step, phase, when, kinds_here)
-    return _process_fault(draw, plan, step, when, aim, group == "crash")
+    return _process_fault(draw, plan, step, when, aim, group == "crash", prefer)
 
 
 def _services_ahead(plan: OrderPlan, step: str) -> list[str]:

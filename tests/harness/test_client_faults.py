@@ -111,6 +111,29 @@ def test_a_race_is_marked_as_one_in_what_it_sent(bundled: Topology) -> None:
     assert clock and clock[0].invoke.data.get("kind") == "review_race"
 
 
+@pytest.mark.parametrize(("kind", "intent", "ends"), [
+    ("review_late", "review_approve", "failed"),   # nobody decides: the timeout fires first
+    ("review_flip", "review_reject", "failed"),
+    ("review_twice", "review_approve", "completed"),
+])  # fmt: skip
+def test_the_runs_own_reviewer_leaves_the_order_to_its_input(
+    bundled: Topology, kind: str, intent: str, ends: str
+) -> None:
+    """An input that makes the order's review decision is its only reviewer. The run
+    answered reviews as each order's plan says, so a ``review_late`` meant to come after
+    the timeout came after the run's own approve instead (the same decision again), and
+    the naive orchestrator took that approve after its deadline and, resumed after a
+    crash, completed an order it had told the customer had failed."""
+    result = run(bundled, orders(1, intents=[intent]), schedule(kind, decision="approve"
+                 if intent == "review_approve" else "reject"), RunOptions(settle_seconds=20))  # fmt: skip
+    assert result.verdict.violations == [], result.failure_text()
+    own = [op for op in result.history.ops() if op.op == "review"]
+    assert own == [], [op.invoke.data for op in own]
+    assert result.statuses == {"ord-0001": ends}
+    sent = inputs(result)
+    assert sent and (kind != "review_late" or sent == [("client_review", "approve", 409)]), sent
+
+
 PLANTED = [
     ("review-twice", "review_approve", schedule("review_flip", decision="approve")),
     ("resubmit", "ok", schedule("resubmit_other")),

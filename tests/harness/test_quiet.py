@@ -62,3 +62,51 @@ def test_a_rule_on_a_later_step_of_a_stuck_order_does_not_hold_the_workload(
     assert [(v.rule, v.order_id) for v in result.verdict.violations] == [("liveness", "ord-0001")]
     quiet = quiet_period(call_timeout(topo.orchestrator))
     assert result.timings["workload"] < quiet + 10, result.timings
+    # Taking the rule away held nothing back: the order's quiet period, already waited
+    # out, is not waited out again after the heal.
+    assert result.timings["settle"] < quiet / 2, result.timings
+
+
+def test_an_input_waiting_on_a_stuck_order_does_not_hold_the_run(start_topology: Any) -> None:
+    """A client input that waits for its order to finish (``POST /orders`` again after
+    it ended) waits for a stuck order in vain: it holds nothing back, so the workload
+    phase ends one quiet period after the order went still, and the run does not sit
+    out the input's own waits either (a held-out search spent 120 s of its 130 s
+    example so, with the input counted as a fault active)."""
+    import time
+
+    topo = start_topology(naive_spec("resume-pending"))
+    crash = {"fault": {"kind": "kill", "target": "orchestrator"}, "for": 0,
+             "when": {"service": "payment", "path": "/payments", "order_id": "ord-0001",
+                      "phase": "after_commit"}}  # fmt: skip
+    again = {"fault": {"kind": "resubmit", "target": "orchestrator",
+                       "params": {"order_id": "ord-0001", "after_done": True}}, "at": 0}  # fmt: skip
+    t = time.monotonic()
+    result = run(topo, orders(1), [crash, again], RunOptions(settle_seconds=45), reset=False)
+    took = time.monotonic() - t
+    assert [(v.rule, v.order_id) for v in result.verdict.violations] == [("liveness", "ord-0001")]
+    quiet = quiet_period(call_timeout(topo.orchestrator))
+    assert result.timings["workload"] < quiet + 10, result.timings
+    assert result.timings["settle"] < quiet / 2, result.timings
+    assert took < quiet + 20, (took, result.timings)
+    notes = [e for e in result.history.events if e.type == "note" and e.op == "client-input-not-sent"]
+    assert notes, "the input was sent to an order that never finished"
+
+
+def test_an_order_held_by_a_partition_is_not_stuck_once_it_heals(start_topology: Any) -> None:
+    """Payment is down for longer than the quiet period: the order calls it in vain (no
+    request reaches the fake, so nothing of it moves), yet a partition held it back.
+    Its quiet period starts again when the partition heals, and it completes: judged
+    from its last movement, it was still for the whole period the moment the
+    partition healed, and the run called it stuck."""
+    topo = start_topology(naive_spec())
+    opts = RunOptions(settle_seconds=45, call_timeout=1.0)  # a quiet period of 3 s
+    quiet = quiet_period(1.0)
+    down = {"fault": {"kind": "down", "target": "payment"}, "at": 0, "for": quiet + 1.5}
+    # a trigger on a later step keeps the workload phase going past the heal
+    later = {"fault": {"kind": "latency", "target": "notify", "params": {"latency_ms": 10}},
+             "for": 0.1, "when": {"service": "shipping", "path": "/shipments",
+                                  "order_id": "ord-0001", "phase": "after_commit"}}  # fmt: skip
+    result = run(topo, orders(1), [down, later], opts, reset=False)
+    result.assert_consistent()
+    assert result.statuses == {"ord-0001": "completed"}

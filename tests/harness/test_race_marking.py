@@ -6,7 +6,9 @@ does not reproduce, blames the race rather than timing fracas failed to recreate
 
 The run is real: the naive orchestrator with its planted ``review-twice`` defect breaks
 ord-0001 under a flipped decision (deterministic), while ord-0002's approve races its
-review timeout. Replayed against the bundled orchestrator, the same case is consistent:
+review timeout. The race waits for ord-0001's capture: its clock jump times out every
+review still open, and sent at the start it beat ord-0001's first decision now and
+then, which then never took. Replayed against the bundled orchestrator, the same case is consistent:
 the "did not reproduce" outcome a race may give.
 """
 
@@ -33,7 +35,9 @@ FLIP_AND_RACE = [
     {"fault": {"kind": "review_flip", "target": "orchestrator",
                "params": {"order_id": "ord-0001", "decision": "approve"}}, "at": 0},
     {"fault": {"kind": "review_race", "target": "orchestrator",
-               "params": {"order_id": "ord-0002", "decision": "approve"}}, "at": 0},
+               "params": {"order_id": "ord-0002", "decision": "approve"}},
+     "when": {"service": "payment", "path": "/payments", "order_id": "ord-0001",
+              "phase": "after_commit"}},
 ]
 
 def test_raced(fracas):

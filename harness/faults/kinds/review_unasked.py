@@ -18,6 +18,7 @@ from fracas.harness.faults.client import (
 @register
 class ReviewUnasked(ReviewFault):
     kind = "review_unasked"
+    decides = False  # its order never asks for a review
     summary = "a review decision for an order that is not awaiting review"
     params_spec = (
         ORDER_ID,

@@ -1,0 +1,36 @@
+"""The naive orchestrator with no bug is one of the search's correct orchestrators: a
+decision that comes after its review timed out must not take, however close the two."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness_helpers import naive_spec
+
+from fracas.harness.kit.waiting import wait_until
+from fracas.harness.run.client import REVIEW_TIMEOUT_JUMP
+from fracas.harness.run.workload import orders
+
+
+def test_a_decision_just_after_the_review_deadline_is_refused(start_topology: Any) -> None:
+    """The clock jumps past the deadline and an approve follows at once, before the
+    order's own check of the deadline (every 50 ms) has run. It took the approve and
+    completed the order, and a crash while it sent the timed-out order's
+    ``order_failed`` resumed it as approved: a false alarm of the property search on
+    the "correct" naive orchestrator, under load (completed-ledger). The deadline is
+    the order's, not the moment the order looks at it."""
+    topo = start_topology(naive_spec())
+    adapter = topo.orchestrator
+    for plan in orders(3, seed=0, intents=("review_approve",)):
+        assert adapter.submit(dict(plan.order)).status_code in (200, 201, 202)
+        oid = plan.order_id
+
+        def status(oid: str = oid) -> str | None:
+            return (adapter.status(oid) or {}).get("status")
+
+        wait_until(lambda: status() == "awaiting_review", 20, what=f"{oid} to await review")
+        adapter.advance_clock(REVIEW_TIMEOUT_JUMP)
+        answer = adapter.review(oid, "approve")
+        assert answer.status_code == 409, (oid, answer)
+        wait_until(lambda: status() in ("completed", "failed"), 20, what=f"{oid} to end")
+        assert status() == "failed", (oid, adapter.status(oid))
