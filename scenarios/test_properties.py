@@ -28,7 +28,7 @@ from fracas.harness.adapters.base import call_timeout
 from fracas.harness.kit.timescale import scaled
 from fracas.harness.run.shape import shape_key, shape_of
 from fracas.harness.search.shrinking import Shrinking
-from fracas.harness.search.split import first_failing_part
+from fracas.harness.search.split import first_find
 from fracas.harness.search.strategies import planner_for, workloads
 
 #: Seconds the shrinker may spend running cases after the first failure, before the
@@ -42,11 +42,20 @@ def _smallest(found):
     return min(reversed(found), key=lambda sized: sized[0])[1]
 
 
+def _cause(result):
+    """Why a failure may not happen again: a race the schedule holds, else timing."""
+    races = result.history.races()
+    if races:
+        return f"its faults include a race by nature, {'; '.join(races)}: either branch may win"
+    return "it depends on timing"
+
+
 def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
     found = []  # (size, failing run), in order: the first is what generation found, then
     # the smallest part of it that failed twice (harness/search/split.py), then the
     # shrinker's smaller cases, each of which failed twice
     failures = {}  # case (as drawn) -> (its last failing run, how many of its runs failed)
+    unrepeated = []  # failures that did not happen again, alone or whole (see below)
     shrinking = Shrinking(scaled(SHRINK_SECONDS))
     caps = fracas.orchestrator.capabilities
     timeout = call_timeout(fracas.orchestrator)
@@ -87,12 +96,21 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
             # would show it.
             return
         if not result.ok:
-            failures[drawn] = (result, 2 if confirming else times + 1)
             first = not shrinking.found
+            what, part = first_find(workload.plans, workload.schedule, run) if first else ("", None)
+            if what == "unrepeated":
+                # No order alone fails, and the whole case passed when run again: the
+                # failure hangs on timing between its orders (a crash one order's step
+                # set off, landing on another's retry). Hypothesis could neither shrink
+                # nor replay it, and the search would end on it; keep it, and report it
+                # only if the rest of the budget finds nothing that fails again.
+                unrepeated.append(result)
+                return
+            again = what == "again"
+            failures[drawn] = (result, 2 if confirming or again else times + 1)
             found.append((size, result))
             shrinking.failed_with(drawn, shape, size)
             planner.stop()  # Hypothesis shrinks from here: every draw it asks for runs
-            part = first_failing_part(workload.plans, workload.schedule, run) if first else None
             if part is not None:  # one order of the pack, alone with its faults
                 plans, schedule, part_result = part
                 failures[drawn] = (result, 2)  # its part failed twice: no need to rerun it
@@ -104,6 +122,15 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
 
     try:
         fracas_slice.apply(search, own_simplest=True)()
+        if unrepeated:
+            # Nothing that failed twice in the whole budget: the find that did not
+            # happen again is still a find, with its witness and replay file.
+            raise AssertionError(
+                "found a violation that did not reproduce when Hypothesis replayed it "
+                f"({_cause(unrepeated[0])}; nor did any of its orders alone with its "
+                "faults), and nothing in the rest of the search that did, so it was not "
+                "shrunk:\n" + unrepeated[0].failure_text()
+            ) from None
     except FlakyFailure as flaky:
         if not found:
             raise  # not a violation that went away (e.g. a time limit): show it as is
@@ -112,11 +139,7 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
         # failure the search found, with its witness and replay file, not a crash. The
         # smallest case that failed twice is shown, else the one generation found. A
         # case whose fault is a race by nature is expected to do this, and says so.
-        races = found[-1].history.races()
-        cause = (
-            f"its faults include a race by nature, {'; '.join(races)}: either branch may win"
-            if races else "it depends on timing"
-        )  # fmt: skip
+        cause = _cause(found[-1])
         if len(found) > 1:
             head = (
                 "found a violation and shrank it to a case that failed twice, but that case "

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fracas.fakes.world import build_world
 from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
 from fracas.harness.run.workload import OrderPlan, make_order
-from fracas.harness.search.split import aimed_at, first_failing_part, parts
+from fracas.harness.search.split import aimed_at, first_failing_part, first_find, parts
 
 
 def _orders() -> list[OrderPlan]:
@@ -72,3 +72,24 @@ def test_the_first_part_that_fails_twice_is_the_case() -> None:
     assert runs == [a.order_id, b.order_id, b.order_id, c.order_id, c.order_id]
     assert first_failing_part([a, b], Schedule((_rule(a), _rule(b))),
                               lambda p, s: _Verdict(ok=True)) is None  # fmt: skip
+
+
+def test_a_first_failure_no_part_of_which_fails_is_run_again_whole() -> None:
+    """No order alone fails: the whole case runs again. Failing again, it is a find to
+    shrink ("again"); passing, it hung on timing between its orders ("unrepeated"),
+    which the search keeps while it looks for one that fails again."""
+    a, b, c = _orders()
+    schedule = Schedule((_rule(a), _crash_at(b)))
+    for whole_fails, expected in ((True, "again"), (False, "unrepeated")):
+        runs: list[int] = []
+
+        def run(plans: list[OrderPlan], s: Schedule, fails: bool = whole_fails) -> _Verdict:
+            runs.append(len(plans))
+            return _Verdict(ok=not (fails and len(plans) == 3))
+
+        assert first_find([a, b, c], schedule, run) == (expected, None)
+        assert runs == [1, 1, 3]  # each part once (neither failed), then the whole
+    # a part that fails twice is the find, and the whole is not run again
+    schedule = Schedule((_rule(a), _rule(c)))
+    what, part = first_find([a, b, c], schedule, lambda p, s: _Verdict(ok=len(p) == 1 and p[0] is a))
+    assert what == "part" and part is not None and part[0] == [c]
