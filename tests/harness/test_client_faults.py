@@ -134,6 +134,25 @@ def test_the_runs_own_reviewer_leaves_the_order_to_its_input(
     assert sent and (kind != "review_late" or sent == [("client_review", "approve", 409)]), sent
 
 
+def test_an_order_left_to_an_input_that_never_comes_is_answered_in_settle(
+    bundled: Topology,
+) -> None:
+    """The input that would decide the order waits for a request the order makes only
+    once it is decided: it never comes. The order waits in review with nothing holding
+    it; once the workload phase gives up on it, the settle phase's reviewer answers, and
+    the order completes: still for want of a decision is not stuck."""
+    late = {"fault": {"kind": "review_late", "target": "orchestrator",
+                      "params": {"order_id": "ord-0001", "decision": "approve"}},
+            "when": {"service": "payment", "path": "/payments", "order_id": "ord-0001",
+                     "phase": "after_commit"}}  # fmt: skip
+    result = run(bundled, orders(1, intents=["review_approve"]), [late],
+                 RunOptions(settle_seconds=20))  # fmt: skip
+    assert result.verdict.violations == [], result.failure_text()
+    assert result.statuses == {"ord-0001": "completed"}
+    assert [op.invoke.data.get("decision") for op in result.history.ops() if op.op == "review"
+            ] == ["approve"]  # fmt: skip
+
+
 PLANTED = [
     ("review-twice", "review_approve", schedule("review_flip", decision="approve")),
     ("resubmit", "ok", schedule("resubmit_other")),
