@@ -83,7 +83,8 @@ def test_a_first_failure_no_part_of_which_fails_is_run_again_whole() -> None:
     for whole_fails, expected in ((True, "again"), (False, "unrepeated")):
         runs: list[int] = []
 
-        def run(plans: list[OrderPlan], s: Schedule, fails: bool = whole_fails) -> _Verdict:
+        def run(plans: list[OrderPlan], s: Schedule, fails: bool = whole_fails,
+                runs: list[int] = runs) -> _Verdict:  # fmt: skip
             runs.append(len(plans))
             return _Verdict(ok=not (fails and len(plans) == 3))
 
