@@ -296,8 +296,7 @@ def run(
     _submit_all(adapter, plans, history, opts)
     timings["submit"] = time.monotonic() - t
     _require_orchestrator(adapter, plans, history)
-    urls = {n: f.url for n, f in topo.fakes.items()}
-    follow = _Follower(adapter, history, {p.order_id: p for p in plans}, movement=Movement(urls),
+    follow = _Follower(adapter, history, {p.order_id: p for p in plans}, movement=Movement(fakes),
                        hands_off=client.deciding)  # fmt: skip
     still = _drive(follow, opts, nemesis, say)
     timings["workload"] = time.monotonic() - t
@@ -311,7 +310,7 @@ def run(
     say("faults healed; settling")
     _settle(follow, opts, still)
     reported = follow.reported
-    history.meta["left_in_fakes"] = _drain(urls, heal_t, opts)
+    history.meta["left_in_fakes"] = _drain(fakes, heal_t, opts)
     timings["settle"] = time.monotonic() - heal_t
     t = time.monotonic()
     ledgers = topo.ledgers()

@@ -39,13 +39,17 @@ def test_no_toxic_passes_bytes_both_ways(tp: ToxiproxyServer, upstream: Upstream
 def test_latency_adds_its_delay_per_round_trip(
     tp: ToxiproxyServer, upstream: Upstream, stream: str
 ) -> None:
+    """Every round trip is at least 100 ms late, and only once (not once each way).
+    Measured as the median minus a base round trip, the delay read 77 ms with both cores
+    busy: a base round trip waits for the CPU, a delayed one waits out its timer."""
     port = tp.proxy("lat", upstream.echo_port)
     with connect(port) as s:
         base = median([round_trip(s) for _ in range(5)])
         tp.toxic("lat", "latency", stream=stream, latency=100)
-        delayed = median([round_trip(s) for _ in range(5)])
-    added = delayed - base
-    assert 0.090 <= added <= 0.110, f"added {added * 1000:.1f} ms, expected 100 ± 10"
+        delayed = [round_trip(s) for _ in range(5)]
+    assert min(delayed) >= 0.098, f"a round trip of {min(delayed) * 1000:.1f} ms, expected >= 100"
+    added = median(delayed) - base
+    assert added < 0.150, f"added {added * 1000:.1f} ms, expected 100 (200: once each way)"
 
 
 def test_latency_pipelines_chunks(tp: ToxiproxyServer, upstream: Upstream) -> None:
