@@ -62,7 +62,9 @@ RULES: dict[str, tuple[str, ...]] = {
     # It answers 200 to the opposite decision after the first took (input-answers; the
     # naive with no bug answers 409 to the same case), then undoes the order.
     "review-twice": ("input-effects", "failed-ledger", "completed-ledger", "input-answers"),
-    "resubmit": ("input-effects", "failed-ledger", "completed-ledger"),
+    # It answers 202 to another body under a known id, where the contract says 409
+    # (input-answers; replayed against the naive with no bug, the same case: 0 of 2).
+    "resubmit": ("input-effects", "failed-ledger", "completed-ledger", "input-answers"),
 }
 
 
