@@ -40,8 +40,10 @@ def test_free_ports_lie_below_the_ephemeral_range_and_do_not_repeat() -> None:
 def test_a_port_in_use_is_not_handed_out(monkeypatch: pytest.MonkeyPatch) -> None:
     held = _listen(0)
     taken = int(held.getsockname()[1])
-    choices = iter([taken, taken + 1 if taken < 65535 else taken - 1])
-    monkeypatch.setattr(net._random, "randrange", lambda a, b: next(choices))
+    # The taken port is drawn first; after it, ports drawn as usual: a fixed second
+    # choice (taken + 1) was itself in use (TIME_WAIT) on a busy machine now and then.
+    first, draw = iter([taken]), net._random.randrange
+    monkeypatch.setattr(net._random, "randrange", lambda a, b: next(first, None) or draw(a, b))
     monkeypatch.setattr(net, "_ephemeral_range", lambda: (net._FLOOR + 10_000, 60999))
     try:
         assert free_port() != taken
