@@ -100,8 +100,10 @@ def test_an_order_held_by_a_partition_is_not_stuck_once_it_heals(start_topology:
     from its last movement, it was still for the whole period the moment the
     partition healed, and the run called it stuck."""
     topo = start_topology(naive_spec())
-    opts = RunOptions(settle_seconds=45, call_timeout=1.0)  # a quiet period of 3 s
-    quiet = quiet_period(1.0)
+    # The orchestrator's own call timeout: declared shorter than it is (1 s for its 5 s),
+    # a call it was still waiting out after the heal made it look still (CI, idle).
+    opts = RunOptions(settle_seconds=45)
+    quiet = quiet_period(call_timeout(topo.orchestrator))
     down = {"fault": {"kind": "down", "target": "payment"}, "at": 0, "for": quiet + 1.5}
     # a trigger on a later step keeps the workload phase going past the heal
     later = {"fault": {"kind": "latency", "target": "notify", "params": {"latency_ms": 10}},
