@@ -158,9 +158,7 @@ class RunClient:
         """A scheduled client fault (the nemesis tells each before the run starts): one
         that makes an order's review decision holds the run's reviewer off that order
         until it ends, even before it is applied (the order may await review first)."""
-        if isinstance(fault, ReviewFault) and fault.decides:
-            with self._lock:
-                self._deciders[fault.order_id] = self._deciders.get(fault.order_id, 0) + 1
+        self._count_decider(fault, +1)
 
     def deciding(self, order_id: str) -> bool:
         """An input of this order's review decision is scheduled or at work."""
@@ -185,16 +183,18 @@ class RunClient:
             self.history.note("client-fault-error", error=f"{type(exc).__name__}: {exc}",
                               fault=fault.id)  # fmt: skip
         finally:
-            self._decided(fault)
+            self._count_decider(fault, -1)  # the reviewer may answer this order again
         order_id = fault.params.get("order_id")
         if isinstance(order_id, str):
             self._rest(order_id)
 
-    def _decided(self, fault: Fault) -> None:
-        """The input ended (sent, or its wait gave up): the reviewer may answer again."""
+    def _count_decider(self, fault: Fault, step: int) -> None:
+        """Count a review input that decides its order in (+1, scheduled) or out (-1,
+        ended: sent, or its wait gave up); any other fault counts for nothing."""
         if isinstance(fault, ReviewFault) and fault.decides:
             with self._lock:
-                self._deciders[fault.order_id] = max(0, self._deciders.get(fault.order_id, 0) - 1)
+                n = self._deciders.get(fault.order_id, 0) + step
+                self._deciders[fault.order_id] = max(0, n)
 
     def _rest(self, order_id: str) -> None:
         """The order at rest and its journals quiet for ``QUIET_AFTER_INPUT``: what the

@@ -71,6 +71,8 @@ PHASES = ("before_commit", "after_commit")
 #: HTTP kinds the ``http`` group leaves out: a delay is the ``late`` group's, and a
 #: hold parks a request until the workload ends (a trigger's hold is the nemesis's).
 NOT_PLAIN_HTTP = frozenset({"delay", "hold"})
+#: The orchestrator's process kinds the ``crash`` group draws (a pause is ``process``'s).
+CRASH_KINDS = ("kill", "restart")
 #: Draws the planner rejects in a row, per cell of the current tier, before it gives the
 #: rest of the tier up (cells these capabilities cannot build after all) rather than
 #: stall its slice: many times what hitting the tier's last cell takes.
@@ -108,14 +110,18 @@ def kinds_of(family: str, kinds: Sequence[str] | None) -> list[str]:
     return [k for k in sorted(kinds or registry) if k in registry and registry[k].family == family]
 
 
+def plain_http(kinds: Sequence[str] | None) -> list[str]:
+    """The ``http`` group's kinds (among ``kinds`` when given), sorted."""
+    return [k for k in kinds_of("http", kinds) if k not in NOT_PLAIN_HTTP]
+
+
 def groups_at(
     step: str, phase: str, crash_ok: bool, kinds: Sequence[str] | None = None
 ) -> list[str]:
     """The groups a fault on ``step`` in ``phase`` can be drawn from. The customer read
     carries no order id, so only a rule on the customer's path aims at it; a late
     commit is a before-commit delay of a step that makes an effect."""
-    http = [k for k in kinds_of("http", kinds) if k not in NOT_PLAIN_HTTP]
-    out = ["http"] if http else []
+    out = ["http"] if plain_http(kinds) else []
     # The orchestrator's own inputs (search/inputs.py): a decision at the customer step
     # (the one before review), to an order that awaits review or to one that never asks;
     # a repeated or changed POST /orders at the others.
@@ -186,11 +192,11 @@ def kinds_at(cell: Cell, crash_ok: bool, kinds: Sequence[str] | None) -> list[st
     these: search/strategies.py)."""
     group, phase, step = cell.group, str(cell.phase), str(cell.step)
     if group == "http":
-        return [k for k in kinds_of("http", kinds) if k not in NOT_PLAIN_HTTP]
+        return plain_http(kinds)
     if group in ("network", "process"):
         return kinds_of(group, kinds)
     if group == "crash":
-        return [k for k in kinds_of("process", kinds) if crash_ok and k in ("kill", "restart")]
+        return [k for k in kinds_of("process", kinds) if crash_ok and k in CRASH_KINDS]
     if group == "client":
         names = inputs.unasked_kinds(phase) if step == "customer" else set(inputs.IN_FLIGHT)
         return [k for k in kinds_of("client", kinds) if k in names]

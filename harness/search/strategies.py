@@ -33,7 +33,7 @@ from fracas.harness.run.shape import shape_of
 from fracas.harness.run.workload import INTENTS, OrderPlan, allowed_intents, make_order
 from fracas.harness.search import inputs
 from fracas.harness.search.plan import (
-    NOT_PLAIN_HTTP,
+    CRASH_KINDS,
     PHASES,
     Cell,
     Pack,
@@ -42,6 +42,7 @@ from fracas.harness.search.plan import (
     groups_at,
     kinds_of,
     pack_cells,
+    plain_http,
     plan_cells,
     share_of,
     tier_spans,
@@ -288,8 +289,7 @@ def _http_rule(
 ) -> ScheduledFault:
     """An HTTP rule on this order's request of the step, in place from the start."""
     service, method, path = _STEP[step]
-    plain = [k for k in kinds_of("http", aim.kinds) if k not in NOT_PLAIN_HTTP]
-    kind = draw(st.sampled_from(_prefer(plain, prefer)))
+    kind = draw(st.sampled_from(_prefer(plain_http(aim.kinds), prefer)))
     params = _params(draw, kind, aim.call_timeout)
     # Up to 3 in a row: a retry budget that gives up early shows only then.
     params.update(method=method, path=path, phase=phase, times=draw(st.integers(1, 3)))
@@ -343,7 +343,7 @@ def _process_options(
     if crash:
         ok = _crash_ok(aim.capabilities, aim.kinds)
         return [(k, "orchestrator") for k in kinds_of("process", aim.kinds)
-                if ok and k in ("kill", "restart")]  # fmt: skip
+                if ok and k in CRASH_KINDS]  # fmt: skip
     service = _STEP[step][0]
     ahead = [s for s in _services_ahead(plan, step) if s not in aim.down_fakes or s == service]
     out: list[tuple[str, str]] = []
