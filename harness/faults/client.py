@@ -100,8 +100,8 @@ def races(faults: Iterable[Mapping[str, Any]]) -> list[str]:
     out = []
     for fault in faults:
         cls = kinds.get(str(fault.get("kind")))
-        if cls is not None and issubclass(cls, ClientFault) and cls.race:
-            params = fault.get("params") or {}
+        params = fault.get("params") or {}
+        if cls is not None and issubclass(cls, ClientFault) and cls.is_race(params):
             out.append(f"{cls.kind} on {params.get('order_id', '?')}")
     return out
 
@@ -117,6 +117,12 @@ class ClientFault(Fault):
     #: True: the input races something the harness cannot order (the review timer), so
     #: a replay may take the other branch; reports and witnesses say so.
     race: ClassVar[bool] = False
+
+    @classmethod
+    def is_race(cls, params: Mapping[str, Any]) -> bool:
+        """Whether an input with these params races something: for most kinds the kind
+        alone says; a kind whose timing is a parameter overrides this."""
+        return cls.race
 
     @classmethod
     def check_together(cls, params: Mapping[str, Any]) -> None:

@@ -221,7 +221,7 @@ class RunClient:
             "fault": fault.id,
             "kind": fault.kind,
             "expect": sorted(expect),
-            "race": isinstance(fault, ClientFault) and fault.race,
+            "race": isinstance(fault, ClientFault) and fault.is_race(fault.params),
             "note": note,
         }
 

@@ -367,6 +367,12 @@ def _resolve(
 
 #: Seconds an accepted order must stay 404 (orchestrator up, faults healed) to be lost.
 LOST_AFTER = 2.0
+#: Seconds every order must show no movement after all of them reported an end, before
+#: the workload phase gives up on a trigger still waiting: an orchestrator may report an
+#: order failed and then undo its steps (the refund after the status was saved), and a
+#: trigger on that refund, healed the moment the status read "failed", fired on 3
+#: replays of 5. The calls of such work follow at once; a poll or two of quiet covers them.
+ENDED_QUIET = 0.5
 
 
 def _all_done(
@@ -485,6 +491,11 @@ class _Follower:
         if waiting_timer and order_id not in self.stuck_review_since:
             return False
         return self.movement.quiet(order_id, now, quiet)
+
+    def ended_quiet(self, now: float, period: float) -> bool:
+        """Nothing of any order that reported its end moved for ``period`` seconds."""
+        ended = set(self.by_id) - self.unfinished()
+        return all(self.movement.quiet(o, now, period) for o in ended)
 
     def unfinished(self) -> set[str]:
         return {
@@ -613,11 +624,12 @@ def _drive(
             # was held, not stuck; its quiet period starts now, as after the last heal.
             unblocked = nemesis.unblocked_at
             follow.movement.restart_clock(follow.unfinished(), unblocked)
-        follow.movement.look(follow.unfinished(), now)
+        follow.movement.look(set(follow.by_id), now)  # ended orders may still be worked on
         all_terminal = follow.all_terminal(opts.stuck_review_after, scaled(LOST_AFTER))
         if not nemesis.pending and (all_terminal or not nemesis.lasting):
             return set()
-        if all_terminal and not nemesis.waiting_on_time:
+        if all_terminal and not nemesis.waiting_on_time and follow.ended_quiet(
+                now, scaled(ENDED_QUIET)):  # fmt: skip
             return set()  # an event trigger can no longer fire
         if (
             not nemesis.blocking

@@ -6,7 +6,7 @@ A cell is a step x group x phase like any other (search/plan.py). For the client
   review decision: in phase ``before_commit`` one sent while the order awaits review
   (the same decision twice at once, one racing the review timeout), in
   ``after_commit`` one sent after the order's decision took (the same again, the
-  opposite, one after the timeout fired). An order that never asks for review gets a
+  opposite while the saga runs or once it ended, one after the timeout fired). An order that never asks for review gets a
   decision it must refuse, or, after it finished, its ``POST /orders`` again;
 - at any later step, ``POST /orders`` again while the order is at that step: the same
   body or another under the same id, triggered by the step's request (before or after
@@ -84,6 +84,8 @@ def client_fault(draw: st.DrawFn, plan: OrderPlan, step: str, phase: str,
         params["decision"] = "reject" if plan.review == "reject" else "approve"
     if kind == "review_twice":
         params["later"] = phase == "after_commit"
+    elif kind == "review_flip":  # shrinks toward the variant that does not race the saga
+        params["after_done"] = draw(st.sampled_from((True, False)))
     elif kind == "review_unasked":
         params["decision"] = draw(st.sampled_from(("reject", "approve")))
     elif kind == "resubmit":

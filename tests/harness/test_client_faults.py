@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from harness_helpers import naive_spec
 
+from fracas.harness.faults.client import races
 from fracas.harness.model.history import CLIENT_OPS
 from fracas.harness.run.replay import parse_replay
 from fracas.harness.run.runner import RunOptions, RunResult, run
@@ -29,6 +30,7 @@ CASES: list[tuple[str, str, dict[str, Any], set[int]]] = [
     ("review_twice", "review_reject", {"decision": "reject", "later": True}, {200, 409}),
     ("review_flip", "review_approve", {"decision": "approve"}, {200, 409}),
     ("review_flip", "review_reject", {"decision": "reject"}, {200, 409}),
+    ("review_flip", "review_approve", {"decision": "approve", "after_done": True}, {200, 409}),
     ("review_late", "review_timeout", {"decision": "approve"}, {409}),
     ("review_race", "review_timeout", {"decision": "approve"}, {200, 409}),
     ("review_unasked", "ok", {"decision": "reject"}, {409}),
@@ -102,6 +104,18 @@ def test_each_input_reaches_the_bundled_orchestrator_which_stays_consistent(
     assert replay.schedule.faults[0].fault["kind"] == kind
 
 
+def test_a_flip_races_the_saga_only_while_it_runs() -> None:
+    """The opposite decision sent while the saga runs races its progress (which steps a
+    wrong orchestrator undoes, and which of its writes lands last); sent once the order
+    ended, nothing moves beside it."""
+    def flip(**params: Any) -> list[str]:
+        return races([{"kind": "review_flip", "params": {"order_id": "ord-0001", **params}}])
+
+    assert flip() == flip(after_done=False) == ["review_flip on ord-0001"]
+    assert flip(after_done=True) == []
+    assert races([{"kind": "review_twice", "params": {"order_id": "ord-0001"}}]) == []
+
+
 def test_a_race_is_marked_as_one_in_what_it_sent(bundled: Topology) -> None:
     result = run(bundled, orders(1, intents=["review_timeout"]), schedule("review_race"),
                  RunOptions(settle_seconds=20))  # fmt: skip
@@ -155,11 +169,14 @@ def test_an_order_left_to_an_input_that_never_comes_is_answered_in_settle(
 
 PLANTED = [
     ("review-twice", "review_approve", schedule("review_flip", decision="approve")),
+    ("review-twice", "review_approve",
+     schedule("review_flip", decision="approve", after_done=True)),
     ("resubmit", "ok", schedule("resubmit_other")),
 ]
 
 
-@pytest.mark.parametrize(("bug", "intent", "sched"), PLANTED, ids=[p[0] for p in PLANTED])
+@pytest.mark.parametrize(("bug", "intent", "sched"), PLANTED,
+                         ids=["review-twice", "review-twice-after-done", "resubmit"])
 def test_each_planted_input_defect_is_caught_by_a_hand_written_schedule(
     tmp_path: Path, bug: str, intent: str, sched: list[dict[str, Any]]
 ) -> None:

@@ -112,3 +112,23 @@ def test_an_order_held_by_a_partition_is_not_stuck_once_it_heals(start_topology:
     result = run(topo, orders(1), [down, later], opts, reset=False)
     result.assert_consistent()
     assert result.statuses == {"ord-0001": "completed"}
+
+
+def test_a_trigger_on_work_after_an_order_reported_its_end_still_fires(
+    start_topology: Any,
+) -> None:
+    """fail-first saves an undeliverable order `failed`, then releases, refunds and tells
+    the customer. A crash triggered by its refund must land on every run: the workload
+    phase used to end (and heal the trigger) the moment every status read an end, and
+    the refund that came a few ms later passed untouched on 2 replays in 5."""
+    topo = start_topology(naive_spec("fail-first"))
+    crash = {"fault": {"kind": "kill", "target": "orchestrator"}, "for": 0,
+             "when": {"service": "payment", "path": "/payments/*/refunds", "order_id": "ord-0001",
+                      "phase": "after_commit"}}  # fmt: skip
+    for attempt in range(6):
+        result = run(topo, orders(1, intents=["undeliverable"]), [crash],
+                     RunOptions(settle_seconds=20))  # fmt: skip
+        fired = [e for e in result.history.events if e.type == "fault_applied"]
+        assert fired, f"attempt {attempt}: the trigger never fired\n{result.failure_text()}"
+        assert [v.rule for v in result.verdict.violations] == ["failed-ledger"], (
+            attempt, result.failure_text())  # fmt: skip

@@ -33,7 +33,8 @@ RACE = "review_race on ord-0002"
 SCENARIO = '''
 FLIP_AND_RACE = [
     {"fault": {"kind": "review_flip", "target": "orchestrator",
-               "params": {"order_id": "ord-0001", "decision": "approve"}}, "at": 0},
+               "params": {"order_id": "ord-0001", "decision": "approve", "after_done": True}},
+     "at": 0},
     {"fault": {"kind": "review_race", "target": "orchestrator",
                "params": {"order_id": "ord-0002", "decision": "approve"}},
      "when": {"service": "payment", "path": "/payments", "order_id": "ord-0001",
