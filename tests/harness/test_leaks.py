@@ -98,6 +98,15 @@ def crash_one_worker(markers: Path) -> None:
     assert all(is_listening(p) for p in other["ports"])  # the other topology goes on
 
 
+#: pytest with Ctrl-C's KeyboardInterrupt back, as a terminal's shell starts it. Run from
+#: a background job (``cmd &``, nohup), this suite inherits SIGINT ignored and passes it
+#: on: the inner pytest ignored the Ctrl-C and ran its two minutes out (twice, in runs
+#: started that way). Its xdist workers get the default back at exec.
+PYTEST_WITH_CTRL_C = (
+    "import signal, sys, pytest; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.exit(pytest.console_main())"
+)
+
 #: Seconds an interrupted pytest may take to exit (it passes as soon as it does).
 EXIT_WITHIN = 240
 
@@ -111,7 +120,7 @@ def test_interrupted_run_leaves_nothing(tmp_path: Path, how: signal.Signals, wor
     env = {**os.environ, "FRACAS_TEST_MARKER": str(markers)}
     select = ["-n", str(workers)] if workers else ["-k", "long_run_a"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", str(tmp_path / "test_long.py"), "-q", *select,
+        [sys.executable, "-c", PYTEST_WITH_CTRL_C, str(tmp_path / "test_long.py"), "-q", *select,
          "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
          "--fracas-report", str(tmp_path / "report")],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path,
