@@ -410,6 +410,11 @@ def build_app(naive: Naive) -> Starlette:
             return JSONResponse({"order_id": doc["order_id"], "status": doc["status"]})
         if doc is None or doc["status"] != "awaiting_review" or naive.timed_out(doc):
             return problem(409, "not awaiting review")
+        if doc.get("decision") not in (None, decision):
+            # The first decision counts, also before the saga (which looks every 50 ms)
+            # has read it: a second one overwrote it, and an order a reviewer had
+            # rejected was captured (input-effects, in a soak of the naive with no bug).
+            return problem(409, "another decision was taken")
         doc["decision"] = decision
         naive.orders.put(doc)  # saved before we answer, so a crash cannot lose it
         return JSONResponse({"order_id": doc["order_id"], "status": doc["status"]})

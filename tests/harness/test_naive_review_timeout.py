@@ -34,3 +34,26 @@ def test_a_decision_just_after_the_review_deadline_is_refused(start_topology: An
         assert answer.status_code == 409, (oid, answer)
         wait_until(lambda: status() in ("completed", "failed"), 20, what=f"{oid} to end")
         assert status() == "failed", (oid, adapter.status(oid))
+
+
+def test_the_first_decision_counts_before_the_saga_has_read_it(start_topology: Any) -> None:
+    """A reject, then at once an approve, both while the order awaits review: the
+    saga reads the decision every 50 ms, and the approve overwrote the reject (200 to
+    both) and the order was captured. The second decision is refused, the first one
+    taken: a soak of the search against the naive orchestrator with no bug found it
+    (input-effects), when a client input's reject and the run's approve crossed."""
+    topo = start_topology(naive_spec())
+    adapter = topo.orchestrator
+    for plan in orders(3, seed=0, intents=("review_approve",)):
+        assert adapter.submit(dict(plan.order)).status_code in (200, 201, 202)
+        oid = plan.order_id
+
+        def status(oid: str = oid) -> str | None:
+            return (adapter.status(oid) or {}).get("status")
+
+        wait_until(lambda: status() == "awaiting_review", 20, what=f"{oid} to await review")
+        assert adapter.review(oid, "reject").status_code == 200
+        again = adapter.review(oid, "approve")
+        assert again.status_code == 409, (oid, again)
+        wait_until(lambda: status() in ("completed", "failed"), 20, what=f"{oid} to end")
+        assert status() == "failed", (oid, adapter.status(oid))
