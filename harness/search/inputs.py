@@ -53,6 +53,13 @@ def unasked_kinds(phase: str) -> set[str]:
     return set(NEVER_ASKED[phase])
 
 
+def group_kinds(step: str, phase: str) -> tuple[str, ...]:
+    """The kinds of the ``client`` group at this step and phase, in a fixed order (what
+    draws sample from): an input to an order that never asks for review at the
+    customer step, ``POST /orders`` again after it."""
+    return NEVER_ASKED[phase] if step == "customer" else IN_FLIGHT
+
+
 def asks_review(intent: str) -> bool:
     """An order of this intent awaits a review decision (the contract's ``needs``)."""
     return "review" in contract.intent(intent).needs
@@ -61,14 +68,11 @@ def asks_review(intent: str) -> bool:
 def options(plan: OrderPlan, step: str, phase: str, capabilities: frozenset[str],
             kinds: Sequence[str] | None) -> list[str]:  # fmt: skip
     """The client kinds this order's step and phase can be sent, here."""
-    if step != "customer":
-        names: Sequence[str] = IN_FLIGHT
-    elif plan.review is not None:
+    names: Sequence[str] = group_kinds(step, phase)
+    if step == "customer" and plan.review is not None:
         names = AT_REVIEW[phase]
         if plan.review == "timeout":  # its plan sends nothing: no decision to flip
             names = [k for k in names if k != "review_flip"]
-    else:
-        names = NEVER_ASKED[phase]
     registry = fault_kinds()
     return [k for k in names if k in registry and registry[k].family == "client"
             and NEEDS.get(k, set()) <= capabilities and (kinds is None or k in kinds)]  # fmt: skip

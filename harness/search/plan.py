@@ -204,7 +204,7 @@ def kinds_at(cell: Cell, crash_ok: bool, kinds: Sequence[str] | None) -> list[st
     if group == "crash":
         return [k for k in kinds_of("process", kinds) if crash_ok and k in CRASH_KINDS]
     if group == "client":
-        names = inputs.unasked_kinds(phase) if step == "customer" else set(inputs.IN_FLIGHT)
+        names = inputs.group_kinds(step, phase)
         return [k for k in kinds_of("client", kinds) if k in names]
     return []  # ``late`` is one kind; a ``review`` cell has its own already
 
