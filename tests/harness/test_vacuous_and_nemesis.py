@@ -80,3 +80,27 @@ def test_rules_and_triggers_survive_a_restart_of_their_fake(start_topology) -> N
     result = run(topo, orders(1), schedule, reset=False)
     assert not result.nemesis.errors
     assert result.entry_hits[1] == 1
+
+
+def test_a_fired_triggers_fake_is_still_served(start_topology, monkeypatch) -> None:
+    """A request a trigger parked is released by the nemesis; if that release fails
+    (the fake busy with what a pause held back), the next round must try again. The
+    nemesis read only the fakes with a trigger still waiting: once the trigger had
+    fired, its parked request stayed to the end of the workload, and its ended order
+    never went still (the phase ran out its 120 s, 1 replay in 4 of one example)."""
+    from fracas.harness.model.history import History
+    from fracas.harness.run.nemesis import Nemesis
+
+    topo = start_topology()
+    sched = parse_schedule([{"fault": {"kind": "kill", "target": "orchestrator"}, "for": 0,
+                             "when": {"service": "payment", "path": "/payments",
+                                      "order_id": "ord-0001"}}])  # fmt: skip
+    fakes = {n: f.url for n, f in topo.fakes.items()}
+    nemesis = Nemesis(sched, topo.fault_context(), History(), fakes)
+    polled: list[str] = []
+    monkeypatch.setattr(nemesis, "_held", lambda service: polled.append(service) or [])
+    nemesis._serve_holds()
+    assert polled == ["payment"]
+    nemesis._entries[0].applied_at = 1.0  # the trigger fired
+    nemesis._serve_holds()
+    assert polled == ["payment", "payment"]
