@@ -113,10 +113,11 @@ def test_one_slice_runs_its_whole_budget_over_the_whole_plan() -> None:
         assert len(drawn) == 20
         assert len({_key(w) for w, _ in drawn}) == 20
         tiers = [p[0].tier if p else "free" for _, p in drawn]
-        # the whole plan (3 intent packs, then the step packs), then free combinations
+        # the plan in its order (3 intent packs, then the step packs), then, if the
+        # budget is larger than the plan, free combinations
         plan = [p[0].tier for p in planned_packs(0)]
-        assert plan.count("intent") == 3 and 10 <= plan.count("step") <= 12, plan
-        assert tiers == plan + ["free"] * (20 - len(plan)), " ".join(tiers + ["|"] + plan)
+        assert plan.count("intent") == 3 and plan.count("step") >= 10, plan
+        assert tiers == (plan + ["free"] * 20)[:20], " ".join(tiers + ["|"] + plan)
 
 
 def test_the_first_examples_cover_every_intent_then_the_steps() -> None:
@@ -134,7 +135,7 @@ def test_the_first_examples_cover_every_intent_then_the_steps() -> None:
         )  # fmt: skip
     slices = _search(seed=3, count=4, examples=5)
     steps = [c for drawn in slices for _, p in drawn if p and p[0].tier == "step" for c in p]
-    assert len(steps) == len(set(steps)) >= 9 * 6, len(steps)  # 11 step packs of 6 or 7
+    assert len(steps) == len(set(steps)) >= 15 * 3, len(steps)  # step packs of 3 or more
     dropped = 0
     for drawn in slices:
         for w, pack in drawn:
