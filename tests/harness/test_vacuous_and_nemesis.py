@@ -102,5 +102,8 @@ def test_a_fired_triggers_fake_is_still_served(start_topology, monkeypatch) -> N
     nemesis._serve_holds()
     assert polled == ["payment"]
     nemesis._entries[0].applied_at = 1.0  # the trigger fired
+    nemesis._serve_holds()  # within SWEEP_SECONDS of the last sweep: not read
+    assert polled == ["payment"]
+    nemesis._next_sweep = 0.0  # the next sweep is due
     nemesis._serve_holds()
     assert polled == ["payment", "payment"]
