@@ -95,6 +95,8 @@ class Nemesis:
         self._entries = [
             _Entry(i, spec, _entry_fault(i, spec)) for i, spec in enumerate(schedule.faults)
         ]
+        #: Every fake a trigger of ours is on (``_serve_holds`` sweeps them).
+        self._trigger_services = frozenset(self._trigger_rules())
         if client is not None:
             client.entries.update({e.fault.id: e.index for e in self._entries})
             for e in self._entries:
@@ -236,8 +238,7 @@ class Nemesis:
         now = time.monotonic()
         if now >= self._next_sweep:
             self._next_sweep = now + SWEEP_SECONDS
-            services |= {e.spec.when.service for e in self._entries if e.spec.when}
-            services |= {e.spec.until.service for e in self._entries if e.spec.until}
+            services |= self._trigger_services
         for service in services:
             try:
                 items = self._held(service)

@@ -492,9 +492,10 @@ class _Follower:
             return False
         return self.movement.quiet(order_id, now, quiet)
 
-    def ended_quiet(self, now: float, period: float) -> bool:
-        """Nothing of any order that reported its end moved for ``period`` seconds."""
-        ended = set(self.by_id) - self.unfinished()
+    def ended_quiet(self, unfinished: set[str], now: float, period: float) -> bool:
+        """Nothing of any order that reported its end (any not in ``unfinished``) moved
+        for ``period`` seconds."""
+        ended = set(self.by_id) - unfinished
         return all(self.movement.quiet(o, now, period) for o in ended)
 
     def unfinished(self) -> set[str]:
@@ -619,22 +620,22 @@ def _drive(
     while True:
         follow.poll_round()
         now = time.monotonic()
+        unfinished = follow.unfinished()
         if nemesis.unblocked_at != unblocked and nemesis.unblocked_at is not None:
             # A partition or a process down just healed: an order still since before it
             # was held, not stuck; its quiet period starts now, as after the last heal.
             unblocked = nemesis.unblocked_at
-            follow.movement.restart_clock(follow.unfinished(), unblocked)
+            follow.movement.restart_clock(unfinished, unblocked)
         follow.movement.look(set(follow.by_id), now)  # ended orders may still be worked on
         all_terminal = follow.all_terminal(opts.stuck_review_after, scaled(LOST_AFTER))
         if not nemesis.pending and (all_terminal or not nemesis.lasting):
             return set()
         if all_terminal and not nemesis.waiting_on_time and follow.ended_quiet(
-                now, scaled(ENDED_QUIET)):  # fmt: skip
+                unfinished, now, scaled(ENDED_QUIET)):  # fmt: skip
             return set()  # an event trigger can no longer fire
         # With every order ended, "all still" held of none and ended the phase at once,
         # before the wait for ended orders above (a trigger on fail-first's refund
         # after its "failed" fired 3 runs in 5, under load 1 in 4).
-        unfinished = follow.unfinished()
         if (
             unfinished
             and not nemesis.blocking

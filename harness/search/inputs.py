@@ -6,8 +6,9 @@ A cell is a step x group x phase like any other (search/plan.py). For the client
   review decision: in phase ``before_commit`` one sent while the order awaits review
   (the same decision twice at once, one racing the review timeout), in
   ``after_commit`` one sent after the order's decision took (the same again, the
-  opposite while the saga runs or once it ended, one after the timeout fired). An order that never asks for review gets a
-  decision it must refuse, or, after it finished, its ``POST /orders`` again;
+  opposite while the saga runs or once it ended, one after the timeout fired). An
+  order that never asks for review gets a decision it must refuse, or, after it
+  finished, its ``POST /orders`` again;
 - at any later step, ``POST /orders`` again while the order is at that step: the same
   body or another under the same id, triggered by the step's request (before or after
   its commit), so it lands on the same step on every replay.

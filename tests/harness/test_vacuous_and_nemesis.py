@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from fracas.harness.model.history import History
+from fracas.harness.run.nemesis import Nemesis
 from fracas.harness.run.runner import VacuousRunError, run
 from fracas.harness.run.schedule import ScheduleError, parse_schedule
 from fracas.harness.run.workload import orders
@@ -88,9 +90,6 @@ def test_a_fired_triggers_fake_is_still_served(start_topology, monkeypatch) -> N
     nemesis read only the fakes with a trigger still waiting: once the trigger had
     fired, its parked request stayed to the end of the workload, and its ended order
     never went still (the phase ran out its 120 s, 1 replay in 4 of one example)."""
-    from fracas.harness.model.history import History
-    from fracas.harness.run.nemesis import Nemesis
-
     topo = start_topology()
     sched = parse_schedule([{"fault": {"kind": "kill", "target": "orchestrator"}, "for": 0,
                              "when": {"service": "payment", "path": "/payments",

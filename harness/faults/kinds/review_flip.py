@@ -46,8 +46,10 @@ class ReviewFlip(ReviewFault):
         decision = str(self.params["decision"])
         if not (self.first_decision(client, decision) and self.after_review(client)):
             return
-        when = "the order ended" if self.params["after_done"] else f"{decision} took effect"
-        if self.params["after_done"] and client.wait_status(self.order_id, TERMINAL) is None:
-            return
+        when = f"{decision} took effect"
+        if self.params["after_done"]:
+            if client.wait_status(self.order_id, TERMINAL) is None:
+                return
+            when = "the order ended"
         client.review(self, self.order_id, opposite(decision), (409,),
                       f"the opposite decision, after {when}")  # fmt: skip
