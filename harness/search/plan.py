@@ -50,7 +50,7 @@ from hypothesis import reject
 
 from fracas.harness.faults import fault_kinds
 from fracas.harness.run.shape import Shape, shape_key
-from fracas.harness.run.workload import INTENTS
+from fracas.harness.run.workload import INTENTS, REVIEWS
 from fracas.harness.search import inputs
 
 #: The fault groups of the step tier: an HTTP rule on the step's request; a ``late``
@@ -150,12 +150,16 @@ def groups_at(
     return out + client
 
 
-def fits(intent: str, step: str, group: str) -> bool:
-    """Whether an order of ``intent`` can take a fault of ``group`` at ``step``: at the
-    customer step a ``review`` input needs an order that awaits review, a ``client`` one
-    an order that never asks (the contract's intents say which need ``review``)."""
+def fits(intent: str, step: str, group: str, kind: str | None = None) -> bool:
+    """Whether an order of ``intent`` can take a fault of ``group`` (of ``kind``, when
+    given) at ``step``: at the customer step a ``review`` input needs an order that
+    awaits review, a ``client`` one an order that never asks (the contract's intents say
+    which need ``review``), and an order meant to time out takes only the decisions that
+    leave its timeout to fire."""
     if step != "customer" or group not in ("client", "review"):
         return True
+    if group == "review" and kind is not None and REVIEWS.get(intent) == "timeout":
+        return kind in inputs.LEAVE_TIMEOUT
     return inputs.asks_review(intent) == (group == "review")
 
 
@@ -187,8 +191,8 @@ def plan_cells(
         for s in steps
         for p in PHASES
         for g in groups_at(s, p, crash_ok, kinds)
-        if any(fits(i, s, g) for i in intents if s in reaches.get(i, ()))
         for k in _review_kinds(g, p, kinds)
+        if any(fits(i, s, g, k) for i in intents if s in reaches.get(i, ()))
     ]
     rng.shuffle(first)
     rng.shuffle(second)

@@ -423,6 +423,9 @@ def aimed_faults(
         crash_ok = _crash_ok(aim.capabilities, aim.kinds)
         pairs = [(p, s) for p, s in pairs if fits(p.intent, s, cell.group)
                  and any(cell.group in groups_at(s, ph, crash_ok, kinds) for ph in PHASES)]  # fmt: skip
+    if cell is not None and cell.group == "review" and cell.kind and cell.phase:
+        pairs = [(p, s) for p, s in pairs  # (no decision twice to an order meant to time out)
+                 if cell.kind in _input_kinds(p, s, cell.phase, aim, "review")]  # fmt: skip
     if not pairs:
         reject()
     plan, step = draw(st.sampled_from(pairs))
@@ -581,7 +584,7 @@ def _packed(
         if draw(st.integers(0, MEMBER_DRAW - 1)) == 0:
             continue
         able = [i for i in b.reaches
-                if cell.step in b.reaches[i] and fits(i, str(cell.step), str(cell.group))]
+                if cell.step in b.reaches[i] and fits(i, str(cell.step), str(cell.group), cell.kind)]
         if cell.tier == "step" and not able:
             reject()  # a plan made for other capabilities (the planner's never is)
         intent = str(cell.intent) if cell.tier == "intent" else draw(st.sampled_from(able))

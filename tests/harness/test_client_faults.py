@@ -251,6 +251,28 @@ def test_the_coverage_plan_has_a_client_cell_per_step_and_phase_by_capability() 
         "resubmit", "resubmit_other"]
 
 
+def test_an_order_meant_to_time_out_gets_only_decisions_that_leave_the_timeout_to_fire() -> None:
+    """The same decision twice, sent while the order awaits review, stops its timeout
+    from firing: a held-out defect in how the timeout is handled went unfound on 1 seed
+    in 5 so. Such an order gets a decision racing the timeout or after it, in options,
+    in the plan's fit, and in every drawn review cell."""
+    from fracas.harness.search import inputs as search_inputs
+    from fracas.harness.search.plan import fits
+    from fracas.harness.search.strategies import planned_cells
+
+    timeout = orders(1, intents=["review_timeout"])[0]
+    caps = frozenset({"review", "advance_clock"})
+    for phase in ("before_commit", "after_commit"):
+        got = search_inputs.options(timeout, "customer", phase, caps, None)
+        assert got and set(got) <= {"review_race", "review_late"}, (phase, got)
+    assert not fits("review_timeout", "customer", "review", "review_twice")
+    assert fits("review_approve", "customer", "review", "review_twice")
+    assert fits("review_timeout", "customer", "review", "review_late")
+    for cell in planned_cells(0):
+        if cell.group == "review" and cell.kind in ("review_twice", "review_flip"):
+            assert not fits("review_timeout", "customer", "review", cell.kind), cell
+
+
 def test_the_stateful_rule_sends_an_input_and_the_bundled_orchestrator_stays_consistent(
     bundled: Topology,
 ) -> None:

@@ -425,3 +425,20 @@ def test_slices_keep_their_examples_apart_in_the_database() -> None:
     assert Slice(0, 4, 111, 5, False).database(shared) is one
     assert Slice(0, 4, 111, 5, False).replays() == 1
     assert Slice(1, 4, 222, 5, False).replays() == 0
+
+
+def test_no_drawn_decision_stops_a_review_timeout_from_firing() -> None:
+    """Over the whole plan of two seeds, an order meant to time out is sent only a
+    decision racing its timeout or one after it (the held-out review-timeout defect went
+    unfound on a seed whose timeout order was sent the same decision twice)."""
+    sent: list[str] = []
+    for seed in (0, 1):
+        (drawn,) = _search(seed=seed, count=1, examples=60, hypothesis_seed=seed)
+        for w, _ in drawn:
+            timeouts = {p.order_id for p in w.plans if p.intent == "review_timeout"}
+            for entry in w.schedule.faults:
+                params = entry.fault.get("params") or {}
+                if str(entry.fault["kind"]).startswith("review_") and \
+                        params.get("order_id") in timeouts:
+                    sent.append(str(entry.fault["kind"]))
+    assert sent and set(sent) <= {"review_race", "review_late"}, sent
