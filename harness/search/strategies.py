@@ -34,6 +34,7 @@ from fracas.harness.run.workload import INTENTS, OrderPlan, allowed_intents, mak
 from fracas.harness.search import inputs
 from fracas.harness.search.plan import (
     CRASH_KINDS,
+    NOT_PLAIN_HTTP,
     PHASES,
     Cell,
     Pack,
@@ -599,6 +600,9 @@ def _packed(
             entry = draw(aimed_faults([plan], b.caps, b.kinds, frozenset(avoid),
                                       b.call_timeout, aim_at))  # fmt: skip
             _keep(entry, items, down, rule_on)
+            if aim_at is cell and cell.group == "http":
+                for extra in draw(_other_answers(entry, b)):
+                    _keep(extra, items, down, rule_on)
     if not plans:
         reject()
     whole = len(plans) == len(pack)
@@ -606,6 +610,32 @@ def _packed(
     for intent in draw(st.lists(st.sampled_from(b.usable), max_size=room)):
         plans.append(make_order(world, intent, len(plans) + 1, rng))
     return plans, Schedule(tuple(items)), whole
+
+
+@st.composite
+def _other_answers(draw: st.DrawFn, entry: ScheduledFault, b: _Bounds) -> list[ScheduledFault]:
+    """The ``http`` group's other kinds on the same request of the same order, in phase,
+    each once, in a drawn order after the member's own: the attempts that follow meet
+    a 5xx, a garbled answer, a reset and a lost answer in turn. One kind per step and
+    phase left three in four of a step's answers out of any plan: a 5xx after a
+    forward step's commit was in none of a seed's plans, so an orchestrator that takes
+    one for a refusal went unfound in 20 examples. The answers cost no wait, so each
+    HTTP member covers its family whole. Each may be left out, as a member may: a
+    failure sheds the answers it does not need."""
+    kind = str(entry.fault["kind"])
+    if kind in NOT_PLAIN_HTTP:
+        return []
+    params = entry.fault.get("params") or {}
+    aim = {k: params[k] for k in ("method", "path", "phase", "order_id") if k in params}
+    rest = [k for k in plain_http(b.kinds) if k != kind]
+    out: list[ScheduledFault] = []
+    for other in draw(st.permutations(rest)):
+        if draw(st.integers(0, MEMBER_DRAW - 1)) == 0:
+            continue
+        more = _params(draw, other, b.call_timeout)
+        more.update(aim, times=1)
+        out.append(ScheduledFault(_fault(other, str(entry.fault["target"]), more), at=0.0))
+    return out
 
 
 #: The groups whose faults are HTTP rules on the step's own fake.
