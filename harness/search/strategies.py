@@ -581,6 +581,7 @@ def _packed(
     # any is drawn: a process fault drawn first took a fake that a later member's rule
     # needed up, and that member could not be drawn (in one pack of seven, 9 draws in 10).
     rule_on = {_STEP[str(c.step)][0] for c in pack if c.tier == "step" and c.group in RULED}
+    shed = False  # an HTTP member's own answer left out
     for cell in pack:
         if draw(st.integers(0, MEMBER_DRAW - 1)) == 0:
             continue
@@ -599,13 +600,19 @@ def _packed(
             avoid = down | rule_on if cell.group == "process" else down
             entry = draw(aimed_faults([plan], b.caps, b.kinds, frozenset(avoid),
                                       b.call_timeout, aim_at))  # fmt: skip
-            _keep(entry, items, down, rule_on)
+            answers = [entry]
             if aim_at is cell and cell.group == "http":
-                for extra in draw(_other_answers(entry, b)):
-                    _keep(extra, items, down, rule_on)
+                # The member's own answer may be shed too, once another stays (what
+                # shrinking tries: a 5xx found behind a reset needs only the 5xx).
+                own = draw(st.integers(0, MEMBER_DRAW - 1)) != 0
+                others, every = draw(_other_answers(entry, b))
+                answers = [entry, *others] if own or not others else others
+                shed = shed or not every or len(answers) <= len(others)
+            for kept in answers:
+                _keep(kept, items, down, rule_on)
     if not plans:
         reject()
-    whole = len(plans) == len(pack)
+    whole = len(plans) == len(pack) and not shed
     room = max(0, b.max_orders - len(plans))
     for intent in draw(st.lists(st.sampled_from(b.usable), max_size=room)):
         plans.append(make_order(world, intent, len(plans) + 1, rng))
@@ -613,7 +620,9 @@ def _packed(
 
 
 @st.composite
-def _other_answers(draw: st.DrawFn, entry: ScheduledFault, b: _Bounds) -> list[ScheduledFault]:
+def _other_answers(
+    draw: st.DrawFn, entry: ScheduledFault, b: _Bounds
+) -> tuple[list[ScheduledFault], bool]:
     """The ``http`` group's other kinds on the same request of the same order, in phase,
     each once, in a drawn order after the member's own: the attempts that follow meet
     a 5xx, a garbled answer, a reset and a lost answer in turn. One kind per step and
@@ -621,21 +630,23 @@ def _other_answers(draw: st.DrawFn, entry: ScheduledFault, b: _Bounds) -> list[S
     forward step's commit was in none of a seed's plans, so an orchestrator that takes
     one for a refusal went unfound in 20 examples. The answers cost no wait, so each
     HTTP member covers its family whole. Each may be left out, as a member may: a
-    failure sheds the answers it does not need."""
+    failure sheds the answers it does not need. Also says whether none was."""
     kind = str(entry.fault["kind"])
     if kind in NOT_PLAIN_HTTP:
-        return []
+        return [], True
     params = entry.fault.get("params") or {}
     aim = {k: params[k] for k in ("method", "path", "phase", "order_id") if k in params}
     rest = [k for k in plain_http(b.kinds) if k != kind]
     out: list[ScheduledFault] = []
+    every = True
     for other in draw(st.permutations(rest)):
         if draw(st.integers(0, MEMBER_DRAW - 1)) == 0:
+            every = False
             continue
         more = _params(draw, other, b.call_timeout)
         more.update(aim, times=1)
         out.append(ScheduledFault(_fault(other, str(entry.fault["target"]), more), at=0.0))
-    return out
+    return out, every
 
 
 #: The groups whose faults are HTTP rules on the step's own fake.
