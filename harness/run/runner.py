@@ -21,6 +21,7 @@ from typing import Any
 from fracas.harness.adapters import AdapterError, OrchestratorAdapter
 from fracas.harness.adapters.base import DEFAULT_CALL_TIMEOUT, call_timeout
 from fracas.harness.checkers import CheckConfig, CheckResult, Settle, Snapshot, check
+from fracas.harness.faults.message import refusal
 from fracas.harness.kit.timescale import scaled
 from fracas.harness.model.coverage import entry_hits
 from fracas.harness.model.history import (
@@ -38,7 +39,7 @@ from fracas.harness.run.drain import wait_for_fakes
 from fracas.harness.run.nemesis import Nemesis, NemesisReport
 from fracas.harness.run.provenance import replay_context
 from fracas.harness.run.quiet import Movement, quiet_period
-from fracas.harness.run.schedule import Schedule, parse_schedule
+from fracas.harness.run.schedule import Schedule, ScheduleError, parse_schedule
 from fracas.harness.run.topology import Topology
 from fracas.harness.run.workload import OrderPlan
 
@@ -356,6 +357,10 @@ def _resolve(
     if opts.call_timeout is None:
         opts = replace(opts, call_timeout=call_timeout(topo.orchestrator))
     sched = schedule if isinstance(schedule, Schedule) else parse_schedule(schedule or [])
+    backend = topo.backend
+    refused = refusal([f.fault for f in sched.faults], backend.reads_nats, backend.name)
+    if refused is not None:
+        raise ScheduleError(refused)
     if any(
         f.fault.get("target") == "orchestrator" and f.fault.get("kind") in ("kill", "restart")
         for f in sched.faults
