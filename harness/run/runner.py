@@ -310,6 +310,8 @@ def run(
     heal_t = time.monotonic()
     say("faults healed; settling")
     _settle(follow, opts, still)
+    if topo.broker is not None:  # a redelivery still owed acts after every order ended
+        topo.broker.wait_settled(min(scaled(opts.settle_seconds), scaled(BROKER_SETTLE)))
     reported = follow.reported
     history.meta["left_in_fakes"] = _drain(fakes, heal_t, opts)
     timings["settle"] = time.monotonic() - heal_t
@@ -370,6 +372,9 @@ def _resolve(
     return opts, sched
 
 
+#: Seconds at most the broker is given to deliver what it still owes once every order
+#: ended: a few ack waits (2 s under test), for the redelivery of a lost ack.
+BROKER_SETTLE = 15.0
 #: Seconds an accepted order must stay 404 (orchestrator up, faults healed) to be lost.
 LOST_AFTER = 2.0
 #: Seconds every order must show no movement after all of them reported an end, before
