@@ -151,3 +151,50 @@ def test_a_crash_after_the_ack_loses_what_was_published_outside_the_outbox(
     assert ("liveness", oid) in _violations(bad), bad.failure_text()
     assert not any(m["kind"] == "published" and m["event"] == "payment.refunded"
                    for m in bad.history.messages)
+
+
+def test_two_events_of_one_order_reach_the_order_view_out_of_order(
+    start_topology: Callable[..., Topology],
+) -> None:
+    """payment.captured held on its way to the order view until order.completed passed:
+    the view acks the end first (the broker's ack records say so) and keeps the order
+    completed when the earlier event comes."""
+    topo = start_topology(choreo_spec())
+    plans = orders(2, seed=0)
+    oid = plans[1].order_id
+    schedule = [_entry("message_reorder", "broker", 15, event="payment.captured",
+                       then_event="order.completed", order_id=oid, consumer="orders")]
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=30), seed=0)
+    result.assert_consistent()
+    assert result.statuses[oid] == "completed"
+    acked = [m["event"] for m in result.history.messages if m["kind"] == "acked"
+             and m["consumer"] == "orders" and m["order_id"] == oid]
+    assert acked.index("order.completed") < acked.index("payment.captured"), acked
+    sent = [m["event"] for m in result.history.messages if m["kind"] == "delivered"
+            and m["consumer"] == "orders" and m["order_id"] == oid]
+    assert sent.index("payment.captured") < sent.index("order.completed")  # the broker's order
+
+
+@pytest.mark.parametrize("bug", [None, "no-dedup"])
+def test_a_participant_paused_past_the_ack_wait_gets_the_event_again(
+    start_topology: Callable[..., Topology], bug: str | None,
+) -> None:
+    """payment SIGSTOPped as customer.checked reaches it, for 5 s (the ack wait is 2 s):
+    on resume its next pull gets the event again from the broker (delivery 2) while it
+    still holds the first copy. The correct participant captures once (the fake's
+    idempotency key); ``--bug no-dedup`` captures twice."""
+    topo = start_topology(choreo_spec(**({"payment": bug} if bug else {})))
+    plans = orders(2, seed=0)
+    oid = plans[1].order_id
+    schedule = [_entry("message_pause", "participant:payment", 15, event="customer.checked",
+                       order_id=oid, seconds=5)]
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=30), seed=0)
+    moved = [m for m in result.history.messages if m.get("consumer") == "payment"
+             and m["order_id"] == oid and m["event"] == "customer.checked"]
+    sent = next(m["t"] for m in moved if m["kind"] == "delivered")
+    assert max(m["delivery"] for m in moved) >= 2, moved
+    assert min(m["t"] for m in moved if m["kind"] == "acked") - sent > 2.0  # past the ack wait
+    if bug is None:
+        result.assert_consistent()
+        return
+    assert ("double-charge", oid) in _violations(result), result.failure_text()
