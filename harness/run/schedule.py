@@ -289,10 +289,10 @@ def _default_validator() -> FaultValidator:
             parsed = Fault.from_json(fault)
         except FaultValidationError as exc:
             raise ScheduleError(f"{where}.{exc}") from None
-        _check_target(parsed.target, parsed.family, parsed.kind, f"{where}.target")
         problem = getattr(parsed, "target_problem", lambda _t: None)(parsed.target)
         if problem is not None:  # a message fault: on the broker, or on a participant
             raise ScheduleError(f"{where}.target: {problem}; got {parsed.target!r}")
+        _check_target(parsed.target, parsed.family, parsed.kind, f"{where}.target")
         if parsed.family == "http":
             p = parsed.params
             check_route(parsed.target, p.get("path"), p.get("method"), f"{where}.params")
