@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fracas.harness.toxiproxy.natswire import Aim, Conn, Frame, FrameToxic
+from fracas.harness.toxiproxy.natswire import Aim, Frame
+from fracas.harness.toxiproxy.toxics._frames import Conn, FrameToxic
 from fracas.harness.toxiproxy.toxics.base import Stub, register
 
 

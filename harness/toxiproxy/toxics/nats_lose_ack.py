@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fracas.harness.toxiproxy.natswire import ACK_BODIES, Aim, Conn, Frame, FrameToxic, sighting
+from fracas.harness.toxiproxy.natswire import ACK_BODIES, Aim, Frame, sighting
+from fracas.harness.toxiproxy.toxics._frames import Conn, FrameToxic
 from fracas.harness.toxiproxy.toxics.base import Stub, register
 
 
