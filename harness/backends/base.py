@@ -43,6 +43,9 @@ class FaultBackend(ABC):
     name: ClassVar[str]
     #: place in the list of backends users see (the default first)
     rank: ClassVar[int] = 100
+    #: Whether its proxies have fracas's NATS-aware toxics (message faults need them);
+    #: a real Toxiproxy moves bytes only.
+    reads_nats: ClassVar[bool] = False
 
     @classmethod
     @abstractmethod

@@ -15,6 +15,7 @@ class EmbeddedBackend(ProcessBackend):
 
     name = "embedded"
     rank = 0
+    reads_nats = True  # its proxy is fracas's own (toxiproxy/natswire.py)
 
     @classmethod
     def configured(cls, options: BackendOptions) -> FaultBackend:

@@ -129,6 +129,12 @@ class BrokerLink:
             max_deliver=int(info.config.max_deliver or 0),
         )
 
+    def unsettled(self, stream: str) -> int:
+        """Events the broker still owes some consumer: not yet delivered, or delivered and
+        not acked (a lost ack's redelivery is still to come). Zero: nothing more will move."""
+        infos = self._run(self._js.consumers_info(stream))
+        return sum(int(i.num_ack_pending or 0) + int(i.num_pending or 0) for i in infos)
+
     def body_at(self, stream: str, seq: int) -> Any:
         """The JSON body the stream holds at ``seq``."""
         msg = self._run(self._js.get_msg(stream, seq=seq))

@@ -22,7 +22,7 @@ from fracas.fakes.contract import REQUIRED as REQUIRED  # one sentinel for setti
 from fracas.fakes.contract import Setting
 from fracas.harness.faults.context import FaultContext, FaultError
 
-FAMILIES: tuple[str, ...] = ("network", "http", "process", "client")
+FAMILIES: tuple[str, ...] = ("network", "http", "process", "client", "message")
 
 
 class FaultValidationError(ValueError):

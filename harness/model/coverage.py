@@ -133,6 +133,8 @@ def _hits(history: History, schedule: Plan | None) -> list[_Hit]:
             out.append(
                 _Hit(index, Cell(step, family, phase, states.at(oid if oid else None, ev.t)))
             )
+        elif family == "message":
+            out += _message_hits(history, states, index, fault, ev.t, healed.get(ev.op_id))
         elif (family == "process" or ev.data.get("target") == BROKER) and _in_flight(
                 history, ev.t, healed.get(ev.op_id)):
             # A process, or the broker (no journal: its fault acts on what is in flight).
@@ -172,6 +174,25 @@ def _hits(history: History, schedule: Plan | None) -> list[_Hit]:
 
 #: A choreography's broker as a network fault's target (docs/choreography.md).
 BROKER = "broker"
+
+
+#: What the broker did that a message fault acts on (harness/broker/tap.py's kinds).
+MOVED = frozenset({"published", "delivered", "redelivered"})
+
+
+def _message_hits(history: History, states: _States, index: int, fault: Mapping[str, Any],
+                  start: float, end: float | None) -> list[_Hit]:  # fmt: skip
+    """A message fault hit each message of its event (and order) the broker moved while
+    it held: the step is the event, as the history names it."""
+    params = fault.get("params") or {}
+    oid = params.get("order_id")
+    stop = end if end is not None else float("inf")
+    return [
+        _Hit(index, Cell(str(m["event"]), "message", "before_commit", states.at(m["order_id"], m["t"])))
+        for m in history.messages
+        if m.get("kind") in MOVED and m.get("event") == params.get("event")
+        and (oid is None or m.get("order_id") == oid) and start <= float(m.get("t") or 0) <= stop
+    ]
 
 
 def _client_hits(history: History, states: _States) -> list[_Hit]:

@@ -21,6 +21,7 @@ from typing import Any
 from fracas.harness.adapters import AdapterError, OrchestratorAdapter
 from fracas.harness.adapters.base import DEFAULT_CALL_TIMEOUT, call_timeout
 from fracas.harness.checkers import CheckConfig, CheckResult, Settle, Snapshot, check
+from fracas.harness.faults.message import refusal
 from fracas.harness.kit.timescale import scaled
 from fracas.harness.model.coverage import entry_hits
 from fracas.harness.model.history import (
@@ -38,7 +39,7 @@ from fracas.harness.run.drain import wait_for_fakes
 from fracas.harness.run.nemesis import Nemesis, NemesisReport
 from fracas.harness.run.provenance import replay_context
 from fracas.harness.run.quiet import Movement, quiet_period
-from fracas.harness.run.schedule import Schedule, parse_schedule
+from fracas.harness.run.schedule import Schedule, ScheduleError, parse_schedule
 from fracas.harness.run.topology import Topology
 from fracas.harness.run.workload import OrderPlan
 
@@ -309,6 +310,8 @@ def run(
     heal_t = time.monotonic()
     say("faults healed; settling")
     _settle(follow, opts, still)
+    if topo.broker is not None:  # a redelivery still owed acts after every order ended
+        topo.broker.wait_settled(min(scaled(opts.settle_seconds), scaled(BROKER_SETTLE)))
     reported = follow.reported
     history.meta["left_in_fakes"] = _drain(fakes, heal_t, opts)
     timings["settle"] = time.monotonic() - heal_t
@@ -356,6 +359,10 @@ def _resolve(
     if opts.call_timeout is None:
         opts = replace(opts, call_timeout=call_timeout(topo.orchestrator))
     sched = schedule if isinstance(schedule, Schedule) else parse_schedule(schedule or [])
+    backend = topo.backend
+    refused = refusal([f.fault for f in sched.faults], backend.reads_nats, backend.name)
+    if refused is not None:
+        raise ScheduleError(refused)
     if any(
         f.fault.get("target") == "orchestrator" and f.fault.get("kind") in ("kill", "restart")
         for f in sched.faults
@@ -365,6 +372,9 @@ def _resolve(
     return opts, sched
 
 
+#: Seconds at most the broker is given to deliver what it still owes once every order
+#: ended: a few ack waits (2 s under test), for the redelivery of a lost ack.
+BROKER_SETTLE = 15.0
 #: Seconds an accepted order must stay 404 (orchestrator up, faults healed) to be lost.
 LOST_AFTER = 2.0
 #: Seconds every order must show no movement after all of them reported an end, before

@@ -289,6 +289,9 @@ def _default_validator() -> FaultValidator:
             parsed = Fault.from_json(fault)
         except FaultValidationError as exc:
             raise ScheduleError(f"{where}.{exc}") from None
+        problem = getattr(parsed, "target_problem", lambda _t: None)(parsed.target)
+        if problem is not None:  # a message fault: on the broker, or on a participant
+            raise ScheduleError(f"{where}.target: {problem}; got {parsed.target!r}")
         _check_target(parsed.target, parsed.family, parsed.kind, f"{where}.target")
         if parsed.family == "http":
             p = parsed.params
@@ -308,6 +311,7 @@ TARGETS_BY_FAMILY: dict[str, tuple[str, ...]] = {
     "http": SERVICES,
     "process": (*SERVICES, "orchestrator"),
     "client": ("orchestrator",),  # its own inputs (harness/faults/client.py)
+    "message": ("broker",),  # and participants (harness/faults/message.py)
 }
 PARTICIPANT = re.compile(r"^participant:[a-z][a-z0-9_-]{0,30}$")
 
@@ -315,7 +319,7 @@ PARTICIPANT = re.compile(r"^participant:[a-z][a-z0-9_-]{0,30}$")
 def _check_target(target: str, family: str, kind: str, where: str) -> None:
     """An unknown target is caught when the schedule is parsed, not when it is applied."""
     known = TARGETS_BY_FAMILY.get(family, ())
-    if target in known or (family == "process" and PARTICIPANT.match(target)):
+    if target in known or (family in ("process", "message") and PARTICIPANT.match(target)):
         return
     close = difflib.get_close_matches(target, known, n=1)
     hint = f' Did you mean "{close[0]}"?' if close else ""

@@ -143,16 +143,24 @@ def _float(obj: dict[str, Any], name: str, struct: str, default: float) -> float
     return float(value)
 
 
-def _attributes(cls: type[Toxic], raw: object, base: dict[str, int]) -> dict[str, int]:
+def _attributes(
+    cls: type[Toxic], raw: object, base: dict[str, int | str]
+) -> dict[str, int | str]:
     struct = f"{cls.__name__}.attributes"
     attrs = dict(base)
     if raw is None:
         return attrs
     if not isinstance(raw, dict):
         raise _mismatch(raw, f"struct field {struct}", cls.__name__)
+    text = cls.string_attributes()
     for name in cls.attribute_names():
         present, value = _field(raw, name)
         if not present:
+            continue
+        if name in text:  # fracas's own toxics only: Toxiproxy's are all int64
+            if not isinstance(value, str):
+                raise _mismatch(value, f"struct field {struct}.{name}", "string")
+            attrs[name] = value
             continue
         if isinstance(value, bool) or not isinstance(value, int):
             raise _mismatch(value, f"struct field {struct}.{name}", "int64")
@@ -166,7 +174,7 @@ def _attributes(cls: type[Toxic], raw: object, base: dict[str, int]) -> dict[str
     return attrs
 
 
-def _build_toxic(cls: type[Toxic], attrs: dict[str, int], toxicity: float) -> Toxic:
+def _build_toxic(cls: type[Toxic], attrs: dict[str, int | str], toxicity: float) -> Toxic:
     if not 0.0 <= toxicity <= 1.0:
         raise ApiError(400, "bad request body: toxicity must be between 0 and 1")
     impl = cls(**attrs)

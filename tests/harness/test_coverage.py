@@ -68,7 +68,7 @@ def test_cells_come_from_what_really_hit() -> None:
     data = m.to_json()
     assert data["phases"] == ["before_commit", "after_commit"]
     assert {"capture", "refund", "reserve"} <= set(data["steps"])
-    assert data["families"] == ["network", "http", "process", "client"]
+    assert data["families"] == ["network", "http", "process", "client", "message"]
     assert {"step": "capture", "family": "http", "phase": "after_commit",
             "state": "running", "hits": 1} in data["cells"]
     assert CoverageMap.from_results([R, R]).cells[Cell("capture", "http", "after_commit",  # type: ignore[list-item]

@@ -109,7 +109,9 @@ class Stub:
 
 class Toxic:
     """Base of every toxic type. Subclasses are dataclasses whose fields are the
-    toxic's attributes (all integers, as in Toxiproxy, where they are int64)."""
+    toxic's attributes: integers, as in Toxiproxy, where they are int64; fracas's own
+    NATS-aware toxics also take strings (an event name, an order id), which no
+    standard toxic has."""
 
     type_name: ClassVar[str] = ""
     close_on_remove: ClassVar[bool] = False
@@ -119,8 +121,20 @@ class Toxic:
     def attribute_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
 
-    def attributes(self) -> dict[str, int]:
-        return {name: int(getattr(self, name)) for name in self.attribute_names()}
+    @classmethod
+    def string_attributes(cls) -> frozenset[str]:
+        """The attributes that are strings (none for Toxiproxy's own types)."""
+        return frozenset(
+            f.name for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if f.type in ("str", str)
+        )
+
+    def attributes(self) -> dict[str, int | str]:
+        text = self.string_attributes()
+        return {
+            name: str(getattr(self, name)) if name in text else int(getattr(self, name))
+            for name in self.attribute_names()
+        }
 
     def validate(self) -> str | None:
         """fracas's checks on values the real server crashes or hangs on; the text

@@ -1,0 +1,44 @@
+"""``nats_lose_puback``: the broker stores a publish, and its answer is lost.
+
+On the upstream stream it notes the reply inbox of each publish it is aimed at (the
+first ``times``); on the downstream stream it drops the broker's PubAck to that inbox.
+The publisher cannot tell whether the event was stored: it must publish again with the
+same message id, and the broker's dedup window drops the copy (its PubAck then says
+``duplicate``). ``fired`` counts the PubAcks it dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fracas.harness.toxiproxy.natswire import Aim, Frame, sighting
+from fracas.harness.toxiproxy.toxics._frames import Conn, FrameToxic
+from fracas.harness.toxiproxy.toxics.base import Stub, register
+
+
+@register
+@dataclass
+class NatsLosePubackToxic(FrameToxic):
+    type_name = "nats_lose_puback"
+    event: str = ""
+    order_id: str = ""
+    key: str = ""
+    times: int = 1
+    fired: int = 0
+
+    def validate(self) -> str | None:
+        if not self.event or not self.key:
+            return "event and key are required"
+        return None
+
+    def on_frame(self, frame: Frame, stub: Stub, conn: Conn) -> None:
+        seen = sighting(self.key)
+        if Aim(self.event, self.order_id).publish(frame) and seen.recorded < self.times:
+            seen.recorded += 1
+            seen.subjects.add(frame.reply)
+        elif frame.op in ("MSG", "HMSG") and frame.subject in seen.subjects:
+            seen.subjects.discard(frame.subject)
+            self.fired += 1
+            self.drop(frame, stub)
+            return
+        self.send(frame, stub)

@@ -1,0 +1,200 @@
+"""Message faults on the bundled choreography, each shown to act for real: the broker's
+own accounting (its delivery counts, its PubAcks) or the history's message records say
+it happened, the correct participants still end every order consistent, and a planted
+defect in the window the fault opens gives the violation the search should find."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from choreo_helpers import choreo_spec
+
+from fracas.fakes.events import STREAM
+from fracas.harness.run.runner import RunOptions, RunResult, run
+from fracas.harness.run.topology import Topology
+from fracas.harness.run.workload import orders
+
+
+def _entry(kind: str, target: str, for_: float, **params: Any) -> dict[str, Any]:
+    return {"fault": {"kind": kind, "target": target, "params": params}, "at": 0, "for": for_}
+
+
+def _deliveries(result: RunResult, consumer: str, order_id: str, event: str) -> list[int]:
+    """The broker's delivery counts of one event to one consumer, off its ack subjects."""
+    return [m["delivery"] for m in result.history.messages
+            if m["kind"] in ("delivered", "redelivered") and m["consumer"] == consumer
+            and m["order_id"] == order_id and m["event"] == event]  # fmt: skip
+
+
+def _violations(result: RunResult) -> set[tuple[str, str | None]]:
+    return {(v.rule, v.order_id) for v in result.verdict.violations}
+
+
+@pytest.mark.parametrize("bug", [None, "no-dedup"])
+def test_a_lost_ack_makes_the_broker_deliver_the_event_again(
+    start_topology: Callable[..., Topology], bug: str | None,
+) -> None:
+    topo = start_topology(choreo_spec(**({"payment": bug} if bug else {})))
+    plans = orders(2, seed=0)
+    oid = plans[1].order_id
+    schedule = [_entry("message_duplicate", "broker", 15, event="customer.checked",
+                       order_id=oid, consumer="payment")]
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=30), seed=0)
+    assert max(_deliveries(result, "payment", oid, "customer.checked")) >= 2
+    assert topo.broker is not None  # the broker's own count: a consumer sequence per delivery
+    state = topo.broker.link.consumer_state(STREAM, "payment")
+    assert state.delivered == len(plans) + 1 and state.num_ack_pending == 0
+    if bug is None:
+        result.assert_consistent()
+        return
+    assert ("double-charge", oid) in _violations(result), result.failure_text()
+
+
+def _stored(result: RunResult, order_id: str, event: str) -> list[bool]:
+    """The broker's PubAck to each publish of one event: duplicate or not."""
+    return [bool(m.get("duplicate")) for m in result.history.messages
+            if m["kind"] == "published" and m["order_id"] == order_id and m["event"] == event
+            and "duplicate" in m]  # fmt: skip
+
+
+@pytest.mark.parametrize("bug", [None, "retry-no-msgid"])
+def test_a_lost_puback_is_retried_and_the_dedup_window_drops_the_copy(
+    start_topology: Callable[..., Topology], bug: str | None,
+) -> None:
+    """The broker stored customer.checked and its PubAck was dropped: the publisher
+    retries. With its message id the broker answers the copy ``duplicate``; with
+    ``--bug retry-no-msgid`` it stores the event twice (the fakes' idempotency keys
+    absorb the second capture attempt, so the ledgers stay consistent either way)."""
+    topo = start_topology(choreo_spec(**({"customer": bug} if bug else {})))
+    plans = orders(2, seed=0)
+    oid = plans[1].order_id
+    schedule = [_entry("message_lost_puback", "broker", 15, event="customer.checked",
+                       order_id=oid)]
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=30), seed=0)
+    result.assert_consistent()
+    acks = _stored(result, oid, "customer.checked")
+    if bug is None:
+        assert acks == [False, True], acks  # stored once, the retry dropped by its id
+    else:
+        assert acks == [False, False], acks  # stored twice
+    assert topo.broker is not None
+    stored = [topo.broker.link.body_at(STREAM, m["stream_seq"])["order_id"]
+              for m in result.history.messages if m["kind"] == "published"
+              and m["event"] == "customer.checked" and m.get("duplicate") is False]
+    assert stored.count(oid) == (1 if bug is None else 2)
+
+
+def test_a_late_delivery_arrives_after_the_rest_of_the_connection(
+    start_topology: Callable[..., Topology],
+) -> None:
+    """payment.captured held 1.5 s on its way to inventory: the broker sent it at once
+    (its delivery record), and the ack comes only after the hold."""
+    topo = start_topology(choreo_spec())
+    plans = orders(2, seed=0)
+    oid = plans[1].order_id
+    schedule = [_entry("message_late", "broker", 15, event="payment.captured",
+                       order_id=oid, consumer="inventory", delay_ms=1500)]
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=30), seed=0)
+    result.assert_consistent()
+    moved = [m for m in result.history.messages if m.get("consumer") == "inventory"
+             and m["order_id"] == oid and m["event"] == "payment.captured"]
+    sent = next(m["t"] for m in moved if m["kind"] == "delivered")
+    acked = next(m["t"] for m in moved if m["kind"] == "acked")
+    assert acked - sent >= 1.4, (sent, acked)
+    other = next(m for m in result.history.messages if m.get("consumer") == "inventory"
+                 and m["order_id"] == plans[0].order_id and m["kind"] == "acked")
+    assert other["t"] - sent < 1.4  # the other order's delivery was not held
+
+
+@pytest.mark.parametrize("bug", [None, "no-dedup"])
+def test_a_participant_killed_as_it_acks_gets_the_event_again(
+    start_topology: Callable[..., Topology], bug: str | None,
+) -> None:
+    """payment SIGKILLed the moment it acked customer.checked, its ack lost on the wire:
+    the broker delivers the event again to the restarted participant. The correct one
+    finds it in its dedup table; ``--bug no-dedup`` captures a second time."""
+    topo = start_topology(choreo_spec(**({"payment": bug} if bug else {})))
+    plans = orders(2, seed=0)
+    oid = plans[1].order_id
+    schedule = [_entry("message_crash", "participant:payment", 10, event="customer.checked",
+                       order_id=oid)]
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=30), seed=0)
+    assert max(_deliveries(result, "payment", oid, "customer.checked")) >= 2
+    assert topo.orchestrator.participants["payment"].starts >= 2  # type: ignore[attr-defined]
+    if bug is None:
+        result.assert_consistent()
+        return
+    assert ("double-charge", oid) in _violations(result), result.failure_text()
+
+
+def test_a_crash_after_the_ack_loses_what_was_published_outside_the_outbox(
+    start_topology: Callable[..., Topology],
+) -> None:
+    """An out-of-stock order: payment refunds on inventory.rejected. SIGKILLed right
+    after its ack lands, with what it publishes after lost: the correct participant had
+    published payment.refunded before acking (its outbox), so the order fails cleanly;
+    ``--bug no-outbox`` publishes it after the ack, and the order never ends."""
+    results = {}
+    for bug in (None, "no-outbox"):
+        topo = start_topology(choreo_spec(**({"payment": bug} if bug else {})))
+        plans = orders(1, seed=0, intents=("out_of_stock",))
+        oid = plans[0].order_id
+        schedule = [_entry("message_crash", "participant:payment", 10,
+                           event="inventory.rejected", order_id=oid, moment="after_ack")]
+        results[bug] = (oid, run(topo, plans, schedule, RunOptions(settle_seconds=20), seed=0))
+    oid, good = results[None]
+    good.assert_consistent()
+    assert good.statuses[oid] == "failed"
+    oid, bad = results["no-outbox"]
+    assert ("liveness", oid) in _violations(bad), bad.failure_text()
+    assert not any(m["kind"] == "published" and m["event"] == "payment.refunded"
+                   for m in bad.history.messages)
+
+
+def test_two_events_of_one_order_reach_the_order_view_out_of_order(
+    start_topology: Callable[..., Topology],
+) -> None:
+    """payment.captured held on its way to the order view until order.completed passed:
+    the view acks the end first (the broker's ack records say so) and keeps the order
+    completed when the earlier event comes."""
+    topo = start_topology(choreo_spec())
+    plans = orders(2, seed=0)
+    oid = plans[1].order_id
+    schedule = [_entry("message_reorder", "broker", 15, event="payment.captured",
+                       then_event="order.completed", order_id=oid, consumer="orders")]
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=30), seed=0)
+    result.assert_consistent()
+    assert result.statuses[oid] == "completed"
+    acked = [m["event"] for m in result.history.messages if m["kind"] == "acked"
+             and m["consumer"] == "orders" and m["order_id"] == oid]
+    assert acked.index("order.completed") < acked.index("payment.captured"), acked
+    sent = [m["event"] for m in result.history.messages if m["kind"] == "delivered"
+            and m["consumer"] == "orders" and m["order_id"] == oid]
+    assert sent.index("payment.captured") < sent.index("order.completed")  # the broker's order
+
+
+@pytest.mark.parametrize("bug", [None, "no-dedup"])
+def test_a_participant_paused_past_the_ack_wait_gets_the_event_again(
+    start_topology: Callable[..., Topology], bug: str | None,
+) -> None:
+    """payment SIGSTOPped as customer.checked reaches it, for 5 s (the ack wait is 2 s):
+    on resume its next pull gets the event again from the broker (delivery 2) while it
+    still holds the first copy. The correct participant captures once (the fake's
+    idempotency key); ``--bug no-dedup`` captures twice."""
+    topo = start_topology(choreo_spec(**({"payment": bug} if bug else {})))
+    plans = orders(2, seed=0)
+    oid = plans[1].order_id
+    schedule = [_entry("message_pause", "participant:payment", 15, event="customer.checked",
+                       order_id=oid, seconds=5)]
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=30), seed=0)
+    moved = [m for m in result.history.messages if m.get("consumer") == "payment"
+             and m["order_id"] == oid and m["event"] == "customer.checked"]
+    sent = next(m["t"] for m in moved if m["kind"] == "delivered")
+    assert max(m["delivery"] for m in moved) >= 2, moved
+    assert min(m["t"] for m in moved if m["kind"] == "acked") - sent > 2.0  # past the ack wait
+    if bug is None:
+        result.assert_consistent()
+        return
+    assert ("double-charge", oid) in _violations(result), result.failure_text()
