@@ -111,7 +111,7 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
             found.append((size, result))
             shrinking.failed_with(drawn, shape, size)
             planner.stop()  # Hypothesis shrinks from here: every draw it asks for runs
-            if part is not None:  # one order of the pack, alone with its faults
+            if part is not None:  # one order of the pack, alone with the faults it needs
                 plans, schedule, part_result = part
                 failures[drawn] = (result, 2)  # its part failed twice: no need to rerun it
                 found.append((len(plans) + len(schedule), part_result))

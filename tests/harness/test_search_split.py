@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fracas.fakes.world import build_world
 from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
 from fracas.harness.run.workload import OrderPlan, make_order
-from fracas.harness.search.split import aimed_at, first_failing_part, first_find, parts
+from fracas.harness.search.split import aimed_at, first_failing_part, first_find, parts, thinned
 
 
 def _orders() -> list[OrderPlan]:
@@ -94,3 +94,61 @@ def test_a_first_failure_no_part_of_which_fails_is_run_again_whole() -> None:
     schedule = Schedule((_rule(a), _rule(c)))
     what, part = first_find([a, b, c], schedule, lambda p, s: _Verdict(ok=len(p) == 1 and p[0] is a))
     assert what == "part" and part is not None and part[0] == [c]
+
+
+def _answers(order: OrderPlan, n: int) -> list[ScheduledFault]:
+    """``n`` distinct HTTP rules on one order's capture, as an HTTP member's run of
+    answers draws them."""
+    kinds = ["drop", "status", "malformed", "reset", "drop"]
+    return [ScheduledFault({"kind": kinds[i], "target": "payment",
+                            "params": {"path": "/payments", "method": "POST",
+                                       "order_id": order.order_id, "times": i + 1}}, at=0.0)
+            for i in range(n)]  # fmt: skip
+
+
+def test_a_failing_part_is_thinned_to_the_faults_it_needs() -> None:
+    """One order's faults come in runs (an HTTP member meets every answer of its family):
+    a 5xx found behind three other answers was reported with all of them, Hypothesis's
+    shrinking budget spent. The part keeps the first fault that fails alone (twice), else
+    drops each fault whose leaving out still fails, in order."""
+    (a, _, _) = _orders()
+    faults = _answers(a, 4)
+    runs: list[int] = []
+
+    def needs(*wanted: int):  # noqa: ANN202 - a run that fails iff the wanted faults are in
+        def run(plans: list[OrderPlan], s: Schedule) -> _Verdict:
+            runs.append(len(s))
+            return _Verdict(ok=not all(faults[i] in s.faults for i in wanted))
+        return run
+
+    got = thinned([a], Schedule(tuple(faults)), _Verdict(ok=False), needs(2))
+    assert got[1].faults == (faults[2],) and not got[2].ok
+    assert runs == [1, 1, 1, 1]  # two alone that pass, then the one that fails twice
+    runs.clear()
+    got = thinned([a], Schedule(tuple(faults)), _Verdict(ok=False), needs(1, 3))
+    assert got[1].faults == (faults[1], faults[3])  # the pair, in its order
+    assert runs == [1, 1, 1, 1, 3, 3, 2, 2, 2]  # four alone; less 0 fails, less 1 passes,
+    runs.clear()                                  # less 2 fails: a pair is left
+    # nothing can go: the case itself, and a single fault is not run at all
+    whole = Schedule(tuple(faults[:2]))
+    assert thinned([a], whole, _Verdict(ok=False), needs(0, 1))[1] == whole
+    assert thinned([a], Schedule((faults[0],)), _Verdict(ok=False), needs(0))[1].faults == (
+        faults[0],)
+    assert runs == [1, 1]
+
+
+def test_a_first_failure_whose_faults_are_all_on_one_order_is_that_order_thinned() -> None:
+    """No part to split (one order carries every fault), yet the case may hold orders
+    without faults and faults the failure does not need: the order alone, thinned."""
+    a, b, c = _orders()
+    faults = _answers(b, 3)
+    schedule = Schedule(tuple(faults))
+
+    def run(plans: list[OrderPlan], s: Schedule) -> _Verdict:
+        return _Verdict(ok=faults[1] not in s.faults)
+
+    what, part = first_find([a, b, c], schedule, run)
+    assert what == "part" and part is not None
+    assert part[0] == [b] and part[1].faults == (faults[1],)
+    # every fault needed and no other order: nothing smaller, so "again"
+    assert first_find([b], Schedule((faults[1],)), run) == ("again", None)
