@@ -77,6 +77,37 @@ EVENTS: tuple[EventSpec, ...] = (
 )
 BY_NAME = {e.name: e for e in EVENTS}
 PLACED = "order.placed"
+#: The saga step (contract.SAGA) whose outcome each event reports: the step its
+#: publisher took before it published. ``order.placed`` and ``review.decided`` report no
+#: step (the harness and the order view publish them).
+STEP_OF: dict[str, str] = {
+    "customer.checked": "customer", "customer.rejected": "customer",
+    "customer.review_requested": "customer",
+    "payment.captured": "capture", "payment.declined": "capture",
+    "inventory.reserved": "reserve", "inventory.rejected": "reserve",
+    "shipping.shipped": "ship", "shipping.rejected": "ship",
+    "inventory.released": "release", "payment.refunded": "refund",
+    "order.completed": "notify", "order.failed": "notify",
+}  # fmt: skip
+_FORWARD = ("customer.checked", "payment.captured", "inventory.reserved", "shipping.shipped")
+#: The events of one order of each intent (contract.INTENTS) when nothing goes wrong,
+#: in the order they are published: what the search aims message faults at.
+PATHS: dict[str, tuple[str, ...]] = {
+    "ok": (PLACED, *_FORWARD, "order.completed"),
+    "blocked": (PLACED, "customer.rejected", "order.failed"),
+    "unknown_customer": (PLACED, "customer.rejected", "order.failed"),
+    "declined": (PLACED, "customer.checked", "payment.declined", "order.failed"),
+    "out_of_stock": (PLACED, *_FORWARD[:2], "inventory.rejected", "payment.refunded",
+                     "order.failed"),
+    "undeliverable": (PLACED, *_FORWARD[:3], "shipping.rejected", "inventory.released",
+                      "payment.refunded", "order.failed"),
+    "review_approve": (PLACED, "customer.review_requested", "review.decided",
+                       *_FORWARD, "order.completed"),
+    "review_reject": (PLACED, "customer.review_requested", "review.decided",
+                      "customer.rejected", "order.failed"),
+    "review_timeout": (PLACED, "customer.review_requested", "customer.rejected",
+                       "order.failed"),
+}  # fmt: skip
 #: The events that end an order, and the status each gives it in the order view.
 END_STATUS = {"order.completed": "completed", "order.failed": "failed"}
 

@@ -1,22 +1,29 @@
-"""What the property search would draw of the message family, for a choreography.
+"""What the property search draws of the message family, for a choreography.
 
-Kept apart from ``strategies.py`` and ``plan.py`` so the search can take it up with one
-call: each draw is a schedule entry (the catalog's JSON, ``at`` 0, healed after
-``HOLD_SECONDS``) aimed at one order and at an event its target really sees: a delivery
-to a participant that consumes the event, or a publish by a participant (never
-``order.placed``: the harness places orders on its own link, past the fault proxy).
-With a real Toxiproxy as the backend (``reads_nats`` false) it draws nothing, as the
-schedule would refuse every one of them.
+The plan's ``message`` cells are a step x phase like any other (search/plan.py): the
+events of an order's intent (``events.PATHS``) say which event reports the step
+(``events.STEP_OF``) and which one set it off (the one before it on the path), and the
+choreography's table says who consumes that one. In phase ``before_commit`` the fault is
+on the delivery that sets the step off (late, twice, to a participant paused or killed
+as it acks); in ``after_commit`` on what the step publishes (its acknowledgement lost,
+its publish lost to a crash after the ack, or overtaken by the next event). Each entry is
+the catalog's JSON, ``at`` 0, healed after ``HOLD_SECONDS``.
+
+``message_faults`` draws free entries over any order and event. With a real Toxiproxy as
+the backend (``reads_nats`` false) neither draws anything: the schedule would refuse
+every one of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
 
-from fracas.fakes.events import BY_NAME, EVENTS, PLACED
+from fracas.fakes.events import BY_NAME, EVENTS, PATHS, PLACED, STEP_OF
+from fracas.harness.run.schedule import ScheduledFault
 
 #: Seconds a drawn message fault stays in place: several ack waits, so a redelivery it
 #: causes happens while it holds.
@@ -78,3 +85,100 @@ def _one(takes: Mapping[str, list[str]],
         return {"fault": fault, "at": 0, "for": HOLD_SECONDS, "may_not_fire": True}
 
     return entry()
+
+
+#: The message kinds of each phase of a step (see the module docstring).
+BY_PHASE = {
+    "before_commit": ("message_duplicate", "message_late", "message_pause", "message_crash"),
+    "after_commit": ("message_lost_puback", "message_crash", "message_reorder"),
+}
+
+
+@dataclass(frozen=True)
+class Choreography:
+    """What message faults on one choreography are aimed within: the events each
+    participant consumes (``*`` spelled out), and which one is the order view."""
+
+    takes: Mapping[str, tuple[str, ...]]
+    view: str
+
+    @staticmethod
+    def of(participants: Mapping[str, Sequence[str]], view: str) -> Choreography:
+        return Choreography({n: tuple(consumed(c)) for n, c in participants.items()}, view)
+
+    def doers(self, event: str) -> list[str]:
+        """The participants that act on ``event`` (the view only reports it)."""
+        return sorted(n for n, t in self.takes.items() if event in t and n != self.view)
+
+    def watchers(self, event: str, then: str) -> list[str]:
+        """The participants that take both events (the view takes every one)."""
+        return sorted(n for n, t in self.takes.items() if event in t and then in t)
+
+
+@dataclass(frozen=True)
+class _Aim:
+    trigger: str  # the event that sets the step off
+    event: str  # the event that reports it
+    then: str | None  # the event after it, if any
+
+
+def _aims(intent: str, step: str) -> list[_Aim]:
+    path = PATHS.get(intent, ())
+    return [_Aim(path[i - 1], e, path[i + 1] if i + 1 < len(path) else None)
+            for i, e in enumerate(path) if i > 0 and STEP_OF.get(e) == step]  # fmt: skip
+
+
+def has_step(intent: str, step: str) -> bool:
+    """Whether an order of ``intent`` publishes an event that reports ``step``."""
+    return bool(_aims(intent, step))
+
+
+def options(choreo: Choreography, intent: str, step: str, phase: str,
+            kinds: Sequence[str]) -> list[str]:  # fmt: skip
+    """The message kinds an order of ``intent`` can take at this step and phase."""
+    out: set[str] = set()
+    for aim in _aims(intent, step):
+        doers = choreo.doers(aim.trigger)
+        for kind in BY_PHASE[phase]:
+            if kind == "message_lost_puback" or (kind == "message_reorder" and aim.then
+                                                 and choreo.watchers(aim.event, aim.then)):
+                out.add(kind)
+            elif kind not in ("message_lost_puback", "message_reorder") and doers:
+                out.add(kind)
+    return [k for k in BY_PHASE[phase] if k in out and k in kinds]
+
+
+@st.composite
+def aimed(draw: st.DrawFn, choreo: Choreography, order_id: str, intent: str, step: str,
+          phase: str, kinds: Sequence[str]) -> ScheduledFault:  # fmt: skip
+    """One message fault on this order's step, in phase, of one of ``kinds`` (which
+    ``options`` gave)."""
+    kind = draw(st.sampled_from(list(kinds)))
+    fits = [a for a in _aims(intent, step)
+            if kind == "message_lost_puback" or (kind == "message_reorder" and a.then
+                                                 and choreo.watchers(a.event, a.then))
+            or (kind not in ("message_lost_puback", "message_reorder") and choreo.doers(a.trigger))]  # fmt: skip
+    aim = draw(st.sampled_from(fits))
+    params: dict[str, Any] = {"order_id": order_id}
+    target = "broker"
+    if kind == "message_lost_puback":
+        params["event"] = aim.event
+    elif kind == "message_reorder":
+        assert aim.then is not None
+        params.update(event=aim.event, then_event=aim.then,
+                      consumer=draw(st.sampled_from(choreo.watchers(aim.event, aim.then))))
+    else:
+        doer = draw(st.sampled_from(choreo.doers(aim.trigger)))
+        params["event"] = aim.trigger
+        if kind in ON_PARTICIPANT:
+            target = f"participant:{doer}"
+            if kind == "message_crash":
+                params["moment"] = "before_ack" if phase == "before_commit" else "after_ack"
+            else:
+                params["seconds"] = draw(st.sampled_from((3.0, 5.0)))
+        else:
+            params["consumer"] = doer
+            if kind == "message_late":
+                params["delay_ms"] = draw(st.sampled_from((500, 1500, 3000)))
+    fault = {"kind": kind, "target": target, "params": params}
+    return ScheduledFault(fault, at=0.0, duration=HOLD_SECONDS, may_not_fire=True)

@@ -51,7 +51,7 @@ from hypothesis import reject
 from fracas.harness.faults import fault_kinds
 from fracas.harness.run.shape import Shape, shape_key
 from fracas.harness.run.workload import INTENTS, REVIEWS
-from fracas.harness.search import inputs
+from fracas.harness.search import inputs, messages
 
 #: The fault groups of the step tier: an HTTP rule on the step's request; a ``late``
 #: commit (the request is held past the client's call timeout, then committed); a
@@ -66,7 +66,10 @@ from fracas.harness.search import inputs
 #: crash is a group of its own: among the fakes' kills, pauses and restarts it came up
 #: about once in four process faults, and a crash while compensating or resuming was a
 #: rare draw.
-GROUPS = ("http", "late", "network", "crash", "process", "client", "review")
+#: A choreography's step also has a ``message`` cell: a fault on the event that sets the
+#: step off or on the one it publishes (search/messages.py), drawn only where the run has
+#: a broker whose traffic the fault proxy reads.
+GROUPS = ("http", "late", "network", "crash", "process", "client", "review", "message")
 PHASES = ("before_commit", "after_commit")
 #: HTTP kinds the ``http`` group leaves out: a delay is the ``late`` group's, and a
 #: hold parks a request until the workload ends (a trigger's hold is the nemesis's).
@@ -135,6 +138,8 @@ def groups_at(
     # (the one before review), to an order that awaits review or to one that never asks;
     # a repeated or changed POST /orders at the others.
     client = kinds_of("client", kinds)
+    if set(kinds_of("message", kinds)) & set(messages.BY_PHASE[phase]):
+        out.append("message")
     if step == "customer":
         return (out + (["client"] if set(client) & inputs.unasked_kinds(phase) else [])
                 + (["review"] if set(client) & inputs.review_kinds(phase) else []))  # fmt: skip
@@ -156,6 +161,8 @@ def fits(intent: str, step: str, group: str, kind: str | None = None) -> bool:
     awaits review, a ``client`` one an order that never asks (the contract's intents say
     which need ``review``), and an order meant to time out takes only the decisions that
     leave its timeout to fire."""
+    if group == "message":
+        return messages.has_step(intent, step)
     if step != "customer" or group not in ("client", "review"):
         return True
     if group == "review" and kind is not None and REVIEWS.get(intent) == "timeout":
@@ -213,6 +220,8 @@ def kinds_at(cell: Cell, crash_ok: bool, kinds: Sequence[str] | None) -> list[st
     if group == "client":
         names = inputs.group_kinds(step, phase)
         return [k for k in kinds_of("client", kinds) if k in names]
+    if group == "message":
+        return [k for k in kinds_of("message", kinds) if k in messages.BY_PHASE[phase]]
     return []  # ``late`` is one kind; a ``review`` cell has its own already
 
 

@@ -31,7 +31,8 @@ from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
 from fracas.harness.run.services import SERVICES
 from fracas.harness.run.shape import shape_of
 from fracas.harness.run.workload import INTENTS, OrderPlan, allowed_intents, make_order
-from fracas.harness.search import inputs
+from fracas.harness.search import inputs, messages
+from fracas.harness.search.messages import Choreography
 from fracas.harness.search.plan import (
     CRASH_KINDS,
     NOT_PLAIN_HTTP,
@@ -129,7 +130,12 @@ def faults(
 ) -> dict[str, Any]:
     """One fault's JSON over any kind in the catalog and any target it can hit."""
     registry = fault_kinds()
-    names = sorted(kinds or registry)
+    # A message fault needs a broker and an event of the choreography to aim at: the
+    # search draws those where there is one (search/messages.py), never here.
+    names = sorted(k for k in (kinds or registry) if registry[k].family != "message")
+    if not names:
+        raise ValueError("faults(): message kinds are drawn by search/messages.py, "
+                         "for a choreography; give kinds of another family")
     kind = draw(st.sampled_from(names))
     cls = registry[kind]
     family = cls.family
@@ -265,6 +271,7 @@ class _Aim:
     kinds: Sequence[str] | None
     down_fakes: frozenset[str]
     call_timeout: float
+    choreography: Choreography | None = None
 
 
 def _aim_pairs(plans: Sequence[OrderPlan], step: str | None) -> list[tuple[OrderPlan, str]]:
@@ -386,7 +393,17 @@ def _groups(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[str]:
     for group in ("client", "review"):
         if group in groups and not _input_kinds(plan, step, phase, aim, group):
             groups.remove(group)
+    if "message" in groups and not _message_kinds(plan, step, phase, aim):
+        groups.remove("message")
     return groups
+
+
+def _message_kinds(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[str]:
+    """The message kinds this order's step and phase can take on this choreography."""
+    if aim.choreography is None:
+        return []
+    return messages.options(aim.choreography, plan.intent, step, phase,
+                            kinds_of("message", aim.kinds))  # fmt: skip
 
 
 def _input_kinds(plan: OrderPlan, step: str, phase: str, aim: _Aim, group: str) -> list[str]:
@@ -409,6 +426,7 @@ def aimed_faults(
     down_fakes: frozenset[str] = frozenset(),
     call_timeout: float = DEFAULT_CALL_TIMEOUT,
     cell: Cell | None = None,
+    choreography: Choreography | None = None,
 ) -> ScheduledFault:
     """One entry aimed by construction at a step of an order in the workload (at
     ``cell``'s step, group and phase when given).
@@ -418,7 +436,7 @@ def aimed_faults(
     nemesis parks the request, applies the fault, lets it go) and heal after a window at
     the orchestrator's scale, or at once for a crash-and-restart. Nothing here waits on
     the wall clock to pick *where* a fault lands, so a replay lands it on the same step."""
-    aim = _Aim(frozenset(capabilities), kinds, down_fakes, call_timeout)
+    aim = _Aim(frozenset(capabilities), kinds, down_fakes, call_timeout, choreography)
     pairs = _aim_pairs(plans, cell.step if cell else None)
     if cell is not None and cell.group is not None and cell.step is None:
         crash_ok = _crash_ok(aim.capabilities, aim.kinds)
@@ -449,6 +467,10 @@ def aimed_faults(
         if group == "review" and prefer is not None and kinds_here != [prefer]:
             reject()  # e.g. no opposite decision for an order meant to time out
         return inputs.client_fault(draw, plan, step, phase, when, kinds_here)
+    if group == "message":
+        assert choreography is not None  # (_groups keeps ``message`` only with one)
+        mine = _prefer(_message_kinds(plan, step, phase, aim), prefer)
+        return draw(messages.aimed(choreography, plan.order_id, plan.intent, step, phase, mine))
     return _process_fault(draw, plan, step, when, aim, group == "crash", prefer)
 
 
@@ -467,6 +489,7 @@ def aimed_schedules(
     kinds: Sequence[str] | None = None,
     call_timeout: float = DEFAULT_CALL_TIMEOUT,
     min_faults: int = 1,
+    choreography: Choreography | None = None,
 ) -> Schedule:
     """min_faults..max_faults aimed entries. A fake a process fault takes down gets no
     HTTP rule from another entry (``_keep``). Generated entries may not fire (an
@@ -477,7 +500,8 @@ def aimed_schedules(
     down: set[str] = set()
     rule_on: set[str] = set()
     for _ in range(n):
-        entry = draw(aimed_faults(plans, capabilities, kinds, frozenset(down), call_timeout))
+        entry = draw(aimed_faults(plans, capabilities, kinds, frozenset(down), call_timeout,
+                                  choreography=choreography))  # fmt: skip
         _keep(entry, items, down, rule_on)
     return Schedule(tuple(items))
 
@@ -506,6 +530,14 @@ def reaches_for(capabilities: frozenset[str] | set[str], intents: Sequence[str] 
     return {i: REACHES[i] for i in allowed_intents(capabilities, intents) if REACHES.get(i)}
 
 
+def usable_kinds(caps: frozenset[str], kinds: Sequence[str] | None) -> list[str]:
+    """The kinds a search over this system draws from: message faults only where the
+    run has a broker whose traffic the fault proxy reads (the capability ``messages``)."""
+    registry = fault_kinds()
+    return [k for k in (kinds or sorted(registry)) if k in registry
+            and ("messages" in caps or registry[k].family != "message")]  # fmt: skip
+
+
 def planned_cells(
     seed: int,
     capabilities: frozenset[str] | set[str] | None = None,
@@ -517,7 +549,7 @@ def planned_cells(
     reaches = reaches_for(caps, intents)
     # an input that needs what the orchestrator lacks (a clock for a late decision) is
     # no cell of its plan
-    able = [k for k in (kinds or sorted(fault_kinds())) if inputs.NEEDS.get(k, set()) <= caps]
+    able = [k for k in usable_kinds(caps, kinds) if inputs.NEEDS.get(k, set()) <= caps]
     return plan_cells(seed, reaches, list(reaches), _crash_ok(caps, kinds), able)
 
 
@@ -561,6 +593,7 @@ class _Bounds:
     caps: frozenset[str]
     kinds: Sequence[str] | None
     call_timeout: float
+    choreography: Choreography | None = None
 
 
 @st.composite
@@ -599,7 +632,7 @@ def _packed(
             # A fake's process fault keeps off the fakes other members put rules on.
             avoid = down | rule_on if cell.group == "process" else down
             entry = draw(aimed_faults([plan], b.caps, b.kinds, frozenset(avoid),
-                                      b.call_timeout, aim_at))  # fmt: skip
+                                      b.call_timeout, aim_at, b.choreography))  # fmt: skip
             answers = [entry]
             if aim_at is cell and cell.group == "http":
                 # The member's own answer may be shed too, once another stays (what
@@ -680,6 +713,7 @@ def workloads(
     capabilities: frozenset[str] | set[str] | None = None,
     call_timeout: float = DEFAULT_CALL_TIMEOUT,
     planner: Planner | None = None,
+    choreography: Choreography | None = None,
 ) -> Workload:
     """Orders plus faults, each aimed at a step of one of those orders: a pack of cells
     of the coverage plan (``fracas.harness.search.plan``), or a free combination of two
@@ -692,8 +726,16 @@ def workloads(
     ``capabilities`` (the orchestrator's, e.g. ``fracas.orchestrator.capabilities``)
     leaves out what it cannot do: review_timeout orders without a clock, crashes of an
     orchestrator that cannot be restarted. ``call_timeout`` (seconds) is how long the
-    orchestrator waits on one call: delays, pauses and partitions reach past it."""
+    orchestrator waits on one call: delays, pauses and partitions reach past it.
+
+    ``choreography`` (``search.messages.Choreography``: who consumes what) adds message
+    faults, with the capability ``messages`` (a broker whose traffic the fault proxy
+    reads): on the events that set each step off and on those it publishes."""
     caps = frozenset(ALL_CAPABILITIES if capabilities is None else capabilities)
+    if "messages" in caps and choreography is None:
+        raise ValueError("workloads: the capability 'messages' needs choreography= "
+                         "(search.messages.Choreography: who consumes what)")
+    kinds = usable_kinds(caps, kinds)
     reaches = reaches_for(caps, intents)
     if not reaches:
         raise ValueError(f"workloads: no intent in {list(intents)} reaches a step to aim at")
@@ -711,7 +753,8 @@ def workloads(
     rng = random.Random(draw(st.integers(0, DETAIL_SEEDS - 1)))
     usable = allowed_intents(caps, intents)
     world = build_world(seed)
-    bounds = _Bounds(reaches, usable, max_orders, max_faults, caps, kinds, call_timeout)
+    bounds = _Bounds(reaches, usable, max_orders, max_faults, caps, kinds, call_timeout,
+                     choreography)  # fmt: skip
     if k < len(packs):
         plans, schedule, whole = draw(_packed(packs[k], world, rng, bounds))
     else:
@@ -732,5 +775,5 @@ def _free(draw: st.DrawFn, world: Any, rng: random.Random, b: _Bounds
     chosen += draw(st.lists(st.sampled_from(b.usable), max_size=max(0, b.max_orders - 1)))
     plans = [make_order(world, intent, i + 1, rng) for i, intent in enumerate(chosen)]
     schedule = draw(aimed_schedules(plans, b.max_faults, b.caps, b.kinds, b.call_timeout,
-                                    min_faults=2))  # fmt: skip
+                                    min_faults=2, choreography=b.choreography))  # fmt: skip
     return plans, schedule
