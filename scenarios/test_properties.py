@@ -27,6 +27,7 @@ from hypothesis.errors import FlakyFailure
 from fracas.harness.adapters.base import call_timeout
 from fracas.harness.kit.timescale import scaled
 from fracas.harness.run.shape import shape_key, shape_of
+from fracas.harness.search.messages import message_aim
 from fracas.harness.search.shrinking import Shrinking
 from fracas.harness.search.split import first_find
 from fracas.harness.search.strategies import planner_for, workloads
@@ -58,13 +59,16 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
     unrepeated = []  # failures that did not happen again, alone or whole (see below)
     shrinking = Shrinking(scaled(SHRINK_SECONDS))
     caps = fracas.orchestrator.capabilities
+    choreography = message_aim(fracas.topology)
+    if choreography is not None:  # a broker the fault proxy reads: message faults too
+        caps = caps | {"messages"}
     timeout = call_timeout(fracas.orchestrator)
     planner = planner_for(
         fracas.seed, fracas_slice.index, fracas_slice.count, caps, replays=fracas_slice.replays
     )
     strategy = workloads(
         seed=fracas.seed, max_orders=5, max_faults=2, capabilities=caps,
-        call_timeout=timeout, planner=planner,
+        call_timeout=timeout, planner=planner, choreography=choreography,
     )  # fmt: skip
 
     @given(data=st.data())

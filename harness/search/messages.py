@@ -23,6 +23,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from fracas.fakes.events import BY_NAME, EVENTS, PATHS, PLACED, STEP_OF
+from fracas.harness.adapters.choreo_spec import ChoreographySpec
 from fracas.harness.run.schedule import ScheduledFault
 
 #: Seconds a drawn message fault stays in place: several ack waits, so a redelivery it
@@ -126,6 +127,17 @@ def _aims(intent: str, step: str) -> list[_Aim]:
     path = PATHS.get(intent, ())
     return [_Aim(path[i - 1], e, path[i + 1] if i + 1 < len(path) else None)
             for i, e in enumerate(path) if i > 0 and STEP_OF.get(e) == step]  # fmt: skip
+
+
+def message_aim(topology: Any) -> Choreography | None:
+    """The choreography a run's topology tests, if its broker's traffic goes through a
+    fault proxy that reads it (the embedded one); None for an orchestrator, or with a
+    real Toxiproxy, where a message fault would be refused."""
+    spec = getattr(topology.config.orchestrator, "choreography", None)
+    if spec is None or topology.broker is None or not topology.backend.reads_nats:
+        return None
+    table = ChoreographySpec.from_json(spec)
+    return Choreography.of({p.name: p.consumes for p in table.participants}, table.view)
 
 
 def has_step(intent: str, step: str) -> bool:

@@ -38,3 +38,62 @@ def test_every_drawn_message_fault_is_a_valid_entry_aimed_at_what_its_target_see
 @given(st.data())
 def test_nothing_is_drawn_with_a_real_toxiproxy(data: st.DataObject) -> None:
     assert data.draw(message_faults(PARTICIPANTS, ORDERS, reads_nats=False)) == []
+
+
+def test_the_plan_has_message_cells_only_where_the_run_can_fault_messages() -> None:
+    """A choreography on the embedded proxy (the capability ``messages``) gets a message
+    cell per step and phase its events allow; an orchestrator's plan is as before."""
+    from fracas.harness.search.strategies import planned_cells
+
+    caps = frozenset({"crash", "restart", "pause", "review"})
+    plain = planned_cells(0, caps)
+    assert not [c for c in plain if c.group == "message"]
+    cells = planned_cells(0, caps | {"messages"})
+    steps = {(c.step, c.phase) for c in cells if c.group == "message" and c.tier == "step"}
+    assert steps == {(s, p) for s in ("customer", "capture", "reserve", "ship", "release",
+                                      "refund", "notify")
+                     for p in ("before_commit", "after_commit")}  # fmt: skip
+    assert [c for c in cells if c.group != "message"] != []
+
+
+def test_drawn_workloads_aim_message_faults_at_the_events_their_orders_take() -> None:
+    """Every message fault the property search draws for the bundled choreography parses
+    as a schedule entry, names an order of the workload, and an event on that order's
+    intent's path that its target really sees."""
+    from hypothesis import HealthCheck
+
+    from fracas.fakes.events import PATHS
+    from fracas.harness.search.messages import Choreography
+    from fracas.harness.search.strategies import planner_for, workloads
+
+    view = example_table()["view"]
+    choreo = Choreography.of(PARTICIPANTS, view)
+    caps = frozenset({"crash", "restart", "pause", "review", "messages"})
+    planner = planner_for(0, 0, 1, caps)
+    strategy = workloads(seed=0, max_orders=5, max_faults=2, capabilities=caps,
+                         planner=planner, choreography=choreo)  # fmt: skip
+    seen: list[str] = []
+
+    @settings(max_examples=25, database=None, deadline=None,
+              suppress_health_check=[HealthCheck.filter_too_much])  # fmt: skip
+    @given(st.data())
+    def draw(data: st.DataObject) -> None:
+        planner.begin()
+        w = data.draw(strategy)
+        parse_schedule([f.to_json() for f in w.schedule.faults])
+        intents = {p.order_id: p.intent for p in w.plans}
+        for entry in w.schedule.faults:
+            fault = entry.fault
+            if not str(fault["kind"]).startswith("message_"):
+                continue
+            params = fault["params"]
+            path = PATHS[intents[params["order_id"]]]
+            assert params["event"] in path, (fault, path)
+            if fault["kind"] != "message_lost_puback":
+                who = params.get("consumer") or str(fault["target"]).removeprefix("participant:")
+                assert params["event"] in consumed(PARTICIPANTS[who]), fault
+            seen.append(str(fault["kind"]))
+
+    draw._hypothesis_internal_use_seed = 0  # type: ignore[attr-defined]
+    draw()
+    assert len(set(seen)) >= 4, seen
