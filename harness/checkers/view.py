@@ -185,6 +185,15 @@ class View:
     # -- history -------------------------------------------------------------------------
 
     @cached_property
+    def broker_by_order(self) -> dict[Any, list[JSON]]:
+        """A choreography's broker messages (harness/broker/tap.py) by the order their
+        correlation id names, in time order; empty for a run without a broker."""
+        h = self.snapshot.history
+        if h is None or not h.messages:
+            return {}
+        return _group(sorted(h.messages, key=lambda m: float(m.get("t") or 0.0)), "order_id")
+
+    @cached_property
     def faults(self) -> list[FaultWindow]:
         h = self.snapshot.history
         return h.faults() if h is not None else []

@@ -15,7 +15,9 @@ class Violation:
     entries; ``faults`` are fault windows as JSON (``fault_id, target, fault, applied_t,
     healed_t, label``). ``expected``/``actual`` feed the report's ledger diff. ``account`` is
     the plain-English story, filled by the witness builder. ``t`` is when it became visible
-    (Unix seconds), if the rule knows."""
+    (Unix seconds), if the rule knows. ``messages`` are the broker's records of the order's
+    events in a choreography (harness/broker/tap.py), shown beside the journal lines; a run
+    without a broker has none, and its JSON carries no such key, so it reads as before."""
 
     rule: str
     order_id: str | None
@@ -27,9 +29,10 @@ class Violation:
     actual: JSON = field(default_factory=dict)
     account: str = ""
     t: float | None = None
+    messages: list[JSON] = field(default_factory=list)
 
     def to_json(self) -> JSON:
-        return {
+        out: JSON = {
             "rule": self.rule,
             "order_id": self.order_id,
             "message": self.message,
@@ -41,6 +44,9 @@ class Violation:
             "account": self.account,
             "t": self.t,
         }
+        if self.messages:
+            out["messages"] = self.messages
+        return out
 
     @staticmethod
     def from_json(raw: Mapping[str, Any]) -> Violation:
@@ -55,4 +61,5 @@ class Violation:
             actual=dict(raw.get("actual") or {}),
             account=str(raw.get("account") or ""),
             t=raw.get("t"),
+            messages=list(raw.get("messages") or []),
         )

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fracas.fakes.contract import record_steps
+from fracas.harness.checkers.broker_witness import join_messages
 from fracas.harness.checkers.view import View, fmt_money
 from fracas.harness.checkers.violation import Violation
 from fracas.harness.model.history import CLIENT_OPS, CLIENT_REVIEW, FaultWindow
@@ -130,6 +131,7 @@ def _window(view: View, v: Violation, lines: list[JSON]) -> tuple[float, float] 
 
 def enrich_all(view: View, violations: list[Violation]) -> list[Violation]:
     join_journals(view, violations)
+    join_messages(view, violations)
     for v in violations:
         enrich(view, v)
     return violations
@@ -179,9 +181,12 @@ def active_faults(view: View, v: Violation) -> list[JSON]:
 
 
 def enrich(view: View, v: Violation) -> Violation:
-    """Fill journal lines, faults and the account (keeps whatever the rule already set)."""
+    """Fill journal lines, broker messages, faults and the account (keeps whatever the
+    rule already set)."""
     if not v.journal_lines:
         join_journals(view, [v])
+    if not v.messages:
+        join_messages(view, [v])
     if not v.faults:
         v.faults = active_faults(view, v)
     if not v.account:

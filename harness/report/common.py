@@ -1,4 +1,5 @@
-"""Formatting shared by the text and HTML reports (relative times, compact journal lines)."""
+"""Formatting shared by the text and HTML reports (relative times, compact journal and
+broker lines)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ RULE_PRIORITY = (
     "orphan-effects",
     "reported-truth",
     "liveness",
+    "event-stored-once",
     "needs-attention",
 )
 
@@ -78,6 +80,40 @@ def journal_line(e: Mapping[str, Any], t0: float) -> str:
     if f:
         parts.append(f"FAULT[{f.get('rule_id')} {f.get('kind')} {f.get('phase')}]")
     return " ".join(parts)
+
+
+def message_line(m: Mapping[str, Any], t0: float) -> str:
+    """A broker record (harness/broker/tap.py) shaped like a journal line: what the broker
+    did with one event of the order, with its own counts (stream sequence, delivery)."""
+    what, outcome = message_parts(m)
+    return f"{rel(m.get('t'), t0)} broker {what} {outcome}"
+
+
+def message_parts(m: Mapping[str, Any]) -> tuple[str, str]:
+    """(what happened to which event, the broker's answer or counts) for one record."""
+    kind, seq = str(m.get("kind")), m.get("stream_seq")
+    what = f"{kind} {m.get('event')}"
+    if kind == "published":
+        if "duplicate" not in m:
+            outcome = "no PubAck seen"
+        else:
+            outcome = f"duplicate of seq {seq}" if m.get("duplicate") else f"stored seq {seq}"
+        return what, outcome + (" NO MSG-ID" if m.get("msg_id") is None else "")
+    to = "to" if kind in ("delivered", "redelivered") else "by"
+    return what, f"{to} {m.get('consumer')} (delivery {m.get('delivery')}, seq {seq})"
+
+
+def witness_lines(
+    journal: Sequence[Mapping[str, Any]], messages: Sequence[Mapping[str, Any]], t0: float
+) -> list[str]:
+    """The journal lines and the broker's messages as one story in time order (a run
+    without a broker gives its journal lines as they were)."""
+    if not messages:
+        return [journal_line(e, t0) for e in journal]
+    timed = [(float(e.get("t") or 0.0), journal_line(e, t0)) for e in journal]
+    timed += [(float(m.get("t") or 0.0), message_line(m, t0)) for m in messages]
+    timed.sort(key=lambda x: x[0])
+    return [line for _, line in timed]
 
 
 def ledger_line(r: Mapping[str, Any]) -> str:

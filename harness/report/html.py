@@ -18,7 +18,13 @@ from fracas.harness.checkers.summary import summarize
 from fracas.harness.checkers.view import View, fmt_money
 from fracas.harness.checkers.violation import Violation
 from fracas.harness.checkers.witness import received
-from fracas.harness.report.common import PALETTE, fault_line, group_by_order, rule_rank
+from fracas.harness.report.common import (
+    PALETTE,
+    fault_line,
+    group_by_order,
+    message_parts,
+    rule_rank,
+)
 from fracas.harness.report.timeline import render_timeline
 
 JSON = dict[str, Any]
@@ -38,7 +44,7 @@ th{background:#f0f0f0}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,C
 .viol{border-left:4px solid $violation;background:#fff;padding:8px 14px;margin:12px 0;box-shadow:0 1px 2px #0001}
 .viol h3{margin:2px 0 6px;font-size:15px}.rule{background:$violation;color:#fff;border-radius:3px;padding:1px 6px;font-size:12px}
 .account{font-size:14px;margin:6px 0 8px}.finding{margin:4px 0}.exp{color:$ok}.act{color:$violation;font-weight:600}
-tr.fault td{background:#f3e8ff}tr.hist td{background:#eef6ff}tr.flag td{background:#fbe4f1}
+tr.fault td{background:#f3e8ff}tr.redelivered td{background:#fff1e5}tr.hist td{background:#eef6ff}tr.flag td{background:#fbe4f1}
 .oid{cursor:pointer;text-decoration:underline dotted;font-weight:600}
 .timeline{background:#fff;border:1px solid #ddd}.lane{fill:#f6f8fa}.ln{font-size:12px;fill:#333}
 .ax{font-size:10px;fill:#666;text-anchor:middle}.grid{stroke:#e5e5e5}
@@ -109,26 +115,41 @@ def _table(rows: list[list[str]], head: list[str], cls: list[str] | None = None)
     return f"<table><tr>{h}</tr>{''.join(body)}</table>"
 
 
-def _journal_table(lines: Sequence[Mapping[str, Any]], t0: float) -> str:
-    rows, cls = [], []
+def _journal_table(
+    lines: Sequence[Mapping[str, Any]], t0: float, messages: Sequence[Mapping[str, Any]] = ()
+) -> str:
+    """The journal lines, and a choreography's broker messages between them in time order
+    (the broker's lane of the witness: what it stored, delivered again, saw acked)."""
+    timed: list[tuple[float, list[str], str]] = []
+    for m in messages:
+        what, outcome = message_parts(m)
+        timed.append((float(m.get("t") or 0.0),
+                      [f"{float(m.get('t') or 0.0) - t0:.3f}s", "broker",
+                       f"<code>{_e(what)}</code>", _e(outcome), "", "", "", ""],
+                      "redelivered" if m.get("kind") == "redelivered" else ""))  # fmt: skip
     for e in lines:
         f = e.get("fault")
-        rows.append(
-            [
-                f"{float(e.get('t') or 0.0) - t0:.3f}s",
-                _e(e.get("service")),
-                f"<code>{_e(e.get('method'))} {_e(e.get('path'))}</code>",
-                _e(received(e)),
-                f"<code>{_e(e.get('idempotency_key') or '')}</code>",
-                _e(e.get("effect_id")),
-                "replayed" if e.get("replayed") else "",
-                _e(f"{f.get('rule_id')} {f.get('kind')} {f.get('phase')}") if f else "",
-            ]
-        )
-        cls.append("fault" if f else "")
+        timed.append((float(e.get("t") or 0.0), _journal_row(e, t0), "fault" if f else ""))
+    timed.sort(key=lambda x: x[0])
     return _table(
-        rows, ["t", "service", "request", "client got", "idempotency key", "effect", "", "fault"], cls
+        [r for _, r, _ in timed],
+        ["t", "service", "request", "client got", "idempotency key", "effect", "", "fault"],
+        [c for _, _, c in timed],
     )
+
+
+def _journal_row(e: Mapping[str, Any], t0: float) -> list[str]:
+    f = e.get("fault")
+    return [
+        f"{float(e.get('t') or 0.0) - t0:.3f}s",
+        _e(e.get("service")),
+        f"<code>{_e(e.get('method'))} {_e(e.get('path'))}</code>",
+        _e(received(e)),
+        f"<code>{_e(e.get('idempotency_key') or '')}</code>",
+        _e(e.get("effect_id")),
+        "replayed" if e.get("replayed") else "",
+        _e(f"{f.get('rule_id')} {f.get('kind')} {f.get('phase')}") if f else "",
+    ]
 
 
 def _ledger_table(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -204,13 +225,16 @@ def _order_html(vs: Sequence[Violation], t0: float) -> str:
     rows = _once([r for v in vs for r in v.ledger_rows])
     lines = sorted(_once([e for v in vs for e in v.journal_lines]),
                    key=lambda e: float(e.get("t") or 0.0))  # fmt: skip
+    messages = _once([m for v in vs for m in v.messages])
+    title = "Journal lines and broker messages" if messages else "Journal lines"
     return (
         f'<div class="viol" id="v-{_e(first.rule)}-{_e(first.order_id)}"><h3>{rules} {where}</h3>'
         f'<div class="account">{_e(first.account or first.message)}</div>'
         + findings
         + (f"<b>Faults active</b><ul>{faults}</ul>" if faults else "")
         + f"<details><summary>Ledger rows ({len(rows)})</summary>{_ledger_table(rows)}</details>"
-        + f"<details><summary>Journal lines ({len(lines)})</summary>{_journal_table(lines, t0)}</details>"
+        + f"<details><summary>{title} ({len(lines) + len(messages)})</summary>"
+        + f"{_journal_table(lines, t0, messages)}</details>"
         + "</div>"
     )
 

@@ -11,13 +11,14 @@ from fracas.harness.checkers.violation import Violation
 from fracas.harness.report.common import (
     fault_line,
     group_by_order,
-    journal_line,
     ledger_line,
     rule_rank,
+    witness_lines,
 )
 
 MAX_DETAILED = 5
 MAX_LINES = 25
+MAX_MESSAGE_LINES = 35
 
 
 class ConsistencyError(AssertionError):
@@ -52,12 +53,24 @@ def violation_text(v: Violation, t0: float, *, lead: bool = False) -> str:
         out += [f"    {ledger_line(r)}" for r in v.ledger_rows[:MAX_LINES]]
         if len(v.ledger_rows) > MAX_LINES:
             out.append(f"    ... {len(v.ledger_rows) - MAX_LINES} more")
-    if v.journal_lines:
-        out.append("  journal:")
-        out += [f"    {journal_line(e, t0)}" for e in v.journal_lines[:MAX_LINES]]
-        if len(v.journal_lines) > MAX_LINES:
-            out.append(f"    ... {len(v.journal_lines) - MAX_LINES} more")
+    lines = witness_lines(v.journal_lines, v.messages, t0)
+    if lines:
+        cap = _cap(v.messages)
+        out.append(_journal_title(v.messages))
+        out += [f"    {line}" for line in lines[:cap]]
+        if len(lines) > cap:
+            out.append(f"    ... {len(lines) - cap} more")
     return "\n".join(out)
+
+
+def _cap(messages: list[Any]) -> int:
+    """A choreography's order moves a few broker messages per event: its witness keeps
+    room for them beside the HTTP calls."""
+    return MAX_LINES + (MAX_MESSAGE_LINES if messages else 0)
+
+
+def _journal_title(messages: list[Any]) -> str:
+    return "  journal and broker:" if messages else "  journal:"
 
 
 def order_text(vs: list[Violation], t0: float, *, lead: bool = False) -> str:
@@ -76,16 +89,19 @@ def order_text(vs: list[Violation], t0: float, *, lead: bool = False) -> str:
             keys = list(dict.fromkeys([*v.expected, *v.actual]))
             out.append(f"  ledger diff for {v.rule} (expected -> actual):")
             out += [f"    {k}: {v.expected.get(k, '-')} -> {v.actual.get(k, '-')}" for k in keys]
-    shared = [("faults active", [fault_line(f, t0) for v in vs for f in v.faults]),
-              ("ledger rows", [ledger_line(r) for v in vs for r in v.ledger_rows]),
-              ("journal", [journal_line(e, t0) for v in vs for e in v.journal_lines])]  # fmt: skip
-    for title, lines in shared:
+    messages = [m for v in vs for m in v.messages]
+    journal = [e for v in vs for e in v.journal_lines]
+    shared = [("faults active", [fault_line(f, t0) for v in vs for f in v.faults], MAX_LINES),
+              ("ledger rows", [ledger_line(r) for v in vs for r in v.ledger_rows], MAX_LINES),
+              (_journal_title(messages).strip(" :"), witness_lines(journal, messages, t0),
+               _cap(messages))]  # fmt: skip
+    for title, lines, cap in shared:
         once = list(dict.fromkeys(lines))
         if once:
             out.append(f"  {title}:")
-            out += [f"    {line}" for line in once[:MAX_LINES]]
-            if len(once) > MAX_LINES:
-                out.append(f"    ... {len(once) - MAX_LINES} more")
+            out += [f"    {line}" for line in once[:cap]]
+            if len(once) > cap:
+                out.append(f"    ... {len(once) - cap} more")
     return "\n".join(out)
 
 

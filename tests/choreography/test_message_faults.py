@@ -50,6 +50,25 @@ def test_a_lost_ack_makes_the_broker_deliver_the_event_again(
         result.assert_consistent()
         return
     assert ("double-charge", oid) in _violations(result), result.failure_text()
+    _assert_witness_shows_the_redelivery(result, oid)
+
+
+def _assert_witness_shows_the_redelivery(result: RunResult, oid: str) -> None:
+    """The double charge's witness tells the order's events between its HTTP calls: the
+    redelivery to payment comes after the first capture, and the payment.captured that
+    the second capture published is dropped as a duplicate after it; no other order's
+    events are in it. (Each broker line is timed when the harness's tap read it, a few
+    ms after the participant may have: a capture it caused can be shown just before it.)"""
+    [v] = [v for v in result.verdict.violations if v.rule == "double-charge"]
+    assert v.messages and {m["order_id"] for m in v.messages} == {oid}
+    text = result.failure_text()
+    again = text.index("broker redelivered customer.checked to payment (delivery 2")
+    captures = [i for i in range(len(text))
+                if text.startswith("payment POST /payments", i)]  # fmt: skip
+    assert len(captures) >= 2 and captures[0] < again, text
+    assert again < text.index("broker published payment.captured duplicate of seq"), text
+    assert "broker published order.placed stored seq" in text, text
+    assert "broker acked customer.checked by payment (delivery 2" in text, text
 
 
 def _stored(result: RunResult, order_id: str, event: str) -> list[bool]:
@@ -65,25 +84,36 @@ def test_a_lost_puback_is_retried_and_the_dedup_window_drops_the_copy(
 ) -> None:
     """The broker stored customer.checked and its PubAck was dropped: the publisher
     retries. With its message id the broker answers the copy ``duplicate``; with
-    ``--bug retry-no-msgid`` it stores the event twice (the fakes' idempotency keys
-    absorb the second capture attempt, so the ledgers stay consistent either way)."""
+    ``--bug retry-no-msgid`` it stores the event twice. The fakes' idempotency keys
+    absorb the second capture attempt, so the ledgers stay consistent either way, and
+    only ``event-stored-once`` names the order, with both stream sequences."""
     topo = start_topology(choreo_spec(**({"customer": bug} if bug else {})))
     plans = orders(2, seed=0)
     oid = plans[1].order_id
     schedule = [_entry("message_lost_puback", "broker", 15, event="customer.checked",
                        order_id=oid)]
     result = run(topo, plans, schedule, RunOptions(settle_seconds=30), seed=0)
-    result.assert_consistent()
     acks = _stored(result, oid, "customer.checked")
     if bug is None:
+        result.assert_consistent()
         assert acks == [False, True], acks  # stored once, the retry dropped by its id
     else:
         assert acks == [False, False], acks  # stored twice
     assert topo.broker is not None
-    stored = [topo.broker.link.body_at(STREAM, m["stream_seq"])["order_id"]
-              for m in result.history.messages if m["kind"] == "published"
-              and m["event"] == "customer.checked" and m.get("duplicate") is False]
+    seqs = [m["stream_seq"] for m in result.history.messages if m["kind"] == "published"
+            and m["event"] == "customer.checked" and m.get("duplicate") is False]
+    stored = [topo.broker.link.body_at(STREAM, s)["order_id"] for s in seqs]
     assert stored.count(oid) == (1 if bug is None else 2)
+    if bug is None:
+        return
+    assert _violations(result) == {("event-stored-once", oid)}, result.failure_text()
+    [v] = result.verdict.violations
+    mine = sorted(s for s, o in zip(seqs, stored, strict=True) if o == oid)
+    assert v.actual == {"stored": 2, "event": "customer.checked", "stream_seqs": mine}
+    assert all(f"seq {s}" in v.message for s in mine) and "(no msg id)" in v.message
+    text = result.failure_text()  # the witness shows both stores, the copy without its id
+    assert f"broker published customer.checked stored seq {mine[0]}\n" in text, text
+    assert f"broker published customer.checked stored seq {mine[1]} NO MSG-ID" in text, text
 
 
 def test_a_late_delivery_arrives_after_the_rest_of_the_connection(
