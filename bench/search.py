@@ -22,6 +22,10 @@ with no bug, which must have no violation. The last line gives examples per minu
 ``--jobs N`` runs N searches at once (each its own topology): faster on an idle machine,
 but every figure then includes the others' load, so the table says how many ran at once.
 
+``--choreography`` measures the bundled choreography's planted defects instead
+(examples/choreography, each planted in every participant; no holdout yet): message
+faults are drawn there. ``--clean`` then adds the correct choreography's row.
+
 Targets (issue 9): each bug found within 60 s median at `dev`, median of all <= 20 s;
 shrunk to <= 3 orders and <= 3 faults; replays 5/5; >= 60 examples a minute.
 """
@@ -38,14 +42,17 @@ import sys
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fracas.harness.search.planted import (  # noqa: E402
+    CHOREO_RULES,
     RULES,
     CannotSearch,
     Search,
     check_runnable,
+    prepare_choreography,
     replay,
     search,
 )
@@ -85,7 +92,8 @@ def fmt(values: list[float], digits: int = 0) -> str:
 
 
 def row(
-    bug: str, runs: list[Search], replays: int, base: Path, replay_seeds: int | None = None
+    bug: str, runs: list[Search], replays: int, base: Path, replay_seeds: int | None = None,
+    setup: Any = None,
 ) -> tuple[str, list[float]]:
     found = [s for s in runs if s.first is not None]
     examples = [float(s.first[0]) for s in found if s.first is not None]
@@ -96,7 +104,8 @@ def row(
     worst = "-"
     if replays and shrunk:
         checked = shrunk[:replay_seeds]
-        counts = [replay((bug,), x, base / f"replay-{i}", replays) for i, x in enumerate(checked)]
+        counts = [replay((bug,), x, base / f"replay-{i}", replays, setup=setup)
+                  for i, x in enumerate(checked)]  # fmt: skip
         worst = f"{min(counts)}/{replays}" + (
             f" ({len(checked)} of {len(shrunk)} seeds)" if len(checked) < len(shrunk) else ""
         )
@@ -150,17 +159,24 @@ def main() -> None:
         help="replay the shrunk case of only the first K seeds that found it",
     )
     parser.add_argument("--jobs", type=int, default=1, help="searches at once (default 1)")
+    parser.add_argument(
+        "--choreography", action="store_true",
+        help="the bundled choreography's planted defects (examples/choreography), each in "
+             "every participant, instead of the naive orchestrator's",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.draw_holdout:
         return draw_holdout()
-    hidden = held_out()
+    hidden = [] if args.choreography else held_out()
+    known = CHOREO_RULES if args.choreography else RULES
+    setup = prepare_choreography if args.choreography else None
     if args.bugs is not None:
         bugs = [b for b in args.bugs.split(",") if b]
     else:
-        bugs = hidden if args.holdout else [b for b in RULES if b not in hidden]
-    unknown = sorted(set(bugs) - set(RULES))
+        bugs = hidden if args.holdout else [b for b in known if b not in hidden]
+    unknown = sorted(set(bugs) - set(known))
     if unknown:
-        parser.error(f"argument --bugs: unknown {unknown}; expected some of {list(RULES)}")
+        parser.error(f"argument --bugs: unknown {unknown}; expected some of {list(known)}")
     try:
         check_runnable()
     except CannotSearch as exc:
@@ -180,7 +196,7 @@ def main() -> None:
     pool = ThreadPoolExecutor(max(1, args.jobs))
     planned: dict[str, list[Future[Search]]] = {
         bug: [pool.submit(search, (bug,) if bug else (), base / (bug or "none") / f"seed-{seed}",
-                          seed, args.profile, timeout=args.timeout)
+                          seed, args.profile, timeout=args.timeout, setup=setup)
               for seed in range(args.seeds)]
         for bug in [*bugs, *([""] if args.clean else [])]
     }  # fmt: skip
@@ -199,7 +215,7 @@ def main() -> None:
                 flush=True,
             )
             continue
-        line, to_find = row(bug, runs, args.replays, base / bug, args.replay_seeds)
+        line, to_find = row(bug, runs, args.replays, base / bug, args.replay_seeds, setup)
         line = line.replace(bug, f"{bug} (held out)", 1) if bug in hidden else line
         medians.append(statistics.median(to_find))
         print(line, flush=True)

@@ -146,6 +146,8 @@ class ProcessMessageFault(MessageFault):
                     return
             except (ToxiproxyError, FaultError):
                 continue  # the toxic is being removed: heal stops us next
+            except RuntimeError:
+                return  # the run ended without healing it (its client is closed)
 
     def heal(self, ctx: FaultContext) -> None:
         stop = getattr(self, "_stop", None)

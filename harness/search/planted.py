@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,49 @@ RULES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The bundled choreography's planted defects (examples/choreography/runtime.py, each
+#: planted in every participant) and the rules that name them.
+CHOREO_RULES: dict[str, tuple[str, ...]] = {
+    # ack before the effect: a crash in between loses the step, and the order stalls
+    "ack-first": ("liveness", "failed-ledger", "completed-ledger"),
+    # a redelivered event acts twice
+    "no-dedup": ("double-charge", "completed-ledger", "failed-ledger"),
+    # a failure or compensation event published after the ack: a crash loses it
+    "no-outbox": ("liveness", "failed-ledger", "completed-ledger"),
+    # a refund that finds no capture forgets it, so a capture after it is never undone
+    "cancel-first": ("failed-ledger", "completed-ledger"),
+    # a publish retried without its message id: the broker stores the event twice
+    "retry-no-msgid": ("event-stored-once",),
+}
+#: The bundled choreography, in a checkout (the wheel does not ship it).
+CHOREOGRAPHY = Path(__file__).resolve().parents[2] / "examples" / "choreography"
+
+
+def prepare_choreography(work: Path, bugs: tuple[str, ...]) -> None:
+    """A directory whose pyproject.toml declares the bundled choreography, every
+    participant started with ``--bug`` for each of ``bugs``."""
+    import tomllib
+
+    source = CHOREOGRAPHY / "pyproject.toml"
+    if not source.is_file():
+        raise CannotSearch(f"no bundled choreography at {CHOREOGRAPHY}: run from a checkout")
+    unknown = sorted(set(bugs) - set(CHOREO_RULES))
+    if unknown:
+        raise ValueError(f"bug: expected some of {', '.join(CHOREO_RULES)}, got {unknown}")
+    table = tomllib.loads(source.read_text())["tool"]["fracas"]["choreography"]
+    work.mkdir(parents=True, exist_ok=True)
+    lines = ["[tool.fracas.choreography]"]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in table.items() if k != "participants"]
+    for part in table["participants"]:
+        role = part["command"][-1]
+        argv = [sys.executable, str(CHOREOGRAPHY / "participant.py"), role]
+        for bug in bugs:
+            argv += ["--bug", bug]
+        lines += ["", "[[tool.fracas.choreography.participants]]"]
+        lines += [f"{k} = {json.dumps(argv if k == 'command' else v)}" for k, v in part.items()]
+    (work / "pyproject.toml").write_text("\n".join(lines) + "\n")
+
+
 @dataclass(frozen=True)
 class Example:
     """One property example as the report recorded it."""
@@ -100,7 +144,7 @@ class Search:
 
     @property
     def expected(self) -> tuple[str, ...]:
-        return tuple(r for b in self.bugs for r in RULES[b])
+        return tuple(r for b in self.bugs for r in {**RULES, **CHOREO_RULES}[b])
 
     @property
     def first(self) -> tuple[int, Example] | None:
@@ -239,13 +283,15 @@ def search(
     profile: str = "dev",
     keyword: str = "test_properties",
     timeout: float = 900.0,
+    setup: Callable[[Path, tuple[str, ...]], None] | None = None,
 ) -> Search:
     """One property search (`fracas run -k test_properties`) with seed `seed`: the run's
     (world, workload and coverage plan) and Hypothesis's. With Hypothesis's seed alone,
     every seed walked the plan's packs in one order, and a bug found at example 12 was
-    found there on every seed: five seeds measured one plan."""
+    found there on every seed: five seeds measured one plan. ``setup`` writes the system
+    under test's pyproject.toml into ``work`` (default ``prepare``: the naive orchestrator)."""
     check_runnable()
-    prepare(work, bugs)
+    (setup or prepare)(work, bugs)
     report = work / "report"
     started = time.time()
     code, log = _fracas(
@@ -282,10 +328,11 @@ def read_examples(report: Path) -> list[Example]:
 
 
 def replay(bugs: tuple[str, ...], example: Example, work: Path, times: int = 5,
-           timeout: float = 900.0) -> int:
+           timeout: float = 900.0,
+           setup: Callable[[Path, tuple[str, ...]], None] | None = None) -> int:
     """Write the example's replay file and run `fracas replay FILE --times N` on it; how
     many of the N runs reproduced its violations."""
-    prepare(work, bugs)
+    (setup or prepare)(work, bugs)
     file = work / "case.json"
     file.write_text(json.dumps(example.replay, indent=1))
     _, log = _fracas(
