@@ -472,17 +472,11 @@ def test_no_drawn_decision_stops_a_review_timeout_from_firing() -> None:
     assert sent and set(sent) <= {"review_race", "review_late"}, sent
 
 
-def test_crashes_pack_with_crashes_and_late_commits_with_late_commits() -> None:
-    """An orchestrator crash drawn by one member acts on every order in flight, and one
-    masked a late capture (resumed after the restart, it committed cleanly): crash
-    cells share packs only with each other. A late commit always waits past the call
-    timeout: spread one to a pack, six packs each waited 6 to 10 s; together, one
-    example pays the wait for up to four."""
+def test_late_commits_pack_with_late_commits() -> None:
+    """A late commit always waits past the call timeout: spread one to a pack, six
+    packs each waited 6 to 10 s; together, one example pays the wait for up to four."""
     for seed in range(6):
         packs = [p for p in planned_packs(seed) if p[0].tier == "step"]
-        for pack in packs:
-            groups = {c.group for c in pack}
-            assert "crash" not in groups or groups == {"crash"}, pack
         late = [p for p in packs if any(c.group == "late" for c in p)]
         cells = sum(1 for p in packs for c in p if c.group == "late")
         assert len(late) == -(-cells // 4), [list(map(str, p)) for p in late]
