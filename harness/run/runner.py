@@ -311,7 +311,11 @@ def run(
     say("faults healed; settling")
     _settle(follow, opts, still)
     if topo.broker is not None:  # a redelivery still owed acts after every order ended
-        topo.broker.wait_settled(min(scaled(opts.settle_seconds), scaled(BROKER_SETTLE)))
+        wait = min(scaled(opts.settle_seconds), scaled(BROKER_SETTLE))
+        published = getattr(adapter, "wait_published", None)  # a hybrid's outbox first
+        if published is not None:
+            published(wait)
+        topo.broker.wait_settled(wait)
     reported = follow.reported
     history.meta["left_in_fakes"] = _drain(fakes, heal_t, opts)
     timings["settle"] = time.monotonic() - heal_t
