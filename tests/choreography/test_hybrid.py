@@ -169,3 +169,28 @@ def test_the_no_dedup_defect_confirms_twice_on_that_redelivery(
     plan = next(p for p in orders(1, seed=0) if p.order_id == order_id)
     found = {(v.rule, v.order_id) for v in _verdict(topo, [plan]).violations}
     assert ("completed-ledger", order_id) in found
+
+
+def test_schedules_aim_at_the_orchestrator_a_participant_and_the_broker(
+    start_topology: Callable[..., Topology],
+) -> None:
+    """The three kinds of target a hybrid has, in one schedule as scenarios write them:
+    the orchestrator killed as a capture commits, notify killed as its message commits,
+    and the broker cut off from everyone for a second. Every order still completes."""
+    topo = start_topology(hybrid_spec())
+    plans = orders(4, seed=0)
+    schedule = [
+        {"fault": {"kind": "kill", "target": "orchestrator"},
+         "when": {"service": "payment", "path": "/payments", "order_id": plans[0].order_id,
+                  "phase": "after_commit"}, "for": 0.5},
+        {"fault": {"kind": "kill", "target": "participant:notify"},
+         "when": {"service": "notify", "path": "/messages", "order_id": plans[1].order_id,
+                  "phase": "after_commit"}, "for": 0.5},
+        {"fault": {"kind": "down", "target": "broker"}, "at": 0, "for": 1.0},
+    ]  # fmt: skip
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=30), seed=0)
+    result.assert_consistent()
+    assert sorted(result.nemesis.applied) == [0, 1, 2]
+    assert set(result.statuses.values()) == {"completed"}
+    again = [m for m in result.history.messages if m["kind"] == "redelivered"]
+    assert any(m["consumer"] == "notify" and m["order_id"] == plans[1].order_id for m in again)
