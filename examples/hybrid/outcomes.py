@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from roles import Context, Outcome
+from roles import Context, Outcome, need
 
 TEMPLATES = {"order.completed": "order_confirmed", "order.failed": "order_failed"}
 
@@ -26,6 +26,9 @@ async def notify(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
                                         "template": template})
     if got.status != 201:
         raise ValueError(f"message answered {got.status}")
+    # A garbled 201 (a malformed-answer fault before the commit) sent nothing: raising
+    # asks again with the same key, which sends it or replays the one that was sent.
+    need(got.body, "message_id", str)
     return Outcome()
 
 
