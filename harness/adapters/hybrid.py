@@ -31,7 +31,7 @@ from fracas.harness.adapters.choreography import (
     stream_settings,
 )
 from fracas.harness.adapters.process import ProcessAdapter
-from fracas.harness.broker.link import BrokerLink
+from fracas.harness.broker.link import BrokerError, BrokerLink
 from fracas.harness.kit.procs import ManagedProcess
 
 #: Where the bundled orchestrator says how many events its outbox still holds; an
@@ -126,6 +126,23 @@ class HybridAdapter:
                 if resp.status_code == 404 or resp.json().get("pending") == 0:
                     return True
             except (httpx.HTTPError, ValueError, AttributeError):
+                pass
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+
+    def wait_downstream(self, timeout: float) -> bool:
+        """Its outbox empty, then the broker owing no consumer an event: what the ended
+        orders set off downstream has acted. The runner's settle calls it, so every
+        caller of the settle (a run, the stateful search) reads the ledgers after it."""
+        deadline = time.monotonic() + timeout
+        if not self.wait_published(timeout):
+            return False
+        while True:
+            try:
+                if self.link.unsettled(self.settings.stream) == 0:
+                    return True
+            except BrokerError:
                 pass
             if time.monotonic() >= deadline:
                 return False

@@ -311,11 +311,7 @@ def run(
     say("faults healed; settling")
     _settle(follow, opts, still)
     if topo.broker is not None:  # a redelivery still owed acts after every order ended
-        wait = min(scaled(opts.settle_seconds), scaled(BROKER_SETTLE))
-        published = getattr(adapter, "wait_published", None)  # a hybrid's outbox first
-        if published is not None:
-            published(wait)
-        topo.broker.wait_settled(wait)
+        topo.broker.wait_settled(min(scaled(opts.settle_seconds), scaled(BROKER_SETTLE)))
     reported = follow.reported
     history.meta["left_in_fakes"] = _drain(fakes, heal_t, opts)
     timings["settle"] = time.monotonic() - heal_t
@@ -732,3 +728,8 @@ def _settle(follow: _Follower, opts: RunOptions, still: Collection[str] = ()) ->
         body = follow.read(oid)
         if body is not None or oid not in follow.reported:
             follow.reported[oid] = body
+    # A hybrid's orders end before what follows them downstream: the end events still in
+    # its outbox, and their deliveries, act before anyone reads the ledgers.
+    downstream = getattr(follow.adapter, "wait_downstream", None)
+    if downstream is not None:
+        downstream(min(scaled(opts.settle_seconds), scaled(BROKER_SETTLE)))
