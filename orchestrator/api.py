@@ -259,6 +259,12 @@ def _admin_routes(
         await store.durable()
         return JSONResponse({"now": now, "offset": clock.offset, "expired_reviews": expired})
 
+    async def outbox(request: Request) -> Response:
+        """How many end events are still to be published: a harness waits for 0 before it
+        reads the ledgers, since a participant acts on them only once they are out."""
+        relay = state["engine"].relay if "engine" in state else None
+        return JSONResponse({"pending": 0 if relay is None else relay.pending()})
+
     async def resume(request: Request) -> Response:
         """Let a person retry an escalated order from the step where it gave up."""
         order_id = request.path_params["order_id"]
@@ -277,6 +283,7 @@ def _admin_routes(
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/_admin/clock", clock_get, methods=["GET"]),
         Route("/_admin/clock/advance", clock_advance, methods=["POST"]),
+        Route("/_admin/outbox", outbox, methods=["GET"]),
         Route("/_admin/orders/{order_id}/resume", resume, methods=["POST"]),
     ]
 

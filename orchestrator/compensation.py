@@ -124,7 +124,8 @@ class Compensation(ServiceCalls):
         )  # fmt: skip
 
     async def _comp_notify(self, saga: Saga) -> None:
-        if not saga.ctx.get("notify_failed"):
+        # The hybrid: order.failed carries whether order_failed is owed; notify sends it.
+        if not saga.ctx.get("notify_failed") or self.relay is not None:
             self._next_comp(saga, "comp:notify")
             return
         sent, o = await self._notify(saga, "order_failed", "comp:notify")

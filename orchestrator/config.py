@@ -46,6 +46,13 @@ class Config:
     http_client: str = "fast"
     seed: int | None = None
     log_transitions: bool = True
+    # The event side (a hybrid saga, docs/choreography.md#hybrid): with a broker, the
+    # saga's end is published as an event through an outbox and a participant sends the
+    # notification; without one, the orchestrator notifies as it always did.
+    events: bool = False
+    broker_url: str | None = None
+    # Planted defects, for fracas to find (only "events-no-outbox" exists).
+    bugs: frozenset[str] = frozenset()
 
     def url(self, service: str) -> str:
         return self.urls[service]
@@ -87,6 +94,9 @@ _TUNABLES: dict[str, tuple[str, type]] = {
 }
 
 _TRUE = {"1", "true", "yes", "on"}
+#: "events-no-outbox": the end event is published after the commit, from memory, so a
+#: crash between the two loses it (the hybrid's classic defect).
+BUGS = ("events-no-outbox",)
 
 
 def _env_name(flag: str) -> str:
@@ -112,6 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-transition-log", action="store_true", default=None)
     p.add_argument("--http-client", choices=("fast", "httpx"), default=None)
+    p.add_argument(
+        "--events",
+        action="store_true",
+        default=None,
+        help="publish the saga's end (order.completed / order.failed) to the broker at "
+        "FRACAS_BROKER_URL through an outbox, and leave the notification to a participant",
+    )
+    p.add_argument("--broker-url", default=None, help="nats:// URL of the broker (--events)")
+    p.add_argument("--bug", action="append", default=None, choices=BUGS,
+                   help="plant a defect (repeatable; FRACAS_BUG, comma-separated)")
     for flag, (_, kind) in _TUNABLES.items():
         p.add_argument(f"--{flag}", type=kind, default=None)
     return p
@@ -155,6 +175,8 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         raise SystemExit("FRACAS_HTTP_CLIENT must be fast or httpx")
     values["http_client"] = client
 
+    values.update(_event_side(args, env))
+
     for flag, (name, kind) in _TUNABLES.items():
         flag_value = getattr(args, flag.replace("-", "_"))
         if flag_value is not None:
@@ -167,3 +189,22 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
 
     known = {f.name for f in fields(Config)}
     return replace(Config(), **{k: v for k, v in values.items() if k in known})  # type: ignore[arg-type]
+
+
+def _event_side(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, object]:
+    """``--events`` / FRACAS_EVENTS turns the event side on; it then needs a broker."""
+    on = args.events if args.events is not None else env.get("FRACAS_EVENTS", "").lower() in _TRUE
+    bugs = args.bug if args.bug is not None else [
+        b.strip() for b in env.get("FRACAS_BUG", "").split(",") if b.strip()
+    ]
+    unknown = sorted(set(bugs) - set(BUGS))
+    if unknown:
+        raise SystemExit(f"unknown bug(s) {unknown}; expected some of {list(BUGS)}")
+    url = args.broker_url or env.get("FRACAS_BROKER_URL") or None
+    if on and not url:
+        raise SystemExit("--events needs a broker: FRACAS_BROKER_URL / --broker-url")
+    return {
+        "events": bool(on),
+        "broker_url": url if on else None,
+        "bugs": frozenset(bugs),
+    }

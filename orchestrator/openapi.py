@@ -245,6 +245,16 @@ _PATHS: dict[str, Any] = {
             },
         },
     },
+    "/_admin/outbox": {
+        "get": {
+            "operationId": "getOutbox",
+            "summary": "Events not yet published (--events; 0 without the event side)",
+            "responses": {"200": {"description": "OK", "content": {"application/json": {
+                "schema": {"type": "object", "required": ["pending"],
+                           "properties": {"pending": {"type": "integer", "minimum": 0}}},
+            }}}},
+        },
+    },
     "/_admin/orders/{order_id}/resume": {
         "post": {
             "operationId": "resumeOrder",

@@ -34,6 +34,7 @@ from fracas.orchestrator.compensation import Compensation
 from fracas.orchestrator.config import SERVICES, Config
 from fracas.orchestrator.forward import ForwardSteps
 from fracas.orchestrator.metrics import Metrics
+from fracas.orchestrator.outbox import Relay
 from fracas.orchestrator.state import Saga
 from fracas.orchestrator.storage import fail_stop, is_storage_error
 from fracas.orchestrator.store import ACTIVE, Event, OrderRow, Store
@@ -70,6 +71,8 @@ class Engine(ForwardSteps, Compensation):
             config.compensation_attempts, config.compensation_budget, config.backoff_base,
             config.backoff_cap, config.retry_after_cap,
         )  # fmt: skip
+        self.relay = Relay(store, config.broker_url) if config.events and config.broker_url else None
+        self.no_outbox = "events-no-outbox" in config.bugs
         self.slots = asyncio.Semaphore(config.max_in_flight)
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.settled: dict[str, asyncio.Event] = {}
@@ -103,12 +106,16 @@ class Engine(ForwardSteps, Compensation):
             self.spawn(order_id)
         self._background.append(asyncio.create_task(self._review_watcher()))
         self._background.append(asyncio.create_task(self._flusher()))
+        if self.relay is not None:
+            self._background.append(asyncio.create_task(self.relay.run()))
 
     async def stop(self) -> None:
         self._stopping = True
         for task in [*self._background, *self.tasks.values()]:
             task.cancel()
         await asyncio.gather(*self._background, *self.tasks.values(), return_exceptions=True)
+        if self.relay is not None:
+            await self.relay.close()
         for client in self.clients.values():
             await client.aclose()
         self.tlog.flush()

@@ -59,6 +59,12 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_order ON events (order_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event TEXT NOT NULL,
+    msg_id TEXT NOT NULL,
+    body TEXT NOT NULL
+);
 """
 
 
@@ -302,6 +308,27 @@ class Store:
                 (order_id,),
             )
         ]
+
+    # -- the outbox (the event side, outbox.py) ----------------------------------------
+    def outbox_add(self, event: str, msg_id: str, body: dict[str, Any]) -> None:
+        """Queue an event in the open transaction: called right after ``save``, with no
+        await between, it commits with the state change it announces or not at all."""
+        self._begin()
+        self.db.execute(
+            "INSERT INTO outbox (event, msg_id, body) VALUES (?, ?, ?)",
+            (event, msg_id, json.dumps(body)),
+        )
+        self._end()
+
+    def outbox_pending(self) -> list[tuple[int, str, str, dict[str, Any]]]:
+        """Committed rows only: an event must never leave before its state change is on disk."""
+        rows = self.ro.execute("SELECT id, event, msg_id, body FROM outbox ORDER BY id")
+        return [(i, e, m, json.loads(b)) for i, e, m, b in rows.fetchall()]
+
+    def outbox_sent(self, row_id: int) -> None:
+        self._begin()
+        self.db.execute("DELETE FROM outbox WHERE id = ?", (row_id,))
+        self._end()
 
     # -- meta --------------------------------------------------------------------------
     def meta_get(self, key: str) -> str | None:

@@ -13,8 +13,10 @@ import sys
 import time
 from typing import Any
 
+from fracas.orchestrator.announce import end_event
 from fracas.orchestrator.clients import Outcome
 from fracas.orchestrator.metrics import Metrics
+from fracas.orchestrator.outbox import Relay
 from fracas.orchestrator.state import COMPENSATION_STEPS, EFFECT_STEPS, Saga
 from fracas.orchestrator.store import ACTIVE, TERMINAL, Event, Store
 
@@ -57,6 +59,10 @@ class Transitions:
     metrics: Metrics
     tlog: TransitionLog
     settled: dict[str, asyncio.Event]
+    #: The event side (None: no broker, the orchestrator notifies by itself).
+    relay: Relay | None
+    #: ``--bug events-no-outbox``: the end event leaves from memory after the commit.
+    no_outbox: bool
 
     def _move(
         self,
@@ -93,6 +99,8 @@ class Transitions:
             saga.review_deadline, [*saga.events, ev],
         )  # fmt: skip
         saga.events.clear()
+        if status is not None and self.relay is not None:
+            self._announce(saga)
         self.tlog.write(saga, ev)
         if outcome is not None:
             self.metrics.step(event[0], event[1], outcome.duration)
@@ -102,6 +110,19 @@ class Transitions:
             waiter = self.settled.pop(saga.order_id, None)
             if waiter is not None:
                 waiter.set()
+
+    def _announce(self, saga: Saga) -> None:
+        """An order that just ended is announced: its event joins the same transaction
+        as the state change (no await since ``save``), so neither exists without the other."""
+        assert self.relay is not None
+        ended = end_event(saga)
+        if ended is None:
+            return
+        if self.no_outbox:
+            self.relay.publish_later(*ended)
+        else:
+            self.store.outbox_add(*ended)
+            self.relay.wake()
 
     def _intend(self, saga: Saga, purpose: str) -> None:
         """Record, before the call, that an effect for `purpose` may come to exist."""

@@ -19,6 +19,10 @@ by the adapter. Every bad value names its key and what was expected::
     capabilities = ["crash", "restart", "pause"]   # optional (default these three; the
                                                    # view may add "review")
     env = { KEY = "value" }                        # optional
+
+Beside ``[tool.fracas.orchestrator]`` the same table declares a hybrid: the orchestrator
+is the system the harness talks to (it has no ``view``), and the participants act on the
+events it publishes (docs/choreography.md#hybrid).
 """
 
 from __future__ import annotations
@@ -56,12 +60,13 @@ class ParticipantSpec:
 @dataclass(frozen=True)
 class ChoreographySpec:
     participants: tuple[ParticipantSpec, ...]
-    view: str
+    view: str | None  # None: a hybrid, whose orchestrator answers GET /orders/{id}
     ack_wait: float
     max_deliver: int
     dedup_window: float
     broker: str | None
     cwd: str | None
+    hybrid: bool = False
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> ChoreographySpec:
@@ -73,6 +78,7 @@ class ChoreographySpec:
             ),
             view=data["view"], ack_wait=data["ack_wait"], max_deliver=data["max_deliver"],
             dedup_window=data["dedup_window"], broker=data["broker"], cwd=data.get("cwd"),
+            hybrid=bool(data.get("hybrid")),
         )  # fmt: skip
 
 
@@ -88,14 +94,17 @@ def load(where: str, source: str) -> dict[str, Any]:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise AdapterError(f"{path}: not valid TOML ({exc})") from None
-    table = data.get("tool", {}).get("fracas", {}).get("choreography")
+    tool = data.get("tool", {}).get("fracas", {})
+    table = tool.get("choreography")
     if table is None:
         raise AdapterError(f"{source}: {path} has no [tool.fracas.choreography] table")
-    return parse(table, f"{path} [tool.fracas.choreography]", str(path.parent.resolve()))
+    return parse(table, f"{path} [tool.fracas.choreography]", str(path.parent.resolve()),
+                 hybrid="orchestrator" in tool)  # fmt: skip
 
 
-def parse(table: Any, where: str, cwd: str | None) -> dict[str, Any]:
-    """The table checked and completed with defaults, as JSON data."""
+def parse(table: Any, where: str, cwd: str | None, hybrid: bool = False) -> dict[str, Any]:
+    """The table checked and completed with defaults, as JSON data. ``hybrid``: beside an
+    orchestrator, which is the order view, so no participant is."""
     if not isinstance(table, dict):
         raise AdapterError(f"{where}: expected a table")
     unknown = sorted(set(table) - _TOP)
@@ -108,8 +117,11 @@ def parse(table: Any, where: str, cwd: str | None) -> dict[str, Any]:
     names = [p["name"] for p in participants]
     if len(set(names)) != len(names):
         raise AdapterError(f"{where}.participants: names must differ, got {names}")
-    view = table.get("view", "orders")
-    if view not in names:
+    view = None if hybrid else table.get("view", "orders")
+    if hybrid and "view" in table:
+        raise AdapterError(f"{where}.view: a hybrid's orchestrator answers GET /orders/{{id}}; "
+                           "drop the key")  # fmt: skip
+    if not hybrid and view not in names:
         raise AdapterError(f"{where}.view: expected the name of a participant ({', '.join(names)})"
                            f", got {view!r}")  # fmt: skip
     broker = table.get("broker")
@@ -117,6 +129,7 @@ def parse(table: Any, where: str, cwd: str | None) -> dict[str, Any]:
         raise AdapterError(f"{where}.broker: expected a nats:// URL, got {broker!r}")
     return {
         "participants": participants, "view": view, "broker": broker, "cwd": cwd,
+        "hybrid": hybrid,
         "ack_wait": _number(table, "ack_wait", defaults.DEFAULT_ACK_WAIT, where, 0.1, 600),
         "max_deliver": int(_number(table, "max_deliver", defaults.DEFAULT_MAX_DELIVER, where,
                                    1, 10_000, whole=True)),
@@ -173,7 +186,7 @@ def unparse(data: Any) -> Any:
     """The table ``parse`` made ``data`` from (for reading a replay file back through it)."""
     if not isinstance(data, dict):
         return data
-    return {k: v for k, v in data.items() if k != "cwd" and v is not None}
+    return {k: v for k, v in data.items() if k not in ("cwd", "hybrid") and v is not None}
 
 
 def check_runnable(data: dict[str, Any]) -> None:

@@ -41,6 +41,35 @@ def stream_settings(spec: ChoreographySpec) -> StreamSettings:
     )  # fmt: skip
 
 
+def participant_adapters(spec: ChoreographySpec, broker_url: str) -> dict[str, ProcessAdapter]:
+    """One process adapter per participant, with the broker's part of its environment."""
+    extra = {"FRACAS_BROKER_URL": broker_url, "FRACAS_STREAM": events.STREAM,
+             "FRACAS_ACK_WAIT": f"{spec.ack_wait:g}"}  # fmt: skip
+    return {
+        p.name: ProcessAdapter(
+            p.command, name=p.name, cwd=spec.cwd, capabilities=p.capabilities,
+            env={**p.env, **extra, "FRACAS_CONSUMER": p.name, "FRACAS_PARTICIPANT": p.name},
+        )
+        for p in spec.participants
+    }  # fmt: skip
+
+
+def member_env(env: OrchestratorEnv, name: str, port: int | None = None) -> OrchestratorEnv:
+    """A member's own state dir and log under ``env``'s, on ``port`` or a free one."""
+    state = env.state_dir / name
+    state.mkdir(parents=True, exist_ok=True)
+    logs = Path(env.log_path).parent
+    return replace(env, listen_port=port or free_port(), state_dir=state,
+                   log_path=logs / f"{env.state_dir.name}-{name}.log")  # fmt: skip
+
+
+def setup_stream(link: BrokerLink, settings: StreamSettings) -> None:
+    try:
+        link.setup(settings)
+    except BrokerError as exc:
+        raise AdapterError(f"could not set up the broker's stream: {exc}") from exc
+
+
 class ChoreographyAdapter:
     """Start, fault and talk to a choreography (the ``OrchestratorAdapter`` protocol)."""
 
@@ -51,15 +80,8 @@ class ChoreographyAdapter:
         self.spec = spec
         self.link = link
         self.settings = stream_settings(spec)
-        extra = {"FRACAS_BROKER_URL": broker_url, "FRACAS_STREAM": events.STREAM,
-                 "FRACAS_ACK_WAIT": f"{spec.ack_wait:g}"}  # fmt: skip
-        self.members: dict[str, ProcessAdapter] = {
-            p.name: ProcessAdapter(
-                p.command, name=p.name, cwd=spec.cwd, capabilities=p.capabilities,
-                env={**p.env, **extra, "FRACAS_CONSUMER": p.name, "FRACAS_PARTICIPANT": p.name},
-            )
-            for p in spec.participants
-        }  # fmt: skip
+        assert spec.view is not None, "a hybrid's spec goes to HybridAdapter"
+        self.members = participant_adapters(spec, broker_url)
         self.view = self.members[spec.view]
         self.capabilities = self.view.capabilities
         self.description = (f"choreography of {', '.join(self.members)} "
@@ -87,20 +109,12 @@ class ChoreographyAdapter:
         return self.view.process
 
     def _member_env(self, env: OrchestratorEnv, name: str) -> OrchestratorEnv:
-        state = env.state_dir / name
-        state.mkdir(parents=True, exist_ok=True)
-        logs = Path(env.log_path).parent
-        port = env.listen_port if name == self.spec.view else free_port()
-        return replace(env, listen_port=port, state_dir=state,
-                       log_path=logs / f"{env.state_dir.name}-{name}.log")  # fmt: skip
+        return member_env(env, name, env.listen_port if name == self.spec.view else None)
 
     def start(self, env: OrchestratorEnv, timeout: float = 20.0) -> None:
         """A fresh stream and consumers, then every participant, each on its own port and
         state dir under ``env``'s; returns once all are healthy."""
-        try:
-            self.link.setup(self.settings)
-        except BrokerError as exc:
-            raise AdapterError(f"could not set up the broker's stream: {exc}") from exc
+        setup_stream(self.link, self.settings)
         envs = {name: self._member_env(env, name) for name in self.members}
         with ThreadPoolExecutor(len(self.members)) as pool:  # they boot side by side
             done = [pool.submit(m.start, envs[n], timeout) for n, m in self.members.items()]

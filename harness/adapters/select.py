@@ -88,14 +88,25 @@ class AdapterSpec:
     #: Seconds it waits on one call before it gives up; None: not declared.
     call_timeout: float | None = None
     #: A choreography instead of an orchestrator: its checked table as JSON data
-    #: (adapters/choreo_spec.py); None: an orchestrator.
+    #: (adapters/choreo_spec.py); None: an orchestrator. With ``"hybrid": true`` in it,
+    #: beside the orchestrator the rest of the spec describes.
     choreography: dict[str, Any] | None = None
 
     @property
+    def hybrid(self) -> bool:
+        """An orchestrator that publishes events, and participants acting on them."""
+        return self.choreography is not None and bool(self.choreography.get("hybrid"))
+
+    @property
     def bundled(self) -> bool:
-        return self.command is None and self.choreography is None
+        return self.command is None and (self.choreography is None or self.hybrid)
 
     def describe(self) -> str:
+        if self.hybrid:
+            assert self.choreography is not None
+            names = ", ".join(p["name"] for p in self.choreography["participants"])
+            what = "bundled orchestrator" if self.command is None else " ".join(self.command)
+            return f"hybrid: {what} with participants {names} (from {self.source})"
         if self.choreography is not None:
             names = ", ".join(p["name"] for p in self.choreography["participants"])
             return f"choreography of {names} (from {self.source})"
@@ -142,10 +153,12 @@ def resolve_spec(
     where = choreography or environ.get(ENV_BY_FIELD["choreography"], "").strip()
     if where and option:
         raise AdapterError("--orchestrator and --choreography name two systems under test; "
-                           "give one (a hybrid of both is not supported yet)")
+                           "give one (a hybrid declares both tables in one pyproject.toml)")
     if where:
         source = "--choreography" if choreography else ENV_BY_FIELD["choreography"]
         data = choreo_spec.load(where, source)
+        if data["hybrid"]:
+            return _hybrid(Path(where), source)
         return AdapterSpec(command=None, source=source, cwd=data["cwd"], choreography=data)
     spec = _pick(option, environ, pyproject)
     if spec.choreography is not None:
@@ -168,15 +181,23 @@ def _pick(option: str | None, environ: dict[str, str], pyproject: Path | None) -
         tool = data.get("tool", {}).get("fracas", {})
         if "choreography" in tool:
             if "orchestrator" in tool:
-                raise AdapterError(f"{path}: [tool.fracas.orchestrator] and "
-                                   "[tool.fracas.choreography] both declared; keep one (a "
-                                   "hybrid of both is not supported yet)")  # fmt: skip
+                return _hybrid(path, f"{path} [tool.fracas] hybrid")
             source = f"{path} [tool.fracas] choreography"
             return AdapterSpec(command=None, source=source, cwd=str(path.parent.resolve()),
                                choreography=choreo_spec.load(str(path), source))
         if "orchestrator" in tool:
             return _from_value(tool["orchestrator"], f"{path} [tool.fracas] orchestrator")
     return AdapterSpec(command=None, source="default")
+
+
+def _hybrid(where: Path, source: str) -> AdapterSpec:
+    """Both tables of one pyproject.toml: the orchestrator, with the participants beside
+    it. Its command runs from that folder, as the participants' do."""
+    path = where / "pyproject.toml" if where.is_dir() else where
+    table = tomllib.loads(path.read_text())["tool"]["fracas"]["orchestrator"]
+    spec = _from_value(table, f"{source} orchestrator")
+    data = choreo_spec.load(str(path), source)
+    return replace(spec, source=source, cwd=data["cwd"], choreography=data)
 
 
 def _apply_declared(spec: AdapterSpec, declared: Declared, environ: dict[str, str]) -> AdapterSpec:
@@ -307,9 +328,14 @@ def spec_from_json(data: Any, where: str) -> AdapterSpec:
     if data.get("choreography") is not None:
         inner = data["choreography"]
         cwd = inner.get("cwd") if isinstance(inner, dict) else None
+        cwd = cwd if isinstance(cwd, str) else None
         table = choreo_spec.unparse(inner)
-        return AdapterSpec(command=None, source=where, cwd=cwd if isinstance(cwd, str) else None,
-                           choreography=choreo_spec.parse(table, f"{where}.choreography", cwd))
+        hybrid = isinstance(inner, dict) and inner.get("hybrid") is True
+        choreo = choreo_spec.parse(table, f"{where}.choreography", cwd, hybrid=hybrid)
+        if hybrid:
+            outer = spec_from_json({**data, "choreography": None}, where)
+            return replace(outer, cwd=cwd, choreography=choreo)
+        return AdapterSpec(command=None, source=where, cwd=cwd, choreography=choreo)
     if data.get("command") is None:
         return AdapterSpec(command=None, source=where)
     table = {k: data[k] for k in ("command", "health", "clock", "capabilities", "env",
@@ -324,8 +350,10 @@ def spec_from_json(data: Any, where: str) -> AdapterSpec:
 def adapter_from_spec(spec: AdapterSpec) -> ProcessAdapter:
     """Build the adapter a spec describes (the bundled orchestrator is a process too)."""
     if spec.bundled:
+        # A hybrid's bundled orchestrator publishes its end events (FRACAS_BROKER_URL is
+        # given to it by the hybrid adapter).
         adapter = ProcessAdapter(
-            bundled_argv(),
+            bundled_argv() + (["--events"] if spec.hybrid else []),
             name="orchestrator",
             clock_path=BUNDLED_CLOCK_PATH,
             capabilities=frozenset({"crash", "restart", "pause", "review"}),

@@ -19,7 +19,7 @@ def preflight(spec: AdapterSpec, fault_backend: str | None, seed: int = 0) -> st
     try:
         if spec.choreography is not None:
             check_runnable(spec.choreography)
-        else:
+        if spec.choreography is None or spec.hybrid:
             adapter = adapter_from_spec(spec)
             check_command(adapter.argv, adapter.cwd)
     except AdapterError as exc:

@@ -214,7 +214,7 @@ def _check_orchestrator_command(spec: RunSpec) -> None:
     try:
         if spec.orchestrator.choreography is not None:
             check_runnable(spec.orchestrator.choreography)
-        else:
+        if spec.orchestrator.choreography is None or spec.orchestrator.hybrid:
             adapter = adapter_from_spec(spec.orchestrator)
             check_command(adapter.argv, adapter.cwd)
     except AdapterError as exc:

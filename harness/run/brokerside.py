@@ -1,5 +1,5 @@
 """The broker's place in a topology: started (or reached at a given URL), put behind the
-fault proxy, and the choreography adapter built on it.
+fault proxy, and the choreography (or hybrid) adapter built on it.
 
 The participants reach the broker only through its proxy (``broker``), so network faults
 act between each participant and the broker; the harness's own link goes direct, so
@@ -18,7 +18,8 @@ from fracas.fakes import events
 from fracas.harness.adapters import AdapterError
 from fracas.harness.adapters.choreo_spec import ChoreographySpec
 from fracas.harness.adapters.choreography import ChoreographyAdapter
-from fracas.harness.adapters.select import AdapterSpec
+from fracas.harness.adapters.hybrid import HybridAdapter
+from fracas.harness.adapters.select import AdapterSpec, adapter_from_spec
 from fracas.harness.backends import FaultBackend, UrlBackend
 from fracas.harness.broker.link import BrokerError, BrokerLink
 from fracas.harness.broker.server import BrokerMissing, BrokerProcess, start_broker
@@ -64,8 +65,9 @@ class BrokerSide:
 
 def start_broker_side(
     spec: AdapterSpec, run_dir: Path, backend: FaultBackend, timeout: float
-) -> tuple[BrokerSide, ChoreographyAdapter]:
-    """The broker up, behind its proxy, and the adapter of ``spec``'s choreography."""
+) -> tuple[BrokerSide, ChoreographyAdapter | HybridAdapter]:
+    """The broker up, behind its proxy, and the adapter of ``spec``'s choreography (with
+    its orchestrator, for a hybrid)."""
     assert spec.choreography is not None
     choreo = ChoreographySpec.from_json(spec.choreography)
     process = None
@@ -92,4 +94,6 @@ def start_broker_side(
         raise
     side = BrokerSide(process, link, name, f"nats://{LOOPBACK}:{made.port}")
     link.tap(side.tap)
+    if spec.hybrid:
+        return side, HybridAdapter(choreo, adapter_from_spec(spec), link, side.proxied_url)
     return side, ChoreographyAdapter(choreo, link, side.proxied_url)

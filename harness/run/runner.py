@@ -728,3 +728,8 @@ def _settle(follow: _Follower, opts: RunOptions, still: Collection[str] = ()) ->
         body = follow.read(oid)
         if body is not None or oid not in follow.reported:
             follow.reported[oid] = body
+    # A hybrid's orders end before what follows them downstream: the end events still in
+    # its outbox, and their deliveries, act before anyone reads the ledgers.
+    downstream = getattr(follow.adapter, "wait_downstream", None)
+    if downstream is not None:
+        downstream(min(scaled(opts.settle_seconds), scaled(BROKER_SETTLE)))

@@ -56,3 +56,24 @@ def remote_ports(pid: int) -> set[int]:
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
     return {int(r[2].split(":")[1], 16) for r in _tcp_rows() if r[3] == "01" and r[9] in inodes}
+
+
+HYBRID = ROOT / "examples" / "hybrid"
+
+
+def hybrid_spec(orchestrator_bug: str | None = None, **bugs: str) -> AdapterSpec:
+    """The bundled hybrid as ``fracas run`` reads it from its folder; ``orchestrator_bug``
+    plants a defect in the orchestrator, ``notify="no-dedup"`` one in that participant."""
+    from dataclasses import replace
+
+    from fracas.harness.adapters.select import resolve_spec
+
+    spec = resolve_spec(environ={}, choreography=str(HYBRID))
+    assert spec.hybrid and spec.command is not None and spec.choreography is not None
+    command = spec.command + (("--bug", orchestrator_bug) if orchestrator_bug else ())
+    data = dict(spec.choreography)
+    data["participants"] = [
+        {**p, "command": [*p["command"], "--bug", bugs[p["name"]]]} if p["name"] in bugs else p
+        for p in data["participants"]
+    ]
+    return replace(spec, command=command, choreography=data)

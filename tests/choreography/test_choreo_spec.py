@@ -4,15 +4,16 @@ and what was expected; a good one survives the trips to xdist workers and replay
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from choreo_helpers import EXAMPLE, choreo_spec, example_table
+from choreo_helpers import EXAMPLE, HYBRID, choreo_spec, example_table
 
 from fracas.harness.adapters import AdapterError, resolve_spec
 from fracas.harness.adapters.choreo_spec import ChoreographySpec, check_runnable, parse
-from fracas.harness.adapters.select import spec_from_json
+from fracas.harness.adapters.select import adapter_from_spec, spec_from_json
 from fracas.harness.front.runspec import OptionError, RunSpec, resolve
 
 
@@ -43,12 +44,31 @@ def test_a_bad_table_names_the_key_and_what_was_expected(change: Any, says: str)
     assert says in _broken(change)
 
 
-def test_a_choreography_and_an_orchestrator_in_one_pyproject_are_refused(tmp_path: Path) -> None:
+def test_a_hybrid_declares_no_view_since_its_orchestrator_is_one(tmp_path: Path) -> None:
+    """Both tables make a hybrid; the choreography's order view would be a second
+    answer to GET /orders/{id}, so the key is refused by name."""
     text = (EXAMPLE / "pyproject.toml").read_text()
     (tmp_path / "pyproject.toml").write_text(
         text + '\n[tool.fracas.orchestrator]\ncommand = ["python", "app.py"]\n')
-    with pytest.raises(AdapterError, match="both declared; keep one"):
+    with pytest.raises(AdapterError, match=r"choreography\]\.view: a hybrid's orchestrator"):
         resolve_spec(environ={}, pyproject=tmp_path / "pyproject.toml")
+
+
+def test_the_hybrid_spec_survives_xdist_and_replay_files() -> None:
+    spec = resolve({"choreography": str(HYBRID)}, environ={}).orchestrator
+    assert spec.hybrid and not spec.bundled and spec.command is not None
+    assert "--events" in spec.command and spec.cwd == str(HYBRID)
+    assert spec.describe().startswith("hybrid: python -P -m fracas.orchestrator")
+    assert resolve_spec(environ={}, pyproject=HYBRID / "pyproject.toml") == replace(
+        spec, source=f"{HYBRID / 'pyproject.toml'} [tool.fracas] hybrid")
+    assert RunSpec.from_data(RunSpec(orchestrator=spec).to_data()).orchestrator == spec
+    back = spec_from_json(spec.to_json(), "replay.orchestrator")
+    assert (back.command, back.cwd, back.choreography) == (spec.command, spec.cwd,
+                                                           spec.choreography)
+    parsed = ChoreographySpec.from_json(back.choreography or {})
+    assert (parsed.hybrid, parsed.view, [p.name for p in parsed.participants]) == (
+        True, None, ["notify"])
+    assert "--events" in adapter_from_spec(replace(spec, command=None)).argv  # "bundled"
 
 
 def test_choreography_flag_errors_name_the_flag(tmp_path: Path) -> None:

@@ -106,3 +106,23 @@ def test_metrics_render_prometheus_text() -> None:
     assert 'fracas_step_duration_seconds_count{step="capture",outcome="ok"} 1' in text
     assert 'fracas_retries_total{service="payment",step="capture",reason="timeout"} 1' in text
     assert 'fracas_compensations_total{step="comp:refund",outcome="ok"} 1' in text
+
+
+def test_the_event_side_is_off_unless_asked_for_and_then_needs_a_broker() -> None:
+    """A broker URL in the environment alone changes nothing (a hybrid's harness sets it
+    for every process); --events turns it on, and without a broker it says so."""
+    urls = {f"FRACAS_{s.upper()}_URL": "http://x" for s in
+            ("crm", "payment", "inventory", "shipping", "notify")}
+    plain = load_config([], env={**urls, "FRACAS_BROKER_URL": "nats://h:1"})
+    assert (plain.events, plain.broker_url, plain.bugs) == (False, None, frozenset())
+    with pytest.raises(SystemExit, match="--events needs a broker"):
+        load_config(["--events"], env=urls)
+    on = load_config(["--events", "--bug", "events-no-outbox"],
+                     env={**urls, "FRACAS_BROKER_URL": "nats://h:1"})
+    assert (on.events, on.broker_url, on.bugs) == (True, "nats://h:1",
+                                                   frozenset({"events-no-outbox"}))
+    env = {**urls, "FRACAS_EVENTS": "1", "FRACAS_BROKER_URL": "nats://h:1",
+           "FRACAS_BUG": "events-no-outbox"}
+    assert load_config([], env=env).bugs == frozenset({"events-no-outbox"})
+    with pytest.raises(SystemExit, match="unknown bug"):
+        load_config([], env={**env, "FRACAS_BUG": "typo"})
