@@ -31,7 +31,7 @@ from fracas.harness.adapters.choreography import (
     stream_settings,
 )
 from fracas.harness.adapters.process import ProcessAdapter
-from fracas.harness.broker.link import BrokerError, BrokerLink
+from fracas.harness.broker.link import BrokerLink
 from fracas.harness.kit.procs import ManagedProcess
 
 #: Where the bundled orchestrator says how many events its outbox still holds; an
@@ -138,15 +138,7 @@ class HybridAdapter:
         deadline = time.monotonic() + timeout
         if not self.wait_published(timeout):
             return False
-        while True:
-            try:
-                if self.link.unsettled(self.settings.stream) == 0:
-                    return True
-            except BrokerError:
-                pass
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.1)
+        return self.link.wait_settled(self.settings.stream, max(0.0, deadline - time.monotonic()))
 
     # -- the contract: the orchestrator's ------------------------------------------
     def submit(self, order: dict[str, Any]) -> SubmitResult:

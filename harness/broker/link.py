@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -134,6 +135,22 @@ class BrokerLink:
         not acked (a lost ack's redelivery is still to come). Zero: nothing more will move."""
         infos = self._run(self._js.consumers_info(stream))
         return sum(int(i.num_ack_pending or 0) + int(i.num_pending or 0) for i in infos)
+
+    def wait_settled(self, stream: str, timeout: float) -> bool:
+        """Wait until the broker owes no consumer an event (``unsettled``): a redelivery
+        after a lost ack can come after every order reported its end, and its effect (a
+        second capture) must be in the ledgers the checkers read. False when the wait
+        ran out (a participant that never acks: the checkers judge what is)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if self.unsettled(stream) == 0:
+                    return True
+            except BrokerError:
+                pass
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
 
     def body_at(self, stream: str, seq: int) -> Any:
         """The JSON body the stream holds at ``seq``."""

@@ -9,7 +9,6 @@ placing orders and reading the broker's accounting are never faulted.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -40,20 +39,8 @@ class BrokerSide:
     tap: Tap = field(default_factory=lambda: Tap(events.STREAM))
 
     def wait_settled(self, timeout: float) -> bool:
-        """Wait until the broker owes no consumer an event (``BrokerLink.unsettled``): a
-        redelivery after a lost ack can come after every order reported its end, and its
-        effect (a second capture) must be in the ledgers the checkers read. False when
-        the wait ran out (a participant that never acks: the checkers judge what is)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if self.link.unsettled(events.STREAM) == 0:
-                    return True
-            except BrokerError:
-                pass
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.1)
+        """``BrokerLink.wait_settled`` on the saga's stream."""
+        return self.link.wait_settled(events.STREAM, timeout)
 
     def stop(self) -> None:
         try:

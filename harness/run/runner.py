@@ -33,6 +33,7 @@ from fracas.harness.model.history import (
     describe_fault,
 )
 from fracas.harness.report.text import ConsistencyError, failure_text
+from fracas.harness.run.brokerside import BrokerSide
 from fracas.harness.run.client import REVIEW_TIMEOUT_JUMP as REVIEW_TIMEOUT_JUMP
 from fracas.harness.run.client import RunClient
 from fracas.harness.run.drain import wait_for_fakes
@@ -309,9 +310,7 @@ def run(
         raise NemesisError(report.errors)
     heal_t = time.monotonic()
     say("faults healed; settling")
-    _settle(follow, opts, still)
-    if topo.broker is not None:  # a redelivery still owed acts after every order ended
-        topo.broker.wait_settled(min(scaled(opts.settle_seconds), scaled(BROKER_SETTLE)))
+    _settle(follow, opts, still, topo.broker)
     reported = follow.reported
     history.meta["left_in_fakes"] = _drain(fakes, heal_t, opts)
     timings["settle"] = time.monotonic() - heal_t
@@ -674,7 +673,8 @@ def _drain(urls: dict[str, str], heal_t: float, opts: RunOptions) -> list[dict[s
                                     time.monotonic() + quiet))  # fmt: skip
 
 
-def _settle(follow: _Follower, opts: RunOptions, still: Collection[str] = ()) -> None:
+def _settle(follow: _Follower, opts: RunOptions, still: Collection[str] = (),
+            broker: BrokerSide | None = None) -> None:  # fmt: skip
     """Follow every order until all are terminal or lost, or the settle time runs out.
 
     Lost: accepted (POST /orders answered 2xx), yet the orchestrator, up and with every
@@ -733,3 +733,5 @@ def _settle(follow: _Follower, opts: RunOptions, still: Collection[str] = ()) ->
     downstream = getattr(follow.adapter, "wait_downstream", None)
     if downstream is not None:
         downstream(min(scaled(opts.settle_seconds), scaled(BROKER_SETTLE)))
+    if broker is not None:  # a redelivery still owed acts after every order ended
+        broker.wait_settled(min(scaled(opts.settle_seconds), scaled(BROKER_SETTLE)))

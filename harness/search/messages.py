@@ -131,12 +131,14 @@ def _aims(intent: str, step: str) -> list[_Aim]:
 
 def message_aim(topology: Any) -> Choreography | None:
     """The choreography a run's topology tests, if its broker's traffic goes through a
-    fault proxy that reads it (the embedded one); None for an orchestrator, or with a
-    real Toxiproxy, where a message fault would be refused."""
+    fault proxy that reads it (the embedded one); None for an orchestrator, a hybrid
+    (not drawn yet), or with a real Toxiproxy, where a message fault would be refused."""
     spec = getattr(topology.config.orchestrator, "choreography", None)
     if spec is None or topology.broker is None or not topology.backend.reads_nats:
         return None
     table = ChoreographySpec.from_json(spec)
+    if table.view is None:
+        return None  # a hybrid: its events are the orchestrator's, not events.PATHS
     return Choreography.of({p.name: p.consumes for p in table.participants}, table.view)
 
 

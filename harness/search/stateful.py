@@ -327,7 +327,8 @@ class StatefulRun:
         """Heal every fault, every process back, follow the orders to rest, check."""
         self.cleanup()
         t = time.monotonic()
-        _settle(self.follow, RunOptions(settle_seconds=self.settle_seconds))
+        _settle(self.follow, RunOptions(settle_seconds=self.settle_seconds),
+                broker=self.topo.broker)  # fmt: skip
         timings = {"settle": time.monotonic() - t}
         plans = list(self.plans)
         self.history.meta["orders"] = len(plans)
