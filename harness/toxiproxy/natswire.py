@@ -172,6 +172,21 @@ class Sighting:
     order: str | None = None
     passed: bool = False
 
+    def note(self, reply: str, times: int) -> bool:
+        """Keep the reply subject of an aimed frame, ``times`` at most; whether it did."""
+        if self.recorded >= times:
+            return False
+        self.recorded += 1
+        self.subjects.add(reply)
+        return True
+
+    def answers(self, subject: str) -> bool:
+        """Whether a frame on ``subject`` answers a kept one (which it then uses up)."""
+        if subject not in self.subjects:
+            return False
+        self.subjects.discard(subject)
+        return True
+
 
 #: By the ``key`` attribute the fault gives each of its toxics (its id).
 SIGHTINGS: dict[str, Sighting] = {}

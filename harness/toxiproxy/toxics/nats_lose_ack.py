@@ -40,11 +40,9 @@ class NatsLoseAckToxic(FrameToxic):
     def on_frame(self, frame: Frame, stub: Stub, conn: Conn) -> None:
         seen = sighting(self.key)
         aim = Aim(self.event, self.order_id, self.consumer)
-        if aim.delivery(frame) and seen.recorded < self.times:
-            seen.recorded += 1
-            seen.subjects.add(frame.reply)
-        elif frame.op == "PUB" and frame.subject in seen.subjects and frame.payload in ACK_BODIES:
-            seen.subjects.discard(frame.subject)
+        if aim.delivery(frame):  # (a delivery is never an ack: the branches are apart)
+            seen.note(frame.reply, self.times)
+        elif frame.op == "PUB" and frame.payload in ACK_BODIES and seen.answers(frame.subject):
             self.fired += 1
             if not self.after_ack:
                 self.drop(frame, stub)

@@ -33,11 +33,9 @@ class NatsLosePubackToxic(FrameToxic):
 
     def on_frame(self, frame: Frame, stub: Stub, conn: Conn) -> None:
         seen = sighting(self.key)
-        if Aim(self.event, self.order_id).publish(frame) and seen.recorded < self.times:
-            seen.recorded += 1
-            seen.subjects.add(frame.reply)
-        elif frame.op in ("MSG", "HMSG") and frame.subject in seen.subjects:
-            seen.subjects.discard(frame.subject)
+        if Aim(self.event, self.order_id).publish(frame):  # (never a delivery)
+            seen.note(frame.reply, self.times)
+        elif frame.op in ("MSG", "HMSG") and seen.answers(frame.subject):
             self.fired += 1
             self.drop(frame, stub)
             return
