@@ -174,9 +174,14 @@ def parse_replay(data: Any, where: str = "replay") -> Replay:
         raise ReplayError(f"{where}.orders: expected a list of orders")
     try:
         plans = [OrderPlan.from_json(o, f"{where}.orders[{i}]") for i, o in enumerate(orders)]
-        schedule = parse_schedule(data.get("schedule", {"faults": []}))
-    except (WorkloadError, ScheduleError) as exc:
+    except WorkloadError as exc:
         raise ReplayError(str(exc)) from None
+    try:
+        schedule = parse_schedule(data.get("schedule", {"faults": []}))
+    except ScheduleError as exc:  # its message starts at the schedule: say whose
+        said = str(exc)
+        raise ReplayError(f"{where}." + (said if said.startswith("schedule") else
+                                         f"schedule.{said}")) from None  # fmt: skip
     settle = data.get("settle_seconds", 30.0)
     if settle is None:
         settle = 30.0

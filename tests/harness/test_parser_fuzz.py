@@ -208,6 +208,22 @@ def test_any_replay_file_loads_or_gets_one_error(tmp_path_factory: Any, raw: byt
         assert str(path) in str(exc) or "replay" in str(exc)
 
 
+def test_a_replay_files_bad_schedule_is_one_error_naming_the_file(tmp_path: Path) -> None:
+    # Found by the fuzz above: "schedule": null said "schedule: expected an object ...",
+    # naming neither the file nor where in it.
+    path = tmp_path / "run.json"
+    for schedule, where in ((None, "schedule: expected an object"),
+                            ([{"fault": {"kind": "nope"}, "at": 0}], "schedule.faults[0]")):
+        path.write_text(json.dumps({"fracas_replay": 1, "seed": 0, "orders": [],
+                                    "schedule": schedule}))  # fmt: skip
+        try:
+            load_replay(path)
+        except ReplayError as exc:
+            assert str(exc).startswith(f"{path}.{where}"), str(exc)
+        else:
+            raise AssertionError("a replay file with a bad schedule loaded")
+
+
 def test_a_replay_file_that_is_not_utf8_is_one_error(tmp_path: Path) -> None:
     # Found by the fuzz above: it was a UnicodeDecodeError traceback out of `fracas replay`.
     path = tmp_path / "run.json"
