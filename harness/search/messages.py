@@ -150,16 +150,19 @@ def has_step(intent: str, step: str) -> bool:
 def options(choreo: Choreography, intent: str, step: str, phase: str,
             kinds: Sequence[str]) -> list[str]:  # fmt: skip
     """The message kinds an order of ``intent`` can take at this step and phase."""
-    out: set[str] = set()
-    for aim in _aims(intent, step):
-        doers = choreo.doers(aim.trigger)
-        for kind in BY_PHASE[phase]:
-            if kind == "message_lost_puback" or (kind == "message_reorder" and aim.then
-                                                 and choreo.watchers(aim.event, aim.then)):
-                out.add(kind)
-            elif kind not in ("message_lost_puback", "message_reorder") and doers:
-                out.add(kind)
-    return [k for k in BY_PHASE[phase] if k in out and k in kinds]
+    aims = _aims(intent, step)
+    return [k for k in BY_PHASE[phase] if k in kinds and any(_takes(choreo, a, k) for a in aims)]
+
+
+def _takes(choreo: Choreography, aim: _Aim, kind: str) -> bool:
+    """Whether ``kind`` has something to act on at ``aim``: a lost PubAck any published
+    event, a reorder a later event someone takes with it, the rest a participant that
+    acts on the event that sets the step off."""
+    if kind == "message_lost_puback":
+        return True
+    if kind == "message_reorder":
+        return aim.then is not None and bool(choreo.watchers(aim.event, aim.then))
+    return bool(choreo.doers(aim.trigger))
 
 
 @st.composite
@@ -168,11 +171,7 @@ def aimed(draw: st.DrawFn, choreo: Choreography, order_id: str, intent: str, ste
     """One message fault on this order's step, in phase, of one of ``kinds`` (which
     ``options`` gave)."""
     kind = draw(st.sampled_from(list(kinds)))
-    fits = [a for a in _aims(intent, step)
-            if kind == "message_lost_puback" or (kind == "message_reorder" and a.then
-                                                 and choreo.watchers(a.event, a.then))
-            or (kind not in ("message_lost_puback", "message_reorder") and choreo.doers(a.trigger))]  # fmt: skip
-    aim = draw(st.sampled_from(fits))
+    aim = draw(st.sampled_from([a for a in _aims(intent, step) if _takes(choreo, a, kind)]))
     params: dict[str, Any] = {"order_id": order_id}
     target = "broker"
     if kind == "message_lost_puback":

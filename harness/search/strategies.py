@@ -640,7 +640,7 @@ def _packed(
                 own = draw(st.integers(0, MEMBER_DRAW - 1)) != 0
                 others, every = draw(_other_answers(entry, b))
                 answers = [entry, *others] if own or not others else others
-                shed = shed or not every or len(answers) <= len(others)
+                shed = shed or not every or answers is others
             for kept in answers:
                 _keep(kept, items, down, rule_on)
     if not plans:
