@@ -101,7 +101,7 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
             return
         if not result.ok:
             first = not shrinking.found
-            what, part = first_find(workload.plans, workload.schedule, run) if first else ("", None)
+            what, part = first_find(workload.plans, workload.schedule, run, result) if first else ("", None)
             if what == "unrepeated":
                 # No order alone fails, and the whole case passed when run again: the
                 # failure hangs on timing between its orders (a crash one order's step

@@ -59,6 +59,9 @@ class RunClient:
     _still: set[str] = field(default_factory=set)
     #: Per order, the inputs scheduled to make its review decision that have not ended.
     _deciders: dict[str, int] = field(default_factory=dict)
+    #: When an input jumped the clock past its order's review timeout, by order (the
+    #: order awaited review then): the runner judges from then whether the timeout fired.
+    jumped: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- what a client fault asks (faults.client.OrderClient) --------------------------
@@ -127,6 +130,10 @@ class RunClient:
             op.unknown(error=str(exc))
             return False
         op.ok()
+        order_id = fault.params.get("order_id")
+        if isinstance(order_id, str):
+            with self._lock:
+                self.jumped.setdefault(order_id, time.monotonic())
         return True
 
     def together(self, calls: Sequence[Callable[[], object]]) -> list[object]:

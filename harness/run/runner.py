@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -299,7 +299,7 @@ def run(
     timings["submit"] = time.monotonic() - t
     _require_orchestrator(adapter, plans, history)
     follow = _Follower(adapter, history, {p.order_id: p for p in plans}, movement=Movement(fakes),
-                       hands_off=client.deciding)  # fmt: skip
+                       hands_off=client.deciding, jumped=client.jumped)  # fmt: skip
     still = _drive(follow, opts, nemesis, say)
     timings["workload"] = time.monotonic() - t
     report = nemesis.finish()
@@ -487,6 +487,12 @@ class _Follower:
     #: Orders whose review a client fault decides (``RunClient.deciding``): left to it
     #: during the workload phase; the settle phase answers whatever still waits.
     hands_off: Callable[[str], bool] = field(default=lambda oid: False)
+    #: When a client input jumped the clock past an order's review timeout, by order
+    #: (``RunClient.jumped``): an order left to that input and still awaiting review is
+    #: stuck in review from then, as after the harness's own jump. Unseen, a review
+    #: timeout that never fires held the workload phase for the input's whole wait (20 s
+    #: per failing run, three such runs per search).
+    jumped: Mapping[str, float] = field(default_factory=dict)
 
     def stuck(self, order_id: str, now: float, quiet: float) -> bool:
         """Unfinished, the orchestrator answering for it, and nothing of it moved for
@@ -506,6 +512,10 @@ class _Follower:
         for ``period`` seconds."""
         ended = set(self.by_id) - unfinished
         return all(self.movement.quiet(o, now, period) for o in ended)
+
+    def past_review(self, after: float, now: float) -> set[str]:
+        """Orders stuck in review for ``after`` seconds past a jump of the clock."""
+        return {o for o, since in self.stuck_review_since.items() if now - since >= after}
 
     def unfinished(self) -> set[str]:
         return {
@@ -580,6 +590,8 @@ class _Follower:
                 self.stuck_review_since.pop(oid, None)
                 continue
             if self.hands_off(oid):
+                if plan.review == "timeout" and oid in self.jumped:
+                    self.stuck_review_since.setdefault(oid, self.jumped[oid])
                 continue  # its input decides (or lets the timeout fire), not us
             decision = plan.review or "approve"
             if decision == "timeout":
@@ -637,6 +649,9 @@ def _drive(
             follow.movement.restart_clock(unfinished, unblocked)
         follow.movement.look(set(follow.by_id), now)  # ended orders may still be worked on
         all_terminal = follow.all_terminal(opts.stuck_review_after, scaled(LOST_AFTER))
+        over = follow.past_review(opts.stuck_review_after, now)
+        if over and nemesis.client is not None:
+            nemesis.client.give_up(over)  # an input waiting on that timeout waits no more
         if not nemesis.pending and (all_terminal or not nemesis.lasting):
             return set()
         if all_terminal and not nemesis.waiting_on_time and follow.ended_quiet(

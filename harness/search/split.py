@@ -6,7 +6,7 @@ first tries are blind to the structure (everything at its simplest, then spans o
 choices), and each try is a real run of seconds, so a 40 s shrinking budget ran out
 with five orders and five faults left (a crash while refunding, found in 4 examples of
 a dev search). So the first failure is split first: each order that carries a fault is
-run alone with its faults, and the first part that fails twice is the smallest case so
+run alone with its faults (those of the orders the violations name first), and the first part that fails twice is the smallest case so
 far. Hypothesis then shrinks as before, and runs only cases smaller than it
 (search/shrinking.py); the report shows the smallest case that failed twice.
 
@@ -17,7 +17,13 @@ five of them on one order Hypothesis's 40 s ran out (a 5xx found behind a reset,
 garbled answer and a lost one was reported with all five). A one-order run costs a
 second or two, so this costs less than one blind shrink step per fault.
 
-When no part fails alone, the whole case is run again (``first_find``). One that passes
+When no part fails alone, an order may need another that shares its customer (a
+message keyed by customer, not by order, reached one of two orders of one customer):
+the orders the violations name, with every order of their customers and the faults
+aimed at them, are the next part to try (``coupled``). Split by order alone, such a
+case was left to Hypothesis and reported with four orders and six faults.
+
+When no part fails, the whole case is run again (``first_find``). One that passes
 then failed on timing between its orders: a crash one order's step set off, landing on
 another order's retry, found a held-out missing key on one seed of two, and neither
 Hypothesis's shrinking nor a replay could show it again (2 replays of 5). The search
@@ -68,12 +74,38 @@ def parts(plans: Sequence[OrderPlan], schedule: Schedule) -> list[tuple[list[Ord
     return out if len(out) > 1 else []
 
 
+def coupled(
+    plans: Sequence[OrderPlan], schedule: Schedule, result: Any
+) -> tuple[list[OrderPlan], Schedule] | None:
+    """The orders ``result``'s violations name, with every order of the same customer,
+    and the faults aimed at them (or at no order); None when that is every order or no
+    violation names one."""
+    blamed = named(result)
+    customers = {p.order.get("customer_id") for p in plans if p.order_id in blamed}
+    kept = [p for p in plans if p.order_id in blamed or p.order.get("customer_id") in customers]
+    if not blamed or not kept or len(kept) >= len(plans):
+        return None
+    ids = {p.order_id for p in kept}
+    faults = tuple(e for e in schedule.faults if aimed_at(e, plans) in ids | {None})
+    return (kept, Schedule(faults)) if faults else None
+
+
+def named(result: Any) -> set[str]:
+    """The orders ``result``'s violations name (none for a result without a verdict)."""
+    violations = getattr(getattr(result, "verdict", None), "violations", ())
+    return {str(v.order_id) for v in violations if getattr(v, "order_id", None)}
+
+
 def first_failing_part(
     plans: Sequence[OrderPlan], schedule: Schedule,
-    run: Callable[[list[OrderPlan], Schedule], _Result],
+    run: Callable[[list[OrderPlan], Schedule], _Result], result: Any = None,
 ) -> tuple[list[OrderPlan], Schedule, _Result] | None:  # fmt: skip
-    """The first part (``parts``) that fails twice, with its second failing run."""
-    for part_plans, part_schedule in parts(plans, schedule):
+    """The first part (``parts``) that fails twice, with its second failing run; the
+    parts of the orders ``result``'s violations name first (a stuck order's part came
+    fourth of five, after three runs that passed)."""
+    blamed = named(result)
+    ordered = sorted(parts(plans, schedule), key=lambda part: part[0][0].order_id not in blamed)
+    for part_plans, part_schedule in ordered:
         if run(part_plans, part_schedule).ok:
             continue
         again = run(part_plans, part_schedule)
@@ -122,17 +154,22 @@ def thinned(
 
 def first_find(
     plans: Sequence[OrderPlan], schedule: Schedule,
-    run: Callable[[list[OrderPlan], Schedule], _Result],
+    run: Callable[[list[OrderPlan], Schedule], _Result], result: Any = None,
 ) -> tuple[str, tuple[list[OrderPlan], Schedule, _Result] | None]:  # fmt: skip
-    """What a search's first failure is: ``("part", part)``, an order alone with its
-    faults that failed twice; ``("again", None)``, no such part, but the whole case
-    failed again; ``("unrepeated", None)``, it did not."""
-    part = first_failing_part(plans, schedule, run)
+    """What a search's first failure (``result``) is: ``("part", part)``, an order alone
+    with its faults that failed twice; ``("again", None)``, no such part, but the whole
+    case failed again; ``("unrepeated", None)``, it did not."""
+    part = first_failing_part(plans, schedule, run, result)
     if part is not None:
         return "part", thinned(*part, run=run)
     again = run(list(plans), schedule)
     if again.ok:
         return "unrepeated", None
+    pair = coupled(plans, schedule, again)
+    if pair is not None:
+        verified = _fails_twice(*pair, run=run)
+        if verified is not None:
+            return "part", thinned(*pair, verified, run=run)
     carried = {aimed_at(e, plans) for e in schedule.faults}
     if len(carried) != 1 or None in carried:
         return "again", None

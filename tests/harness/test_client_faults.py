@@ -16,7 +16,9 @@ import pytest
 from harness_helpers import naive_spec
 
 from fracas.harness.faults.client import races
+from fracas.harness.kit.timescale import scaled
 from fracas.harness.model.history import CLIENT_OPS
+from fracas.harness.run.client import WAIT_SECONDS
 from fracas.harness.run.replay import parse_replay
 from fracas.harness.run.runner import RunOptions, RunResult, run
 from fracas.harness.run.schedule import ScheduleError, parse_schedule
@@ -291,3 +293,17 @@ def test_the_stateful_rule_sends_an_input_and_the_bundled_orchestrator_stays_con
     sent = inputs(result)
     assert sent and sent[-1][0] == "client_review", sent
     assert result.schedule.faults[-1].fault["kind"] == "review_flip"
+
+
+def test_a_review_timeout_that_never_fires_does_not_hold_the_late_input(tmp_path: Path) -> None:
+    """``review_late`` jumps the clock past the review timeout, then waits for the order
+    to leave review before it decides. With a timeout that never fires, it waited its
+    whole 20 s, and the workload phase with it: each failing run of the search for that
+    defect cost 20 s, three of them per search. The run judges the order stuck in review
+    from the input's jump, as after its own, and the input stops waiting."""
+    with Topology.start(TopologyConfig(run_dir=tmp_path / "bug",
+                                       orchestrator=naive_spec("review-timeout"))) as topo:  # fmt: skip
+        result = run(topo, orders(1, intents=["review_timeout"]),
+                     schedule("review_late", decision="approve"), RunOptions(settle_seconds=20))  # fmt: skip
+    assert "liveness" in {v.rule for v in result.verdict.violations}, result.failure_text()
+    assert result.timings["workload"] < scaled(WAIT_SECONDS), result.timings

@@ -480,3 +480,12 @@ def test_late_commits_pack_with_late_commits() -> None:
         late = [p for p in packs if any(c.group == "late" for c in p)]
         cells = sum(1 for p in packs for c in p if c.group == "late")
         assert len(late) == -(-cells // 4), [list(map(str, p)) for p in late]
+
+
+def test_no_pack_holds_a_late_commit_and_a_crash_of_the_orchestrator() -> None:
+    """The crash restarts every order's calls: a late capture in the same pack resumed as
+    a retry that found the commit, and a timeout taken for a refusal went unseen."""
+    for seed in range(8):
+        for pack in planned_packs(seed):
+            groups = {c.group for c in pack}
+            assert not {"late", "crash"} <= groups, [str(c) for c in pack]

@@ -152,3 +152,59 @@ def test_a_first_failure_whose_faults_are_all_on_one_order_is_that_order_thinned
     assert part[0] == [b] and part[1].faults == (faults[1],)
     # every fault needed and no other order: nothing smaller, so "again"
     assert first_find([b], Schedule((faults[1],)), run) == ("again", None)
+
+
+@dataclass
+class _Named:
+    """A run's result whose violations name orders (``coupled`` reads them)."""
+
+    ok: bool
+    names: tuple[str, ...] = ()
+
+    @property
+    def verdict(self) -> object:
+        violations = [type("V", (), {"order_id": n})() for n in self.names]
+        return type("Verdict", (), {"violations": violations})()
+
+
+def test_an_order_that_needs_another_of_its_customer_keeps_it() -> None:
+    """A message keyed by customer reaches one of two orders of one customer: neither
+    alone fails, and split by order the case went to Hypothesis and was reported with
+    four orders and six faults. The orders the violations name, with their customer's
+    other orders and the faults aimed at them, are the part tried next."""
+    a, b, c = _orders()
+    c.order["customer_id"] = a.order["customer_id"]
+    schedule = Schedule((_rule(a), _rule(b), _crash_at(b)))
+    runs: list[list[str]] = []
+
+    def run(plans: list[OrderPlan], s: Schedule) -> _Named:
+        ids = [p.order_id for p in plans]
+        runs.append(ids)
+        both = a.order_id in ids and c.order_id in ids
+        return _Named(ok=not both, names=(c.order_id,) if both else ())
+
+    what, part = first_find([a, b, c], schedule, run)
+    assert what == "part" and part is not None
+    plans, kept, result = part
+    assert [p.order_id for p in plans] == [a.order_id, c.order_id]
+    assert kept.faults == (schedule.faults[0],) and not result.ok
+    # each faulted order alone, the whole again, then the pair twice (a single fault:
+    # nothing to thin)
+    assert runs[:5] == [[a.order_id], [b.order_id], [o.order_id for o in (a, b, c)],
+                        [a.order_id, c.order_id], [a.order_id, c.order_id]]  # fmt: skip
+
+
+def test_the_parts_of_the_orders_the_violations_name_run_first() -> None:
+    """A stuck order's part came fourth of five, after three parts that passed (a few
+    seconds each): the violation already said which order it was."""
+    a, b, c = _orders()
+    schedule = Schedule((_rule(a), _rule(b), _rule(c)))
+    runs: list[str] = []
+
+    def run(plans: list[OrderPlan], s: Schedule) -> _Verdict:
+        runs.append(plans[0].order_id)
+        return _Verdict(ok=plans[0] is not c)
+
+    found = first_failing_part([a, b, c], schedule, run, _Named(ok=False, names=(c.order_id,)))
+    assert found is not None and found[0] == [c]
+    assert runs == [c.order_id, c.order_id]
