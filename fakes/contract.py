@@ -387,6 +387,16 @@ class Intent:
         return "completed" if self.fails_because is None else "failed"
 
     @property
+    def refused_at(self) -> str | None:
+        """The step whose answer refuses the order (the card declined at the capture, the
+        stock out at the reservation), None for an order meant to complete: that step
+        makes no effect, so nothing of it can land late."""
+        if self.fails_because is None:
+            return None
+        forward = [s for s in self.reaches if s in SAGA[:5]]
+        return forward[-1] if forward else None
+
+    @property
     def expectation(self) -> str:
         """How a witness states it: "should have failed: unknown customer"."""
         if self.fails_because is None:

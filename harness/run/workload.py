@@ -19,6 +19,8 @@ from fracas.fakes.world import DECLINE_TOKEN, OK_TOKEN, World, build_world
 #: what each reaches and needs).
 INTENTS: tuple[str, ...] = tuple(i.name for i in contract.INTENTS)
 REVIEWS = {"review_approve": "approve", "review_reject": "reject", "review_timeout": "timeout"}
+#: The step whose answer refuses each intent meant to fail (``Intent.refused_at``).
+REFUSED_AT: dict[str, str | None] = {i.name: i.refused_at for i in contract.INTENTS}
 
 
 def allowed_intents(

@@ -52,7 +52,7 @@ from hypothesis import reject
 from fracas.harness.faults import fault_kinds
 from fracas.harness.faults.base import catalog_size
 from fracas.harness.run.shape import Shape, shape_key
-from fracas.harness.run.workload import INTENTS, REVIEWS
+from fracas.harness.run.workload import INTENTS, REFUSED_AT, REVIEWS
 from fracas.harness.search import inputs, messages
 
 #: The fault groups of the step tier: an HTTP rule on the step's request; a ``late``
@@ -184,7 +184,11 @@ def fits(intent: str, step: str, group: str, kind: str | None = None) -> bool:
     given) at ``step``: at the customer step a ``review`` input needs an order that
     awaits review, a ``client`` one an order that never asks (the contract's intents say
     which need ``review``), and an order meant to time out takes only the decisions that
-    leave its timeout to fire."""
+    leave its timeout to fire. A late commit needs an effect to land late: none at the
+    step whose answer refuses the order (a capture held past the timeout and then
+    declined was one in five of a late capture's draws, and showed nothing)."""
+    if group == "late" and step == REFUSED_AT.get(intent):
+        return False
     if group == "message":
         return messages.has_step(intent, step)
     if step != "customer" or group not in ("client", "review"):

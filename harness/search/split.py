@@ -35,6 +35,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from fracas.fakes import contract
+from fracas.harness.faults import fault_kinds
+from fracas.harness.model.steps import STEPS
 from fracas.harness.run.schedule import Schedule, ScheduledFault
 from fracas.harness.run.workload import OrderPlan
 
@@ -77,17 +80,53 @@ def parts(plans: Sequence[OrderPlan], schedule: Schedule) -> list[tuple[list[Ord
 def coupled(
     plans: Sequence[OrderPlan], schedule: Schedule, result: Any
 ) -> tuple[list[OrderPlan], Schedule] | None:
-    """The orders ``result``'s violations name, with every order of the same customer,
-    and the faults aimed at them (or at no order); None when that is every order or no
-    violation names one."""
+    """The orders ``result``'s violations name, every order of the same customer, and
+    every order that carries a network or process fault on a fake the named orders call
+    (or on the orchestrator): with the faults aimed at them (or at no order). None when
+    that is every order or no violation names one. A timeout toxic on the payment proxy
+    set off by one order's reservation declined another order's capture: neither alone
+    failed, and the case went to Hypothesis whole (five orders, eight faults)."""
     blamed = named(result)
     customers = {p.order.get("customer_id") for p in plans if p.order_id in blamed}
-    kept = [p for p in plans if p.order_id in blamed or p.order.get("customer_id") in customers]
+    aims = [aimed_at(e, plans) for e in schedule.faults]
+    reaching = {a for e, a in zip(schedule.faults, aims, strict=True)
+                if _reached(plans, (e,), blamed) - {a}}
+    kept = [p for p in plans if p.order_id in blamed | reaching
+            or p.order.get("customer_id") in customers]  # fmt: skip
     if not blamed or not kept or len(kept) >= len(plans):
         return None
     ids = {p.order_id for p in kept}
-    faults = tuple(e for e in schedule.faults if aimed_at(e, plans) in ids | {None})
+    faults = tuple(e for e, a in zip(schedule.faults, aims, strict=True) if a in ids | {None})
     return (kept, Schedule(faults)) if faults else None
+
+
+#: The fakes an order of each intent calls.
+_SERVICES: dict[str, frozenset[str]] = {
+    i.name: frozenset(svc for step, svc, _, _ in STEPS if step in i.reaches)
+    for i in contract.INTENTS
+}
+
+
+def _reached(plans: Sequence[OrderPlan], faults: Sequence[ScheduledFault],
+             among: set[str]) -> set[str]:  # fmt: skip
+    """The orders of ``among`` that ``faults`` reach: its own order for a fault aimed at
+    one; every order that calls the fake for a network or process fault (a cut or a
+    kill of a fake reaches every order's calls to it), every order for one on the
+    orchestrator."""
+    out: set[str] = set()
+    for entry in faults:
+        own = aimed_at(entry, plans)
+        out |= {own} & among if own is not None else set()
+        if _family(entry) in ("network", "process"):
+            target = entry.fault.get("target")
+            out |= {p.order_id for p in plans if p.order_id in among and (
+                target == "orchestrator" or target in _SERVICES.get(p.intent, ()))}  # fmt: skip
+    return out
+
+
+def _family(entry: ScheduledFault) -> str | None:
+    cls = fault_kinds().get(str(entry.fault.get("kind")))
+    return None if cls is None else cls.family
 
 
 def named(result: Any) -> set[str]:
@@ -100,12 +139,16 @@ def first_failing_part(
     plans: Sequence[OrderPlan], schedule: Schedule,
     run: Callable[[list[OrderPlan], Schedule], _Result], result: Any = None,
 ) -> tuple[list[OrderPlan], Schedule, _Result] | None:  # fmt: skip
-    """The first part (``parts``) that fails twice, with its second failing run; the
-    parts of the orders ``result``'s violations name first (a stuck order's part came
-    fourth of five, after three runs that passed)."""
+    """The first part (``parts``) that fails twice, with its second failing run. The
+    parts whose faults reach more of the orders ``result``'s violations name come first
+    (``_reached``): four orders stuck after two crashes of the orchestrator, set off by
+    the last order's steps, ran three parts that passed before that order's."""
     blamed = named(result)
-    ordered = sorted(parts(plans, schedule), key=lambda part: part[0][0].order_id not in blamed)
-    for part_plans, part_schedule in ordered:
+
+    def reach(part: tuple[list[OrderPlan], Schedule]) -> int:
+        return -len(_reached(plans, part[1].faults, blamed))
+
+    for part_plans, part_schedule in sorted(parts(plans, schedule), key=reach):
         if run(part_plans, part_schedule).ok:
             continue
         again = run(part_plans, part_schedule)

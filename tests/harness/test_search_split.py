@@ -174,7 +174,7 @@ def test_an_order_that_needs_another_of_its_customer_keeps_it() -> None:
     other orders and the faults aimed at them, are the part tried next."""
     a, b, c = _orders()
     c.order["customer_id"] = a.order["customer_id"]
-    schedule = Schedule((_rule(a), _rule(b), _crash_at(b)))
+    schedule = Schedule((_rule(a), _rule(b), _customer_rule(b)))
     runs: list[list[str]] = []
 
     def run(plans: list[OrderPlan], s: Schedule) -> _Named:
@@ -206,5 +206,45 @@ def test_the_parts_of_the_orders_the_violations_name_run_first() -> None:
         return _Verdict(ok=plans[0] is not c)
 
     found = first_failing_part([a, b, c], schedule, run, _Named(ok=False, names=(c.order_id,)))
+    assert found is not None and found[0] == [c]
+    assert runs == [c.order_id, c.order_id]
+
+
+def test_an_order_a_cut_of_another_orders_fake_failed_keeps_that_order() -> None:
+    """A timeout toxic on the payment proxy, set off by one order's step, declined another
+    order's capture: neither alone failed, and the case went to Hypothesis whole. The
+    orders that carry a network or process fault on a fake the named order calls (or on
+    the orchestrator) come with it; an HTTP rule aims at its own order only."""
+    a, b, c = _orders()
+    cut = ScheduledFault({"kind": "timeout", "target": "payment", "params": {"timeout_ms": 100}},
+                         when=RequestMatch("payment", "/payments", "POST", a.order_id, 1,
+                                           "after_commit"), duration=1.0)  # fmt: skip
+    schedule = Schedule((cut, _rule(b), _rule(c)))
+
+    def run(plans: list[OrderPlan], s: Schedule) -> _Named:
+        ids = {p.order_id for p in plans}
+        both = {a.order_id, c.order_id} <= ids and cut in s.faults
+        return _Named(ok=not both, names=(c.order_id,) if both else ())
+
+    what, part = first_find([a, b, c], schedule, run)
+    assert what == "part" and part is not None
+    assert [p.order_id for p in part[0]] == [a.order_id, c.order_id]
+    assert part[1].faults == (cut,)  # c's own rule thinned away: the cut fails alone
+
+
+def test_the_part_whose_faults_reach_most_named_orders_runs_first() -> None:
+    """Two crashes of the orchestrator, set off by the last order's steps, left every
+    order stuck: each is named, and the crash's part came after three parts that
+    passed. A crash reaches every order, a rule its own."""
+    a, b, c = _orders()
+    schedule = Schedule((_rule(a), _rule(b), _crash_at(c)))
+    runs: list[str] = []
+
+    def run(plans: list[OrderPlan], s: Schedule) -> _Verdict:
+        runs.append(plans[0].order_id)
+        return _Verdict(ok=plans[0] is not c)
+
+    every = _Named(ok=False, names=(a.order_id, b.order_id, c.order_id))
+    found = first_failing_part([a, b, c], schedule, run, every)
     assert found is not None and found[0] == [c]
     assert runs == [c.order_id, c.order_id]
