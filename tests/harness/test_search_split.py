@@ -8,6 +8,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+import pytest
+
 from fracas.fakes.world import build_world
 from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
 from fracas.harness.run.workload import OrderPlan, make_order
@@ -194,18 +196,22 @@ def test_an_order_that_needs_another_of_its_customer_keeps_it() -> None:
                         [a.order_id, c.order_id], [a.order_id, c.order_id]]  # fmt: skip
 
 
-def test_the_parts_of_the_orders_the_violations_name_run_first() -> None:
-    """A stuck order's part came fourth of five, after three parts that passed (a few
-    seconds each): the violation already said which order it was."""
+@pytest.mark.parametrize("crash", [False, True], ids=["rule", "crash"])
+def test_the_parts_whose_faults_reach_most_named_orders_run_first(crash: bool) -> None:
+    """The violations say which orders failed: a stuck order's part came fourth of
+    five, after three parts that passed (a few seconds each). After two crashes of the
+    orchestrator, set off by the last order's steps, every order was stuck and named: a
+    crash reaches every order, a rule only its own."""
     a, b, c = _orders()
-    schedule = Schedule((_rule(a), _rule(b), _rule(c)))
+    schedule = Schedule((_rule(a), _rule(b), _crash_at(c) if crash else _rule(c)))
     runs: list[str] = []
 
     def run(plans: list[OrderPlan], s: Schedule) -> _Verdict:
         runs.append(plans[0].order_id)
         return _Verdict(ok=plans[0] is not c)
 
-    found = first_failing_part([a, b, c], schedule, run, _Named(ok=False, names=(c.order_id,)))
+    blamed = (a.order_id, b.order_id, c.order_id) if crash else (c.order_id,)
+    found = first_failing_part([a, b, c], schedule, run, _Named(ok=False, names=blamed))
     assert found is not None and found[0] == [c]
     assert runs == [c.order_id, c.order_id]
 
@@ -230,21 +236,3 @@ def test_an_order_a_cut_of_another_orders_fake_failed_keeps_that_order() -> None
     assert what == "part" and part is not None
     assert [p.order_id for p in part[0]] == [a.order_id, c.order_id]
     assert part[1].faults == (cut,)  # c's own rule thinned away: the cut fails alone
-
-
-def test_the_part_whose_faults_reach_most_named_orders_runs_first() -> None:
-    """Two crashes of the orchestrator, set off by the last order's steps, left every
-    order stuck: each is named, and the crash's part came after three parts that
-    passed. A crash reaches every order, a rule its own."""
-    a, b, c = _orders()
-    schedule = Schedule((_rule(a), _rule(b), _crash_at(c)))
-    runs: list[str] = []
-
-    def run(plans: list[OrderPlan], s: Schedule) -> _Verdict:
-        runs.append(plans[0].order_id)
-        return _Verdict(ok=plans[0] is not c)
-
-    every = _Named(ok=False, names=(a.order_id, b.order_id, c.order_id))
-    found = first_failing_part([a, b, c], schedule, run, every)
-    assert found is not None and found[0] == [c]
-    assert runs == [c.order_id, c.order_id]
