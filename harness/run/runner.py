@@ -711,6 +711,12 @@ def _settle(follow: _Follower, opts: RunOptions, still: Collection[str] = (),
     again within its call timeout; one that resumes nothing after a restart never does,
     and liveness flags it seconds after it went still, not after the settle time.
 
+    Quiescence (the contract checks the ledgers after it): every order that reported
+    its end has shown no movement for ``ENDED_QUIET``. An orchestrator may report an
+    order failed and then undo its steps; read while its refund waited out a retry
+    after a reset, the ledgers showed a failed order still charged, a case that failed
+    twice while shrinking and replayed 2 times in 5.
+
     ``still``: orders the workload phase ended on as still for the quiet period with no
     fault that holds an order back (``Nemesis.blocking``) active. Healing took away only
     what was lying in wait for them (HTTP rules, triggers, inputs), nothing that held
@@ -719,8 +725,9 @@ def _settle(follow: _Follower, opts: RunOptions, still: Collection[str] = (),
     per shrink step)."""
     deadline = time.monotonic() + scaled(opts.settle_seconds)
     quiet = quiet_period(opts.call_timeout or DEFAULT_CALL_TIMEOUT)
-    # quiet since the heal, but for what was already still with nothing holding it
-    follow.movement.restart_clock(set(follow.by_id) - set(still), time.monotonic())
+    # quiet since the heal, but for what was already still with nothing holding it (an
+    # ended order's clock runs on: it shows whether it is still being worked on)
+    follow.movement.restart_clock(follow.unfinished() - set(still), time.monotonic())
     follow.missing_since.clear()  # only 404s seen with every fault healed count
     follow.stuck_review_since.clear()  # likewise only jumps made with every fault healed
     accepted = {
@@ -732,8 +739,11 @@ def _settle(follow: _Follower, opts: RunOptions, still: Collection[str] = (),
         while True:
             follow.poll_round()
             now = time.monotonic()
-            follow.movement.look(follow.unfinished(), now)
-            if now >= deadline or _all_done(follow, accepted, now, opts.stuck_review_after, quiet):
+            follow.movement.look(set(follow.by_id), now)
+            if now >= deadline or (
+                _all_done(follow, accepted, now, opts.stuck_review_after, quiet)
+                and follow.ended_quiet(follow.unfinished(), now, scaled(ENDED_QUIET))
+            ):
                 break
             time.sleep(opts.poll_interval)
     finally:

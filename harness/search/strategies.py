@@ -388,7 +388,8 @@ def _process_fault(
 
 def _groups(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[str]:
     """The groups a fault on this order's step can be drawn from here."""
-    groups = groups_at(step, phase, _crash_ok(aim.capabilities, aim.kinds), aim.kinds)
+    groups = [g for g in groups_at(step, phase, _crash_ok(aim.capabilities, aim.kinds), aim.kinds)
+              if fits(plan.intent, step, g)]  # fmt: skip
     if _STEP[step][0] in aim.down_fakes:
         groups = [g for g in groups if g not in ("http", "late")]
     for group in ("crash", "process"):
@@ -431,9 +432,13 @@ def aimed_faults(
     call_timeout: float = DEFAULT_CALL_TIMEOUT,
     cell: Cell | None = None,
     choreography: Choreography | None = None,
+    besides: str | None = None,
 ) -> ScheduledFault:
     """One entry aimed by construction at a step of an order in the workload (at
-    ``cell``'s step, group and phase when given).
+    ``cell``'s step, group and phase when given; at a step other than ``besides``, the
+    step of the fault it follows on its order: two crashes triggered by one request
+    are one crash, and a pack's "crash while resuming after a crash" drew that one in
+    four times).
 
     HTTP rules match that order's step (in place from the start, so they hit whenever the
     step comes); network and process faults are triggered by the step itself (the
@@ -441,7 +446,7 @@ def aimed_faults(
     the orchestrator's scale, or at once for a crash-and-restart. Nothing here waits on
     the wall clock to pick *where* a fault lands, so a replay lands it on the same step."""
     aim = _Aim(frozenset(capabilities), kinds, down_fakes, call_timeout, choreography)
-    pairs = _aim_pairs(plans, cell.step if cell else None)
+    pairs = [(p, s) for p, s in _aim_pairs(plans, cell.step if cell else None) if s != besides]
     if cell is not None and cell.group is not None and cell.step is None:
         crash_ok = _crash_ok(aim.capabilities, aim.kinds)
         pairs = [(p, s) for p, s in pairs if fits(p.intent, s, cell.group)
@@ -468,6 +473,13 @@ def aimed_faults(
         return _network_fault(draw, plan, step, when, aim, prefer)
     if group in ("client", "review"):
         kinds_here = _prefer(_input_kinds(plan, step, phase, aim, group), prefer)
+        if cell is not None and cell.tier == "intent":
+            # The intent tier covers each order's outcome: not one an input races (a
+            # decision racing the timeout won, and a 20-example search never saw a
+            # review time out, nor the orchestrator whose timeout never fires).
+            kinds_here = [k for k in kinds_here if not getattr(fault_kinds()[k], "race", False)]
+            if not kinds_here:
+                reject()
         if group == "review" and prefer is not None and kinds_here != [prefer]:
             reject()  # e.g. no opposite decision for an order meant to time out
         return inputs.client_fault(draw, plan, step, phase, when, kinds_here)
@@ -636,8 +648,9 @@ def _packed(
             # A fake's process or network fault keeps off the fakes other members put
             # rules on (it would reach their orders' calls too).
             avoid = down | rule_on if cell.group in ("process", "network") else down
+            besides = str(cell.step) if aim_at is follow else None
             entry = draw(aimed_faults([plan], b.caps, b.kinds, frozenset(avoid),
-                                      b.call_timeout, aim_at, b.choreography))  # fmt: skip
+                                      b.call_timeout, aim_at, b.choreography, besides))  # fmt: skip
             answers = [entry]
             if aim_at is cell and cell.group == "http":
                 # The member's own answer may be shed too, once another stays (what

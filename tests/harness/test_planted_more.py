@@ -82,3 +82,21 @@ def test_the_naive_orchestrator_without_bugs_passes_these_runs(start_topology: A
         result.assert_consistent()
         assert result.nemesis.never_triggered == [], bug
         assert set(result.statuses.values()) <= {"completed", "failed"}, bug
+
+
+def test_the_ledgers_are_read_once_an_ended_order_is_quiet(start_topology: Any) -> None:
+    """fail-first saves the order failed, then refunds it. With the refund's first try
+    reset, its retry came a moment after the order read "failed": the ledgers, read at
+    once, showed a failed order still charged (failed-ledger), a case that replayed 2
+    times in 5. The contract checks after quiescence: the ended order is read once it
+    has been quiet, and then it is consistent; the crash while compensating (above)
+    still breaks the rule every time."""
+    topo = start_topology(naive_spec("fail-first"))
+    reset = http_fault("reset", "payment", "/payments/{payment_id}/refunds", "before_commit")
+    reset["fault"]["params"]["path"] = "/payments/*/refunds"
+    for i in range(3):
+        result = run(topo, orders(1, intents=["undeliverable"]), [reset],
+                     RunOptions(settle_seconds=30), reset=i > 0)  # fmt: skip
+        result.assert_consistent()
+        assert result.statuses == {"ord-0001": "failed"}
+        assert any(result.entry_hits.values()), "the reset never fired"

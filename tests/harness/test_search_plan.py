@@ -99,8 +99,8 @@ def test_the_slices_of_a_dev_run_generate_twenty_examples_of_twenty_shapes() -> 
     assert len(set(keys)) == 20
     firsts = [drawn[0][1] for drawn in slices]
     assert len(set(firsts)) == 4 and all(p is not None for p in firsts)
-    # the plan's 3 intent packs lead: 3 slices start with one of them, the 4th with a step pack
-    assert sorted(p[0].tier for p in firsts if p) == ["intent", "intent", "intent", "step"]
+    # the plan's 2 intent packs lead: 2 slices start with one of them, the others with a step pack
+    assert sorted(p[0].tier for p in firsts if p) == ["intent", "intent", "step", "step"]
 
 
 def test_one_slice_runs_its_whole_budget_over_the_whole_plan() -> None:
@@ -113,10 +113,10 @@ def test_one_slice_runs_its_whole_budget_over_the_whole_plan() -> None:
         assert len(drawn) == 20
         assert len({_key(w) for w, _ in drawn}) == 20
         tiers = [p[0].tier if p else "free" for _, p in drawn]
-        # the plan in its order (3 intent packs, then the step packs), then, if the
+        # the plan in its order (2 intent packs, then the step packs), then, if the
         # budget is larger than the plan, free combinations
         plan = [p[0].tier for p in planned_packs(0)]
-        assert plan.count("intent") == 3 and plan.count("step") >= 10, plan
+        assert plan.count("intent") == 2 and plan.count("step") >= 10, plan
         assert tiers == (plan + ["free"] * 20)[:20], " ".join(tiers + ["|"] + plan)
 
 
@@ -250,11 +250,14 @@ def test_the_intent_tier_spreads_its_faults_over_the_groups() -> None:
         assert set(groups) == {"http", "late", "network", "crash", "process", "client",
                                "review"}, groups
         assert max(groups.count(g) for g in set(groups)) <= 3, groups
-    (drawn,) = _search(seed=0, count=1, examples=3, hypothesis_seed=3)
+    (drawn,) = _search(seed=0, count=1, examples=2, hypothesis_seed=3)
     for w, pack in drawn:
         assert pack is not None and pack[0].tier == "intent"
         for j, cell in enumerate(pack):
-            assert {_group(f) for f in _faults_of(w, j)} == {cell.group}, (cell, w)
+            groups = {_group(f) for f in _faults_of(w, j)}
+            # (a fake's process fault is left out when every fake it could take carries
+            # another member's rule)
+            assert groups == {cell.group} or (cell.group == "process" and not groups), (cell, w)
 
 
 def test_an_http_member_meets_every_answer_of_its_family_in_turn() -> None:
@@ -339,7 +342,8 @@ def test_a_pack_shrinks_to_the_member_that_fails() -> None:
     and each member can be left out: a failure that needs one member's fault shrinks to
     one order and that one fault."""
     pack = planned_packs(0)[0]
-    target = pack[-1]
+    # (an HTTP member brings a run of answers, which the search's thinning sheds)
+    target = next(c for c in reversed(pack) if c.group != "http")
     strategy = workloads(seed=0, max_orders=5, max_faults=2)
 
     def fails(w: Workload) -> bool:  # "the bug": an order of the last member's intent
@@ -531,3 +535,38 @@ def test_no_late_commit_lands_on_the_step_that_refuses_its_order() -> None:
                 path = refused.get(intents.get(str(params.get("order_id")), ""))
                 assert params.get("path") != path, (intents, entry.fault)
     assert late
+
+
+def test_the_intent_tier_sends_no_input_that_races_its_order() -> None:
+    """An intent cell covers its order's outcome: a review_timeout order sent a decision
+    racing its timeout was decided by it, and a 20-example search never saw a review
+    time out (nor an orchestrator whose timeout never fires)."""
+    sent: list[str] = []
+    for seed in range(6):
+        (drawn,) = _search(seed=seed, count=1, examples=3, hypothesis_seed=seed)
+        for w, pack in drawn:
+            if pack is None or pack[0].tier != "intent":
+                continue
+            sent += [str(e.fault["kind"]) for e in w.schedule.faults
+                     if str(e.fault["kind"]).startswith("review_")]  # fmt: skip
+    assert sent and "review_race" not in sent, sent
+
+
+def test_a_second_crash_on_an_order_is_set_off_by_another_step() -> None:
+    """A crash member's second crash on its order came, one time in four, from the same
+    request as the first: one crash in effect, and a planted "resume once only" defect
+    went unseen in that pack. The second is aimed at another step of the order."""
+    doubles = 0
+    for h in range(3):
+        (drawn,) = _search(seed=0, count=1, examples=20, hypothesis_seed=h)
+        for w, pack in drawn:
+            if pack is None:
+                continue
+            for plan in w.plans:
+                steps = [(e.when.path, e.when.method) for e in w.schedule.faults
+                         if e.when is not None and e.fault["kind"] in ("kill", "restart")
+                         and e.fault["target"] == "orchestrator"
+                         and aimed_at(e, w.plans) == plan.order_id]  # fmt: skip
+                doubles += len(steps) > 1
+                assert len(steps) == len(set(steps)), (steps, w)
+    assert doubles
