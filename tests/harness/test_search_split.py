@@ -236,3 +236,28 @@ def test_an_order_a_cut_of_another_orders_fake_failed_keeps_that_order() -> None
     assert what == "part" and part is not None
     assert [p.order_id for p in part[0]] == [a.order_id, c.order_id]
     assert part[1].faults == (cut,)  # c's own rule thinned away: the cut fails alone
+
+
+def test_a_coupled_part_sheds_the_orders_its_thinned_faults_left_behind() -> None:
+    """Two orders of one customer, and a third that came along for a cut of a fake the
+    named order calls: thinned, the cut went, and the case was reported with the third
+    order still in it. It is left out once it carries no fault, if the rest fails twice."""
+    a, b, c = _orders()
+    d = make_order(build_world(0), "declined", 4, random.Random(4))  # on its own
+    c.order["customer_id"] = a.order["customer_id"]
+    cut = ScheduledFault({"kind": "timeout", "target": "payment", "params": {"timeout_ms": 100}},
+                         when=RequestMatch("payment", "/payments", "POST", b.order_id, 1,
+                                           "after_commit"), duration=1.0)  # fmt: skip
+    schedule = Schedule((_rule(a), cut, _rule(d)))
+    runs: list[list[str]] = []
+
+    def run(plans: list[OrderPlan], s: Schedule) -> _Named:
+        ids = [p.order_id for p in plans]
+        runs.append(ids)
+        both = a.order_id in ids and c.order_id in ids
+        return _Named(ok=not both, names=(c.order_id,) if both else ())
+
+    what, part = first_find([a, b, c, d], schedule, run)
+    assert what == "part" and part is not None
+    assert [p.order_id for p in part[0]] == [a.order_id, c.order_id]
+    assert part[1].faults == (schedule.faults[0],) and not part[2].ok
