@@ -169,6 +169,19 @@ class _Named:
         return type("Verdict", (), {"violations": violations})()
 
 
+def _needs_both(a: OrderPlan, c: OrderPlan, runs: list[list[str]]):  # noqa: ANN202
+    """A run that fails, naming ``c``, iff both orders are in it (two orders of one
+    customer); each run's order ids go to ``runs``."""
+
+    def run(plans: list[OrderPlan], s: Schedule) -> _Named:
+        ids = [p.order_id for p in plans]
+        runs.append(ids)
+        both = a.order_id in ids and c.order_id in ids
+        return _Named(ok=not both, names=(c.order_id,) if both else ())
+
+    return run
+
+
 def test_an_order_that_needs_another_of_its_customer_keeps_it() -> None:
     """A message keyed by customer reaches one of two orders of one customer: neither
     alone fails, and split by order the case went to Hypothesis and was reported with
@@ -178,12 +191,7 @@ def test_an_order_that_needs_another_of_its_customer_keeps_it() -> None:
     c.order["customer_id"] = a.order["customer_id"]
     schedule = Schedule((_rule(a), _rule(b), _customer_rule(b)))
     runs: list[list[str]] = []
-
-    def run(plans: list[OrderPlan], s: Schedule) -> _Named:
-        ids = [p.order_id for p in plans]
-        runs.append(ids)
-        both = a.order_id in ids and c.order_id in ids
-        return _Named(ok=not both, names=(c.order_id,) if both else ())
+    run = _needs_both(a, c, runs)
 
     what, part = first_find([a, b, c], schedule, run)
     assert what == "part" and part is not None
@@ -250,12 +258,7 @@ def test_a_coupled_part_sheds_the_orders_its_thinned_faults_left_behind() -> Non
                                            "after_commit"), duration=1.0)  # fmt: skip
     schedule = Schedule((_rule(a), cut, _rule(d)))
     runs: list[list[str]] = []
-
-    def run(plans: list[OrderPlan], s: Schedule) -> _Named:
-        ids = [p.order_id for p in plans]
-        runs.append(ids)
-        both = a.order_id in ids and c.order_id in ids
-        return _Named(ok=not both, names=(c.order_id,) if both else ())
+    run = _needs_both(a, c, runs)
 
     what, part = first_find([a, b, c, d], schedule, run)
     assert what == "part" and part is not None
