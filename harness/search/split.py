@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from fracas.fakes import contract
-from fracas.harness.faults import fault_kinds
+from fracas.harness.model.coverage import family_of
 from fracas.harness.model.steps import STEPS
 from fracas.harness.run.schedule import Schedule, ScheduledFault
 from fracas.harness.run.workload import OrderPlan
@@ -87,15 +87,13 @@ def coupled(
     set off by one order's reservation declined another order's capture: neither alone
     failed, and the case went to Hypothesis whole (five orders, eight faults)."""
     blamed = named(result)
-    customers = {p.order.get("customer_id") for p in plans if p.order_id in blamed}
     aims = [aimed_at(e, plans) for e in schedule.faults]
     reaching = {a for e, a in zip(schedule.faults, aims, strict=True)
                 if _reached(plans, (e,), blamed) - {a}}
-    kept = [p for p in plans if p.order_id in blamed | reaching
-            or p.order.get("customer_id") in customers]  # fmt: skip
+    ids = _kin(plans, blamed) | reaching
+    kept = [p for p in plans if p.order_id in ids]
     if not blamed or not kept or len(kept) >= len(plans):
         return None
-    ids = {p.order_id for p in kept}
     faults = tuple(e for e, a in zip(schedule.faults, aims, strict=True) if a in ids | {None})
     return (kept, Schedule(faults)) if faults else None
 
@@ -109,14 +107,20 @@ def _slim(
     them (a case of two orders of one customer was reported with four: the orders that
     came for a cut thinning took away)."""
     plans, schedule, result = part
-    customers = {p.order.get("customer_id") for p in plans if p.order_id in blamed}
     carrying = {aimed_at(e, plans) for e in schedule.faults}
-    kept = [p for p in plans if p.order_id in blamed | carrying
-            or p.order.get("customer_id") in customers]  # fmt: skip
+    ids = _kin(plans, blamed) | carrying
+    kept = [p for p in plans if p.order_id in ids]
     if len(kept) == len(plans):
         return part
     again = _fails_twice(kept, schedule, run)
     return part if again is None else (kept, schedule, again)
+
+
+def _kin(plans: Sequence[OrderPlan], blamed: set[str]) -> set[str]:
+    """The ids of the ``blamed`` orders and of every order of their customers."""
+    customers = {p.order.get("customer_id") for p in plans if p.order_id in blamed}
+    return {p.order_id for p in plans
+            if p.order_id in blamed or p.order.get("customer_id") in customers}  # fmt: skip
 
 
 #: The fakes an order of each intent calls.
@@ -136,16 +140,11 @@ def _reached(plans: Sequence[OrderPlan], faults: Sequence[ScheduledFault],
     for entry in faults:
         own = aimed_at(entry, plans)
         out |= {own} & among if own is not None else set()
-        if _family(entry) in ("network", "process"):
+        if family_of(entry.fault.get("kind")) in ("network", "process"):
             target = entry.fault.get("target")
             out |= {p.order_id for p in plans if p.order_id in among and (
                 target == "orchestrator" or target in _SERVICES.get(p.intent, ()))}  # fmt: skip
     return out
-
-
-def _family(entry: ScheduledFault) -> str | None:
-    cls = fault_kinds().get(str(entry.fault.get("kind")))
-    return None if cls is None else cls.family
 
 
 def named(result: Any) -> set[str]:
