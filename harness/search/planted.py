@@ -228,10 +228,11 @@ CLI_WITH_CTRL_C = (
 )
 
 
-def _fracas(work: Path, args: list[str], timeout: float) -> tuple[int | None, str]:
-    """Run the fracas CLI in `work`. On the time limit, interrupt it as Ctrl-C would, so
-    pytest ends the session and writes the reports of the examples it ran; then stop its
-    whole process group if it lingers."""
+def _fracas(work: Path, args: list[str], timeout: float,
+            stop_when: Callable[[], bool] | None = None) -> tuple[int | None, str]:  # fmt: skip
+    """Run the fracas CLI in `work`. On the time limit, or once ``stop_when`` holds,
+    interrupt it as Ctrl-C would, so pytest ends the session and writes the reports of
+    the examples it ran; then stop its whole process group if it lingers."""
     env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(work / "hypothesis")}
     env.pop("FRACAS_ORCHESTRATOR", None)
     with open(work / "fracas.log", "w") as log:
@@ -239,10 +240,8 @@ def _fracas(work: Path, args: list[str], timeout: float) -> tuple[int | None, st
             [sys.executable, "-P", "-c", CLI_WITH_CTRL_C, *args],
             cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-        try:
-            code: int | None = proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            code = None
+        code = _wait(proc, timeout, stop_when)
+        if code is None:
             for sig, grace in ((signal.SIGINT, 60), (signal.SIGTERM, 20), (signal.SIGKILL, 20)):
                 os.killpg(proc.pid, sig)
                 try:
@@ -251,6 +250,19 @@ def _fracas(work: Path, args: list[str], timeout: float) -> tuple[int | None, st
                 except subprocess.TimeoutExpired:
                     continue
     return code, (work / "fracas.log").read_text(errors="replace")
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float,
+          stop_when: Callable[[], bool] | None) -> int | None:  # fmt: skip
+    """The exit code, or None at the time limit or once ``stop_when`` holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            return proc.wait(left if stop_when is None else min(left, 0.5))
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline or (stop_when is not None and stop_when()):
+                return None
 
 
 class CannotSearch(RuntimeError):
@@ -284,12 +296,14 @@ def search(
     keyword: str = "test_properties",
     timeout: float = 900.0,
     setup: Callable[[Path, tuple[str, ...]], None] | None = None,
+    stop_when: Callable[[], bool] | None = None,
 ) -> Search:
     """One property search (`fracas run -k test_properties`) with seed `seed`: the run's
     (world, workload and coverage plan) and Hypothesis's. With Hypothesis's seed alone,
     every seed walked the plan's packs in one order, and a bug found at example 12 was
     found there on every seed: five seeds measured one plan. ``setup`` writes the system
-    under test's pyproject.toml into ``work`` (default ``prepare``: the naive orchestrator)."""
+    under test's pyproject.toml into ``work`` (default ``prepare``: the naive orchestrator);
+    ``stop_when`` ends it early, as the time limit does."""
     check_runnable()
     (setup or prepare)(work, bugs)
     report = work / "report"
@@ -299,7 +313,7 @@ def search(
         # One slice: a search for a bug is one stream that stops at its first failure.
         ["run", "--profile", profile, "-k", keyword, "--report", str(report), "--slices", "1",
          "--seed", str(seed), "--", f"--hypothesis-seed={seed}"],
-        timeout,
+        timeout, stop_when,
     )  # fmt: skip
     result = Search(bugs, seed, profile, started, time.time() - started, code, log=log)
     result.examples = read_examples(report)

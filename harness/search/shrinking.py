@@ -14,7 +14,11 @@ failing the same way. So, once a failure is found:
   fault spent the whole budget so);
 - a case already confirmed (Hypothesis replays the smallest one last) is not run twice;
 - after ``seconds`` no new case runs, and the smallest confirmed one is reported, as
-  Hypothesis itself does after five minutes.
+  Hypothesis itself does after five minutes;
+- once a case is as small as shrinking makes it (``enough``: one order, none of whose
+  faults can go, search/split.py), no new case runs: what Hypothesis would still try
+  is another case of one order and fewer faults, a different one, not a smaller form
+  of this. A liveness search spent 10 to 20 s so, each try a run of a second or more.
 """
 
 from __future__ import annotations
@@ -62,3 +66,7 @@ class Shrinking:
         self.failed.add(shape)
         self.confirmed.add(drawn)
         self.smallest = size if self.smallest is None else min(self.smallest, size)
+
+    def enough(self, now: float | None = None) -> None:
+        """The smallest case is as small as it gets: from now on only confirmed cases run."""
+        self.until = time.monotonic() if now is None else now

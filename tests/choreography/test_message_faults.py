@@ -158,7 +158,7 @@ def test_a_participant_killed_as_it_acks_gets_the_event_again(
         return
     assert ("double-charge", oid) in _violations(result), result.failure_text()
 
-
+@pytest.mark.slow
 def test_a_crash_after_the_ack_loses_what_was_published_outside_the_outbox(
     start_topology: Callable[..., Topology],
 ) -> None:

@@ -12,6 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from popen_adapter import PopenAdapter, PopenHandle
 
 from fracas.harness.adapters import OrchestratorAdapter, ProcessAdapter, ProcessHandle
@@ -49,7 +50,7 @@ def test_it_is_an_adapter_that_shares_nothing_with_the_process_adapter() -> None
     assert isinstance(handle, ProcessHandle) and not isinstance(handle, ManagedProcess)
     assert adapter.process is None  # nothing to fault before it starts
 
-
+@pytest.mark.slow
 def test_the_crash_scenarios_pass_through_it(tmp_path: Path) -> None:
     (tmp_path / "conftest.py").write_text(CONFTEST)
     shutil.copy(ROOT / "scenarios" / "test_crashes.py", tmp_path / "test_crashes.py")

@@ -68,8 +68,17 @@ def test_a_search_stopped_by_ctrl_c_still_writes_its_report(tmp_path: Path) -> N
     """A soak search (hundreds of examples) interrupted with SIGINT, as Ctrl-C sends it to
     the terminal's process group: pytest ends the session, and the report of every
     example run so far is written, with the index and the replay data."""
-    stopped = search((), tmp_path, seed=0, profile="soak", timeout=60)
-    assert stopped.returncode is None  # it was still running at the time limit
+    logs, first = tmp_path / "report" / "run" / "logs", []
+
+    def past_the_first() -> bool:
+        """Each run after the first starts an orchestrator of its own (a log each): two
+        more than at start-up (spares included) means the first example has ended."""
+        count = len(list(logs.glob("orchestrator-*.log")))
+        first.extend([count] if count and not first else [])
+        return bool(first) and count >= first[0] + 2
+
+    stopped = search((), tmp_path, seed=0, profile="soak", timeout=120, stop_when=past_the_first)
+    assert stopped.returncode is None  # it was still running when it was stopped
     assert stopped.examples, stopped.log[-3000:]
     assert (tmp_path / "report" / "index.html").exists(), stopped.log[-3000:]
     assert "KeyboardInterrupt" in stopped.log

@@ -13,7 +13,14 @@ import pytest
 from fracas.fakes.world import build_world
 from fracas.harness.run.schedule import RequestMatch, Schedule, ScheduledFault
 from fracas.harness.run.workload import OrderPlan, make_order
-from fracas.harness.search.split import aimed_at, first_failing_part, first_find, parts, thinned
+from fracas.harness.search.split import (
+    READABLE,
+    aimed_at,
+    first_failing_part,
+    first_find,
+    parts,
+    thinned,
+)
 
 
 def _orders() -> list[OrderPlan]:
@@ -96,6 +103,26 @@ def test_a_first_failure_no_part_of_which_fails_is_run_again_whole() -> None:
     schedule = Schedule((_rule(a), _rule(c)))
     what, part = first_find([a, b, c], schedule, lambda p, s: _Verdict(ok=len(p) == 1 and p[0] is a))
     assert what == "part" and part is not None and part[0] == [c]
+
+
+def test_a_big_find_no_part_of_which_fails_is_kept_while_the_search_goes_on() -> None:
+    """A capture slowed past the orchestrator's timeout by a pause another order set
+    off, on a loaded machine, failed again whole and in no part: Hypothesis could not
+    make its five orders and nine faults smaller. Beyond ``READABLE`` such a find is
+    "together" (kept while the plan goes on), within it "again" (Hypothesis shrinks)."""
+    world, rng = build_world(0), random.Random(1)
+    plans = [make_order(world, "ok", n + 1, rng) for n in range(READABLE[0] + 1)]
+    whole = len(plans)
+
+    def run(p: list[OrderPlan], s: Schedule) -> _Verdict:
+        return _Verdict(ok=len(p) < whole)
+
+    faults = Schedule(tuple(_rule(p) for p in plans))
+    assert len(faults) > READABLE[1]
+    assert first_find(plans, faults, run) == ("together", None)
+    small = plans[:READABLE[0]]
+    whole = len(small)
+    assert first_find(small, Schedule(tuple(_rule(p) for p in small)), run) == ("again", None)
 
 
 def _answers(order: OrderPlan, n: int) -> list[ScheduledFault]:
@@ -220,6 +247,23 @@ def test_the_parts_whose_faults_reach_most_named_orders_run_first(crash: bool) -
 
     blamed = (a.order_id, b.order_id, c.order_id) if crash else (c.order_id,)
     found = first_failing_part([a, b, c], schedule, run, _Named(ok=False, names=blamed))
+    assert found is not None and found[0] == [c]
+    assert runs == [c.order_id, c.order_id]
+
+
+def test_among_parts_of_equal_reach_a_named_orders_own_part_runs_first() -> None:
+    """Crashes of the orchestrator reach every order, so they tie on reach: the stuck
+    order's own crashes ran fourth, after three parts that passed (5 s of a liveness
+    search). The named order's own part breaks the tie."""
+    a, b, c = _orders()
+    schedule = Schedule((_crash_at(a), _crash_at(b), _crash_at(c)))
+    runs: list[str] = []
+
+    def run(plans: list[OrderPlan], s: Schedule) -> _Verdict:
+        runs.append(plans[0].order_id)
+        return _Verdict(ok=plans[0] is not c)
+
+    found = first_failing_part([a, b, c], schedule, run, _Named(ok=False, names=(c.order_id,)))
     assert found is not None and found[0] == [c]
     assert runs == [c.order_id, c.order_id]
 

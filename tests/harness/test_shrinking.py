@@ -43,3 +43,16 @@ def test_past_the_deadline_only_confirmed_cases_run() -> None:
     assert s.worth_running("case-c", "shape-3", 3, now=140)
     assert not s.worth_running("case-c", "shape-3", 3, now=140.5)
     assert s.worth_running("case-a", "shape-1", 4, now=1000)
+
+
+def test_once_the_case_is_as_small_as_it_gets_only_confirmed_cases_run() -> None:
+    """One order, none of whose faults can go (split.thinned): a liveness search then
+    spent 10 to 20 s on Hypothesis's other one-order cases, each a run, none a smaller
+    form of the find."""
+    s = Shrinking(seconds=40)
+    s.failed_with("whole", "shape-1", 13, now=100)
+    s.failed_with("part", "shape-2", 3, now=120)
+    assert s.worth_running("other", "shape-3", 2, now=121)  # within the 40 s
+    s.enough(now=121)
+    assert not s.worth_running("other", "shape-3", 2, now=121.5)
+    assert s.worth_running("part", "shape-2", 3, now=200)  # Hypothesis's last replay

@@ -42,7 +42,7 @@ def _messages(exc: BaseException) -> list[str]:
         return [m for e in exc.exceptions for m in _messages(e)]
     return [str(exc)]
 
-
+@pytest.mark.slow
 def test_machine_finds_no_idempotency_and_names_double_charge(start_topology, tmp_path) -> None:
     # Aimed like the fault kinds: no review orders (the capture is what a drop must hit).
     spec = replace(naive_spec("no-idempotency"), clock=None,
