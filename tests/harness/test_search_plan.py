@@ -570,3 +570,19 @@ def test_a_second_crash_on_an_order_is_set_off_by_another_step() -> None:
                 doubles += len(steps) > 1
                 assert len(steps) == len(set(steps)), (steps, w)
     assert doubles
+
+
+def test_no_member_aims_at_a_customer_read_an_earlier_order_makes() -> None:
+    """The customer read carries no order id, so a rule on it is aimed by the customer's
+    path, and the first order of that customer meets it. A review-timeout member shared
+    its high-risk customer with a review-approve member in about one intent pack in six
+    (these Hypothesis seeds did), so its rules hit the other order and it had none of
+    its own: it is not aimed at a read an earlier order makes."""
+    shared = 0
+    for hypothesis_seed in (156, 160, 176, 212, 228, 232):
+        for w, pack in _slice(3, 1, 4, 5, None, hypothesis_seed, 1.0):
+            for j, cell in enumerate(pack or ()):
+                plan = w.plans[j]
+                shared += plan.order["customer_id"] in {p.order["customer_id"] for p in w.plans[:j]}
+                assert _faults_of(w, j) or cell.group == "process", (cell, w)
+    assert shared  # members still share customers: only the aim moved
