@@ -439,10 +439,13 @@ def aimed_faults(
     ``cell``'s step, group and phase when given; at a step other than ``besides``, the
     step of the fault it follows on its order: two crashes triggered by one request
     are one crash, and a pack's "crash while resuming after a crash" drew that one in
-    four times). Not at the customer read of an order whose customer an earlier order
-    reads (``read_before``): that read carries no order id, so the rule on the path met
-    the earlier order instead (a review-timeout member shared its high-risk customer
-    with a review-approve one in about one pack in six).
+    four times). A rule (``RULED``) is not put on the customer read of an order whose
+    customer an earlier order reads (``read_before``): that read carries no order id, so
+    the rule on the path met the earlier order instead (a review-timeout member shared
+    its high-risk customer with a review-approve one in about one pack in six). Other
+    groups keep that step: a client input carries its order's id, and leaving the step
+    out of a review member's only step made its draw invalid (review-twice's find moved
+    from example 9 to 14 on two seeds of five).
 
     HTTP rules match that order's step (in place from the start, so they hit whenever the
     step comes); network and process faults are triggered by the step itself (the
@@ -450,8 +453,9 @@ def aimed_faults(
     the orchestrator's scale, or at once for a crash-and-restart. Nothing here waits on
     the wall clock to pick *where* a fault lands, so a replay lands it on the same step."""
     aim = _Aim(frozenset(capabilities), kinds, down_fakes, call_timeout, choreography)
+    ruled = cell is not None and cell.group in RULED  # rules aimed by the customer's path
     pairs = [(p, s) for p, s in _aim_pairs(plans, cell.step if cell else None) if s != besides
-             and not (s == "customer" and p.order.get("customer_id") in read_before)]  # fmt: skip
+             and not (ruled and s == "customer" and p.order.get("customer_id") in read_before)]  # fmt: skip
     if cell is not None and cell.group is not None and cell.step is None:
         crash_ok = _crash_ok(aim.capabilities, aim.kinds)
         pairs = [(p, s) for p, s in pairs if fits(p.intent, s, cell.group)
