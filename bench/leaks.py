@@ -30,74 +30,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fracas.harness.kit.proctable import alive, descendants, listening, ports_of  # noqa: E402
+
 FRACAS = [sys.executable, "-m", "fracas.harness.front.cli"]
 
 
-def descendants(root: int) -> set[int]:
-    """Every live process whose parent chain leads to ``root``."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z":
-            parents[int(entry.name)] = int(fields[1])
-    found: set[int] = set()
-    frontier = {root}
-    while frontier:
-        frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - found
-        found |= frontier
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _listening() -> dict[int, int]:
-    """Socket inode -> port, for every TCP socket in LISTEN (state 0A)."""
-    out: dict[int, int] = {}
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            cols = line.split()
-            if cols[3] == "0A":
-                out[int(cols[9])] = int(cols[1].rsplit(":", 1)[1], 16)
-    return out
-
-
-def ports_of(pids: set[int]) -> set[int]:
-    """The TCP ports these processes listen on."""
-    listening = _listening()
-    ports: set[int] = set()
-    for pid in pids:
-        try:
-            fds = list(Path(f"/proc/{pid}/fd").iterdir())
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                target = os.readlink(fd)
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                inode = int(target[8:-1])
-                if inode in listening:
-                    ports.add(listening[inode])
-    return ports
-
-
 def still_listening(ports: set[int]) -> set[int]:
-    return ports & set(_listening().values())
+    return ports & set(listening().values())
 
 
 def one(at: float, grace: float, work: Path) -> tuple[int, int, int, int, float]:

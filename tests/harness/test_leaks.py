@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from fracas.harness.kit.net import is_listening
+from fracas.harness.kit.proctable import alive, descendants
 from fracas.harness.kit.waiting import wait_until
 
 SCENARIO = textwrap.dedent(
@@ -54,35 +55,6 @@ SCENARIO = textwrap.dedent(
         long_run(fracas)
     """
 )
-
-
-def descendants(root: int) -> set[int]:
-    """Every live process whose parent chain leads to `root`."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if fields[0] != "Z":
-            parents[int(entry.name)] = int(fields[1])
-    found: set[int] = set()
-    frontier = {root}
-    while frontier:
-        frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - found
-        found |= frontier
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def crash_one_worker(markers: Path) -> None:
