@@ -36,14 +36,23 @@ def _fingerprint() -> str:
     return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
 
 
+def complete(env: Path) -> bool:
+    """Whether the venv at ``env`` was made whole. Making one writes its python first,
+    then its activate script, then pip: a first run stopped in between (Ctrl-C, a
+    killed job) left a python and no activate, and every later run took that venv as
+    made, so the README's `. .venv/bin/activate` failed."""
+    bin_dir = env / ("Scripts" if os.name == "nt" else "bin")
+    return all((bin_dir / name).exists() for name in ("python", "activate", "pip"))
+
+
 def ensure_venv() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs before any install
         sys.exit(f"fracas needs Python 3.11 or newer; this is {sys.version.split()[0]}")
-    if STAMP.exists() and STAMP.read_text() == _fingerprint() and (BIN / "python").exists():
+    if STAMP.exists() and STAMP.read_text() == _fingerprint() and complete(VENV):
         return
-    if not (BIN / "python").exists():
+    if not complete(VENV):
         print("fracas: creating .venv", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     print("fracas: installing fracas and its test tools into .venv", flush=True)
     subprocess.run(
         [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",

@@ -80,3 +80,22 @@ def test_fracas_run_path_runs_only_that_folders_scenario(tmp_path: Path) -> None
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert re.search(r"collected 1 item$", done.stdout, re.M), done.stdout[-3000:]
     assert re.search(r"=+ 1 passed", done.stdout), done.stdout[-3000:]
+
+
+def test_dev_py_remakes_a_venv_a_stopped_first_run_left_half_made(tmp_path: Path) -> None:
+    """A first `dev.py test` stopped while it made .venv left a python without an
+    activate script or pip, and later runs took it as made."""
+    import importlib.util
+    import venv
+
+    spec = importlib.util.spec_from_file_location("dev", ROOT / "dev.py")
+    assert spec is not None and spec.loader is not None
+    dev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dev)
+    env = tmp_path / ".venv"
+    venv.EnvBuilder(with_pip=False).create(env)  # a python and activate, no pip yet
+    assert (env / "bin" / "python").exists() and not dev.complete(env)
+    (env / "bin" / "pip").write_text("")
+    assert dev.complete(env)
+    (env / "bin" / "activate").unlink()
+    assert not dev.complete(env)
