@@ -184,3 +184,27 @@ def test_the_no_dedup_defect_captures_again_on_that_redelivery(
     order_id, deliveries = _crash_payment_after_its_capture(topo)
     assert deliveries >= 2
     assert _captures(topo, order_id) == deliveries  # one capture per delivery
+
+
+def test_a_garbled_answer_to_a_compensation_is_not_taken_for_it(
+    start_topology: Callable[..., Topology],
+) -> None:
+    """A soak of the bundled choreography found it: a release answered 200 with a
+    garbled body (the fake released nothing) was taken for the release, and the failed
+    order kept its stock held (failed-ledger); the same went for a garbled refund. Each
+    compensation reads its answer as the capture and the reservation do, and asks again."""
+    topo = start_topology(choreo_spec())
+    plans = orders(1, seed=0, intents=("undeliverable",))
+    oid = plans[0].order_id
+
+    def garbled(path: str) -> dict[str, Any]:
+        return {"fault": {"kind": "malformed", "target": path.split()[0], "params": {
+            "method": "POST", "path": path.split()[1], "order_id": oid,
+            "phase": "before_commit", "shape": "wrong_types", "times": 1}}, "at": 0}
+
+    schedule = [garbled("inventory /reservations/*/release"),
+                garbled("payment /payments/*/refunds")]  # fmt: skip
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=30), seed=0)
+    result.assert_consistent()
+    assert result.statuses == {oid: "failed"}
+    assert all(result.entry_hits.values()), result.entry_hits  # both answers were garbled
