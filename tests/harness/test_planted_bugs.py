@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from fracas.harness.run.topology import SPARES
 from fracas.harness.search.planted import NAIVE, RULES, search
 
 #: Bugs the search finds at `dev` with seed 0 in a few seconds (see bench/search.py).
@@ -68,14 +69,14 @@ def test_a_search_stopped_by_ctrl_c_still_writes_its_report(tmp_path: Path) -> N
     """A soak search (hundreds of examples) interrupted with SIGINT, as Ctrl-C sends it to
     the terminal's process group: pytest ends the session, and the report of every
     example run so far is written, with the index and the replay data."""
-    logs, first = tmp_path / "report" / "run" / "logs", []
+    # The topology boots its orchestrator and SPARES more, each with a log; each run
+    # takes a spare and boots one more: the log numbered 1 + SPARES + 2 is the second
+    # run's, so the first example has ended. (Counting from the first log seen stopped
+    # the search at once on a busy machine, while the spares were still booting.)
+    second_run = tmp_path / "report" / "run" / "logs" / f"orchestrator-{SPARES + 3}.log"
 
     def past_the_first() -> bool:
-        """Each run after the first starts an orchestrator of its own (a log each): two
-        more than at start-up (spares included) means the first example has ended."""
-        count = len(list(logs.glob("orchestrator-*.log")))
-        first.extend([count] if count and not first else [])
-        return bool(first) and count >= first[0] + 2
+        return second_run.exists()
 
     stopped = search((), tmp_path, seed=0, profile="soak", timeout=120, stop_when=past_the_first)
     assert stopped.returncode is None  # it was still running when it was stopped
