@@ -22,7 +22,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def bin_of(env: Path) -> Path:
+    """A venv's folder of executables."""
+    return env / ("Scripts" if os.name == "nt" else "bin")
+
+
+BIN = bin_of(VENV)
 STAMP = VENV / ".fracas-installed"
 
 JOBS = {
@@ -41,8 +48,7 @@ def complete(env: Path) -> bool:
     then its activate script, then pip: a first run stopped in between (Ctrl-C, a
     killed job) left a python and no activate, and every later run took that venv as
     made, so the README's `. .venv/bin/activate` failed."""
-    bin_dir = env / ("Scripts" if os.name == "nt" else "bin")
-    return all((bin_dir / name).exists() for name in ("python", "activate", "pip"))
+    return all((bin_of(env) / name).exists() for name in ("python", "activate", "pip"))
 
 
 def ensure_venv() -> None:

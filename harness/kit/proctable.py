@@ -1,6 +1,7 @@
-"""The process table and the listening sockets, read from /proc: what a leak check
-counts (tests/harness/test_leaks.py, bench/leaks.py). Read, never assumed: a process
-the harness believes it stopped still counts if the kernel still runs it."""
+"""The process table and the TCP sockets, read from /proc: what a leak check counts
+(tests/harness/test_leaks.py, bench/leaks.py), and which sockets a process holds
+(tests/choreography). Read, never assumed: a process the harness believes it stopped
+still counts if the kernel still runs it."""
 
 from __future__ import annotations
 
@@ -36,35 +37,42 @@ def alive(pid: int) -> bool:
         return False
 
 
-def listening() -> dict[int, int]:
-    """Socket inode -> port, for every TCP socket in LISTEN (state 0A)."""
-    out: dict[int, int] = {}
+def tcp_rows() -> list[list[str]]:
+    """Every row of /proc/net/tcp and /proc/net/tcp6, split into its columns (local
+    address at 1, remote at 2, state at 3: 0A LISTEN, 01 ESTABLISHED; inode at 9)."""
+    rows: list[list[str]] = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
         except OSError:
             continue
-        for line in lines:
-            cols = line.split()
-            if cols[3] == "0A":
-                out[int(cols[9])] = int(cols[1].rsplit(":", 1)[1], 16)
+        rows.extend(line.split() for line in lines)
+    return rows
+
+
+def socket_inodes(pid: int) -> set[int]:
+    """The inodes of the sockets ``pid`` holds open (none once it is gone)."""
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return set()
+    out: set[int] = set()
+    for fd in fds:
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            out.add(int(target[8:-1]))
     return out
+
+
+def listening() -> dict[int, int]:
+    """Socket inode -> port, for every TCP socket in LISTEN."""
+    return {int(r[9]): int(r[1].rsplit(":", 1)[1], 16) for r in tcp_rows() if r[3] == "0A"}
 
 
 def ports_of(pids: set[int]) -> set[int]:
     """The TCP ports these processes listen on."""
     inodes = listening()
-    ports: set[int] = set()
-    for pid in pids:
-        try:
-            fds = list(Path(f"/proc/{pid}/fd").iterdir())
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                target = os.readlink(fd)
-            except OSError:
-                continue
-            if target.startswith("socket:[") and int(target[8:-1]) in inodes:
-                ports.add(inodes[int(target[8:-1])])
-    return ports
+    return {inodes[i] for pid in pids for i in socket_inodes(pid) if i in inodes}

@@ -3,13 +3,13 @@ broker's and the participants' sockets as the kernel sees them."""
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from fracas.harness.adapters.choreo_spec import parse
 from fracas.harness.adapters.select import AdapterSpec
+from fracas.harness.kit.proctable import socket_inodes, tcp_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "choreography"
@@ -31,31 +31,16 @@ def choreo_spec(**bugs: str) -> AdapterSpec:
     return AdapterSpec(command=None, source="test", cwd=str(EXAMPLE), choreography=data)
 
 
-def _tcp_rows() -> list[list[str]]:
-    rows: list[list[str]] = []
-    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(name) as f:
-            rows.extend(line.split() for line in list(f)[1:])
-    return rows
-
-
 def listen_addresses(port: int) -> set[str]:
     """The local addresses (hex, as /proc shows them) listening on ``port``."""
-    return {r[1].split(":")[0] for r in _tcp_rows()
+    return {r[1].split(":")[0] for r in tcp_rows()
             if r[3] == "0A" and int(r[1].split(":")[1], 16) == port}  # fmt: skip
 
 
 def remote_ports(pid: int) -> set[int]:
     """The remote ports of ``pid``'s established TCP connections."""
-    inodes = set()
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    return {int(r[2].split(":")[1], 16) for r in _tcp_rows() if r[3] == "01" and r[9] in inodes}
+    inodes = socket_inodes(pid)
+    return {int(r[2].split(":")[1], 16) for r in tcp_rows() if r[3] == "01" and int(r[9]) in inodes}
 
 
 HYBRID = ROOT / "examples" / "hybrid"

@@ -112,17 +112,17 @@ def test_a_big_find_no_part_of_which_fails_is_kept_while_the_search_goes_on() ->
     "together" (kept while the plan goes on), within it "again" (Hypothesis shrinks)."""
     world, rng = build_world(0), random.Random(1)
     plans = [make_order(world, "ok", n + 1, rng) for n in range(READABLE[0] + 1)]
-    whole = len(plans)
 
-    def run(p: list[OrderPlan], s: Schedule) -> _Verdict:
-        return _Verdict(ok=len(p) < whole)
+    def only_whole(case: list[OrderPlan]):  # noqa: ANN202
+        """Runs that fail with every order of ``case`` and with no fewer."""
+        return lambda p, s: _Verdict(ok=len(p) < len(case))
 
     faults = Schedule(tuple(_rule(p) for p in plans))
     assert len(faults) > READABLE[1]
-    assert first_find(plans, faults, run) == ("together", None)
+    assert first_find(plans, faults, only_whole(plans)) == ("together", None)
     small = plans[:READABLE[0]]
-    whole = len(small)
-    assert first_find(small, Schedule(tuple(_rule(p) for p in small)), run) == ("again", None)
+    assert first_find(small, Schedule(tuple(_rule(p) for p in small)),
+                      only_whole(small)) == ("again", None)  # fmt: skip
 
 
 def _answers(order: OrderPlan, n: int) -> list[ScheduledFault]:
