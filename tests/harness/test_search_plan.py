@@ -133,7 +133,9 @@ def test_the_first_examples_cover_every_intent_then_the_steps() -> None:
             ["ok", "blocked", "unknown_customer", "declined", "out_of_stock", "undeliverable",
              "review_approve", "review_reject", "review_timeout"]
         )  # fmt: skip
-    slices = _search(seed=3, count=4, examples=5)
+    # Hypothesis's seed too: unseeded, one run in ten or so left more than two process
+    # members out (and failed this test now and then, in CI's fresh clones as well)
+    slices = _search(seed=3, count=4, examples=5, hypothesis_seed=0)
     steps = [c for drawn in slices for _, p in drawn if p and p[0].tier == "step" for c in p]
     assert len(steps) == len(set(steps)) >= 15 * 3, len(steps)  # step packs of 3 or more
     dropped = 0
