@@ -85,6 +85,15 @@ class FaultBackend(ABC):
         """Undo what fracas did on the server before it is stopped (or left running)."""
         return None
 
+    def died(self) -> int | None:
+        """The exit code of a server fracas started that has died since (None: running,
+        or not fracas's to watch)."""
+        return None
+
+    def revive(self) -> None:
+        """Start a server that ``died()`` again on its port (empty: no proxies)."""
+        raise BackendError(f"{self.name} backend: fracas did not start this server")
+
     @property
     def client(self) -> ToxiClient:
         """The client fracas uses for this server; it records the proxies it creates."""
@@ -150,6 +159,23 @@ class ProcessBackend(FaultBackend):
             shutil.rmtree(self.log_dir, ignore_errors=True)  # the error carries the log tail
             self.log_dir = None
         raise BackendError(f"{self.name} backend: server did not start: {last}")
+
+    def died(self) -> int | None:
+        proc = self.process
+        return None if proc is None or proc.alive else proc.returncode
+
+    def revive(self) -> None:
+        """The same command on the same port, so every proxy's clients (the orchestrator
+        is pointed at the proxies' ports) find it again once the proxies are back."""
+        proc, url = self.process, self.base_url
+        if proc is None or url is None or proc.alive:
+            return
+        proc.start()
+        probe = ToxiClient(url, timeout=0.5)
+        try:
+            proc.wait_healthy(probe.is_up, self.start_timeout)
+        finally:
+            probe.close()
 
     def _stop(self) -> None:
         if self.process is not None:

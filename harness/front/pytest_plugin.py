@@ -497,6 +497,7 @@ def _table_rows(handle: Fracas, config: pytest.Config) -> list[dict[str, Any]]:
                 "races": result.history.races(),
                 "replay": str(result.replay_path) if result.replay_path is not None else None,
                 "shape": shape_key(shape_of(result.plans, result.schedule, timeout)),
+                "proxy_restarts": [r["said"] for r in result.history.meta.get("proxy_restarts", [])],
             }
         )
     return rows
@@ -548,6 +549,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         f"{totals['runs']} runs, {totals['orders']} orders, {totals['violations']} violations, "
         f"{shapes} distinct shapes"
     )
+    for row in rows:  # the harness put the fault proxy back during the run: say so
+        for said in row.get("proxy_restarts") or ():
+            tr.write_line(f"{row['name']}: {said}", yellow=True)
     index = config.stash.get(_INDEX, None)
     tr.write_line(
         f"fracas report: {index}" if index is not None

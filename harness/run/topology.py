@@ -35,6 +35,7 @@ from fracas.harness.kit.procs import ProcessHandle
 from fracas.harness.kit.timescale import scaled
 from fracas.harness.kit.toxiclient import ToxiClient
 from fracas.harness.run.brokerside import BrokerSide, start_broker_side
+from fracas.harness.run.proxywatch import ProxyWatch
 from fracas.harness.run.services import SERVICES, FakeProcess, spawn_fake, wait_fakes_healthy
 
 #: Orchestrators kept starting ahead of the examples that will use them.
@@ -75,6 +76,8 @@ class Topology:
     )
     #: The broker of a choreography (None: an orchestrator, no broker).
     broker: BrokerSide | None = None
+    #: Restarts the fault proxy's server if it dies, and says so (run/proxywatch.py).
+    watch: ProxyWatch | None = None
 
     # -- lifecycle -------------------------------------------------------------------
     @classmethod
@@ -127,6 +130,8 @@ class Topology:
             topo = cls(config, backend, fakes, proxy_names, proxy_urls, adapter, seed=config.seed,
                        broker=broker)  # fmt: skip
             topo._start_orchestrator(fresh=True)
+            proxies = [p.to_json() for p in backend.client.proxies().values()]
+            topo.watch = ProxyWatch(backend, lambda: proxies).start()
             topo.started_in = time.monotonic() - t0
             return topo
         except BaseException:
@@ -203,6 +208,8 @@ class Topology:
     def stop(self) -> None:
         """Stop everything; safe to call twice and after a partial start."""
         errors: list[BaseException] = []
+        if self.watch is not None:
+            self.watch.stop()  # before the server is stopped on purpose
         for action in (
             self.orchestrator.stop,
             *(fake.process.kill for fake in self.fakes.values()),
@@ -260,7 +267,10 @@ class Topology:
 
     def ensure_fakes_running(self) -> None:
         """Every fake up, unpaused and healthy, whatever a fault left it as. A fake that
-        cannot come back raises ProcessFailed with the tail of its log."""
+        cannot come back raises ProcessFailed with the tail of its log. The fault proxy's
+        server too, if it died (what the watcher does within a tenth of a second)."""
+        if self.watch is not None:
+            self.watch.check()
         restarted = []
         for fake in self.fakes.values():
             if not fake.process.alive:

@@ -216,3 +216,8 @@ def test_sigkill_a_fake_ten_times_with_200_orders_in_flight(orch: Orchestrator, 
     }
     assert sum(s == "completed" for s in statuses.values()) > 100
     assert_consistent(judge(orch, orders))
+    # The kills landed on calls in flight: the orchestrator retried calls to the victim.
+    metrics = orch.http.get("/metrics").text
+    retried = [ln for ln in metrics.splitlines()
+               if ln.startswith("fracas_retries_total") and f'service="{victim}"' in ln]  # fmt: skip
+    assert sum(float(ln.rsplit(" ", 1)[1]) for ln in retried) >= 1, metrics
