@@ -70,6 +70,8 @@ _RUN_POSITIONS = pytest.StashKey[dict[int, tuple[int, int]]]()
 _TOKEN = pytest.StashKey[str]()
 #: The runs table's rows the xdist workers sent back.
 _WORKER_ROWS = pytest.StashKey[list[dict[str, Any]]]()
+#: run index in the handle's results -> its report files' stem (given as tests end).
+_STEMS = pytest.StashKey[dict[int, str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -319,8 +321,11 @@ def _progress_line(config: pytest.Config, tr: Any, handle: Fracas) -> Any:
     capman = config.pluginmanager.getplugin("capturemanager")
 
     def show(name: str, result: RunResult) -> None:
+        from fracas.harness.report.writer import Filed
+
         runs = handle.results
-        bad = sum(len(r.verdict.violations) for _, r in runs)
+        bad = sum(r.violations if isinstance(r, Filed) else len(r.verdict.violations)
+                  for _, r in runs)  # fmt: skip
         elapsed = int(time.monotonic() - config.stash[_T0])
         # pytest captures the test's output; this line is for the person watching.
         paused = capman.global_and_fixture_disabled() if capman else contextlib.nullcontext()
@@ -374,7 +379,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     last = len(handle.results) - 1
     if rep.failed and not isinstance(exc, ConsistencyError) and last >= item.stash[_FIRST_RUN]:
         run = handle.results[last][1]
-        if not run.ok:  # the scenario failed on its own check: show the witness anyway
+        if not run.ok and isinstance(run, RunResult):  # failed on its own check: the witness too
             rep.sections.append(("fracas witness", run.failure_text()))
     position = item.config.stash.get(_POSITIONS, {}).get(item.nodeid, 1 << 30)
     run_positions = item.config.stash.setdefault(_RUN_POSITIONS, {})
@@ -387,6 +392,37 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             violation=isinstance(exc, ConsistencyError),
             final=i == last,
         )
+    _file_runs(item.config, handle, last)
+
+
+def _file_runs(config: pytest.Config, handle: Fracas, last: int) -> None:
+    """Write the runs of a test that ended now, and keep only their rows: a session that
+    kept every run whole grew by each run's history and ledgers (a soak's harness by
+    1.3 MB a run of 25 orders). Each run's file name is the one ``write_part`` would give
+    it: the same rule over the same names in the same order."""
+    from fracas.harness.adapters.base import call_timeout
+    from fracas.harness.kit.names import first_free, stem_of
+    from fracas.harness.report.writer import Filed, file_run
+
+    report = config.stash[_SPEC].report
+    directory = Path(report) if report else None
+    stems: dict[int, str] = config.stash.setdefault(_STEMS, {})
+    used: set[str] = set(stems.values())
+    outcomes = config.stash.get(OUTCOMES, {})
+    positions = config.stash.get(_RUN_POSITIONS, {})
+    timeout = call_timeout(handle.orchestrator)
+    for i in range(len(stems), last + 1):
+        stems[i] = first_free(stem_of(handle.results[i][0]), used)
+        used.add(stems[i])
+    for i in range(last + 1):
+        name, run = handle.results[i]
+        if isinstance(run, Filed):
+            continue
+        table = _table_row(name, run, outcomes.get(i), timeout)
+        handle.results[i] = (name, file_run(
+            directory, stems[i], run, outcome=outcomes.get(i),
+            position=positions.get(i, (1 << 30, i)), extra={"table": table},
+        ))  # fmt: skip
 
 
 def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: Any) -> Any:
@@ -468,39 +504,46 @@ VERDICT_WIDTH = 20
 
 def _table_rows(handle: Fracas, config: pytest.Config) -> list[dict[str, Any]]:
     """The runs table's rows as plain data: an xdist worker sends them to the controller.
-    ``test_failed``: pytest failed the run's test, which a consistent verdict must not hide."""
+    A filed run's row was made when its test ended."""
     from fracas.harness.adapters.base import call_timeout
+    from fracas.harness.report.writer import Filed
+
+    outcomes = config.stash.get(OUTCOMES, {})
+    timeout = call_timeout(handle.orchestrator)
+    return [
+        dict(result.extra["table"]) if isinstance(result, Filed)
+        else _table_row(name, result, outcomes.get(i), timeout)
+        for i, (name, result) in enumerate(handle.results)
+    ]  # fmt: skip
+
+
+def _table_row(name: str, result: RunResult, outcome: Any, timeout: float) -> dict[str, Any]:
+    """One run's row. ``test_failed``: pytest failed the run's test, which a consistent
+    verdict must not hide."""
     from fracas.harness.checkers.summary import summarize
     from fracas.harness.run.shape import shape_key, shape_of
 
-    rows = []
-    outcomes = config.stash.get(OUTCOMES, {})
-    timeout = call_timeout(handle.orchestrator)
-    for i, (name, result) in enumerate(handle.results):
-        s = summarize(result.snapshot)
-        out = s["outcomes"]
-        rows.append(
-            {
-                "name": name,
-                "values": [
-                    s["orders"],
-                    out.get("completed", 0),
-                    out.get("failed", 0),
-                    out.get("needs_attention", 0),
-                    len(result.nemesis.applied),
-                    f"{s['requests']['per_order_mean']:.2f}",
-                    f"{s['requests']['retries_per_order_mean']:.2f}",
-                ],
-                "ok": result.ok,
-                "test_failed": bool(outcomes.get(i) and outcomes[i].failed),
-                "violations": len(result.verdict.violations),
-                "races": result.history.races(),
-                "replay": str(result.replay_path) if result.replay_path is not None else None,
-                "shape": shape_key(shape_of(result.plans, result.schedule, timeout)),
-                "proxy_restarts": [r["said"] for r in result.history.meta.get("proxy_restarts", [])],
-            }
-        )
-    return rows
+    s = summarize(result.snapshot)
+    out = s["outcomes"]
+    return {
+        "name": name,
+        "values": [
+            s["orders"],
+            out.get("completed", 0),
+            out.get("failed", 0),
+            out.get("needs_attention", 0),
+            len(result.nemesis.applied),
+            f"{s['requests']['per_order_mean']:.2f}",
+            f"{s['requests']['retries_per_order_mean']:.2f}",
+        ],
+        "ok": result.ok,
+        "test_failed": bool(outcome and outcome.failed),
+        "violations": len(result.verdict.violations),
+        "races": result.history.races(),
+        "replay": str(result.replay_path) if result.replay_path is not None else None,
+        "shape": shape_key(shape_of(result.plans, result.schedule, timeout)),
+        "proxy_restarts": [r["said"] for r in result.history.meta.get("proxy_restarts", [])],
+    }
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

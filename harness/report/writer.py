@@ -10,8 +10,10 @@ package does not depend on the runtime.
 
 from __future__ import annotations
 
+import collections
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -99,35 +101,85 @@ def suite_numbers(summary: Mapping[str, Any], faults: int) -> dict[str, Any]:
     }
 
 
+@dataclass
+class Filed:
+    """A run whose files are written already: what its session's part, index and
+    terminal table still need of it, without its history and ledgers. A soak's harness
+    that kept every run whole grew by its runs' histories (1.3 MB a run of 25 orders);
+    filed when its test ends, a run costs its row."""
+
+    ok: bool
+    violations: int
+    #: its row in the part (None: the session writes no report)
+    row: dict[str, Any] | None
+    cells: collections.Counter[Any] = field(default_factory=collections.Counter)
+    #: anything else its keeper wants kept (the plugin's terminal-table row)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def file_run(
+    directory: Path | None,
+    stem: str,
+    run: RunLike,
+    *,
+    outcome: TestOutcome | None = None,
+    position: tuple[int, int] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Filed:
+    """Write one run's files (when there is a ``directory``) and keep only its row."""
+    row = None
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        row = _row(directory, stem, run, outcome, position)
+    cells = CoverageMap().add(run)  # type: ignore[arg-type]
+    return Filed(bool(run.verdict.ok), len(run.verdict.violations), row, cells, dict(extra or {}))
+
+
+def _row(
+    directory: Path, stem: str, run: RunLike, outcome: TestOutcome | None,
+    position: tuple[int, int] | None,
+) -> dict[str, Any]:  # fmt: skip
+    j, h = write_run(directory, stem, run, outcome=outcome)
+    row = run_row(stem, run, outcome, h.name, j.name)
+    nemesis = getattr(run, "nemesis", None)
+    applied = len(getattr(nemesis, "applied", ()) or ())
+    row["summary"] = suite_numbers(summarize(run.snapshot), applied)
+    row["position"] = list(position or (1 << 30, 0))
+    return row
+
+
 def write_part(
     directory: Path,
     part_id: str,
-    results: Sequence[tuple[str, RunLike]],
+    results: Sequence[tuple[str, RunLike | Filed]],
     *,
     outcomes: Mapping[int, TestOutcome] | None = None,
     session: SessionInfo | None = None,
     positions: Mapping[int, tuple[int, int]] | None = None,
 ) -> Path:
     """Write each run's files and ``parts/<part_id>.json``. ``positions``: by index in
-    ``results``, (the test's place in the whole collection, the run's place in its test)."""
+    ``results``, (the test's place in the whole collection, the run's place in its test).
+    A ``Filed`` run's files are written already: its row is taken as it is."""
     directory.mkdir(parents=True, exist_ok=True)
     outcomes = outcomes or {}
     positions = positions or {}
     rows: list[dict[str, Any]] = []
     used: set[str] = set()
+    coverage_map = CoverageMap()
     for i, (name, run) in enumerate(results):
         stem = first_free(stem_of(name), used)  # the handle's names are unique; others' not
         used.add(stem)
-        j, h = write_run(directory, stem, run, outcome=outcomes.get(i))
-        row = run_row(stem, run, outcomes.get(i), h.name, j.name)
-        nemesis = getattr(run, "nemesis", None)
-        applied = len(getattr(nemesis, "applied", ()) or ())
-        row["summary"] = suite_numbers(summarize(run.snapshot), applied)
-        row["position"] = list(positions.get(i, (1 << 30, i)))
-        rows.append(row)
-    coverage = CoverageMap.from_results([r for _, r in results]).to_json()  # type: ignore[misc]
-    if session is None and results:  # not from pytest (fracas replay): what the runs recorded
-        first = _meta(results[0][1])
+        if isinstance(run, Filed):
+            coverage_map.add_cells(run.cells)
+            if run.row is not None:
+                rows.append(run.row)
+            continue
+        rows.append(_row(directory, stem, run, outcomes.get(i), positions.get(i, (1 << 30, i))))
+        coverage_map.add(run)  # type: ignore[arg-type]
+    coverage = coverage_map.to_json()
+    live = [r for _, r in results if not isinstance(r, Filed)]
+    if session is None and live:  # not from pytest (fracas replay): what the runs recorded
+        first = _meta(live[0])
         session = SessionInfo(
             orchestrator=str(first.get("orchestrator") or ""), seed=first.get("seed")
         )
@@ -148,7 +200,7 @@ def write_part(
 
 def write_reports(
     directory: Path,
-    results: Sequence[tuple[str, RunLike]],
+    results: Sequence[tuple[str, RunLike | Filed]],
     *,
     outcomes: Mapping[int, TestOutcome] | None = None,
     session: SessionInfo | None = None,

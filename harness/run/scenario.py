@@ -20,6 +20,7 @@ from typing import Any
 from fracas.fakes.world import World, build_world
 from fracas.harness.adapters import OrchestratorAdapter
 from fracas.harness.kit.names import first_free, stem_of
+from fracas.harness.report.writer import Filed
 from fracas.harness.run.runner import RunOptions, RunResult, run
 from fracas.harness.run.schedule import Schedule
 from fracas.harness.run.slices import reject_if_skipped
@@ -32,7 +33,9 @@ class Fracas:
     topology: Topology
     seed: int = 0
     report_dir: Path | None = None
-    results: list[tuple[str, RunResult]] = field(default_factory=list)
+    #: Every run of the session, by name; a run whose test ended is ``Filed``: its
+    #: report files written, only its row kept (the plugin's doing).
+    results: list[tuple[str, RunResult | Filed]] = field(default_factory=list)
     current_test: str = "run"
     progress: Callable[[str], None] | None = None
     #: Where failing runs' replay files go (None: not written).

@@ -37,6 +37,16 @@ def test_own_check_on_a_violating_run(fracas):
     drop = {"fault": {"kind": "drop", "target": "payment", "params": params}, "at": 0}
     result = fracas.run(fracas.orders(1), [drop], settle_seconds=20)
     assert result.fired("drop", "payment") == 0
+
+
+def test_earlier_tests_runs_are_filed(fracas):
+    from fracas.harness.report.writer import Filed
+
+    earlier = list(fracas.results)
+    assert len(earlier) == 4 and all(isinstance(r, Filed) for _, r in earlier)
+    assert all(r.row is not None for _, r in earlier) and earlier[-1][1].cells  # row, coverage
+    assert [r.ok for _, r in earlier] == [True, True, True, False]
+    fracas.run(fracas.orders(1), settle_seconds=20).assert_consistent()
 """
 
 
@@ -69,6 +79,18 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, ob
     return proc.stdout, json.loads((rep / "index.json").read_text()), rep
 
 
+def test_a_run_is_filed_when_its_test_ends_and_reported_whole(
+    session: tuple[str, dict[str, object], Path],
+) -> None:
+    """A run whose test ended keeps only its row in the session (a soak's harness grew
+    by every run's history); its files are written then, and the index lists it."""
+    stdout, data, rep = session
+    runs = {r["run"]: r for r in data["runs"]}  # type: ignore[attr-defined]
+    assert runs["test_earlier_tests_runs_are_filed"]["test"]["outcome"] == "passed"
+    assert len(runs) == 5 and all((rep / r["json"]).is_file() for r in runs.values())
+    assert "5 runs, 5 orders, 2 violations" in stdout
+
+
 def test_a_failed_scenario_assertion_is_shown_failed_not_consistent(
     session: tuple[str, dict[str, object], Path],
 ) -> None:
@@ -80,7 +102,9 @@ def test_a_failed_scenario_assertion_is_shown_failed_not_consistent(
     assert own["test"]["label"] == "failed: assertion"
     assert runs["test_passes"]["test"]["outcome"] == "passed"
     assert data["totals"]["pytest_failures"] == 3  # type: ignore[index]
-    assert [r["run"] for r in data["runs"]][-1] == "test_passes"  # type: ignore[attr-defined]
+    assert [r["run"] for r in data["runs"]][-2:] == [  # type: ignore[attr-defined]
+        "test_passes", "test_earlier_tests_runs_are_filed",
+    ]
     assert "naive_orchestrator.py --bug no-idempotency" in data["session"]["orchestrator"]  # type: ignore[index]
     html = (rep / "index.html").read_text()
     row = html.split(">test_own_assertion_fails</a>", 1)[1].split("</tr>", 1)[0]
