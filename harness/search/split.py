@@ -166,29 +166,50 @@ def named(result: Any) -> set[str]:
     return {str(v.order_id) for v in violations if getattr(v, "order_id", None)}
 
 
+def stuck(result: Any) -> bool:
+    """Whether ``result`` names a stuck order: each run that shows one waits out the
+    quiet period (10 s at a 5 s call timeout), where a run that passes takes a second
+    or two."""
+    violations = getattr(getattr(result, "verdict", None), "violations", ())
+    return any(getattr(v, "rule", None) == "liveness" for v in violations)
+
+
 def first_failing_part(
     plans: Sequence[OrderPlan], schedule: Schedule,
     run: Callable[[list[OrderPlan], Schedule], _Result], result: Any = None,
-) -> tuple[list[OrderPlan], Schedule, _Result] | None:  # fmt: skip
-    """The first part (``parts``) that fails twice, with its second failing run. The
-    parts whose faults reach more of the orders ``result``'s violations name come first
-    (``_reached``): four orders stuck after two crashes of the orchestrator, set off by
-    the last order's steps, ran three parts that passed before that order's. Among
-    parts of equal reach, a named order's own part comes first: a crash of the
-    orchestrator reaches every order, so two stuck orders tied four parts, and the
-    named order's own crashes ran fourth, after three that passed (5 s of a liveness
-    search)."""
+) -> tuple[list[OrderPlan], Schedule, _Result, bool] | None:  # fmt: skip
+    """The first part (``parts``) that fails twice, with its second failing run, and
+    whether each of its faults alone was tried already. The parts whose faults reach
+    more of the orders ``result``'s violations name come first (``_reached``): four
+    orders stuck after two crashes of the orchestrator, set off by the last order's
+    steps, ran three parts that passed before that order's. Among parts of equal reach,
+    a named order's own part comes first: a crash of the orchestrator reaches every
+    order, so two stuck orders tied four parts, and the named order's own crashes ran
+    fourth, after three that passed (5 s of a liveness search).
+
+    For a stuck order (``stuck``), each part's faults alone are tried before the part:
+    they cost a second or two each when they pass, and a stuck part two quiet periods
+    more. A crash of the orchestrator comes with a crash while resuming, and a restart
+    that leaves a running order alone shows with the first crash alone: confirming the
+    part first and thinning it after cost four stuck runs (75 s of a liveness search
+    whose find took 26 s); the first crash alone, two."""
     blamed = named(result)
+    slow = stuck(result)
 
     def reach(part: tuple[list[OrderPlan], Schedule]) -> tuple[int, bool]:
         return -len(_reached(plans, part[1].faults, blamed)), part[0][0].order_id not in blamed
 
     for part_plans, part_schedule in sorted(parts(plans, schedule), key=reach):
+        tried = slow and len(part_schedule.faults) > 1
+        if tried:
+            thin = _alone(part_plans, part_schedule, run)
+            if thin is not None:
+                return thin[0], thin[1], thin[2], True
         if run(part_plans, part_schedule).ok:
             continue
         again = run(part_plans, part_schedule)
         if not again.ok:
-            return part_plans, part_schedule, again
+            return part_plans, part_schedule, again, tried
     return None
 
 
@@ -203,22 +224,33 @@ def _fails_twice(
     return None if again.ok else again
 
 
-def thinned(
-    plans: list[OrderPlan], schedule: Schedule, result: _Result,
+def _alone(
+    plans: list[OrderPlan], schedule: Schedule,
     run: Callable[[list[OrderPlan], Schedule], _Result],
-) -> tuple[list[OrderPlan], Schedule, _Result]:  # fmt: skip
-    """A failing case with fewer faults that still fails twice: the first fault that
-    does alone, else the case less each fault whose leaving out still fails (in
-    order, so an HTTP rule keeps its place in a run of answers). At most two runs per
-    fault and pass; the case itself when nothing can go."""
-    faults = list(schedule.faults)
-    if len(faults) < 2:
-        return plans, schedule, result
-    for entry in faults:
+) -> tuple[list[OrderPlan], Schedule, _Result] | None:  # fmt: skip
+    """The first of ``schedule``'s faults that fails twice alone, with its second run."""
+    for entry in schedule.faults:
         alone = Schedule((entry,))
         again = _fails_twice(plans, alone, run)
         if again is not None:
             return plans, alone, again
+    return None
+
+
+def thinned(
+    plans: list[OrderPlan], schedule: Schedule, result: _Result,
+    run: Callable[[list[OrderPlan], Schedule], _Result], alone_tried: bool = False,
+) -> tuple[list[OrderPlan], Schedule, _Result]:  # fmt: skip
+    """A failing case with fewer faults that still fails twice: the first fault that
+    does alone (unless ``alone_tried``), else the case less each fault whose leaving
+    out still fails (in order, so an HTTP rule keeps its place in a run of answers).
+    At most two runs per fault and pass; the case itself when nothing can go."""
+    faults = list(schedule.faults)
+    if len(faults) < 2:
+        return plans, schedule, result
+    thin = None if alone_tried else _alone(plans, schedule, run)
+    if thin is not None:
+        return thin
     kept = faults
     for entry in faults:
         if len(kept) <= 2:
@@ -238,9 +270,10 @@ def first_find(
     with its faults that failed twice; ``("again", None)``, no such part, but the whole
     case failed again; ``("together", None)``, the same for a case bigger than
     ``READABLE``; ``("unrepeated", None)``, it did not."""
-    part = first_failing_part(plans, schedule, run, result)
-    if part is not None:
-        return "part", thinned(*part, run=run)
+    found = first_failing_part(plans, schedule, run, result)
+    if found is not None:
+        part_plans, part_schedule, part_result, tried = found
+        return "part", thinned(part_plans, part_schedule, part_result, run=run, alone_tried=tried)
     again = run(list(plans), schedule)
     if again.ok:
         return "unrepeated", None

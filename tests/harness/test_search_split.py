@@ -76,8 +76,9 @@ def test_the_first_part_that_fails_twice_is_the_case() -> None:
 
     found = first_failing_part([a, b, c], schedule, run)
     assert found is not None
-    plans, s, verdict = found
+    plans, s, verdict, tried = found
     assert [p.order_id for p in plans] == [c.order_id] and len(s) == 1 and not verdict.ok
+    assert not tried  # no stuck order: the parts are run first, thinned after
     assert runs == [a.order_id, b.order_id, b.order_id, c.order_id, c.order_id]
     assert first_failing_part([a, b], Schedule((_rule(a), _rule(b))),
                               lambda p, s: _Verdict(ok=True)) is None  # fmt: skip
@@ -189,10 +190,11 @@ class _Named:
 
     ok: bool
     names: tuple[str, ...] = ()
+    rule: str = "failed-ledger"
 
     @property
     def verdict(self) -> object:
-        violations = [type("V", (), {"order_id": n})() for n in self.names]
+        violations = [type("V", (), {"order_id": n, "rule": self.rule})() for n in self.names]
         return type("Verdict", (), {"violations": violations})()
 
 
@@ -308,3 +310,39 @@ def test_a_coupled_part_sheds_the_orders_its_thinned_faults_left_behind() -> Non
     assert what == "part" and part is not None
     assert [p.order_id for p in part[0]] == [a.order_id, c.order_id]
     assert part[1].faults == (schedule.faults[0],) and not part[2].ok
+
+
+def test_a_stuck_orders_part_tries_each_fault_alone_before_it_runs_whole() -> None:
+    """A run that shows a stuck order waits out the quiet period, one that passes takes
+    a second: so for a liveness find each fault of a part runs alone first. A crash
+    while resuming follows every crash of the orchestrator, and a restart that leaves a
+    running order alone shows with the first crash alone: two stuck runs, not the
+    part's two and then the crash's two (75 s of a 26 s find's search)."""
+    a, b, c = _orders()
+    first, second = _crash_at(c), _crash_at(c)
+    second = ScheduledFault(second.fault, when=RequestMatch("inventory", "/reservations", "POST",
+                                                            c.order_id, 1, "before_commit"))  # fmt: skip
+    schedule = Schedule((_rule(a), first, second))
+    runs: list[tuple[str, int]] = []
+
+    def run(plans: list[OrderPlan], s: Schedule) -> _Named:
+        runs.append((plans[0].order_id, len(s.faults)))
+        stuck = plans[0] is c and first in s.faults
+        return _Named(ok=not stuck, names=(c.order_id,) if stuck else (), rule="liveness")
+
+    found = first_failing_part([a, b, c], schedule, run, _Named(False, (c.order_id,), "liveness"))
+    assert found is not None
+    plans, s, _, tried = found
+    assert plans == [c] and s.faults == (first,) and tried
+    assert runs == [(c.order_id, 1), (c.order_id, 1)]  # the first crash alone, twice
+    # when only both together fail, the alone runs came first and are not run again
+    runs.clear()
+
+    def both(plans: list[OrderPlan], s: Schedule) -> _Named:
+        runs.append((plans[0].order_id, len(s.faults)))
+        stuck = plans[0] is c and len(s.faults) == 2
+        return _Named(ok=not stuck, names=(c.order_id,) if stuck else (), rule="liveness")
+
+    kind, case = first_find([a, b, c], schedule, both, _Named(False, (c.order_id,), "liveness"))
+    assert kind == "part" and case is not None and case[1] == Schedule((first, second))
+    assert runs == [(c.order_id, 1), (c.order_id, 1), (c.order_id, 2), (c.order_id, 2)]
