@@ -346,3 +346,34 @@ def test_a_stuck_orders_part_tries_each_fault_alone_before_it_runs_whole() -> No
     kind, case = first_find([a, b, c], schedule, both, _Named(False, (c.order_id,), "liveness"))
     assert kind == "part" and case is not None and case[1] == Schedule((first, second))
     assert runs == [(c.order_id, 1), (c.order_id, 1), (c.order_id, 2), (c.order_id, 2)]
+
+
+def test_a_coupled_part_bigger_than_a_glance_is_kept_while_the_plan_goes_on() -> None:
+    """A restart set off by one order landed on two others' refunds, and the case failed
+    only with a fourth order beside them: its coupled part, four orders, went to
+    Hypothesis, which could not make it smaller, and was reported so on a seed whose
+    plan held a crash at a refund, unrun. Bigger than READABLE, it is kept ("together",
+    with the part) while the plan goes on, as a whole case is."""
+    world, rng = build_world(0), random.Random(2)
+    orders = [make_order(world, i, n + 1, rng) for n, i in enumerate(["ok"] * 5)]
+    crash = ScheduledFault({"kind": "restart", "target": "orchestrator", "params": {}},
+                           when=RequestMatch("shipping", "/shipments", "POST",
+                                             orders[3].order_id, 1, "after_commit"))  # fmt: skip
+    slow = ScheduledFault({"kind": "bandwidth", "target": "payment", "params": {"rate": 1}},
+                          when=RequestMatch("payment", "/payments", "POST", orders[1].order_id,
+                                            1, "after_commit"))  # fmt: skip
+    schedule = Schedule((_rule(orders[0]), slow, crash, _rule(orders[4])))
+    named_ids = (orders[0].order_id, orders[4].order_id)
+    runs: list[list[str]] = []
+
+    def run(plans: list[OrderPlan], s: Schedule) -> _Named:
+        ids = [p.order_id for p in plans]
+        runs.append(ids)
+        fails = len(plans) >= 4 and crash in s.faults  # timing: four orders at least
+        return _Named(ok=not fails, names=named_ids if fails else ())
+
+    what, part = first_find(orders, schedule, run, _Named(False, named_ids))
+    assert what == "together" and part is not None
+    # the named orders, the crash's and the cut's: four, thinned to the crash alone
+    assert [p.order_id for p in part[0]] == [orders[i].order_id for i in (0, 1, 3, 4)]
+    assert part[1].faults == (crash,) and not part[2].ok
