@@ -100,6 +100,7 @@ def main() -> int:
         parser.error("--orders: expected 1 or more; --background: expected 0 or more")
     results: list[Filed] = []  # as the plugin keeps them once their test ended
     samples: list[dict[str, float | None]] = []
+    blocks: list[int] = []
     totals = {"orders": 0, "faults": 0, "violations": 0}
     bad: list[str] = []
     t0 = time.monotonic()
@@ -124,6 +125,7 @@ def main() -> int:
                     totals["violations"] += len(result.verdict.violations)
                     bad.append(result.failure_text().splitlines()[0])
                 samples.append({n: rss_mb(p) for n, p in processes(topo).items()})
+                blocks.append(sys.getallocatedblocks())  # what Python itself holds
                 if len(results) % 25 == 0:
                     print(f"  {len(results)} runs, {totals['orders']} orders, "
                           f"{totals['violations']} violations, {time.monotonic() - t0:.0f} s",
@@ -146,6 +148,11 @@ def main() -> int:
     if len(harness) > 1:
         per_run = (harness[-1] - harness[0]) * 1024 / (len(harness) - 1)  # type: ignore[operator]
         print(f"harness: {per_run:.1f} KB per run (each run's report row kept, as the plugin does)")
+    if len(blocks) > 10:  # past the first tenth (imports, caches): what the runs keep
+        tenth = len(blocks) // 10
+        held = (blocks[-1] - blocks[tenth]) / (len(blocks) - 1 - tenth)
+        print(f"harness: {held:.0f} Python memory blocks more per run after the first tenth "
+              f"({blocks[tenth]} then {blocks[-1]}); the rest of its growth is the allocator's")
     return 1 if totals["violations"] else 0
 
 

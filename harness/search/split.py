@@ -92,23 +92,32 @@ def parts(plans: Sequence[OrderPlan], schedule: Schedule) -> list[tuple[list[Ord
 
 def coupled(
     plans: Sequence[OrderPlan], schedule: Schedule, result: Any
-) -> tuple[list[OrderPlan], Schedule] | None:
-    """The orders ``result``'s violations name, every order of the same customer, and
+) -> list[tuple[list[OrderPlan], Schedule]]:
+    """The parts to try when no order alone fails, smallest first: the orders
+    ``result``'s violations name with every order of the same customer; then those and
     every order that carries a network or process fault on a fake the named orders call
-    (or on the orchestrator): with the faults aimed at them (or at no order). None when
-    that is every order or no violation names one. A timeout toxic on the payment proxy
-    set off by one order's reservation declined another order's capture: neither alone
-    failed, and the case went to Hypothesis whole (five orders, eight faults)."""
+    (or on the orchestrator). Each with the faults aimed at its orders (or at no order);
+    none that is every order, or when no violation names one. A timeout toxic on the
+    payment proxy set off by one order's reservation declined another order's capture:
+    neither alone failed, and the case went to Hypothesis whole (five orders, eight
+    faults). A message keyed by customer reached one of two orders of one customer, and
+    with a crash of the orchestrator among the other orders' faults (it reaches every
+    order) the second part was every order: the case was reported whole, five orders
+    and ten faults, where the customer's two orders alone failed."""
     blamed = named(result)
+    if not blamed:
+        return []
     aims = [aimed_at(e, plans) for e in schedule.faults]
     reaching = {a for e, a in zip(schedule.faults, aims, strict=True)
                 if _reached(plans, (e,), blamed) - {a}}
-    ids = _kin(plans, blamed) | reaching
-    kept = [p for p in plans if p.order_id in ids]
-    if not blamed or not kept or len(kept) >= len(plans):
-        return None
-    faults = tuple(e for e, a in zip(schedule.faults, aims, strict=True) if a in ids | {None})
-    return (kept, Schedule(faults)) if faults else None
+    out: list[tuple[list[OrderPlan], Schedule]] = []
+    for ids in (_kin(plans, blamed), _kin(plans, blamed) | reaching):
+        kept = [p for p in plans if p.order_id in ids]
+        faults = tuple(e for e, a in zip(schedule.faults, aims, strict=True) if a in ids | {None})
+        if kept and len(kept) < len(plans) and faults and (kept, faults) not in [
+                (k, s.faults) for k, s in out]:  # fmt: skip
+            out.append((kept, Schedule(faults)))
+    return out
 
 
 def _slim(
@@ -278,8 +287,7 @@ def first_find(
     again = run(list(plans), schedule)
     if again.ok:
         return "unrepeated", None
-    pair = coupled(plans, schedule, again)
-    if pair is not None:
+    for pair in coupled(plans, schedule, again):
         verified = _fails_twice(*pair, run=run)
         if verified is not None:
             part = _slim(thinned(*pair, verified, run=run), named(again), run)

@@ -377,3 +377,20 @@ def test_a_coupled_part_bigger_than_a_glance_is_kept_while_the_plan_goes_on() ->
     # the named orders, the crash's and the cut's: four, thinned to the crash alone
     assert [p.order_id for p in part[0]] == [orders[i].order_id for i in (0, 1, 3, 4)]
     assert part[1].faults == (crash,) and not part[2].ok
+
+
+def test_the_named_orders_with_their_customers_orders_run_before_the_orders_reaching_them() -> None:
+    """A message keyed by customer reached one of two orders of one customer; a crash
+    of the orchestrator another order carried reaches every order, so the coupled part
+    with the orders reaching the named one was every order, and the case was reported
+    whole (five orders, ten faults). The customer's orders alone are tried first."""
+    a, b, c = _orders()
+    c.order["customer_id"] = a.order["customer_id"]
+    schedule = Schedule((_rule(a), _crash_at(b), _rule(c)))
+    runs: list[list[str]] = []
+    run = _needs_both(a, c, runs)
+
+    what, part = first_find([a, b, c], schedule, run, _Named(False, (c.order_id,)))
+    assert what == "part" and part is not None
+    assert [p.order_id for p in part[0]] == [a.order_id, c.order_id]
+    assert [a.order_id, c.order_id] in runs and [o.order_id for o in (a, b, c)] in runs
