@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -43,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 from fracas.fakes.world import OK_TOKEN, build_world  # noqa: E402
 from fracas.harness.kit.net import free_port  # noqa: E402
 from fracas.harness.kit.procs import ManagedProcess, python_argv  # noqa: E402
+from fracas.harness.kit.proctable import rss_mb  # noqa: E402
 from fracas.harness.run.services import SERVICES, FakeProcess, spawn_fake  # noqa: E402
 from fracas.orchestrator.http import HttpClient, HttpError  # noqa: E402
 
@@ -314,7 +316,18 @@ def main(argv: list[str] | None = None) -> int:
                  "--format", "raw", "--rate", "200", "--nonblocking", "-o", str(spy_out)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
+        memory: list[dict[str, float | None]] = []
+        sampling = threading.Event()
+
+        def sample() -> None:  # each process's resident memory, once a second
+            while not sampling.wait(1.0):
+                memory.append({name: rss_mb(pid) for name, pid in procs.items()})
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         result = asyncio.run(drive(args, orch_url, inventory_admin))
+        sampling.set()
+        sampler.join(5.0)
         wall = time.monotonic() - wall0
         if spy is not None:
             spy.send_signal(signal.SIGINT)
@@ -352,6 +365,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {name:14s} {seconds:7.2f} s  {100 * seconds / wall:5.1f}% of one core"
                 f"  ~{1000 * seconds / done:.2f} ms per measured order"
             )
+        tenth = max(1, len(memory) // 10)
+        if len(memory) >= 2:
+            print(f"resident memory, first tenth of the run -> last tenth ({len(memory)} samples):")
+            for name in procs:
+                first = [m[name] for m in memory[:tenth] if m.get(name) is not None]
+                last = [m[name] for m in memory[-tenth:] if m.get(name) is not None]
+                if first and last:
+                    a, b = statistics.fmean(first), statistics.fmean(last)  # type: ignore[arg-type]
+                    print(f"  {name:14s} {a:6.1f} -> {b:6.1f} MB  ({100 * (b - a) / a:+.1f}%)")
     finally:
         if orch is not None:
             orch.stop(timeout=15.0)

@@ -38,24 +38,12 @@ from hypothesis import HealthCheck, Phase, find, settings  # noqa: E402
 
 from fracas.fakes.world import build_world  # noqa: E402
 from fracas.harness.adapters.base import call_timeout  # noqa: E402
+from fracas.harness.kit.proctable import rss_mb  # noqa: E402
 from fracas.harness.report.writer import Filed, file_run  # noqa: E402
 from fracas.harness.run.runner import run  # noqa: E402
 from fracas.harness.run.topology import Topology, TopologyConfig  # noqa: E402
 from fracas.harness.run.workload import OrderPlan, allowed_intents, make_order  # noqa: E402
 from fracas.harness.search.strategies import Workload, workloads  # noqa: E402
-
-
-def rss_mb(pid: int | None) -> float | None:
-    """Resident memory of a live process, from /proc (None when it is gone)."""
-    if pid is None:
-        return None
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
 
 
 def processes(topo: Topology) -> dict[str, int | None]:

@@ -76,3 +76,17 @@ def ports_of(pids: set[int]) -> set[int]:
     """The TCP ports these processes listen on."""
     inodes = listening()
     return {inodes[i] for pid in pids for i in socket_inodes(pid) if i in inodes}
+
+
+def rss_mb(pid: int | None) -> float | None:
+    """A live process's resident memory in MB, from /proc (None when it is gone): what
+    the soaks sample per process."""
+    if pid is None:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
