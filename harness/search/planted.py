@@ -52,7 +52,10 @@ RULES: dict[str, tuple[str, ...]] = {
     "first-5xx": ("failed-ledger", "completed-ledger"),
     "review-timeout": ("liveness",),
     "line-by-line": ("completed-ledger", "failed-ledger"),
-    "trust-answers": ("failed-ledger", "completed-ledger"),
+    # A garbled capture answer taken as done: its order fails or completes with the
+    # ledger against it, or completes reporting the garbage's payment id (a held-out
+    # search found it so, and the bench counted it missed; the naive with no bug passes).
+    "trust-answers": ("failed-ledger", "completed-ledger", "reported-truth"),
     "timeout-declined": ("failed-ledger",),
     "resume-once": ("liveness",),
     "resume-pending": ("liveness",),
