@@ -281,7 +281,6 @@ def run(
         timings["reset"] = topo.reset(seed)
     timings["reset_total"] = time.monotonic() - t
     history = History()
-    run_t0 = time.time()
     history.meta.update(
         seed=topo.seed,
         settle_seconds=opts.settle_seconds,
@@ -313,9 +312,7 @@ def run(
     say("faults healed; settling")
     _settle(follow, opts, still, topo.broker)
     reported = follow.reported
-    history.meta["left_in_fakes"] = _drain(fakes, heal_t, opts)
-    if topo.watch is not None and topo.watch.since(run_t0):
-        history.meta["proxy_restarts"] = topo.watch.since(run_t0)
+    history.meta.update(left_in_fakes=_drain(fakes, heal_t, opts), **topo.restarts_since(history.t0))
     timings["settle"] = time.monotonic() - heal_t
     t = time.monotonic()
     ledgers = topo.ledgers()

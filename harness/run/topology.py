@@ -265,6 +265,12 @@ class Topology:
             self.broker.tap.clear()  # the next run's messages only
         return spent
 
+    def restarts_since(self, t: float) -> dict[str, Any]:
+        """``{"proxy_restarts": [...]}`` when the fault proxy's server was restarted at or
+        after wall time ``t`` (what a run's report says of it), else nothing."""
+        found = self.watch.since(t) if self.watch is not None else []
+        return {"proxy_restarts": found} if found else {}
+
     def ensure_fakes_running(self) -> None:
         """Every fake up, unpaused and healthy, whatever a fault left it as. A fake that
         cannot come back raises ProcessFailed with the tail of its log. The fault proxy's
