@@ -520,10 +520,9 @@ def _table_rows(handle: Fracas, config: pytest.Config) -> list[dict[str, Any]]:
 def _table_row(name: str, result: RunResult, outcome: Any, timeout: float) -> dict[str, Any]:
     """One run's row. ``test_failed``: pytest failed the run's test, which a consistent
     verdict must not hide."""
-    from fracas.harness.checkers.summary import summarize
     from fracas.harness.run.shape import shape_key, shape_of
 
-    s = summarize(result.snapshot)
+    s = result.summary  # computed once per run, shared with its report
     out = s["outcomes"]
     return {
         "name": name,

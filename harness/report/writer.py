@@ -59,11 +59,13 @@ def _meta(run: RunLike) -> dict[str, Any]:
 
 
 def write_run(
-    directory: Path, name: str, run: RunLike, *, outcome: TestOutcome | None = None
-) -> tuple[Path, Path]:
-    """``<name>.json`` (verdict, summary, replay, full snapshot) and ``<name>.html``."""
+    directory: Path, name: str, run: RunLike, *, outcome: TestOutcome | None = None,
+    summary: Mapping[str, Any] | None = None,
+) -> tuple[Path, Path]:  # fmt: skip
+    """``<name>.json`` (verdict, summary, replay, full snapshot) and ``<name>.html``.
+    ``summary``: the run's resilience summary when its caller has it already."""
     view = View(run.snapshot)
-    summary = summarize(view)
+    summary = summary if summary is not None else summarize(view)
     meta = _meta(run)
     if outcome is not None:
         meta["pytest"] = outcome.label() + (f" ({outcome.message})" if outcome.message else "")
@@ -139,11 +141,13 @@ def _row(
     directory: Path, stem: str, run: RunLike, outcome: TestOutcome | None,
     position: tuple[int, int] | None,
 ) -> dict[str, Any]:  # fmt: skip
-    j, h = write_run(directory, stem, run, outcome=outcome)
+    # (a RunResult computes its summary once; the report and the row share it)
+    summary = getattr(run, "summary", None) or summarize(run.snapshot)
+    j, h = write_run(directory, stem, run, outcome=outcome, summary=summary)
     row = run_row(stem, run, outcome, h.name, j.name)
     nemesis = getattr(run, "nemesis", None)
     applied = len(getattr(nemesis, "applied", ()) or ())
-    row["summary"] = suite_numbers(summarize(run.snapshot), applied)
+    row["summary"] = suite_numbers(summary, applied)
     row["position"] = list(position or (1 << 30, 0))
     return row
 

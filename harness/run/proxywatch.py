@@ -48,12 +48,13 @@ class ProxyWatch:
     def __init__(
         self,
         backend: FaultBackend,
-        proxies: Callable[[], Sequence[Mapping[str, Any]]],
+        proxies: Sequence[Mapping[str, Any]],
         say: Callable[[str], None] | None = None,
         interval: float = INTERVAL,
     ) -> None:
         self.backend = backend
-        self.proxies = proxies
+        #: every proxy on the server, as /populate takes them: what a restart puts back
+        self.proxies = [{**p, "enabled": True} for p in proxies]
         self.say = say or (lambda line: print(line, file=sys.stderr, flush=True))
         self.interval = interval
         self.restarts: list[ProxyRestart] = []
@@ -90,9 +91,8 @@ class ProxyWatch:
             t0 = time.monotonic()
             noticed = time.time()
             self.backend.revive()
-            wanted = [{**p, "enabled": True} for p in self.proxies()]
-            self.backend.client.populate(wanted)
-            done = ProxyRestart(noticed, code, len(wanted), time.monotonic() - t0)
+            self.backend.client.populate(self.proxies)
+            done = ProxyRestart(noticed, code, len(self.proxies), time.monotonic() - t0)
             self.restarts.append(done)
         self.say(done.sentence())
         return done

@@ -131,7 +131,7 @@ class Topology:
                        broker=broker)  # fmt: skip
             topo._start_orchestrator(fresh=True)
             proxies = [p.to_json() for p in backend.client.proxies().values()]
-            topo.watch = ProxyWatch(backend, lambda: proxies).start()
+            topo.watch = ProxyWatch(backend, proxies).start()
             topo.started_in = time.monotonic() - t0
             return topo
         except BaseException:

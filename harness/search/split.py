@@ -110,12 +110,12 @@ def coupled(
     aims = [aimed_at(e, plans) for e in schedule.faults]
     reaching = {a for e, a in zip(schedule.faults, aims, strict=True)
                 if _reached(plans, (e,), blamed) - {a}}
+    kin = frozenset(_kin(plans, blamed))
     out: list[tuple[list[OrderPlan], Schedule]] = []
-    for ids in (_kin(plans, blamed), _kin(plans, blamed) | reaching):
+    for ids in dict.fromkeys((kin, kin | reaching)):  # the second only if it adds orders
         kept = [p for p in plans if p.order_id in ids]
         faults = tuple(e for e, a in zip(schedule.faults, aims, strict=True) if a in ids | {None})
-        if kept and len(kept) < len(plans) and faults and (kept, faults) not in [
-                (k, s.faults) for k, s in out]:  # fmt: skip
+        if kept and len(kept) < len(plans) and faults:
             out.append((kept, Schedule(faults)))
     return out
 
