@@ -639,6 +639,12 @@ def _drive(
     quiet = quiet_period(opts.call_timeout or DEFAULT_CALL_TIMEOUT)
     unblocked: float | None = None
     while True:
+        # Read before the heal time (and a fault due, before what is applied): a heal
+        # between the reads (the polls and journal reads below take long under load) found
+        # nothing blocking and the order's clock not restarted, and called an order held
+        # for the whole period still (CI; 1 run in 5 with both cores busy).
+        waiting = nemesis.waiting_on_time
+        blocking = nemesis.blocking
         follow.poll_round()
         now = time.monotonic()
         unfinished = follow.unfinished()
@@ -654,7 +660,7 @@ def _drive(
             nemesis.client.give_up(over)  # an input waiting on that timeout waits no more
         if not nemesis.pending and (all_terminal or not nemesis.lasting):
             return set()
-        if all_terminal and not nemesis.waiting_on_time and follow.ended_quiet(
+        if all_terminal and not waiting and follow.ended_quiet(
                 unfinished, now, scaled(ENDED_QUIET)):  # fmt: skip
             return set()  # an event trigger can no longer fire
         # With every order ended, "all still" held of none and ended the phase at once,
@@ -662,8 +668,8 @@ def _drive(
         # after its "failed" fired 3 runs in 5, under load 1 in 4).
         if (
             unfinished
-            and not nemesis.blocking
-            and not nemesis.waiting_on_time
+            and not blocking
+            and not waiting
             and all(follow.stuck(o, now, quiet) for o in unfinished)
         ):
             say(f"workload phase ended: no fault holding orders back and no order moved "
