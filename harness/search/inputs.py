@@ -21,7 +21,8 @@ it must refuse or race, never one that stops the timeout from firing).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -40,6 +41,13 @@ IN_FLIGHT = ("resubmit", "resubmit_other")
 #: review, so no timeout fires and the order's plan is not what runs (a held-out defect
 #: in how the timeout is handled went unfound on 1 seed in 5 that way).
 LEAVE_TIMEOUT = ("review_race", "review_late")
+#: The decisions sent after the order's first one took effect: the same again, the
+#: opposite one. Each sends the order's own decision first (a copy the contract lets be
+#: answered 200 or 409), so they compose on one order: a member of one brings the others
+#: (``second_decisions``), as an HTTP member brings its family's other answers. One cell
+#: each, a second decision the orchestrator takes (a reviewer who changed their mind)
+#: was one cell of some 80, and its pack came at example 12 of 20 (median of 5 seeds).
+SECOND = ("review_twice", "review_flip")
 #: What each kind needs the orchestrator to declare.
 NEEDS = {
     "review_twice": {"review"},
@@ -105,3 +113,39 @@ def client_fault(draw: st.DrawFn, plan: OrderPlan, step: str, phase: str,
     if step == "customer":
         return ScheduledFault(fault, at=0.0, may_not_fire=True)
     return ScheduledFault(fault, when=when, may_not_fire=True)
+
+
+def is_second(fault: Mapping[str, Any]) -> bool:
+    """A decision sent after the first took effect (the ``SECOND`` family)."""
+    params = fault.get("params") or {}
+    return fault.get("kind") == "review_flip" or (
+        fault.get("kind") == "review_twice" and bool(params.get("later")))  # fmt: skip
+
+
+@st.composite
+def second_decisions(
+    draw: st.DrawFn, entry: ScheduledFault, kinds: Sequence[str] | None, member_draw: int
+) -> tuple[list[ScheduledFault], bool]:
+    """The ``SECOND`` family's other kinds on ``entry``'s order, each once, in a drawn
+    order, each left out when its draw is 0 of ``member_draw`` (a failure sheds those it
+    does not need). Also says whether none was."""
+    if not is_second(entry.fault):
+        return [], True
+    params = entry.fault["params"]
+    registry = fault_kinds()
+    rest = [k for k in SECOND if k != entry.fault["kind"] and k in registry
+            and (kinds is None or k in kinds)]  # fmt: skip
+    out: list[ScheduledFault] = []
+    every = True
+    for kind in draw(st.permutations(rest)):
+        if draw(st.integers(0, member_draw - 1)) == 0:
+            every = False
+            continue
+        more: dict[str, object] = {"order_id": params["order_id"], "decision": params["decision"]}
+        if kind == "review_twice":
+            more["later"] = True
+        else:
+            more["after_done"] = draw(st.sampled_from((True, False)))
+        fault = Fault.from_json({"kind": kind, "target": "orchestrator", "params": more})
+        out.append(ScheduledFault(fault.to_json(), at=0.0, may_not_fire=True))
+    return out, every

@@ -678,6 +678,10 @@ def _packed(
                 others, every = draw(_other_answers(entry, b))
                 answers = [entry, *others] if own or not others else others
                 shed = shed or not every or answers is others
+            elif aim_at is cell and cell.group == "review":
+                others, every = draw(inputs.second_decisions(entry, b.kinds, MEMBER_DRAW))
+                answers += others
+                shed = shed or not every
             for kept in answers:
                 _keep(kept, items, down, rule_on)
     if not plans:

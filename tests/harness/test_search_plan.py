@@ -290,6 +290,27 @@ def test_an_http_member_meets_every_answer_of_its_family_in_turn() -> None:
         ("capture", "after_commit", "status") in covered, sorted(covered)
 
 
+def test_a_second_decision_brings_the_others_of_its_family() -> None:
+    """The same decision again and the opposite one, both sent after the first took
+    effect, compose on one order: a review member of either sends both (one cell each,
+    the opposite decision was one cell of some 80, and came at example 12 of 20)."""
+    seen = 0
+    for seed in range(4):
+        (drawn,) = _search(seed=seed, count=1, examples=20, hypothesis_seed=seed)
+        for w, pack in drawn:
+            for j, cell in enumerate(pack or ()):
+                if cell.group != "review" or cell.kind not in ("review_twice", "review_flip") \
+                        or cell.phase != "after_commit":
+                    continue
+                mine = {str(f.fault["kind"]): f.fault["params"] for f in _faults_of(w, j)
+                        if str(f.fault["kind"]).startswith("review_")}  # fmt: skip
+                assert set(mine) == {"review_twice", "review_flip"}, (cell, mine)
+                assert mine["review_twice"]["later"] is True
+                assert mine["review_twice"]["decision"] == mine["review_flip"]["decision"]
+                seen += 1
+    assert seen >= 2
+
+
 def _group(entry: ScheduledFault) -> str:
     """The plan's group of a drawn fault."""
     kind, target = str(entry.fault["kind"]), entry.fault["target"]
