@@ -343,6 +343,9 @@ class Pipeline:
         """Interrupt a stage and start its toxic again on the same queues, keeping
         its state. As in Toxiproxy, what it held is let go unaltered."""
         _cancel(old)
+        if old.stub.doomed:
+            self.d.reset()  # it dropped data and was to reset: the stream has a gap
+            return old
         if old.stub.holding:
             old.stub.output.put_nowait(old.stub.held)
         return self._start(old.spec, old.stub.input, old.stub.output, old.stub.state, active)
@@ -351,6 +354,8 @@ class Pipeline:
         """The chain changed: every toxic in it rolls its toxicity again; only those
         whose decision flips are interrupted."""
         for i, stage in enumerate(self.stages):
+            if self.d.conn.closed:
+                return  # a restarted stage reset the connection
             if stage is skip:
                 continue
             active = self.d.rng.random() < stage.spec.toxicity
@@ -386,7 +391,8 @@ class Pipeline:
     def update(self, spec: ToxicSpec) -> None:
         i = self._index(spec)
         self.stages[i] = self._restart(self.stages[i])
-        self._reroll(skip=self.stages[i])
+        if not self.d.conn.closed:
+            self._reroll(skip=self.stages[i])
 
     def remove(self, spec: ToxicSpec) -> None:
         i = self._index(spec)
@@ -399,6 +405,9 @@ class Pipeline:
             out.put_nowait(old.stub.held)
         while not old.stub.input.empty():
             out.put_nowait(old.stub.input.get_nowait())
+        if old.stub.doomed:
+            self.d.reset()  # it dropped data and was to reset: the stream has a gap
+            return
         if old.active and spec.impl.close_on_remove:
             self.d.conn.close()
             return

@@ -48,7 +48,7 @@ class Stub:
     await; the proxy relies on it when it interrupts them.
     """
 
-    __slots__ = ("input", "output", "rng", "state", "held", "holding", "hooks", "loop")
+    __slots__ = ("input", "output", "rng", "state", "held", "holding", "hooks", "loop", "doomed")
 
     def __init__(
         self,
@@ -66,6 +66,10 @@ class Stub:
         self.held: Item = None
         self.holding = False
         self.loop = asyncio.get_running_loop()
+        #: The toxic took data out of the stream and will end the connection: removed
+        #: or changed meanwhile, the proxy resets it rather than let the bytes after
+        #: the gap through (``Pipeline.remove``).
+        self.doomed = False
 
     async def recv(self) -> Item:
         item = await self.input.get()
