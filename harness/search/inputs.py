@@ -30,6 +30,7 @@ from fracas.fakes import contract
 from fracas.harness.faults import Fault, fault_kinds
 from fracas.harness.run.schedule import RequestMatch, ScheduledFault
 from fracas.harness.run.workload import OrderPlan
+from fracas.harness.search.family import family
 
 #: Kinds by (where they are aimed, phase); see the module docstring.
 AT_REVIEW = {"before_commit": ("review_twice", "review_race"),
@@ -135,17 +136,14 @@ def second_decisions(
     registry = fault_kinds()
     rest = [k for k in SECOND if k != entry.fault["kind"] and k in registry
             and (kinds is None or k in kinds)]  # fmt: skip
-    out: list[ScheduledFault] = []
-    every = True
-    for kind in draw(st.permutations(rest)):
-        if draw(st.integers(0, member_draw - 1)) == 0:
-            every = False
-            continue
+
+    def build(draw: st.DrawFn, kind: str) -> ScheduledFault:
         more: dict[str, object] = {"order_id": params["order_id"], "decision": params["decision"]}
         if kind == "review_twice":
             more["later"] = True
         else:
             more["after_done"] = draw(st.sampled_from((True, False)))
         fault = Fault.from_json({"kind": kind, "target": "orchestrator", "params": more})
-        out.append(ScheduledFault(fault.to_json(), at=0.0, may_not_fire=True))
-    return out, every
+        return ScheduledFault(fault.to_json(), at=0.0, may_not_fire=True)
+
+    return draw(family(rest, member_draw, build))

@@ -32,6 +32,7 @@ from fracas.harness.run.services import SERVICES
 from fracas.harness.run.shape import shape_of
 from fracas.harness.run.workload import INTENTS, OrderPlan, allowed_intents, make_order
 from fracas.harness.search import inputs, messages
+from fracas.harness.search.family import family
 from fracas.harness.search.messages import Choreography
 from fracas.harness.search.plan import (
     CRASH_KINDS,
@@ -756,16 +757,13 @@ def _other_answers(
     params = entry.fault.get("params") or {}
     aim = {k: params[k] for k in ("method", "path", "phase", "order_id") if k in params}
     rest = [k for k in plain_http(b.kinds) if k != kind]
-    out: list[ScheduledFault] = []
-    every = True
-    for other in draw(st.permutations(rest)):
-        if draw(st.integers(0, MEMBER_DRAW - 1)) == 0:
-            every = False
-            continue
+
+    def build(draw: st.DrawFn, other: str) -> ScheduledFault:
         more = _params(draw, other, b.call_timeout)
         more.update(aim, times=1)
-        out.append(ScheduledFault(_fault(other, str(entry.fault["target"]), more), at=0.0))
-    return out, every
+        return ScheduledFault(_fault(other, str(entry.fault["target"]), more), at=0.0)
+
+    return draw(family(rest, MEMBER_DRAW, build))
 
 
 #: The groups whose faults are HTTP rules on the step's own fake.
