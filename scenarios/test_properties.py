@@ -62,7 +62,7 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
     caps = fracas.orchestrator.capabilities
     choreography = message_aim(fracas.topology)
     if choreography is not None:  # a broker the fault proxy reads: message faults too
-        caps = caps | {"messages"}
+        caps = caps | {"messages"} | ({"hybrid"} if choreography.hybrid else set())
     timeout = call_timeout(fracas.orchestrator)
     planner = planner_for(
         fracas.seed, fracas_slice.index, fracas_slice.count, caps, replays=fracas_slice.replays

@@ -102,10 +102,15 @@ class Choreography:
 
     takes: Mapping[str, tuple[str, ...]]
     view: str
+    #: A hybrid: the orchestrator publishes each order's end event (contract §8), and
+    #: the participants act on it; no other event is on the broker (``HYBRID``).
+    hybrid: bool = False
 
     @staticmethod
-    def of(participants: Mapping[str, Sequence[str]], view: str) -> Choreography:
-        return Choreography({n: tuple(consumed(c)) for n, c in participants.items()}, view)
+    def of(participants: Mapping[str, Sequence[str]], view: str,
+           hybrid: bool = False) -> Choreography:  # fmt: skip
+        return Choreography({n: tuple(consumed(c)) for n, c in participants.items()}, view,
+                            hybrid)  # fmt: skip
 
     def doers(self, event: str) -> list[str]:
         """The participants that act on ``event`` (the view only reports it)."""
@@ -123,34 +128,45 @@ class _Aim:
     then: str | None  # the event after it, if any
 
 
-def _aims(intent: str, step: str) -> list[_Aim]:
+#: The step a hybrid's end event sets off: the participants' notification (its only
+#: event is the orchestrator's, so the event the step reports is that one too, and
+#: nothing follows it on the broker).
+HYBRID = "notify"
+
+
+def _aims(intent: str, step: str, hybrid: bool = False) -> list[_Aim]:
     path = PATHS.get(intent, ())
+    if hybrid:
+        return [_Aim(path[-1], path[-1], None)] if path and step == HYBRID else []
     return [_Aim(path[i - 1], e, path[i + 1] if i + 1 < len(path) else None)
             for i, e in enumerate(path) if i > 0 and STEP_OF.get(e) == step]  # fmt: skip
 
 
 def message_aim(topology: Any) -> Choreography | None:
     """The choreography a run's topology tests, if its broker's traffic goes through a
-    fault proxy that reads it (the embedded one); None for an orchestrator, a hybrid
-    (not drawn yet), or with a real Toxiproxy, where a message fault would be refused."""
+    fault proxy that reads it (the embedded one), a hybrid's too; None for an
+    orchestrator alone, or with a real Toxiproxy, where a message fault would be
+    refused."""
     spec = getattr(topology.config.orchestrator, "choreography", None)
     if spec is None or topology.broker is None or not topology.backend.reads_nats:
         return None
     table = ChoreographySpec.from_json(spec)
-    if table.view is None:
-        return None  # a hybrid: its events are the orchestrator's, not events.PATHS
-    return Choreography.of({p.name: p.consumes for p in table.participants}, table.view)
+    takes = {p.name: p.consumes for p in table.participants}
+    if table.view is None:  # a hybrid: its events are the orchestrator's end events
+        return Choreography.of(takes, "", hybrid=True)
+    return Choreography.of(takes, table.view)
 
 
-def has_step(intent: str, step: str) -> bool:
-    """Whether an order of ``intent`` publishes an event that reports ``step``."""
-    return bool(_aims(intent, step))
+def has_step(intent: str, step: str, hybrid: bool = False) -> bool:
+    """Whether an order of ``intent`` has an event that sets ``step`` off or reports it
+    (in a ``hybrid``, only its end event, which sets the notification off)."""
+    return bool(_aims(intent, step, hybrid))
 
 
 def options(choreo: Choreography, intent: str, step: str, phase: str,
             kinds: Sequence[str]) -> list[str]:  # fmt: skip
     """The message kinds an order of ``intent`` can take at this step and phase."""
-    aims = _aims(intent, step)
+    aims = _aims(intent, step, choreo.hybrid)
     return [k for k in BY_PHASE[phase] if k in kinds and any(_takes(choreo, a, k) for a in aims)]
 
 
@@ -171,7 +187,8 @@ def aimed(draw: st.DrawFn, choreo: Choreography, order_id: str, intent: str, ste
     """One message fault on this order's step, in phase, of one of ``kinds`` (which
     ``options`` gave)."""
     kind = draw(st.sampled_from(list(kinds)))
-    aim = draw(st.sampled_from([a for a in _aims(intent, step) if _takes(choreo, a, kind)]))
+    aims = _aims(intent, step, choreo.hybrid)
+    aim = draw(st.sampled_from([a for a in aims if _takes(choreo, a, kind)]))
     params: dict[str, Any] = {"order_id": order_id}
     target = "broker"
     if kind == "message_lost_puback":

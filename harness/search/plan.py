@@ -183,7 +183,8 @@ def _groups_now(step: str, phase: str, crash_ok: bool, kinds: Sequence[str] | No
     return out + client
 
 
-def fits(intent: str, step: str, group: str, kind: str | None = None) -> bool:
+def fits(intent: str, step: str, group: str, kind: str | None = None,
+         hybrid: bool = False) -> bool:  # fmt: skip
     """Whether an order of ``intent`` can take a fault of ``group`` (of ``kind``, when
     given) at ``step``: at the customer step a ``review`` input needs an order that
     awaits review, a ``client`` one an order that never asks (the contract's intents say
@@ -193,8 +194,8 @@ def fits(intent: str, step: str, group: str, kind: str | None = None) -> bool:
     declined was one in five of a late capture's draws, and showed nothing)."""
     if group == "late" and step == REFUSED_AT.get(intent):
         return False
-    if group == "message":
-        return messages.has_step(intent, step)
+    if group == "message":  # (a ``hybrid``'s events: the orchestrator's end events)
+        return messages.has_step(intent, step, hybrid)
     if step != "customer" or group not in ("client", "review"):
         return True
     if group == "review" and kind is not None and REVIEWS.get(intent) == "timeout":
@@ -217,11 +218,13 @@ def plan_cells(
     intents: Sequence[str] = INTENTS,
     crash_ok: bool = True,
     kinds: Sequence[str] | None = None,
+    hybrid: bool = False,
 ) -> tuple[Cell, ...]:
     """Every cell, intent tier first; each tier shuffled by ``seed`` alone.
 
     ``reaches`` maps each intent the orchestrator can carry out to the steps it takes
-    (strategies.REACHES, filtered by capability)."""
+    (strategies.REACHES, filtered by capability); ``hybrid``: the broker carries only
+    the orchestrator's end events (``fits``)."""
     rng = random.Random(f"fracas-plan:{seed}")
     first = [Cell("intent", intent=i) for i in intents if reaches.get(i)]
     steps = list(dict.fromkeys(s for i in intents for s in reaches.get(i, ())))
@@ -231,12 +234,12 @@ def plan_cells(
         for p in PHASES
         for g in groups_at(s, p, crash_ok, kinds)
         for k in _review_kinds(g, p, kinds)
-        if any(fits(i, s, g, k) for i in intents if s in reaches.get(i, ()))
+        if any(fits(i, s, g, k, hybrid) for i in intents if s in reaches.get(i, ()))
     ]
     rng.shuffle(first)
     rng.shuffle(second)
     second = together(spread_kinds(second, rng, crash_ok, kinds))
-    return (*_spread_groups(first, reaches, rng, crash_ok, kinds), *second)
+    return (*_spread_groups(first, reaches, rng, crash_ok, kinds, hybrid), *second)
 
 
 def together(cells: Sequence[Cell]) -> list[Cell]:
@@ -305,6 +308,7 @@ def _spread_groups(
     rng: random.Random,
     crash_ok: bool,
     kinds: Sequence[str] | None,
+    hybrid: bool = False,
 ) -> list[Cell]:
     """Each intent cell's fault from the fault groups in turn (their order shuffled by
     the seed), the next one its steps allow. Drawn freely, Hypothesis's taste for first
@@ -319,7 +323,7 @@ def _spread_groups(
     pending: list[str] = []
     allows = {
         str(c.intent): {g for s in reaches.get(str(c.intent), ()) for p in PHASES
-                        for g in groups_at(s, p, crash_ok, kinds) if fits(str(c.intent), s, g)}
+                        for g in groups_at(s, p, crash_ok, kinds) if fits(str(c.intent), s, g, None, hybrid)}
         for c in cells
     }  # fmt: skip
     # A group few intents can take (a review decision: the review intents) goes first to

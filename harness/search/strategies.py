@@ -390,7 +390,7 @@ def _process_fault(
 def _groups(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[str]:
     """The groups a fault on this order's step can be drawn from here."""
     groups = [g for g in groups_at(step, phase, _crash_ok(aim.capabilities, aim.kinds), aim.kinds)
-              if fits(plan.intent, step, g)]  # fmt: skip
+              if fits(plan.intent, step, g, None, "hybrid" in aim.capabilities)]  # fmt: skip
     if _STEP[step][0] in aim.down_fakes:
         groups = [g for g in groups if g not in ("http", "late")]
     for group in ("crash", "process"):
@@ -459,7 +459,8 @@ def aimed_faults(
              and not (ruled and s == "customer" and p.order.get("customer_id") in read_before)]  # fmt: skip
     if cell is not None and cell.group is not None and cell.step is None:
         crash_ok = _crash_ok(aim.capabilities, aim.kinds)
-        pairs = [(p, s) for p, s in pairs if fits(p.intent, s, cell.group)
+        hybrid = "hybrid" in aim.capabilities
+        pairs = [(p, s) for p, s in pairs if fits(p.intent, s, cell.group, None, hybrid)
                  and any(cell.group in groups_at(s, ph, crash_ok, kinds) for ph in PHASES)]  # fmt: skip
     if cell is not None and cell.group == "review" and cell.kind and cell.phase:
         pairs = [(p, s) for p, s in pairs  # (no decision twice to an order meant to time out)
@@ -576,7 +577,7 @@ def planned_cells(
     # an input that needs what the orchestrator lacks (a clock for a late decision) is
     # no cell of its plan
     able = [k for k in usable_kinds(caps, kinds) if inputs.NEEDS.get(k, set()) <= caps]
-    return plan_cells(seed, reaches, list(reaches), _crash_ok(caps, kinds), able)
+    return plan_cells(seed, reaches, list(reaches), _crash_ok(caps, kinds), able, "hybrid" in caps)
 
 
 def planned_packs(
@@ -646,7 +647,8 @@ def _packed(
         if draw(st.integers(0, MEMBER_DRAW - 1)) == 0:
             continue
         able = [i for i in b.reaches
-                if cell.step in b.reaches[i] and fits(i, str(cell.step), str(cell.group), cell.kind)]
+                if cell.step in b.reaches[i]
+                and fits(i, str(cell.step), str(cell.group), cell.kind, "hybrid" in b.caps)]
         if cell.tier == "step" and not able:
             reject()  # a plan made for other capabilities (the planner's never is)
         intent = str(cell.intent) if cell.tier == "intent" else draw(st.sampled_from(able))

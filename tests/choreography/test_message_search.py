@@ -97,3 +97,47 @@ def test_drawn_workloads_aim_message_faults_at_the_events_their_orders_take() ->
     draw._hypothesis_internal_use_seed = 0  # type: ignore[attr-defined]
     draw()
     assert len(set(seen)) >= 4, seen
+
+
+def test_a_hybrids_message_cells_are_on_its_end_event_alone() -> None:
+    """A hybrid's broker carries the orchestrator's end events only (contract §8): its
+    plan has message cells at the step they set off, the notification, and every drawn
+    message fault is on an order's end event, delivered to or crashing a participant
+    that takes it, or the orchestrator's publish of it losing its PubAck."""
+    from hypothesis import HealthCheck
+
+    from fracas.fakes.events import PATHS
+    from fracas.harness.search.messages import Choreography
+    from fracas.harness.search.strategies import planned_cells, planner_for, workloads
+
+    takes = {"notify": ["order.completed", "order.failed"]}
+    caps = frozenset({"crash", "restart", "pause", "review", "messages", "hybrid"})
+    cells = planned_cells(0, caps)
+    steps = {(c.step, c.phase) for c in cells if c.group == "message" and c.tier == "step"}
+    assert steps == {("notify", "before_commit"), ("notify", "after_commit")}
+    choreo = Choreography.of(takes, "", hybrid=True)
+    planner = planner_for(0, 0, 1, caps)
+    strategy = workloads(seed=0, max_orders=5, max_faults=2, capabilities=caps,
+                         planner=planner, choreography=choreo)  # fmt: skip
+    seen: set[str] = set()
+
+    @settings(max_examples=25, database=None, deadline=None,
+              suppress_health_check=[HealthCheck.filter_too_much])  # fmt: skip
+    @given(st.data())
+    def draw(data: st.DataObject) -> None:
+        planner.begin()
+        w = data.draw(strategy)
+        parse_schedule([f.to_json() for f in w.schedule.faults])
+        intents = {p.order_id: p.intent for p in w.plans}
+        for entry in w.schedule.faults:
+            fault = entry.fault
+            if str(fault["kind"]).startswith("message_"):
+                params = fault["params"]
+                assert params["event"] == PATHS[intents[params["order_id"]]][-1], fault
+                who = params.get("consumer") or str(fault["target"]).removeprefix("participant:")
+                assert fault["kind"] == "message_lost_puback" or who == "notify", fault
+                seen.add(str(fault["kind"]))
+
+    draw._hypothesis_internal_use_seed = 0  # type: ignore[attr-defined]
+    draw()
+    assert {"message_lost_puback", "message_duplicate"} & seen and len(seen) >= 3, seen
