@@ -157,6 +157,12 @@ def message_aim(topology: Any) -> Choreography | None:
     return Choreography.of(takes, table.view)
 
 
+def step_doers(choreo: Choreography, intent: str, step: str) -> list[str]:
+    """The participants that carry ``step`` out for an order of ``intent``: those that
+    act on the event setting it off. None for a step a hybrid's orchestrator runs."""
+    return sorted({d for a in _aims(intent, step, choreo.hybrid) for d in choreo.doers(a.trigger)})
+
+
 def has_step(intent: str, step: str, hybrid: bool = False) -> bool:
     """Whether an order of ``intent`` has an event that sets ``step`` off or reports it
     (in a ``hybrid``, only its end event, which sets the notification off)."""

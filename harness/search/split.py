@@ -157,7 +157,7 @@ def _reached(plans: Sequence[OrderPlan], faults: Sequence[ScheduledFault],
     """The orders of ``among`` that ``faults`` reach: its own order for a fault aimed at
     one; every order that calls the fake for a network or process fault (a cut or a
     kill of a fake reaches every order's calls to it), every order for one on the
-    orchestrator."""
+    orchestrator or a participant (each works on every order)."""
     out: set[str] = set()
     for entry in faults:
         own = aimed_at(entry, plans)
@@ -165,7 +165,8 @@ def _reached(plans: Sequence[OrderPlan], faults: Sequence[ScheduledFault],
         if family_of(entry.fault.get("kind")) in ("network", "process"):
             target = entry.fault.get("target")
             out |= {p.order_id for p in plans if p.order_id in among and (
-                target == "orchestrator" or target in _SERVICES.get(p.intent, ()))}  # fmt: skip
+                target == "orchestrator" or str(target).startswith("participant:")
+                or target in _SERVICES.get(p.intent, ()))}  # fmt: skip
     return out
 
 

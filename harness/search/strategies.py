@@ -349,13 +349,19 @@ def _process_options(
     plan: OrderPlan, step: str, aim: _Aim, crash: bool = False
 ) -> list[tuple[str, str]]:
     """(kind, target) of the process faults this request can trigger: with ``crash``,
-    the orchestrator killed or restarted while the step is in flight (what it kept, and
-    what it sends twice after); else a fake this order calls from then on killed,
-    paused or restarted, or the orchestrator paused. A paused fake could not let the
-    parked trigger request go, so a pause takes the fakes after it."""
+    the process that makes the request killed or restarted while the step is in flight
+    (what it kept, and what it sends twice after): the orchestrator, or in a
+    choreography the participants that carry the step out; else a fake this order
+    calls from then on killed, paused or restarted, or the orchestrator paused. A paused
+    fake could not let the parked trigger request go, so a pause takes the fakes after
+    it. (The order view crashed in a choreography's crash cells, which does no step: a
+    participant that acks before its effect lost the step only when a kill after its
+    ack, seen on the wire, beat the effect, and the find replayed 0 times in 5.)"""
     if crash:
         ok = _crash_ok(aim.capabilities, aim.kinds)
-        return [(k, "orchestrator") for k in kinds_of("process", aim.kinds)
+        doers = messages.step_doers(aim.choreography, plan.intent, step) if aim.choreography else []
+        targets = [f"participant:{d}" for d in doers] or ["orchestrator"]
+        return [(k, t) for k in kinds_of("process", aim.kinds) for t in targets
                 if ok and k in CRASH_KINDS]  # fmt: skip
     service = _STEP[step][0]
     ahead = [s for s in _services_ahead(plan, step) if s not in aim.down_fakes or s == service]

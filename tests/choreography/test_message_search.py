@@ -141,3 +141,61 @@ def test_a_hybrids_message_cells_are_on_its_end_event_alone() -> None:
     draw._hypothesis_internal_use_seed = 0  # type: ignore[attr-defined]
     draw()
     assert {"message_lost_puback", "message_duplicate"} & seen and len(seen) >= 3, seen
+
+
+def _crash_targets(choreo: Any, caps: frozenset[str], seed: int) -> list[tuple[str, str, str]]:
+    """(intent, step, target) of every crash the plan's crash cells draw."""
+    from hypothesis import HealthCheck
+
+    from fracas.harness.model.steps import STEPS
+    from fracas.harness.search.strategies import planner_for, workloads
+
+    step_of = {(svc, method, path): step for step, svc, method, path in STEPS}
+    planner = planner_for(seed, 0, 1, caps)
+    strategy = workloads(seed=seed, max_orders=5, max_faults=2, capabilities=caps,
+                         planner=planner, choreography=choreo)  # fmt: skip
+    out: list[tuple[str, str, str]] = []
+
+    @settings(max_examples=25, database=None, deadline=None,
+              suppress_health_check=[HealthCheck.filter_too_much])  # fmt: skip
+    @given(st.data())
+    def draw(data: st.DataObject) -> None:
+        planner.begin()
+        w = data.draw(strategy)
+        k = planner.ran[-1]
+        pack = planner.packs[k] if k < len(planner.packs) else ()
+        if not any(c.group == "crash" for c in pack):
+            return
+        intents = {p.order_id: p.intent for p in w.plans}
+        for entry in w.schedule.faults:
+            when = entry.when
+            if entry.fault["kind"] in ("kill", "restart") and when is not None \
+                    and when.order_id in intents and not str(entry.fault["target"]) in (
+                        "crm", "payment", "inventory", "shipping", "notify"):
+                step = step_of[(when.service, when.method, when.path)]
+                out.append((intents[when.order_id], step, str(entry.fault["target"])))
+
+    draw._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+    draw()
+    return out
+
+
+def test_a_crash_cell_crashes_the_process_that_carries_the_step_out() -> None:
+    """In a choreography the participants that act on the event setting a step off carry
+    it out, not the order view: crashed while its request is held, a participant that
+    acked before its effect loses the step on every run (the view crashed instead, the
+    loss hung on a kill beating the effect, and replayed 0 times in 5). A hybrid's
+    orchestrator still carries its own steps out."""
+    from fracas.harness.search.messages import Choreography, step_doers
+
+    caps = frozenset({"crash", "restart", "pause", "review", "messages"})
+    choreo = Choreography.of(PARTICIPANTS, example_table()["view"])
+    crashes = _crash_targets(choreo, caps, 0) + _crash_targets(choreo, caps, 1)
+    assert len(crashes) >= 3, crashes
+    for intent, step, target in crashes:
+        assert target in {f"participant:{d}" for d in step_doers(choreo, intent, step)}, \
+            (intent, step, target)
+    hybrid = Choreography.of({"notify": ["order.completed", "order.failed"]}, "", hybrid=True)
+    crashes = _crash_targets(hybrid, caps | {"hybrid"}, 0)
+    assert crashes and all(t == ("participant:notify" if s == "notify" else "orchestrator")
+                           for _, s, t in crashes), crashes  # fmt: skip
