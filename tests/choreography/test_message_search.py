@@ -56,23 +56,17 @@ def test_the_plan_has_message_cells_only_where_the_run_can_fault_messages() -> N
     assert [c for c in cells if c.group != "message"] != []
 
 
-def test_drawn_workloads_aim_message_faults_at_the_events_their_orders_take() -> None:
-    """Every message fault the property search draws for the bundled choreography parses
-    as a schedule entry, names an order of the workload, and an event on that order's
-    intent's path that its target really sees."""
+def _drawn(choreo: Any, caps: frozenset[str], seed: int = 0) -> list[tuple[Any, Any]]:
+    """(workload, its pack) of 25 examples the property search draws for ``choreo``;
+    each schedule parses."""
     from hypothesis import HealthCheck
 
-    from fracas.fakes.events import PATHS
-    from fracas.harness.search.messages import Choreography
     from fracas.harness.search.strategies import planner_for, workloads
 
-    view = example_table()["view"]
-    choreo = Choreography.of(PARTICIPANTS, view)
-    caps = frozenset({"crash", "restart", "pause", "review", "messages"})
-    planner = planner_for(0, 0, 1, caps)
-    strategy = workloads(seed=0, max_orders=5, max_faults=2, capabilities=caps,
+    planner = planner_for(seed, 0, 1, caps)
+    strategy = workloads(seed=seed, max_orders=5, max_faults=2, capabilities=caps,
                          planner=planner, choreography=choreo)  # fmt: skip
-    seen: list[str] = []
+    out: list[tuple[Any, Any]] = []
 
     @settings(max_examples=25, database=None, deadline=None,
               suppress_health_check=[HealthCheck.filter_too_much])  # fmt: skip
@@ -81,21 +75,38 @@ def test_drawn_workloads_aim_message_faults_at_the_events_their_orders_take() ->
         planner.begin()
         w = data.draw(strategy)
         parse_schedule([f.to_json() for f in w.schedule.faults])
-        intents = {p.order_id: p.intent for p in w.plans}
-        for entry in w.schedule.faults:
-            fault = entry.fault
-            if not str(fault["kind"]).startswith("message_"):
-                continue
-            params = fault["params"]
-            path = PATHS[intents[params["order_id"]]]
-            assert params["event"] in path, (fault, path)
-            if fault["kind"] != "message_lost_puback":
-                who = params.get("consumer") or str(fault["target"]).removeprefix("participant:")
-                assert params["event"] in consumed(PARTICIPANTS[who]), fault
-            seen.append(str(fault["kind"]))
+        k = planner.ran[-1]
+        out.append((w, planner.packs[k] if k < len(planner.packs) else ()))
 
-    draw._hypothesis_internal_use_seed = 0  # type: ignore[attr-defined]
+    draw._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
     draw()
+    return out
+
+
+def _message_faults(drawn: list[tuple[Any, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """(intent of its order, fault) of every message fault drawn."""
+    return [({p.order_id: p.intent for p in w.plans}[e.fault["params"]["order_id"]], e.fault)
+            for w, _ in drawn for e in w.schedule.faults
+            if str(e.fault["kind"]).startswith("message_")]  # fmt: skip
+
+
+def test_drawn_workloads_aim_message_faults_at_the_events_their_orders_take() -> None:
+    """Every message fault the property search draws for the bundled choreography parses
+    as a schedule entry, names an order of the workload, and an event on that order's
+    intent's path that its target really sees."""
+    from fracas.fakes.events import PATHS
+    from fracas.harness.search.messages import Choreography
+
+    choreo = Choreography.of(PARTICIPANTS, example_table()["view"])
+    caps = frozenset({"crash", "restart", "pause", "review", "messages"})
+    seen: list[str] = []
+    for intent, fault in _message_faults(_drawn(choreo, caps)):
+        params = fault["params"]
+        assert params["event"] in PATHS[intent], (fault, PATHS[intent])
+        if fault["kind"] != "message_lost_puback":
+            who = params.get("consumer") or str(fault["target"]).removeprefix("participant:")
+            assert params["event"] in consumed(PARTICIPANTS[who]), fault
+        seen.append(str(fault["kind"]))
     assert len(set(seen)) >= 4, seen
 
 
@@ -104,79 +115,43 @@ def test_a_hybrids_message_cells_are_on_its_end_event_alone() -> None:
     plan has message cells at the step they set off, the notification, and every drawn
     message fault is on an order's end event, delivered to or crashing a participant
     that takes it, or the orchestrator's publish of it losing its PubAck."""
-    from hypothesis import HealthCheck
-
     from fracas.fakes.events import PATHS
     from fracas.harness.search.messages import Choreography
-    from fracas.harness.search.strategies import planned_cells, planner_for, workloads
+    from fracas.harness.search.strategies import planned_cells
 
     takes = {"notify": ["order.completed", "order.failed"]}
     caps = frozenset({"crash", "restart", "pause", "review", "messages", "hybrid"})
     cells = planned_cells(0, caps)
     steps = {(c.step, c.phase) for c in cells if c.group == "message" and c.tier == "step"}
     assert steps == {("notify", "before_commit"), ("notify", "after_commit")}
-    choreo = Choreography.of(takes, "", hybrid=True)
-    planner = planner_for(0, 0, 1, caps)
-    strategy = workloads(seed=0, max_orders=5, max_faults=2, capabilities=caps,
-                         planner=planner, choreography=choreo)  # fmt: skip
     seen: set[str] = set()
-
-    @settings(max_examples=25, database=None, deadline=None,
-              suppress_health_check=[HealthCheck.filter_too_much])  # fmt: skip
-    @given(st.data())
-    def draw(data: st.DataObject) -> None:
-        planner.begin()
-        w = data.draw(strategy)
-        parse_schedule([f.to_json() for f in w.schedule.faults])
-        intents = {p.order_id: p.intent for p in w.plans}
-        for entry in w.schedule.faults:
-            fault = entry.fault
-            if str(fault["kind"]).startswith("message_"):
-                params = fault["params"]
-                assert params["event"] == PATHS[intents[params["order_id"]]][-1], fault
-                who = params.get("consumer") or str(fault["target"]).removeprefix("participant:")
-                assert fault["kind"] == "message_lost_puback" or who == "notify", fault
-                seen.add(str(fault["kind"]))
-
-    draw._hypothesis_internal_use_seed = 0  # type: ignore[attr-defined]
-    draw()
+    hybrid = Choreography.of(takes, "", hybrid=True)
+    for intent, fault in _message_faults(_drawn(hybrid, caps, 0) + _drawn(hybrid, caps, 1)):
+        params = fault["params"]
+        assert params["event"] == PATHS[intent][-1], fault
+        who = params.get("consumer") or str(fault["target"]).removeprefix("participant:")
+        assert fault["kind"] == "message_lost_puback" or who == "notify", fault
+        seen.add(str(fault["kind"]))
     assert {"message_lost_puback", "message_duplicate"} & seen and len(seen) >= 3, seen
 
 
 def _crash_targets(choreo: Any, caps: frozenset[str], seed: int) -> list[tuple[str, str, str]]:
     """(intent, step, target) of every crash the plan's crash cells draw."""
-    from hypothesis import HealthCheck
-
     from fracas.harness.model.steps import STEPS
-    from fracas.harness.search.strategies import planner_for, workloads
 
     step_of = {(svc, method, path): step for step, svc, method, path in STEPS}
-    planner = planner_for(seed, 0, 1, caps)
-    strategy = workloads(seed=seed, max_orders=5, max_faults=2, capabilities=caps,
-                         planner=planner, choreography=choreo)  # fmt: skip
+    fakes = ("crm", "payment", "inventory", "shipping", "notify")
     out: list[tuple[str, str, str]] = []
-
-    @settings(max_examples=25, database=None, deadline=None,
-              suppress_health_check=[HealthCheck.filter_too_much])  # fmt: skip
-    @given(st.data())
-    def draw(data: st.DataObject) -> None:
-        planner.begin()
-        w = data.draw(strategy)
-        k = planner.ran[-1]
-        pack = planner.packs[k] if k < len(planner.packs) else ()
+    for w, pack in _drawn(choreo, caps, seed):
         if not any(c.group == "crash" for c in pack):
-            return
+            continue
         intents = {p.order_id: p.intent for p in w.plans}
         for entry in w.schedule.faults:
-            when = entry.when
+            when, target = entry.when, str(entry.fault["target"])
             if entry.fault["kind"] in ("kill", "restart") and when is not None \
-                    and when.order_id in intents and not str(entry.fault["target"]) in (
-                        "crm", "payment", "inventory", "shipping", "notify"):
+                    and when.order_id in intents and target not in fakes:
                 step = step_of[(when.service, when.method, when.path)]
-                out.append((intents[when.order_id], step, str(entry.fault["target"])))
-
-    draw._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
-    draw()
+                out.append((intents[when.order_id], step, target))
     return out
 
 
