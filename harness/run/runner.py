@@ -642,7 +642,7 @@ def _drive(
         # Read before the heal time (and a fault due, before what is applied): a heal
         # between the reads (the polls and journal reads below take long under load) found
         # nothing blocking and the order's clock not restarted, and called an order held
-        # for the whole period still (CI; 1 run in 5 with both cores busy).
+        # for the whole period still (CI; 3 runs in 29 with both cores busy).
         waiting = nemesis.waiting_on_time
         blocking = nemesis.blocking
         follow.poll_round()

@@ -103,7 +103,7 @@ class Choreography:
     takes: Mapping[str, tuple[str, ...]]
     view: str
     #: A hybrid: the orchestrator publishes each order's end event (contract §8), and
-    #: the participants act on it; no other event is on the broker (``HYBRID``).
+    #: the participants act on it; no other event is on the broker (``HYBRID_STEP``).
     hybrid: bool = False
 
     @staticmethod
@@ -131,13 +131,13 @@ class _Aim:
 #: The step a hybrid's end event sets off: the participants' notification (its only
 #: event is the orchestrator's, so the event the step reports is that one too, and
 #: nothing follows it on the broker).
-HYBRID = "notify"
+HYBRID_STEP = "notify"
 
 
 def _aims(intent: str, step: str, hybrid: bool = False) -> list[_Aim]:
     path = PATHS.get(intent, ())
     if hybrid:
-        return [_Aim(path[-1], path[-1], None)] if path and step == HYBRID else []
+        return [_Aim(path[-1], path[-1], None)] if path and step == HYBRID_STEP else []
     return [_Aim(path[i - 1], e, path[i + 1] if i + 1 < len(path) else None)
             for i, e in enumerate(path) if i > 0 and STEP_OF.get(e) == step]  # fmt: skip
 
