@@ -25,6 +25,8 @@ but every figure then includes the others' load, so the table says how many ran 
 ``--choreography`` measures the bundled choreography's planted defects instead
 (examples/choreography, each planted in every participant; no holdout yet): message
 faults are drawn there. ``--clean`` then adds the correct choreography's row.
+``--hybrid`` measures the bundled hybrid's (examples/hybrid: the bundled orchestrator
+with ``--bug events-no-outbox``), and ``--clean`` the correct hybrid's row.
 
 Targets (issue 9): each bug found within 60 s median at `dev`, median of all <= 20 s;
 shrunk to <= 3 orders and <= 3 faults; replays 5/5; >= 60 examples a minute.
@@ -48,11 +50,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fracas.harness.search.planted import (  # noqa: E402
     CHOREO_RULES,
+    HYBRID_RULES,
     RULES,
     CannotSearch,
     Search,
     check_runnable,
     prepare_choreography,
+    prepare_hybrid,
     replay,
     search,
 )
@@ -164,12 +168,19 @@ def main() -> None:
         help="the bundled choreography's planted defects (examples/choreography), each in "
              "every participant, instead of the naive orchestrator's",
     )  # fmt: skip
+    parser.add_argument(
+        "--hybrid", action="store_true",
+        help="the bundled hybrid's planted defect (examples/hybrid, the bundled "
+             "orchestrator with --bug) instead of the naive orchestrator's",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.draw_holdout:
         return draw_holdout()
-    hidden = [] if args.choreography else held_out()
-    known = CHOREO_RULES if args.choreography else RULES
-    setup = prepare_choreography if args.choreography else None
+    if args.choreography and args.hybrid:
+        parser.error("--choreography and --hybrid: pick one")
+    hidden = [] if args.choreography or args.hybrid else held_out()
+    known = CHOREO_RULES if args.choreography else HYBRID_RULES if args.hybrid else RULES
+    setup = prepare_choreography if args.choreography else prepare_hybrid if args.hybrid else None
     if args.bugs is not None:
         bugs = [b for b in args.bugs.split(",") if b]
     else:

@@ -62,11 +62,10 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
     caps = fracas.orchestrator.capabilities
     choreography = message_aim(fracas.topology)
     if choreography is not None:  # a broker the fault proxy reads: message faults too
-        caps = caps | {"messages"} | ({"hybrid"} if choreography.hybrid else set())
+        caps = caps | {"messages"}
     timeout = call_timeout(fracas.orchestrator)
-    planner = planner_for(
-        fracas.seed, fracas_slice.index, fracas_slice.count, caps, replays=fracas_slice.replays
-    )
+    planner = planner_for(fracas.seed, fracas_slice.index, fracas_slice.count, caps,
+                          replays=fracas_slice.replays, choreography=choreography)  # fmt: skip
     strategy = workloads(
         seed=fracas.seed, max_orders=5, max_faults=2, capabilities=caps,
         call_timeout=timeout, planner=planner, choreography=choreography,

@@ -229,6 +229,13 @@ class Fault(ABC):
     family: ClassVar[str]
     summary: ClassVar[str] = ""
     params_spec: ClassVar[tuple[Param, ...]] = ()
+    #: Applied, it waits for one moment on the wire and acts then (``fired``): its
+    #: ``for`` counts from that moment, not from its apply (run/nemesis.py).
+    lies_in_wait: ClassVar[bool] = False
+
+    def fired(self, ctx: Any) -> int:
+        """How often a fault that ``lies_in_wait`` has acted so far."""
+        return 1
 
     def __init__(
         self, target: str, params: Mapping[str, Any] | None = None, id: str | None = None

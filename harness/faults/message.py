@@ -46,6 +46,7 @@ class MessageFault(Fault):
     """Toxics on the broker's proxy, all of them or none, named ``<id>-<stream>``."""
 
     family = "message"
+    lies_in_wait = True  # for the one message it is aimed at
     #: The toxic type and the streams it goes on (both: it reads one way, acts the other).
     toxic_type: ClassVar[str]
     streams: ClassVar[tuple[str, ...]] = ("downstream",)

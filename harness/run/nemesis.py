@@ -28,6 +28,8 @@ TRIGGER_PREFIX = "fracas-trigger-"
 POLL_SECONDS = 0.005
 #: How often the fakes whose triggers have all fired are read for a parked request.
 SWEEP_SECONDS = 0.25
+#: How often a fault that lies in wait and has not acted is asked whether it has.
+FIRED_SECONDS = 0.1
 
 
 @dataclass
@@ -41,6 +43,19 @@ class _Entry:
     error: str | None = None
     #: An HTTP rule due while its fake was down: applied once the fake is back.
     deferred: bool = False
+    #: When a fault that lies in wait acted (its ``for`` counts from then), and when
+    #: to ask it next.
+    fired_at: float | None = None
+    next_ask: float = 0.0
+
+    @property
+    def holding(self) -> bool:
+        """Applied and not healed, and not a fault that lies in wait and has not acted:
+        that one holds no order back yet (its message has not come), as an HTTP rule in
+        wait. It keeps the workload open as an event trigger does (``pending``)."""
+        if self.handle is None or self.healed:
+            return False
+        return not self.fault.lies_in_wait or self.fired_at is not None
 
     @property
     def start_rule(self) -> str:
@@ -121,8 +136,9 @@ class Nemesis:
 
     @property
     def pending(self) -> bool:
-        """True while a scheduled fault has yet to start, or to heal by its own trigger.
-        A fault with no heal trigger lasts until ``finish`` and does not count."""
+        """True while a scheduled fault has yet to start, or to heal by its own trigger
+        (a fault that lies in wait: ``for`` after it acted). A fault with no heal
+        trigger lasts until ``finish`` and does not count."""
         return any(
             e.error is None
             and not e.healed
@@ -180,10 +196,7 @@ class Nemesis:
         defect had stopped held the workload phase open for its whole 120 s. Nor is a
         client input: it waits for its order to move (to await review, to finish), and
         one waiting on a stuck order held the phase open for 120 s likewise."""
-        return any(
-            e.handle is not None and not e.healed and e.fault.family not in UNBLOCKING
-            for e in self._entries
-        )
+        return any(e.holding and e.fault.family not in UNBLOCKING for e in self._entries)
 
     @property
     def lasting(self) -> bool:
@@ -219,10 +232,28 @@ class Nemesis:
                 if entry.applied_at is None:
                     if spec.at is not None and now >= spec.at:
                         self._apply(entry)
-                elif spec.duration is not None and now >= entry.applied_at + spec.duration:
+                elif spec.duration is not None and now >= self._since(entry, now) + spec.duration:
                     self._heal(entry, reason=f"after {spec.duration:g}s")
             self._serve_holds()
             self._stop.wait(POLL_SECONDS)
+
+    def _since(self, entry: _Entry, now: float) -> float:
+        """When ``entry``'s ``for`` started: its apply, or for a fault that lies in wait
+        the moment it acted (asked every ``FIRED_SECONDS``; until it acts, never)."""
+        assert entry.applied_at is not None
+        if not entry.fault.lies_in_wait or entry.fired_at is not None:
+            return entry.fired_at if entry.fired_at is not None else entry.applied_at
+        if now >= entry.next_ask:
+            entry.next_ask = now + FIRED_SECONDS
+            try:
+                acted = entry.fault.fired(self.ctx) > 0
+            except Exception:  # noqa: BLE001 - the proxy busy or restarting: ask again
+                acted = False
+            if acted:
+                entry.fired_at = now
+                self.history.note("fault-acted", index=entry.index)
+                return now
+        return float("inf")
 
     def _serve_holds(self) -> None:
         services = {

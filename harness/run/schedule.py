@@ -311,7 +311,9 @@ TARGETS_BY_FAMILY: dict[str, tuple[str, ...]] = {
     "http": SERVICES,
     "process": (*SERVICES, "orchestrator"),
     "client": ("orchestrator",),  # its own inputs (harness/faults/client.py)
-    "message": ("broker",),  # and participants (harness/faults/message.py)
+    # and participants; each kind narrows it (``target_problem``, harness/faults/message.py):
+    # the orchestrator only as a hybrid's publisher (``message_publish_crash``)
+    "message": ("broker", "orchestrator"),
 }
 PARTICIPANT = re.compile(r"^participant:[a-z][a-z0-9_-]{0,30}$")
 

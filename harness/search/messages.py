@@ -6,8 +6,9 @@ events of an order's intent (``events.PATHS``) say which event reports the step
 choreography's table says who consumes that one. In phase ``before_commit`` the fault is
 on the delivery that sets the step off (late, twice, to a participant paused or killed
 as it acks); in ``after_commit`` on what the step publishes (its acknowledgement lost,
-its publish lost to a crash after the ack, or overtaken by the next event). Each entry is
-the catalog's JSON, ``at`` 0, healed after ``HOLD_SECONDS``.
+its publish lost to a crash after the ack or to its publisher killed at the publish, or
+overtaken by the next event). Each entry is
+the catalog's JSON, ``at`` 0, healed ``HOLD_SECONDS`` after it acted.
 
 ``message_faults`` draws free entries over any order and event. With a real Toxiproxy as
 the backend (``reads_nats`` false) neither draws anything: the schedule would refuse
@@ -26,9 +27,12 @@ from fracas.fakes.events import BY_NAME, EVENTS, PATHS, PLACED, STEP_OF
 from fracas.harness.adapters.choreo_spec import ChoreographySpec
 from fracas.harness.run.schedule import ScheduledFault
 
-#: Seconds a drawn message fault stays in place: several ack waits, so a redelivery it
-#: causes happens while it holds.
-HOLD_SECONDS = 10.0
+#: Seconds a drawn message fault stays in place once it acted (a message fault lies in
+#: wait for its message: run/nemesis.py): several ack waits, so a redelivery it causes
+#: happens while it holds. Counted from ``at`` 0 (10 s), the fault healed before its
+#: message came when a pause earlier in the example delayed it, and a find of the
+#: choreography's no-outbox replayed 1 time in 5.
+HOLD_SECONDS = 6.0
 ON_BROKER = ("message_duplicate", "message_late", "message_reorder", "message_lost_puback")
 ON_PARTICIPANT = ("message_crash", "message_pause")
 
@@ -91,8 +95,14 @@ def _one(takes: Mapping[str, list[str]],
 #: The message kinds of each phase of a step (see the module docstring).
 BY_PHASE = {
     "before_commit": ("message_duplicate", "message_late", "message_pause", "message_crash"),
-    "after_commit": ("message_lost_puback", "message_crash", "message_reorder"),
+    "after_commit": ("message_lost_puback", "message_crash", "message_reorder",
+                     "message_publish_crash"),
 }
+#: What a hybrid's broker cannot take: one end event per order, so no later event of
+#: the order overtakes it.
+HYBRID_LACKS = frozenset({"message_reorder"})
+#: The publisher of a hybrid's events, which ``message_publish_crash`` kills there.
+ORCHESTRATOR = "orchestrator"
 
 
 @dataclass(frozen=True)
@@ -180,8 +190,8 @@ def _takes(choreo: Choreography, aim: _Aim, kind: str) -> bool:
     """Whether ``kind`` has something to act on at ``aim``: a lost PubAck any published
     event, a reorder a later event someone takes with it, the rest a participant that
     acts on the event that sets the step off."""
-    if kind == "message_lost_puback":
-        return True
+    if kind == "message_lost_puback" or (kind == "message_publish_crash" and choreo.hybrid):
+        return True  # (a hybrid's end events are the orchestrator's)
     if kind == "message_reorder":
         return aim.then is not None and bool(choreo.watchers(aim.event, aim.then))
     return bool(choreo.doers(aim.trigger))
@@ -199,6 +209,11 @@ def aimed(draw: st.DrawFn, choreo: Choreography, order_id: str, intent: str, ste
     target = "broker"
     if kind == "message_lost_puback":
         params["event"] = aim.event
+    elif kind == "message_publish_crash":
+        # the step's doer publishes what reports the step; a hybrid's orchestrator its end
+        doers = [] if choreo.hybrid else choreo.doers(aim.trigger)
+        params["event"] = aim.event
+        target = f"participant:{draw(st.sampled_from(doers))}" if doers else ORCHESTRATOR
     elif kind == "message_reorder":
         assert aim.then is not None
         params.update(event=aim.event, then_event=aim.then,

@@ -86,8 +86,16 @@ CHOREO_RULES: dict[str, tuple[str, ...]] = {
     # a publish retried without its message id: the broker stores the event twice
     "retry-no-msgid": ("event-stored-once",),
 }
-#: The bundled choreography, in a checkout (the wheel does not ship it).
+#: The bundled hybrid's planted defect (the bundled orchestrator's ``--bug``) and the
+#: rules that name it.
+HYBRID_RULES: dict[str, tuple[str, ...]] = {
+    # the end event published from memory after the commit: a crash loses it, and the
+    # ended order's notification with it
+    "events-no-outbox": ("completed-ledger", "failed-ledger"),
+}
+#: The bundled choreography and hybrid, in a checkout (the wheel does not ship them).
 CHOREOGRAPHY = Path(__file__).resolve().parents[2] / "examples" / "choreography"
+HYBRID = CHOREOGRAPHY.parent / "hybrid"
 
 
 def prepare_choreography(work: Path, bugs: tuple[str, ...]) -> None:
@@ -110,6 +118,34 @@ def prepare_choreography(work: Path, bugs: tuple[str, ...]) -> None:
         argv = [sys.executable, str(CHOREOGRAPHY / "participant.py"), role]
         for bug in bugs:
             argv += ["--bug", bug]
+        lines += ["", "[[tool.fracas.choreography.participants]]"]
+        lines += [f"{k} = {json.dumps(argv if k == 'command' else v)}" for k, v in part.items()]
+    (work / "pyproject.toml").write_text("\n".join(lines) + "\n")
+
+
+def prepare_hybrid(work: Path, bugs: tuple[str, ...]) -> None:
+    """A directory whose pyproject.toml declares the bundled hybrid, its orchestrator
+    started with ``--bug`` for each of ``bugs``, its participants from the example."""
+    import tomllib
+
+    source = HYBRID / "pyproject.toml"
+    if not source.is_file():
+        raise CannotSearch(f"no bundled hybrid at {HYBRID}: run from a checkout")
+    unknown = sorted(set(bugs) - set(HYBRID_RULES))
+    if unknown:
+        raise ValueError(f"bug: expected some of {', '.join(HYBRID_RULES)}, got {unknown}")
+    tool = tomllib.loads(source.read_text())["tool"]["fracas"]
+    orch = dict(tool["orchestrator"])
+    orch["command"] = [sys.executable, *orch["command"][1:]] + [
+        a for bug in bugs for a in ("--bug", bug)]  # fmt: skip
+    table = tool["choreography"]
+    work.mkdir(parents=True, exist_ok=True)
+    lines = ["[tool.fracas.orchestrator]"]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in orch.items()]
+    lines += ["", "[tool.fracas.choreography]"]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in table.items() if k != "participants"]
+    for part in table["participants"]:
+        argv = [sys.executable, str(HYBRID / part["command"][1]), *part["command"][2:]]
         lines += ["", "[[tool.fracas.choreography.participants]]"]
         lines += [f"{k} = {json.dumps(argv if k == 'command' else v)}" for k, v in part.items()]
     (work / "pyproject.toml").write_text("\n".join(lines) + "\n")
@@ -147,7 +183,7 @@ class Search:
 
     @property
     def expected(self) -> tuple[str, ...]:
-        return tuple(r for b in self.bugs for r in {**RULES, **CHOREO_RULES}[b])
+        return tuple(r for b in self.bugs for r in {**RULES, **CHOREO_RULES, **HYBRID_RULES}[b])
 
     @property
     def first(self) -> tuple[int, Example] | None:

@@ -396,7 +396,7 @@ def _process_fault(
 def _groups(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[str]:
     """The groups a fault on this order's step can be drawn from here."""
     groups = [g for g in groups_at(step, phase, _crash_ok(aim.capabilities, aim.kinds), aim.kinds)
-              if fits(plan.intent, step, g, None, "hybrid" in aim.capabilities)]  # fmt: skip
+              if fits(plan.intent, step, g, None, _hybrid(aim.choreography))]  # fmt: skip
     if _STEP[step][0] in aim.down_fakes:
         groups = [g for g in groups if g not in ("http", "late")]
     for group in ("crash", "process"):
@@ -414,8 +414,12 @@ def _message_kinds(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[st
     """The message kinds this order's step and phase can take on this choreography."""
     if aim.choreography is None:
         return []
-    return messages.options(aim.choreography, plan.intent, step, phase,
-                            kinds_of("message", aim.kinds))  # fmt: skip
+    kinds = messages.options(aim.choreography, plan.intent, step, phase,
+                             kinds_of("message", aim.kinds))  # fmt: skip
+    if aim.choreography.hybrid and not _crash_ok(aim.capabilities, aim.kinds):
+        # a hybrid's publisher is the orchestrator, which this one cannot have killed
+        kinds = [k for k in kinds if k != "message_publish_crash"]
+    return kinds
 
 
 def _input_kinds(plan: OrderPlan, step: str, phase: str, aim: _Aim, group: str) -> list[str]:
@@ -465,7 +469,7 @@ def aimed_faults(
              and not (ruled and s == "customer" and p.order.get("customer_id") in read_before)]  # fmt: skip
     if cell is not None and cell.group is not None and cell.step is None:
         crash_ok = _crash_ok(aim.capabilities, aim.kinds)
-        hybrid = "hybrid" in aim.capabilities
+        hybrid = _hybrid(aim.choreography)
         pairs = [(p, s) for p, s in pairs if fits(p.intent, s, cell.group, None, hybrid)
                  and any(cell.group in groups_at(s, ph, crash_ok, kinds) for ph in PHASES)]  # fmt: skip
     if cell is not None and cell.group == "review" and cell.kind and cell.phase:
@@ -571,19 +575,28 @@ def usable_kinds(caps: frozenset[str], kinds: Sequence[str] | None) -> list[str]
             and ("messages" in caps or registry[k].family != "message")]  # fmt: skip
 
 
+def _hybrid(choreography: Choreography | None) -> bool:
+    """Whether the broker carries only a hybrid orchestrator's end events."""
+    return choreography is not None and choreography.hybrid
+
+
 def planned_cells(
     seed: int,
     capabilities: frozenset[str] | set[str] | None = None,
     kinds: Sequence[str] | None = None,
     intents: Sequence[str] = INTENTS,
+    choreography: Choreography | None = None,
 ) -> tuple[Cell, ...]:
-    """The whole coverage plan for an orchestrator with these capabilities."""
+    """The whole coverage plan for an orchestrator with these capabilities (and, for a
+    choreography or a hybrid, the ``workloads`` strategy's ``choreography``)."""
     caps = frozenset(ALL_CAPABILITIES if capabilities is None else capabilities)
     reaches = reaches_for(caps, intents)
+    hybrid = _hybrid(choreography)
     # an input that needs what the orchestrator lacks (a clock for a late decision) is
     # no cell of its plan
-    able = [k for k in usable_kinds(caps, kinds) if inputs.NEEDS.get(k, set()) <= caps]
-    return plan_cells(seed, reaches, list(reaches), _crash_ok(caps, kinds), able, "hybrid" in caps)
+    able = [k for k in usable_kinds(caps, kinds) if inputs.NEEDS.get(k, set()) <= caps
+            and not (hybrid and k in messages.HYBRID_LACKS)]  # fmt: skip
+    return plan_cells(seed, reaches, list(reaches), _crash_ok(caps, kinds), able, hybrid)
 
 
 def planned_packs(
@@ -591,9 +604,10 @@ def planned_packs(
     capabilities: frozenset[str] | set[str] | None = None,
     kinds: Sequence[str] | None = None,
     intents: Sequence[str] = INTENTS,
+    choreography: Choreography | None = None,
 ) -> tuple[Pack, ...]:
     """The coverage plan's cells in the packs that examples carry (plan.pack_cells)."""
-    return pack_cells(planned_cells(seed, capabilities, kinds, intents))
+    return pack_cells(planned_cells(seed, capabilities, kinds, intents, choreography))
 
 
 def planner_for(
@@ -603,9 +617,12 @@ def planner_for(
     capabilities: frozenset[str] | set[str] | None = None,
     kinds: Sequence[str] | None = None,
     replays: Callable[[], int] = lambda: 0,
+    choreography: Choreography | None = None,
 ) -> Planner:
-    """Slice ``index`` of ``count``'s planner: pass it to ``workloads(planner=...)``."""
-    packs = share_of(planned_packs(seed, capabilities, kinds), index, count)
+    """Slice ``index`` of ``count``'s planner: pass it to ``workloads(planner=...)``, with
+    the same ``capabilities`` and ``choreography``."""
+    packs = share_of(planned_packs(seed, capabilities, kinds, choreography=choreography),
+                     index, count)  # fmt: skip
     return Planner(packs, index, count, replays)
 
 
@@ -654,7 +671,7 @@ def _packed(
             continue
         able = [i for i in b.reaches
                 if cell.step in b.reaches[i]
-                and fits(i, str(cell.step), str(cell.group), cell.kind, "hybrid" in b.caps)]
+                and fits(i, str(cell.step), str(cell.group), cell.kind, _hybrid(b.choreography))]
         if cell.tier == "step" and not able:
             reject()  # a plan made for other capabilities (the planner's never is)
         intent = str(cell.intent) if cell.tier == "intent" else draw(st.sampled_from(able))
@@ -831,7 +848,8 @@ def workloads(
     reaches = reaches_for(caps, intents)
     if not reaches:
         raise ValueError(f"workloads: no intent in {list(intents)} reaches a step to aim at")
-    packs = planner.packs if planner is not None else planned_packs(seed, caps, kinds, intents)
+    packs = (planner.packs if planner is not None
+             else planned_packs(seed, caps, kinds, intents, choreography))  # fmt: skip
     # A tier of the plan, then a pack of it; the last choice is a free combination. Both
     # shrink toward the plan's first tier and pack.
     spans = tier_spans(packs)

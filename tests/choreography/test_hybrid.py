@@ -194,3 +194,35 @@ def test_schedules_aim_at_the_orchestrator_a_participant_and_the_broker(
     assert set(result.statuses.values()) == {"completed"}
     again = [m for m in result.history.messages if m["kind"] == "redelivered"]
     assert any(m["consumer"] == "notify" and m["order_id"] == plans[1].order_id for m in again)
+
+
+def test_the_orchestrator_killed_at_its_end_event_publish_loses_it_only_without_an_outbox(
+    start_topology: Callable[..., Topology],
+) -> None:
+    """``message_publish_crash`` on the orchestrator: its publish of order.completed is
+    dropped on the wire and it is SIGKILLed at that instant. The outbox holds the event,
+    and the restarted orchestrator publishes it; ``events-no-outbox`` held it in memory
+    only, and the order stays completed with no confirmation."""
+    results = {}
+    for bug in (None, "events-no-outbox"):
+        topo = start_topology(hybrid_spec(**({"orchestrator_bug": bug} if bug else {})))
+        plans = orders(2, seed=0)
+        oid = plans[1].order_id
+        schedule = [{"fault": {"kind": "message_publish_crash", "target": "orchestrator",
+                               "params": {"event": "order.completed", "order_id": oid}},
+                     "at": 0, "for": 15}]  # fmt: skip
+        result = run(topo, plans, schedule, RunOptions(settle_seconds=30), seed=0)
+        assert topo.orchestrator.process is not None and topo.orchestrator.process.starts >= 2
+        results[bug] = (oid, result)
+    oid, good = results[None]
+    good.assert_consistent()
+    assert good.statuses[oid] == "completed"
+    published = [m for m in good.history.messages if m["kind"] == "published"
+                 and m["event"] == "order.completed" and m["order_id"] == oid]  # fmt: skip
+    assert published, "the restarted orchestrator published the end from its outbox"
+    oid, bad = results["events-no-outbox"]
+    assert bad.statuses[oid] == "completed"
+    assert not [m for m in bad.history.messages if m["kind"] == "published"
+                and m["event"] == "order.completed" and m["order_id"] == oid]  # fmt: skip
+    found = {(v.rule, v.order_id) for v in bad.verdict.violations}
+    assert ("completed-ledger", oid) in found, bad.failure_text()

@@ -13,10 +13,10 @@ from fracas.harness.faults.message import MessageFault, refusal
 from fracas.harness.run.schedule import ScheduleError, parse_schedule
 
 MESSAGE_KINDS = {"message_duplicate", "message_late", "message_crash", "message_lost_puback",
-                 "message_reorder", "message_pause"}  # fmt: skip
+                 "message_reorder", "message_pause", "message_publish_crash"}  # fmt: skip
 
 
-def test_the_message_family_has_its_six_kinds() -> None:
+def test_the_message_family_has_its_seven_kinds() -> None:
     assert {k for k, c in fault_kinds().items() if c.family == "message"} == MESSAGE_KINDS
 
 
@@ -59,6 +59,10 @@ def test_every_message_kind_round_trips_its_json() -> None:
          "params": {"event": "customer.checked", "moment": "after_ack"}},
         {"kind": "message_pause", "target": "participant:payment",
          "params": {"event": "customer.checked", "seconds": 5}},
+        {"kind": "message_publish_crash", "target": "orchestrator",
+         "params": {"event": "order.completed", "order_id": "ord-0001"}},
+        {"kind": "message_publish_crash", "target": "participant:payment",
+         "params": {"event": "payment.refunded"}},
     ]:  # fmt: skip
         fault = from_json(data)
         assert isinstance(fault, MessageFault)
@@ -72,6 +76,7 @@ def test_every_message_kind_round_trips_its_json() -> None:
     ("message_duplicate", "participant:payment", 'set target to "broker"'),
     ("message_crash", "broker", '"participant:NAME"'),
     ("message_pause", "orchestrator", '"participant:NAME"'),
+    ("message_publish_crash", "broker", '"participant:NAME" or, in a hybrid, "orchestrator"'),
 ])  # fmt: skip
 def test_a_schedule_aims_message_faults_at_the_broker_or_a_participant(
     kind: str, target: str, says: str,

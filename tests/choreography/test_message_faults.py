@@ -53,6 +53,30 @@ def test_a_lost_ack_makes_the_broker_deliver_the_event_again(
     _assert_witness_shows_the_redelivery(result, oid)
 
 
+def test_a_message_fault_lies_in_wait_for_its_event_past_its_for(
+    start_topology: Callable[..., Topology],
+) -> None:
+    """The customer participant paused for 5 s, so customer.checked comes after the lost
+    ack's ``for`` of 2 s is up: the fault still lies in wait, acts when the delivery
+    comes, and its ``for`` counts from then, so the broker delivers the event again.
+    Healed at ``at`` + ``for`` instead, it never met its event (replays of the
+    choreography's finds that a pause had delayed did not reproduce)."""
+    topo = start_topology(choreo_spec())
+    plans = orders(1, seed=0)
+    oid = plans[0].order_id
+    schedule = [
+        {"fault": {"kind": "pause", "target": "participant:customer", "params": {}},
+         "at": 0, "for": 5},
+        _entry("message_duplicate", "broker", 2, event="customer.checked", order_id=oid,
+               consumer="payment"),
+    ]  # fmt: skip
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=30), seed=0)
+    result.assert_consistent()
+    assert max(_deliveries(result, "payment", oid, "customer.checked")) >= 2
+    acted = [e for e in result.history.events if e.type == "note" and e.op == "fault-acted"]
+    assert [e.data.get("index") for e in acted] == [1]
+
+
 def _assert_witness_shows_the_redelivery(result: RunResult, oid: str) -> None:
     """The double charge's witness tells the order's events between its HTTP calls: the
     redelivery to payment comes after the first capture, and the payment.captured that
@@ -181,6 +205,34 @@ def test_a_crash_after_the_ack_loses_what_was_published_outside_the_outbox(
     assert ("liveness", oid) in _violations(bad), bad.failure_text()
     assert not any(m["kind"] == "published" and m["event"] == "payment.refunded"
                    for m in bad.history.messages)
+
+
+@pytest.mark.parametrize("bug", [None, "no-outbox"])
+def test_a_participant_killed_at_its_publish_loses_the_event_only_without_an_outbox(
+    start_topology: Callable[..., Topology], bug: str | None,
+) -> None:
+    """An out-of-stock order: payment refunds on inventory.rejected and publishes
+    payment.refunded, which is dropped on the wire as payment is SIGKILLed. The correct
+    participant had not acked the delivery yet (it acks after its publish is stored): the
+    broker delivers inventory.rejected again, the restarted payment finds its refund done
+    and publishes the event, and the order fails cleanly. ``--bug no-outbox`` acked before
+    it published, so nothing brings the event back, and the order never ends."""
+    topo = start_topology(choreo_spec(**({"payment": bug} if bug else {})))
+    plans = orders(1, seed=0, intents=("out_of_stock",))
+    oid = plans[0].order_id
+    schedule = [_entry("message_publish_crash", "participant:payment", 10,
+                       event="payment.refunded", order_id=oid)]
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=20), seed=0)
+    assert topo.orchestrator.participants["payment"].starts >= 2  # type: ignore[attr-defined]
+    refunded = [m for m in result.history.messages if m["kind"] == "published"
+                and m["event"] == "payment.refunded"]  # fmt: skip
+    if bug is None:
+        result.assert_consistent()
+        assert result.statuses[oid] == "failed" and refunded
+        assert max(_deliveries(result, "payment", oid, "inventory.rejected")) >= 2
+        return
+    assert ("liveness", oid) in _violations(result), result.failure_text()
+    assert not refunded
 
 
 def test_two_events_of_one_order_reach_the_order_view_out_of_order(

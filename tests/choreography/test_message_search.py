@@ -63,7 +63,7 @@ def _drawn(choreo: Any, caps: frozenset[str], seed: int = 0) -> list[tuple[Any, 
 
     from fracas.harness.search.strategies import planner_for, workloads
 
-    planner = planner_for(seed, 0, 1, caps)
+    planner = planner_for(seed, 0, 1, caps, choreography=choreo)
     strategy = workloads(seed=seed, max_orders=5, max_faults=2, capabilities=caps,
                          planner=planner, choreography=choreo)  # fmt: skip
     out: list[tuple[Any, Any]] = []
@@ -103,8 +103,12 @@ def test_drawn_workloads_aim_message_faults_at_the_events_their_orders_take() ->
     for intent, fault in _message_faults(_drawn(choreo, caps)):
         params = fault["params"]
         assert params["event"] in PATHS[intent], (fault, PATHS[intent])
-        if fault["kind"] != "message_lost_puback":
-            who = params.get("consumer") or str(fault["target"]).removeprefix("participant:")
+        who = params.get("consumer") or str(fault["target"]).removeprefix("participant:")
+        if fault["kind"] == "message_publish_crash":
+            # the publisher: it acts on the event before this one on the order's path
+            path = PATHS[intent]
+            assert path[path.index(params["event"]) - 1] in consumed(PARTICIPANTS[who]), fault
+        elif fault["kind"] != "message_lost_puback":
             assert params["event"] in consumed(PARTICIPANTS[who]), fault
         seen.append(str(fault["kind"]))
     assert len(set(seen)) >= 4, seen
@@ -114,25 +118,35 @@ def test_a_hybrids_message_cells_are_on_its_end_event_alone() -> None:
     """A hybrid's broker carries the orchestrator's end events only (contract §8): its
     plan has message cells at the step they set off, the notification, and every drawn
     message fault is on an order's end event, delivered to or crashing a participant
-    that takes it, or the orchestrator's publish of it losing its PubAck."""
+    that takes it, or the orchestrator's publish of it losing its PubAck or crashing
+    the orchestrator."""
     from fracas.fakes.events import PATHS
     from fracas.harness.search.messages import Choreography
     from fracas.harness.search.strategies import planned_cells
 
     takes = {"notify": ["order.completed", "order.failed"]}
-    caps = frozenset({"crash", "restart", "pause", "review", "messages", "hybrid"})
-    cells = planned_cells(0, caps)
+    caps = frozenset({"crash", "restart", "pause", "review", "messages"})
+    hybrid = Choreography.of(takes, "", hybrid=True)
+    cells = planned_cells(0, caps, choreography=hybrid)
     steps = {(c.step, c.phase) for c in cells if c.group == "message" and c.tier == "step"}
     assert steps == {("notify", "before_commit"), ("notify", "after_commit")}
     seen: set[str] = set()
-    hybrid = Choreography.of(takes, "", hybrid=True)
     for intent, fault in _message_faults(_drawn(hybrid, caps, 0) + _drawn(hybrid, caps, 1)):
         params = fault["params"]
         assert params["event"] == PATHS[intent][-1], fault
         who = params.get("consumer") or str(fault["target"]).removeprefix("participant:")
-        assert fault["kind"] == "message_lost_puback" or who == "notify", fault
+        if fault["kind"] == "message_publish_crash":
+            assert fault["target"] == "orchestrator", fault
+        else:
+            assert fault["kind"] == "message_lost_puback" or who == "notify", fault
         seen.add(str(fault["kind"]))
     assert {"message_lost_puback", "message_duplicate"} & seen and len(seen) >= 3, seen
+    # its two message cells would bring two kinds of seven: each kind has a cell of its
+    # own (plan._every_kind), all but a reorder, which needs a later event of the order
+    named = {c.kind for c in cells if c.group == "message" and c.tier == "step"}
+    assert named == {"message_crash", "message_lost_puback", "message_publish_crash",
+                     "message_duplicate", "message_late", "message_pause"}  # fmt: skip
+    assert "message_publish_crash" in seen
 
 
 def _crash_targets(choreo: Any, caps: frozenset[str], seed: int) -> list[tuple[str, str, str]]:
@@ -171,6 +185,6 @@ def test_a_crash_cell_crashes_the_process_that_carries_the_step_out() -> None:
         assert target in {f"participant:{d}" for d in step_doers(choreo, intent, step)}, \
             (intent, step, target)
     hybrid = Choreography.of({"notify": ["order.completed", "order.failed"]}, "", hybrid=True)
-    crashes = _crash_targets(hybrid, caps | {"hybrid"}, 0)
+    crashes = _crash_targets(hybrid, caps, 0)
     assert crashes and all(t == ("participant:notify" if s == "notify" else "orchestrator")
                            for _, s, t in crashes), crashes  # fmt: skip
