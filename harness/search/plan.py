@@ -18,8 +18,8 @@ reach (a capture that commits after the client gave up; a crash while refunding)
 found on a lucky seed only. So an example carries a *pack* of cells (``pack_cells``):
 up to ``PACK["step"]`` step cells of different steps and fault groups (or
 ``PACK["intent"]`` intent cells), each on an order of its own, so one fault does not end
-the order another fault waits for. The plan's 80 or so cells make 17 to 20 packs, which a dev budget
-runs nearly whole. Each member of a pack is drawn present or left out (the value 0 of a
+the order another fault waits for. The plan's 80 or so cells make 13 or 14 packs
+(``PACK``), which a dev budget runs whole. Each member of a pack is drawn present or left out (the value 0 of a
 wide integer leaves it out, which generation draws about once in a hundred and the
 planner rejects, and which shrinking tries first), so a failure shrinks to the members
 that make it.
@@ -86,8 +86,7 @@ CRASH_KINDS = ("kill", "restart")
 #: up a pack it could build once in 30 or so.
 GIVE_UP_AFTER = 60
 #: Cells per example, by tier: each on an order of its own, of different steps and groups
-#: (a crash, a lost answer, a 5xx, a pause, say), five at most: the property scenario's
-#: most orders. At four the plan was some 22 packs, past a dev budget of 20 examples,
+#: (a crash, a lost answer, a 5xx, a pause, say). At four the plan was some 22 packs, past a dev budget of 20 examples,
 #: and a defect only one cell reaches (the opposite review decision) went unfound on a
 #: seed whose plan put that cell last; at five it is 18 to 20. Late commits pack with
 #: each other (``WAIT``), so a pack of five no longer waits past the call timeout as a

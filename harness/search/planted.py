@@ -98,56 +98,57 @@ CHOREOGRAPHY = Path(__file__).resolve().parents[2] / "examples" / "choreography"
 HYBRID = CHOREOGRAPHY.parent / "hybrid"
 
 
-def prepare_choreography(work: Path, bugs: tuple[str, ...]) -> None:
-    """A directory whose pyproject.toml declares the bundled choreography, every
-    participant started with ``--bug`` for each of ``bugs``."""
+def _example(folder: Path, what: str, bugs: tuple[str, ...],
+             rules: dict[str, tuple[str, ...]]) -> dict[str, Any]:  # fmt: skip
+    """The ``[tool.fracas]`` table of a bundled example that plants ``bugs``."""
     import tomllib
 
-    source = CHOREOGRAPHY / "pyproject.toml"
+    source = folder / "pyproject.toml"
     if not source.is_file():
-        raise CannotSearch(f"no bundled choreography at {CHOREOGRAPHY}: run from a checkout")
-    unknown = sorted(set(bugs) - set(CHOREO_RULES))
+        raise CannotSearch(f"no bundled {what} at {folder}: run from a checkout")
+    unknown = sorted(set(bugs) - set(rules))
     if unknown:
-        raise ValueError(f"bug: expected some of {', '.join(CHOREO_RULES)}, got {unknown}")
-    table = tomllib.loads(source.read_text())["tool"]["fracas"]["choreography"]
-    work.mkdir(parents=True, exist_ok=True)
+        raise ValueError(f"bug: expected some of {', '.join(rules)}, got {unknown}")
+    tool: dict[str, Any] = tomllib.loads(source.read_text())["tool"]["fracas"]
+    return tool
+
+
+def _choreography_lines(table: dict[str, Any],
+                        command: Callable[[list[str]], list[str]]) -> list[str]:  # fmt: skip
+    """A ``[tool.fracas.choreography]`` table, each participant's command as ``command``
+    makes it from the example's."""
     lines = ["[tool.fracas.choreography]"]
     lines += [f"{k} = {json.dumps(v)}" for k, v in table.items() if k != "participants"]
     for part in table["participants"]:
-        role = part["command"][-1]
-        argv = [sys.executable, str(CHOREOGRAPHY / "participant.py"), role]
-        for bug in bugs:
-            argv += ["--bug", bug]
         lines += ["", "[[tool.fracas.choreography.participants]]"]
-        lines += [f"{k} = {json.dumps(argv if k == 'command' else v)}" for k, v in part.items()]
+        lines += [f"{k} = {json.dumps(command(v) if k == 'command' else v)}"
+                  for k, v in part.items()]  # fmt: skip
+    return lines
+
+
+def prepare_choreography(work: Path, bugs: tuple[str, ...]) -> None:
+    """A directory whose pyproject.toml declares the bundled choreography, every
+    participant started with ``--bug`` for each of ``bugs``."""
+    table = _example(CHOREOGRAPHY, "choreography", bugs, CHOREO_RULES)["choreography"]
+    flags = [a for bug in bugs for a in ("--bug", bug)]
+    lines = _choreography_lines(table, lambda cmd: [
+        sys.executable, str(CHOREOGRAPHY / "participant.py"), cmd[-1], *flags])  # fmt: skip
+    work.mkdir(parents=True, exist_ok=True)
     (work / "pyproject.toml").write_text("\n".join(lines) + "\n")
 
 
 def prepare_hybrid(work: Path, bugs: tuple[str, ...]) -> None:
     """A directory whose pyproject.toml declares the bundled hybrid, its orchestrator
     started with ``--bug`` for each of ``bugs``, its participants from the example."""
-    import tomllib
-
-    source = HYBRID / "pyproject.toml"
-    if not source.is_file():
-        raise CannotSearch(f"no bundled hybrid at {HYBRID}: run from a checkout")
-    unknown = sorted(set(bugs) - set(HYBRID_RULES))
-    if unknown:
-        raise ValueError(f"bug: expected some of {', '.join(HYBRID_RULES)}, got {unknown}")
-    tool = tomllib.loads(source.read_text())["tool"]["fracas"]
+    tool = _example(HYBRID, "hybrid", bugs, HYBRID_RULES)
     orch = dict(tool["orchestrator"])
     orch["command"] = [sys.executable, *orch["command"][1:]] + [
         a for bug in bugs for a in ("--bug", bug)]  # fmt: skip
-    table = tool["choreography"]
-    work.mkdir(parents=True, exist_ok=True)
     lines = ["[tool.fracas.orchestrator]"]
     lines += [f"{k} = {json.dumps(v)}" for k, v in orch.items()]
-    lines += ["", "[tool.fracas.choreography]"]
-    lines += [f"{k} = {json.dumps(v)}" for k, v in table.items() if k != "participants"]
-    for part in table["participants"]:
-        argv = [sys.executable, str(HYBRID / part["command"][1]), *part["command"][2:]]
-        lines += ["", "[[tool.fracas.choreography.participants]]"]
-        lines += [f"{k} = {json.dumps(argv if k == 'command' else v)}" for k, v in part.items()]
+    lines += ["", *_choreography_lines(tool["choreography"], lambda cmd: [
+        sys.executable, str(HYBRID / cmd[1]), *cmd[2:]])]  # fmt: skip
+    work.mkdir(parents=True, exist_ok=True)
     (work / "pyproject.toml").write_text("\n".join(lines) + "\n")
 
 

@@ -7,6 +7,7 @@ package can import it while it loads its modules.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from fracas.harness.toxiproxy.natswire import BadFrame, Frame, Framer
 from fracas.harness.toxiproxy.toxics.base import Chunk, Stub, Toxic
@@ -126,3 +127,20 @@ def _declare(stub: Stub, conn: Conn, framer: Framer) -> None:
         stub.hold(Chunk(data, stub.now()))
     else:
         stub.held, stub.holding = None, False
+
+
+@dataclass
+class KeyedToxic(FrameToxic):
+    """A frame toxic aimed at one event (optionally one order's) whose two directions
+    share what they saw under ``key`` (``natswire.sighting``); ``fired`` counts what it
+    acted on, which the harness reads (faults/message.py)."""
+
+    event: str = ""
+    order_id: str = ""
+    key: str = ""
+    fired: int = 0
+
+    def validate(self) -> str | None:
+        if not self.event or not self.key:
+            return "event and key are required"
+        return None

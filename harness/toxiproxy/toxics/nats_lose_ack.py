@@ -16,26 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fracas.harness.toxiproxy.natswire import ACK_BODIES, Aim, Frame, sighting
-from fracas.harness.toxiproxy.toxics._frames import Conn, FrameToxic
+from fracas.harness.toxiproxy.toxics._frames import Conn, KeyedToxic
 from fracas.harness.toxiproxy.toxics.base import Stub, register
 
 
 @register
 @dataclass
-class NatsLoseAckToxic(FrameToxic):
+class NatsLoseAckToxic(KeyedToxic):
     type_name = "nats_lose_ack"
-    event: str = ""
-    order_id: str = ""
     consumer: str = ""
-    key: str = ""
     times: int = 1
     after_ack: int = 0
-    fired: int = 0
-
-    def validate(self) -> str | None:
-        if not self.event or not self.key:
-            return "event and key are required"
-        return None
 
     def on_frame(self, frame: Frame, stub: Stub, conn: Conn) -> None:
         seen = sighting(self.key)

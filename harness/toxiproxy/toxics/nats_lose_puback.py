@@ -12,24 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fracas.harness.toxiproxy.natswire import Aim, Frame, sighting
-from fracas.harness.toxiproxy.toxics._frames import Conn, FrameToxic
+from fracas.harness.toxiproxy.toxics._frames import Conn, KeyedToxic
 from fracas.harness.toxiproxy.toxics.base import Stub, register
 
 
 @register
 @dataclass
-class NatsLosePubackToxic(FrameToxic):
+class NatsLosePubackToxic(KeyedToxic):
     type_name = "nats_lose_puback"
-    event: str = ""
-    order_id: str = ""
-    key: str = ""
     times: int = 1
-    fired: int = 0
-
-    def validate(self) -> str | None:
-        if not self.event or not self.key:
-            return "event and key are required"
-        return None
 
     def on_frame(self, frame: Frame, stub: Stub, conn: Conn) -> None:
         seen = sighting(self.key)

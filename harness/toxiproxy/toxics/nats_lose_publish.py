@@ -15,23 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fracas.harness.toxiproxy.natswire import Aim, Frame
-from fracas.harness.toxiproxy.toxics._frames import Conn, FrameToxic
+from fracas.harness.toxiproxy.toxics._frames import Conn, KeyedToxic
 from fracas.harness.toxiproxy.toxics.base import Stub, register
 
 
 @register
 @dataclass
-class NatsLosePublishToxic(FrameToxic):
+class NatsLosePublishToxic(KeyedToxic):
     type_name = "nats_lose_publish"
-    event: str = ""
-    order_id: str = ""
-    key: str = ""
-    fired: int = 0
-
-    def validate(self) -> str | None:
-        if not self.event or not self.key:
-            return "event and key are required"
-        return None
 
     def on_frame(self, frame: Frame, stub: Stub, conn: Conn) -> None:
         if conn.gate and frame.op in ("PUB", "HPUB"):
