@@ -28,7 +28,7 @@ from fracas.harness.adapters.base import call_timeout
 from fracas.harness.kit.timescale import scaled
 from fracas.harness.run.shape import shape_key, shape_of
 from fracas.harness.search.messages import message_aim
-from fracas.harness.search.shrinking import Shrinking
+from fracas.harness.search.shrinking import Shrinking, races_in, size_of
 from fracas.harness.search.split import first_find
 from fracas.harness.search.strategies import planner_for, workloads
 
@@ -77,7 +77,7 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
         workload = data.draw(strategy, label="workload")
         drawn = repr((workload, [p.order for p in workload.plans]))  # details included
         shape = shape_key(shape_of(workload.plans, workload.schedule, timeout))
-        size = len(workload.plans) + len(workload.schedule)
+        size = size_of(workload.plans, workload.schedule)
         if not shrinking.worth_running(drawn, shape, size):
             reject()  # no smaller than a case that failed, or out of time
         known, times = failures.get(drawn, (None, 0))
@@ -125,11 +125,11 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
             if part is not None:  # one order of the pack, alone with the faults it needs
                 plans, schedule, part_result = part
                 failures[drawn] = (result, 2)  # its part failed twice: no need to rerun it
-                found.append((len(plans) + len(schedule), part_result))
+                found.append((size_of(plans, schedule), part_result))
                 shrinking.failed_with(repr(plans), shape_key(shape_of(plans, schedule, timeout)),
-                                      len(plans) + len(schedule))  # fmt: skip
-                if len(plans) == 1:  # one order, thinned: no fault of it can go
-                    shrinking.enough()
+                                      size_of(plans, schedule))  # fmt: skip
+                if len(plans) == 1 and not races_in(schedule):
+                    shrinking.enough()  # one order, thinned: no fault of it can go
             _smallest(found).assert_consistent()
         result.assert_consistent()
 

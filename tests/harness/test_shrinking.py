@@ -56,3 +56,28 @@ def test_once_the_case_is_as_small_as_it_gets_only_confirmed_cases_run() -> None
     s.enough(now=121)
     assert not s.worth_running("other", "shape-3", 2, now=121.5)
     assert s.worth_running("part", "shape-2", 3, now=200)  # Hypothesis's last replay
+
+
+def test_a_race_by_nature_counts_one_more_so_the_case_without_it_runs() -> None:
+    """The opposite review decision sent while the saga runs is a race; sent after the
+    order ended it is not. Reported at one order and one fault, the racing case replayed
+    1 time in 5 and the other was never run: it was no smaller."""
+    from fracas.harness.run.schedule import parse_schedule
+    from fracas.harness.run.workload import orders
+    from fracas.harness.search.shrinking import races_in, size_of
+
+    plans = orders(1, seed=0, intents=("review_approve",))
+
+    def flip(after_done: bool) -> object:
+        return parse_schedule([{"fault": {"kind": "review_flip", "target": "orchestrator",
+                                          "params": {"order_id": plans[0].order_id,
+                                                     "decision": "approve",
+                                                     "after_done": after_done}},
+                                "at": 0}])  # fmt: skip
+
+    racing, settled = flip(False), flip(True)
+    assert races_in(racing) and not races_in(settled)
+    assert (size_of(plans, racing), size_of(plans, settled)) == (3, 2)
+    s = Shrinking(seconds=40)
+    s.failed_with("racing", "shape-1", size_of(plans, racing), now=100)
+    assert s.worth_running("settled", "shape-2", size_of(plans, settled), now=101)
