@@ -39,6 +39,7 @@ import json
 import os
 import random
 import secrets
+import signal
 import statistics
 import sys
 import tempfile
@@ -59,6 +60,7 @@ from fracas.harness.search.planted import (  # noqa: E402
     prepare_hybrid,
     replay,
     search,
+    stop_all,
 )
 
 HOLDOUT = Path(__file__).resolve().parent / "holdout.json"
@@ -137,6 +139,12 @@ def steady(runs: list[Search]) -> float:
     return 60 * sum(n for n, _ in spans) / seconds if seconds > 0 else 0.0
 
 
+def _stop(signum: int, _frame: Any) -> None:
+    """Ctrl-C or a kill: the searches run in sessions of their own, out of its reach."""
+    stop_all()
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -174,6 +182,8 @@ def main() -> None:
              "orchestrator with --bug) instead of the naive orchestrator's",
     )  # fmt: skip
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     if args.draw_holdout:
         return draw_holdout()
     if args.choreography and args.hybrid:

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -268,6 +269,24 @@ CLI_WITH_CTRL_C = (
 )
 
 
+#: The process groups of the fracas runs under way (``stop_all``).
+_RUNNING: set[int] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def stop_all() -> None:
+    """End every fracas run this process started. Each runs in a session of its own (so
+    that a time limit can stop its whole group), which a signal to the bench does not
+    reach: killed, the bench left its pytest and that pytest's topology running."""
+    with _RUNNING_LOCK:
+        groups = sorted(_RUNNING)
+    for pgid in groups:
+        try:
+            os.killpg(pgid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
 def _fracas(work: Path, args: list[str], timeout: float,
             stop_when: Callable[[], bool] | None = None) -> tuple[int | None, str]:  # fmt: skip
     """Run the fracas CLI in `work`. On the time limit, or once ``stop_when`` holds,
@@ -280,15 +299,21 @@ def _fracas(work: Path, args: list[str], timeout: float,
             [sys.executable, "-P", "-c", CLI_WITH_CTRL_C, *args],
             cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-        code = _wait(proc, timeout, stop_when)
-        if code is None:
-            for sig, grace in ((signal.SIGINT, 60), (signal.SIGTERM, 20), (signal.SIGKILL, 20)):
-                os.killpg(proc.pid, sig)
-                try:
-                    proc.wait(grace)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
+        with _RUNNING_LOCK:
+            _RUNNING.add(proc.pid)
+        try:
+            code = _wait(proc, timeout, stop_when)
+            if code is None:
+                for sig, grace in ((signal.SIGINT, 60), (signal.SIGTERM, 20), (signal.SIGKILL, 20)):
+                    os.killpg(proc.pid, sig)
+                    try:
+                        proc.wait(grace)
+                        break
+                    except subprocess.TimeoutExpired:
+                        continue
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(proc.pid)
     return code, (work / "fracas.log").read_text(errors="replace")
 
 

@@ -4,6 +4,7 @@ passed to the processes that carry it, and an unknown defect refused by name."""
 
 from __future__ import annotations
 
+import os
 import sys
 import tomllib
 from pathlib import Path
@@ -51,3 +52,41 @@ def test_an_unknown_defect_is_refused_naming_the_known_ones(
         prepare(tmp_path, ("no-such-bug",))  # type: ignore[operator]
     assert all(name in str(info.value) for name in rules)
     assert not (tmp_path / "pyproject.toml").exists()
+
+
+def _of_run(work: Path) -> list[int]:
+    """The processes of the fracas run a bench started in ``work`` (its pytest and what
+    that started), by the environment they inherit."""
+    mark = f"HYPOTHESIS_STORAGE_DIRECTORY={work}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and mark in (proc / "environ").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue  # gone, or not ours
+    return found
+
+
+def test_a_bench_told_to_stop_stops_the_runs_it_started(tmp_path: Path) -> None:
+    """The bench's searches run in sessions of their own, which a signal to the bench
+    does not reach: SIGTERMed, it left its pytest and the topology running."""
+    import signal
+    import subprocess
+
+    from fracas.harness.kit.waiting import wait_until
+
+    bench = Path(__file__).resolve().parents[2] / "bench" / "search.py"
+    proc = subprocess.Popen([sys.executable, str(bench), "--bugs", "amnesia", "--seeds", "1",
+                             "--replays", "0", "--keep", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    work = tmp_path / "amnesia" / "seed-0"
+    try:
+        wait_until(lambda: len(_of_run(work)) >= 3, 120, what="the search's topology up")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 128 + signal.SIGTERM
+        wait_until(lambda: not _of_run(work), 60, what="every process of the run gone")
+    finally:
+        proc.kill()
+        for pid in _of_run(work):
+            os.kill(pid, signal.SIGKILL)
