@@ -59,8 +59,8 @@ def test_every_fault_is_aimed_at_a_step_of_a_workload_order(w: Workload) -> None
             assert entry.at == 0.0  # in place from the start, matching only that step
         else:
             assert entry.when is not None and entry.at is None  # the step is the trigger
-            # a window at the orchestrator's scale: up to 2.5 call timeouts
-            assert entry.duration is not None and entry.duration <= 2.5 * 0.4
+            # a window at the orchestrator's scale: up to 1.5 call timeouts
+            assert entry.duration is not None and entry.duration <= 1.5 * 0.4
 
 
 @settings(max_examples=200, database=None, deadline=None)
