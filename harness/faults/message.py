@@ -16,6 +16,8 @@ refused with a real Toxiproxy as the fault backend (``refusal``); network faults
 
 from __future__ import annotations
 
+import itertools
+import os
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
@@ -26,6 +28,8 @@ from fracas.harness.faults.context import FaultContext, FaultError
 from fracas.harness.faults.process import ensure_running, process_of
 from fracas.harness.kit.toxiclient import ToxiClient, ToxiproxyError
 
+#: Numbers each application of a message fault in this process (``attributes``).
+_APPLICATIONS = itertools.count(1)
 BROKER = "broker"
 PARTICIPANT = "participant:"
 #: Seconds between reads of a toxic's ``fired`` count by a fault that acts on a process.
@@ -66,9 +70,14 @@ class MessageFault(Fault):
         return f'a {cls.kind} fault acts on the broker\'s proxy: set target to "broker"'
 
     def attributes(self) -> dict[str, Any]:
-        """The toxic's attributes from the params; ``key`` joins its two directions."""
+        """The toxic's attributes from the params; ``key`` joins its two directions, one
+        application's: the proxy keeps what a fault's toxics saw by it (the reply
+        subjects it aims at, how many it took), and under the fault's id alone the same
+        fault applied in the next run (a failure confirmed, a shrink step, a replay)
+        found its aimed message used up and never acted."""
         p = self.params
-        return {"event": p["event"], "order_id": p.get("order_id") or "", "key": self.id}
+        key = getattr(self, "_key", self.id)
+        return {"event": p["event"], "order_id": p.get("order_id") or "", "key": key}
 
     def toxic_name(self, stream: str) -> str:
         return f"{self.id}-{stream}"
@@ -86,6 +95,7 @@ class MessageFault(Fault):
 
     def apply(self, ctx: FaultContext) -> None:
         client, proxy = self.broker_proxy(ctx)
+        self._key = f"{self.id}#{next(_APPLICATIONS)}-{os.getpid()}"
         added: list[str] = []
         try:
             for stream in self.streams:

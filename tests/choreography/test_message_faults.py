@@ -102,6 +102,24 @@ def _stored(result: RunResult, order_id: str, event: str) -> list[bool]:
             and "duplicate" in m]  # fmt: skip
 
 
+def test_the_same_message_fault_acts_again_in_the_next_run(
+    start_topology: Callable[..., Topology],
+) -> None:
+    """A search runs one case again on the same topology (to confirm a failure, to
+    shrink, to replay). The proxy kept what a fault's toxics saw by the fault's id, so
+    the same fault, applied again, found its one aimed publish already used up and
+    never acted: every find of retry-no-msgid "did not reproduce when Hypothesis
+    replayed it". Each application now sees afresh."""
+    topo = start_topology(choreo_spec(customer="retry-no-msgid"))
+    plans = orders(2, seed=0)
+    oid = plans[1].order_id
+    schedule = [_entry("message_lost_puback", "broker", 5, event="customer.checked",
+                       order_id=oid)]
+    for _ in range(2):
+        result = run(topo, plans, schedule, RunOptions(settle_seconds=30), seed=0)
+        assert _violations(result) == {("event-stored-once", oid)}, result.failure_text()
+
+
 @pytest.mark.parametrize("bug", [None, "retry-no-msgid"])
 def test_a_lost_puback_is_retried_and_the_dedup_window_drops_the_copy(
     start_topology: Callable[..., Topology], bug: str | None,
