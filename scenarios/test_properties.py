@@ -125,9 +125,10 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
             if part is not None:  # one order of the pack, alone with the faults it needs
                 plans, schedule, part_result = part
                 failures[drawn] = (result, 2)  # its part failed twice: no need to rerun it
-                found.append((size_of(plans, schedule), part_result))
+                part_size = size_of(plans, schedule)
+                found.append((part_size, part_result))
                 shrinking.failed_with(repr(plans), shape_key(shape_of(plans, schedule, timeout)),
-                                      size_of(plans, schedule))  # fmt: skip
+                                      part_size)  # fmt: skip
                 if len(plans) == 1 and not races_in(schedule):
                     shrinking.enough()  # one order, thinned: no fault of it can go
             _smallest(found).assert_consistent()

@@ -241,8 +241,10 @@ class Nemesis:
         """When ``entry``'s ``for`` started: its apply, or for a fault that lies in wait
         the moment it acted (asked every ``FIRED_SECONDS``; until it acts, never)."""
         assert entry.applied_at is not None
-        if not entry.fault.lies_in_wait or entry.fired_at is not None:
-            return entry.fired_at if entry.fired_at is not None else entry.applied_at
+        if entry.fired_at is not None:
+            return entry.fired_at
+        if not entry.fault.lies_in_wait:
+            return entry.applied_at
         if now >= entry.next_ask:
             entry.next_ask = now + FIRED_SECONDS
             try:

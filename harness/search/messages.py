@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from fracas.fakes.events import BY_NAME, EVENTS, PATHS, PLACED, STEP_OF
 from fracas.harness.adapters.choreo_spec import ChoreographySpec
+from fracas.harness.faults.kinds.message_publish_crash import ORCHESTRATOR
 from fracas.harness.run.schedule import ScheduledFault
 
 #: Seconds a drawn message fault stays in place once it acted (a message fault lies in
@@ -101,8 +102,6 @@ BY_PHASE = {
 #: What a hybrid's broker cannot take: one end event per order, so no later event of
 #: the order overtakes it.
 HYBRID_LACKS = frozenset({"message_reorder"})
-#: The publisher of a hybrid's events, which ``message_publish_crash`` kills there.
-ORCHESTRATOR = "orchestrator"
 
 
 @dataclass(frozen=True)

@@ -291,7 +291,7 @@ def spread_kinds(
     chance: a 5xx after the commit (one HTTP kind of four, in one phase of two) came up
     at example 12 of 20, a garbled answer on one seed of two. A group with fewer cells
     than kinds gets a cell per kind (``_every_kind``): a hybrid's broker has one message
-    cell per phase, and four of its seven message kinds were never drawn."""
+    cell per phase, and four of the six message kinds it can take were never drawn."""
     cells = _every_kind(cells, crash_ok, kinds)
     order = {g: rng.sample(k, len(k)) for g in GROUPS
              for k in [sorted({x for c in cells if c.group == g for x in kinds_at(c, crash_ok, kinds)})]}  # fmt: skip
