@@ -125,10 +125,10 @@ def is_second(fault: Mapping[str, Any]) -> bool:
 
 @st.composite
 def second_decisions(
-    draw: st.DrawFn, entry: ScheduledFault, kinds: Sequence[str] | None, member_draw: int
+    draw: st.DrawFn, entry: ScheduledFault, kinds: Sequence[str] | None
 ) -> tuple[list[ScheduledFault], bool]:
     """The ``SECOND`` family's other kinds on ``entry``'s order, each once, in a drawn
-    order, each left out when its draw is 0 of ``member_draw`` (a failure sheds those it
+    order, each left out by its presence draw (a failure sheds those it
     does not need). Also says whether none was."""
     if not is_second(entry.fault):
         return [], True
@@ -146,4 +146,4 @@ def second_decisions(
         fault = Fault.from_json({"kind": kind, "target": "orchestrator", "params": more})
         return ScheduledFault(fault.to_json(), at=0.0, may_not_fire=True)
 
-    return draw(family(rest, member_draw, build))
+    return draw(family(rest, build))

@@ -20,8 +20,8 @@ up to ``PACK["step"]`` step cells of different steps and fault groups (or
 ``PACK["intent"]`` intent cells), each on an order of its own, so one fault does not end
 the order another fault waits for. The plan's 80 or so cells make 13 or 14 packs
 (``PACK``), which a dev budget runs whole. Each member of a pack is drawn present or left out (the value 0 of a
-wide integer leaves it out, which generation draws about once in a hundred and the
-planner rejects, and which shrinking tries first), so a failure shrinks to the members
+wide integer leaves it out, which generation draws about once in 260 and the
+planner rejects, and which shrinking tries first: ``family.presence``), so a failure shrinks to the members
 that make it.
 
 The plan is a fixed function of the seed, the capabilities and the fault kinds: each

@@ -32,7 +32,7 @@ from fracas.harness.run.services import SERVICES
 from fracas.harness.run.shape import shape_of
 from fracas.harness.run.workload import INTENTS, OrderPlan, allowed_intents, make_order
 from fracas.harness.search import inputs, messages
-from fracas.harness.search.family import family
+from fracas.harness.search.family import family, presence
 from fracas.harness.search.messages import Choreography
 from fracas.harness.search.plan import (
     CRASH_KINDS,
@@ -477,17 +477,21 @@ def aimed_faults(
     pairs = [(p, s) for p, s in _aim_pairs(plans, cell.step if cell else None) if s != besides
              and not (ruled and s == "customer" and p.order.get("customer_id") in read_before)]  # fmt: skip
     if cell is not None and cell.group is not None and cell.step is None:
-        crash_ok = _crash_ok(aim.capabilities, aim.kinds)
-        hybrid = _hybrid(aim.choreography)
-        pairs = [(p, s) for p, s in pairs if fits(p.intent, s, cell.group, None, hybrid)
-                 and any(cell.group in groups_at(s, ph, crash_ok, kinds) for ph in PHASES)]  # fmt: skip
+        # (only where the group can be drawn, and below at a phase where it can: a
+        # draw that could not was a rejected example)
+        pairs = [(p, s) for p, s in pairs if _phases_for(p, s, cell.group, aim)]
     if cell is not None and cell.group == "review" and cell.kind and cell.phase:
         pairs = [(p, s) for p, s in pairs  # (no decision twice to an order meant to time out)
                  if cell.kind in _input_kinds(p, s, cell.phase, aim, "review")]  # fmt: skip
     if not pairs:
         reject()
     plan, step = draw(st.sampled_from(pairs))
-    phase = cell.phase if cell and cell.phase else draw(PHASE)
+    if cell is not None and cell.phase:
+        phase = cell.phase
+    elif cell is not None and cell.group is not None:
+        phase = draw(st.sampled_from(_phases_for(plan, step, cell.group, aim)))
+    else:
+        phase = draw(PHASE)
     groups = [g for g in _groups(plan, step, phase, aim) if cell is None or cell.group in (None, g)]
     if not groups:
         reject()
@@ -635,12 +639,6 @@ def planner_for(
     return Planner(packs, index, count, replays)
 
 
-#: A member of a pack is left out when its draw is 0 of this many: generation leaves
-#: one out about once in a hundred draws (and the planner rejects it), and shrinking
-#: tries 0 first, so a failure sheds the members it does not need.
-MEMBER_DRAW = 100
-
-
 @dataclass(frozen=True)
 class _Bounds:
     """What every example of one workloads() strategy is drawn within."""
@@ -676,7 +674,7 @@ def _packed(
     rule_on = {_STEP[str(c.step)][0] for c in pack if c.tier == "step" and c.group in RULED}
     shed = False  # an HTTP member's own answer left out
     for cell in pack:
-        if draw(st.integers(0, MEMBER_DRAW - 1)) == 0:
+        if not draw(presence()):
             continue
         able = [i for i in b.reaches
                 if cell.step in b.reaches[i]
@@ -691,14 +689,14 @@ def _packed(
                       phase="before_commit" if cell.group == "late" else None)  # fmt: skip
         first_step: str | None = None
         for aim_at in (cell, follow):
-            if aim_at is follow:
-                again, missing = _follows(draw, cell, plan, first_step, b)
-                shed = shed or missing
-                if not again:
-                    break
             # A fake's process or network fault keeps off the fakes other members put
             # rules on (it would reach their orders' calls too).
             avoid = down | rule_on if cell.group in ("process", "network") else down
+            if aim_at is follow:
+                again, missing = _follows(draw, cell, plan, first_step, b, frozenset(avoid))
+                shed = shed or missing
+                if not again:
+                    break
             besides = first_step if aim_at is follow else None
             entry = draw(aimed_faults([plan], b.caps, b.kinds, frozenset(avoid),
                                       b.call_timeout, aim_at, b.choreography, besides,
@@ -709,12 +707,12 @@ def _packed(
             if aim_at is cell and cell.group == "http":
                 # The member's own answer may be shed too, once another stays (what
                 # shrinking tries: a 5xx found behind a reset needs only the 5xx).
-                own = draw(st.integers(0, MEMBER_DRAW - 1)) != 0
+                own = draw(presence())
                 others, every = draw(_other_answers(entry, b))
                 answers = [entry, *others] if own or not others else others
                 shed = shed or not every or answers is others
             elif aim_at is cell and cell.group == "review":
-                others, every = draw(inputs.second_decisions(entry, b.kinds, MEMBER_DRAW))
+                others, every = draw(inputs.second_decisions(entry, b.kinds))
                 answers += others
                 shed = shed or not every
             for kept in answers:
@@ -729,7 +727,8 @@ def _packed(
 
 
 def _follows(
-    draw: st.DrawFn, cell: Cell, plan: OrderPlan, first: str | None, b: _Bounds
+    draw: st.DrawFn, cell: Cell, plan: OrderPlan, first: str | None, b: _Bounds,
+    avoid: frozenset[str],
 ) -> tuple[bool, bool]:
     """Whether a member adds a second fault of its group on its order, and whether one
     it could add was left out (which generation rejects, as a member left out).
@@ -742,24 +741,33 @@ def _follows(
     a liveness defect of recovery was found at example 5 of 20 (median over 5 seeds).
     The second crash is drawn like a member's presence, so shrinking tries without it
     first. The other groups add their second fault by a coin, in the step tier only:
-    a second 5xx or pause of the same kind exercises no code the first did not."""
-    if b.max_faults < 2:
+    a second 5xx or pause of the same kind exercises no code the first did not.
+
+    Only where the order has another step that can take the group: a coin that asked
+    for a second review decision (the customer step is the only one) or a second HTTP
+    answer on an order refused at its first step threw the whole example away, and
+    such draws were most of the planner's rejections (a dev budget of 20 examples ran
+    13 of them on one seed before Hypothesis gave up)."""
+    if b.max_faults < 2 or not _can_follow(plan, first, b, str(cell.group), avoid):
         return False, False
     if cell.group == "crash":
-        if not _can_follow(plan, first, b):
-            return False, False
-        present = draw(st.integers(0, MEMBER_DRAW - 1)) != 0
+        present = draw(presence())
         return present, not present
     return cell.tier == "step" and draw(st.integers(0, 1)) == 1, False
 
 
-def _can_follow(plan: OrderPlan, first: str | None, b: _Bounds) -> bool:
-    """Whether ``plan``'s order has a step besides ``first`` where the orchestrator can
-    be crashed (what ``aimed_faults`` draws a follow-up crash from)."""
-    crash_ok = _crash_ok(b.caps, b.kinds)
-    return any(s != first and fits(plan.intent, s, "crash")
-               and any("crash" in groups_at(s, ph, crash_ok, b.kinds) for ph in PHASES)
+def _can_follow(plan: OrderPlan, first: str | None, b: _Bounds, group: str,
+                avoid: frozenset[str]) -> bool:  # fmt: skip
+    """Whether ``plan``'s order has a step besides ``first`` that can take a fault of
+    ``group`` (what ``aimed_faults`` draws a follow-up from)."""
+    aim = _Aim(frozenset(b.caps), b.kinds, avoid, b.call_timeout, b.choreography)
+    return any(s != first and _phases_for(plan, s, group, aim)
                for _, s in _aim_pairs([plan], None))  # fmt: skip
+
+
+def _phases_for(plan: OrderPlan, step: str, group: str, aim: _Aim) -> list[str]:
+    """The phases at which this order's step can take a fault of ``group``."""
+    return [ph for ph in PHASES if group in _groups(plan, step, ph, aim)]
 
 
 def _step_of(entry: ScheduledFault) -> str | None:
@@ -797,7 +805,7 @@ def _other_answers(
         more.update(aim, times=1)
         return ScheduledFault(_fault(other, str(entry.fault["target"]), more), at=0.0)
 
-    return draw(family(rest, MEMBER_DRAW, build))
+    return draw(family(rest, build))
 
 
 #: The groups whose faults are HTTP rules on the step's own fake.
