@@ -194,3 +194,8 @@ SIGHTINGS: dict[str, Sighting] = {}
 
 def sighting(key: str) -> Sighting:
     return SIGHTINGS.setdefault(key, Sighting())
+
+
+def forget(key: str) -> None:
+    """Drop what the toxics of ``key`` saw (its last toxic left the proxy)."""
+    SIGHTINGS.pop(key, None)

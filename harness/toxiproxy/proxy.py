@@ -676,6 +676,7 @@ class Proxy:
     def remove_toxic(self, spec: ToxicSpec) -> None:
         self.chains[spec.upstream].remove(spec)
         self._each_live(spec.upstream, lambda d: d.remove_toxic(spec))
+        spec.impl.removed([t.impl for t in self.toxics()])
 
     def reset_toxics(self) -> None:
         for spec in self.toxics():

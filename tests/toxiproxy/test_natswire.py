@@ -39,3 +39,23 @@ def test_the_message_toxics_take_string_attributes_and_the_standard_ones_do_not(
     assert REGISTRY["nats_lose_ack"].string_attributes() == {"event", "order_id", "consumer", "key"}
     for name in ("latency", "bandwidth", "slicer", "timeout", "limit_data", "reset_peer"):
         assert REGISTRY[name].string_attributes() == frozenset()
+
+
+def test_the_proxy_lets_go_of_what_a_faults_toxics_saw_once_the_last_is_removed() -> None:
+    """Each application of a message fault keys its toxics afresh, so a proxy that kept
+    what they saw grew by one entry per application for its whole life."""
+    from fracas.harness.toxiproxy import natswire
+    from fracas.harness.toxiproxy.proxy import Proxy, ToxicSpec
+
+    proxy = Proxy(None, "broker", "127.0.0.1:0", "127.0.0.1:4222")  # type: ignore[arg-type]
+    specs = []
+    for upstream in (True, False):  # one fault's two directions share its key
+        impl = REGISTRY["nats_lose_ack"](event="payment.captured", key="f1#1-1")
+        specs.append(ToxicSpec(f"f1-{upstream}", "nats_lose_ack", "up" if upstream else "down",
+                               upstream, 1.0, impl))  # fmt: skip
+        proxy.add_toxic(specs[-1])
+    natswire.sighting("f1#1-1").note("_INBOX.x", 1)
+    proxy.remove_toxic(specs[0])
+    assert "f1#1-1" in natswire.SIGHTINGS  # the other direction still reads it
+    proxy.remove_toxic(specs[1])
+    assert "f1#1-1" not in natswire.SIGHTINGS

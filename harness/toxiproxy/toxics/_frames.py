@@ -7,9 +7,10 @@ package can import it while it loads its modules.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fracas.harness.toxiproxy.natswire import BadFrame, Frame, Framer
+from fracas.harness.toxiproxy.natswire import BadFrame, Frame, Framer, forget
 from fracas.harness.toxiproxy.toxics.base import Chunk, Stub, Toxic
 
 #: Seconds between looks at a hold that waits on something another connection sees.
@@ -144,3 +145,10 @@ class KeyedToxic(FrameToxic):
         if not self.event or not self.key:
             return "event and key are required"
         return None
+
+    def removed(self, remaining: Sequence[Toxic]) -> None:
+        """Each application of a fault has a key of its own, so what the last of its
+        toxics saw is of no further use: kept, it grew by one entry per application
+        for the life of the proxy."""
+        if not any(getattr(t, "key", None) == self.key for t in remaining):
+            forget(self.key)

@@ -8,6 +8,8 @@ cancel a toxic at any point and still pass every byte on, in order.
 
 Adding a toxic: write one module in this package with a dataclass subclass of
 ``Toxic`` decorated with ``@register``; the package imports every module it holds.
+``pipe`` is the one method to write; ``new_state`` and ``removed`` are for a toxic that
+keeps state across updates or outside its connections.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
+from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol, TypeVar
 
 
@@ -151,6 +154,10 @@ class Toxic:
 
     async def pipe(self, stub: Stub) -> None:
         raise NotImplementedError
+
+    def removed(self, remaining: Sequence[Toxic]) -> None:
+        """Called once the toxic is off its proxy, with the toxics still on it: a toxic
+        that keeps state outside its connections lets go of it here."""
 
 
 REGISTRY: dict[str, type[Toxic]] = {}
