@@ -144,15 +144,24 @@ class ProcessMessageFault(MessageFault):
     def apply(self, ctx: FaultContext) -> None:
         process_of(self, ctx)  # an unknown participant is an error now, not in the thread
         super().apply(ctx)
+        self._seen = 0
         self._stop = threading.Event()
         self._watcher = threading.Thread(target=self._watch, args=(ctx,), daemon=True,
                                          name=f"fracas-{self.kind}")  # fmt: skip
         self._watcher.start()
 
+    def fired(self, ctx: FaultContext) -> int:
+        """The count the watcher read last, while it watches: the nemesis asks too (to
+        start the fault's ``for``), and one reader of the proxy is enough."""
+        if getattr(self, "_stop", None) is not None and not self._stop.is_set():
+            return self._seen
+        return super().fired(ctx)
+
     def _watch(self, ctx: FaultContext) -> None:
         while not self._stop.wait(WATCH_SECONDS):
             try:
-                if self.fired(ctx) > 0:
+                self._seen = super().fired(ctx)
+                if self._seen > 0:
                     self.act(ctx)
                     return
             except (ToxiproxyError, FaultError):
