@@ -20,6 +20,8 @@ a candidate with no fewer orders plus faults than a case that failed is not run,
 already confirmed is not run twice, and after ``SHRINK_SECONDS`` the smallest confirmed
 case is reported."""
 
+import warnings
+
 from hypothesis import given, reject
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure
@@ -51,6 +53,25 @@ def _cause(result):
     return "it depends on timing"
 
 
+class ShortSearch(UserWarning):
+    """A search that passed with fewer examples than its budget."""
+
+
+def _say_if_short(fracas_slice, ran, failed):
+    """A search that passed on fewer examples than its budget says so: Hypothesis ends
+    generation after 458 + 100 per example rejected draws, and the run table only showed
+    fewer runs (a one-slice search once ran 12 of 20 and passed, silently)."""
+    if failed or ran >= fracas_slice.examples:
+        return
+    warnings.warn(ShortSearch(
+        f"{fracas_slice}: {ran} examples of its {fracas_slice.examples} ran and passed. "
+        "Hypothesis stopped generating early: too many draws were rejected (cells of the "
+        "plan this orchestrator's capabilities cannot build, or runs where no fault "
+        "fired), or every shape was run. Check the capabilities it declares, or run more "
+        "slices (--slices) or a larger profile; a plan that keeps ending short is a bug "
+        "of fracas's search worth reporting."), stacklevel=2)  # fmt: skip
+
+
 def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
     found = []  # (size, failing run), in order: the first is what generation found, then
     # the smallest part of it that failed twice (harness/search/split.py), then the
@@ -58,6 +79,7 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
     failures = {}  # case (as drawn) -> (its last failing run, how many of its runs failed)
     unrepeated = []  # failures that did not happen again, alone or whole (see below)
     together = []  # big failures that happened again whole, but no part of them alone
+    passed = []  # examples that ran, had a fault fire and passed
     shrinking = Shrinking(scaled(SHRINK_SECONDS))
     caps = fracas.orchestrator.capabilities
     choreography = message_aim(fracas.topology)
@@ -133,9 +155,11 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
                     shrinking.enough()  # one order, thinned: no fault of it can go
             _smallest(found).assert_consistent()
         result.assert_consistent()
+        passed.append(shape)
 
     try:
         fracas_slice.apply(search, own_simplest=True)()
+        _say_if_short(fracas_slice, len(set(passed)), found or together or unrepeated)
         if together:
             # Nothing smaller in the whole budget: the find is reported as it failed.
             raise AssertionError(
