@@ -110,6 +110,8 @@ def _hits(history: History, schedule: Plan | None) -> list[_Hit]:
     out: list[_Hit] = []
     applied = [ev for ev in history.events if ev.type == "fault_applied"]
     healed = {ev.op_id: ev.t for ev in history.events if ev.type == "fault_healed"}
+    acted = {ev.data.get("index"): ev.t for ev in history.events
+             if ev.type == "note" and ev.op == "fault-acted"}  # fmt: skip
     rule_owner: dict[str, int] = {}
     for ev in applied:
         index = ev.data.get("index")
@@ -134,7 +136,12 @@ def _hits(history: History, schedule: Plan | None) -> list[_Hit]:
                 _Hit(index, Cell(step, family, phase, states.at(oid if oid else None, ev.t)))
             )
         elif family == "message":
-            out += _message_hits(history, states, index, fault, ev.t, healed.get(ev.op_id))
+            moved = _message_hits(history, states, index, fault, ev.t, healed.get(ev.op_id))
+            if not moved and index in acted:
+                # It acted on a message the broker never moved (a publish lost on the
+                # wire, its publisher killed until the heal): its toxic's count says so.
+                moved = [_acted_hit(states, index, fault, acted[index])]
+            out += moved
         elif (family == "process" or ev.data.get("target") == BROKER) and _in_flight(
                 history, ev.t, healed.get(ev.op_id)):
             # A process, or the broker (no journal: its fault acts on what is in flight).
@@ -193,6 +200,13 @@ def _message_hits(history: History, states: _States, index: int, fault: Mapping[
         if m.get("kind") in MOVED and m.get("event") == params.get("event")
         and (oid is None or m.get("order_id") == oid) and start <= float(m.get("t") or 0) <= stop
     ]
+
+
+def _acted_hit(states: _States, index: int, fault: Mapping[str, Any], t: float) -> _Hit:
+    params = fault.get("params") or {}
+    oid = params.get("order_id")
+    state = states.at(str(oid) if oid else None, t)
+    return _Hit(index, Cell(str(params.get("event")), "message", "before_commit", state))
 
 
 def _client_hits(history: History, states: _States) -> list[_Hit]:

@@ -79,3 +79,23 @@ def test_step_names() -> None:
     assert step_of("payment", "POST", "/payments/pay-0001/refunds") == "refund"
     assert step_of("crm", "GET", "/customers/cus-1") == "customer"
     assert step_of("crm", "POST", "/other") == "other"
+
+
+def test_a_message_fault_that_acted_on_a_publish_the_broker_never_saw_hit_it() -> None:
+    """A publisher killed at its publish: the toxic dropped the event on the wire, so the
+    broker's tap has no message of it while the fault held, and the restarted publisher
+    sends it after the heal. Under load that came after the heal's record, and a CI run
+    called the fault vacuous; what it acted on is its toxic's count, noted as
+    ``fault-acted``."""
+    crash = {"kind": "message_publish_crash", "target": "orchestrator",
+             "params": {"event": "order.completed", "order_id": "ord-0001"}}
+    schedule = parse_schedule([{"fault": crash, "at": 0, "for": 15}])
+    h = History(t0=100.0, clock=lambda: 100.0)
+    h._append("fault_applied", "fault", 50, None, None,
+              {"fault": crash, "target": "orchestrator", "index": 0}, t=100.1)
+    h._append("fault_healed", "fault", 50, None, None, {}, t=120.0)
+    h.attach_messages([{"t": 121.0, "kind": "published", "event": "order.completed",
+                        "order_id": "ord-0001"}])  # the restarted publisher's, after the heal
+    assert entry_hits(h, schedule) == {0: 0}  # nothing moved while it held, nothing noted
+    h.note("fault-acted", index=0)
+    assert entry_hits(h, schedule) == {0: 1}
