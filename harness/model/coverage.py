@@ -195,7 +195,7 @@ def _message_hits(history: History, states: _States, index: int, fault: Mapping[
     oid = params.get("order_id")
     stop = end if end is not None else float("inf")
     return [
-        _Hit(index, Cell(str(m["event"]), "message", "before_commit", states.at(m["order_id"], m["t"])))
+        _Hit(index, _message_cell(states, m["event"], m["order_id"], m["t"]))
         for m in history.messages
         if m.get("kind") in MOVED and m.get("event") == params.get("event")
         and (oid is None or m.get("order_id") == oid) and start <= float(m.get("t") or 0) <= stop
@@ -205,8 +205,12 @@ def _message_hits(history: History, states: _States, index: int, fault: Mapping[
 def _acted_hit(states: _States, index: int, fault: Mapping[str, Any], t: float) -> _Hit:
     params = fault.get("params") or {}
     oid = params.get("order_id")
-    state = states.at(str(oid) if oid else None, t)
-    return _Hit(index, Cell(str(params.get("event")), "message", "before_commit", state))
+    return _Hit(index, _message_cell(states, params.get("event"), str(oid) if oid else None, t))
+
+
+def _message_cell(states: _States, event: object, order_id: str | None, t: float) -> Cell:
+    """A message fault's cell: the step is the event, as the history names it."""
+    return Cell(str(event), "message", "before_commit", states.at(order_id, t))
 
 
 def _client_hits(history: History, states: _States) -> list[_Hit]:

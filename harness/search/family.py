@@ -1,8 +1,8 @@
 """A member's family along with it: the other kinds of its family on the same order,
 each once, in a drawn order, each left out when its ``presence`` draw says so.
 Generation keeps them all (the planner rejects a member left out); shrinking tries
-leaving each out first, so a failure sheds the ones it does not need. The HTTP answers (``strategies``) and the
-second review decisions (``inputs``) come along so."""
+leaving each out first, so a failure sheds the ones it does not need. The HTTP answers
+(``strategies``) and the second review decisions (``inputs``) come along so."""
 
 from __future__ import annotations
 
