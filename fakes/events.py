@@ -41,40 +41,57 @@ class EventSpec:
     adds: tuple[str, ...]
     role: Role
     summary: str
+    #: The events it answers: its publisher publishes it after handling one of these
+    #: (every one for a join). The order of the saga is this relation, not a line:
+    #: payment and inventory both act on ``customer.checked``, and shipping joins them.
+    answers: tuple[str, ...] = ()
+    #: Whether it needs every event of ``answers`` (a join) or any one of them.
+    join: bool = False
 
 
+_CUSTOMER_IN = ("order.placed", "review.decided")
 EVENTS: tuple[EventSpec, ...] = (
     EventSpec("order.placed", "harness", ("order",), "start",
               "the harness places an order (the order, as in §2)"),
     EventSpec("customer.checked", "customer", ("customer", "quote_cents"), "forward",
-              "the customer exists, is active, and the shipping quote is known"),
+              "the customer exists, is active, and the shipping quote is known",
+              _CUSTOMER_IN),
     EventSpec("customer.rejected", "customer", ("reason", "customer_exists"), "failure",
-              "blocked, unknown, or rejected on review: nothing was done"),
+              "blocked, unknown, or rejected on review: nothing was done", _CUSTOMER_IN),
     EventSpec("customer.review_requested", "customer", ("customer",), "forward",
-              "a high-risk customer: a person must approve or reject the order"),
+              "a high-risk customer: a person must approve or reject the order",
+              ("order.placed",)),
     EventSpec("review.decided", "orders", ("decision",), "forward",
-              "the order view took the first decision posted to it (approve or reject)"),
+              "the order view took the first decision posted to it (approve or reject)",
+              ("customer.review_requested",)),
     EventSpec("payment.captured", "payment", ("payment_id", "amount_cents"), "forward",
-              "lines total + quote captured"),
+              "lines total + quote captured", ("customer.checked",)),
     EventSpec("payment.declined", "payment", ("reason",), "failure",
-              "the card was declined: nothing captured"),
+              "the card was declined: nothing captured; inventory must release",
+              ("customer.checked",)),
     EventSpec("inventory.reserved", "inventory", ("reservation_id",), "forward",
-              "every line held"),
+              "every line held (beside the capture, not after it)", ("customer.checked",)),
     EventSpec("inventory.rejected", "inventory", ("reason",), "failure",
-              "out of stock: nothing held; payment must refund"),
+              "out of stock: nothing held; payment must refund", ("customer.checked",)),
     EventSpec("shipping.shipped", "shipping", ("shipment_id",), "forward",
-              "the shipment is created"),
+              "the shipment is created, once both the capture and the reservation are in",
+              ("payment.captured", "inventory.reserved"), join=True),
     EventSpec("shipping.rejected", "shipping", ("reason",), "failure",
-              "undeliverable: inventory must release, then payment refund"),
+              "undeliverable: inventory must release, then payment refund",
+              ("payment.captured", "inventory.reserved"), join=True),
     EventSpec("inventory.released", "inventory", (), "compensation",
-              "the reservation is released (after shipping.rejected)"),
+              "the reservation is released, if one was made (after a decline or an "
+              "undeliverable address); payment then refunds", ("payment.declined",
+                                                               "shipping.rejected")),
     EventSpec("payment.refunded", "payment", ("refund_id",), "compensation",
-              "the capture is refunded in full (after a rejection downstream)"),
+              "the capture is refunded in full, if one was made (after a rejection "
+              "downstream)", ("inventory.rejected", "inventory.released")),
     EventSpec("order.completed", "notify", ("message_id",), "end",
-              "order_confirmed sent: the order is complete"),
+              "order_confirmed sent: the order is complete", ("shipping.shipped",)),
     EventSpec("order.failed", "notify", ("reason", "message_id"), "end",
-              "order_failed sent (none for an unknown customer): the order failed"),
-)
+              "order_failed sent (none for an unknown customer): the order failed",
+              ("customer.rejected", "payment.refunded")),
+)  # fmt: skip
 BY_NAME = {e.name: e for e in EVENTS}
 PLACED = "order.placed"
 #: The saga step (contract.SAGA) whose outcome each event reports: the step its
@@ -89,20 +106,24 @@ STEP_OF: dict[str, str] = {
     "inventory.released": "release", "payment.refunded": "refund",
     "order.completed": "notify", "order.failed": "notify",
 }  # fmt: skip
-_FORWARD = ("customer.checked", "payment.captured", "inventory.reserved", "shipping.shipped")
-#: The events of one order of each intent (contract.INTENTS) when nothing goes wrong,
-#: in the order they are published: what the search aims message faults at.
+_CHECKED = (PLACED, "customer.checked")
+_REVIEWED = (PLACED, "customer.review_requested", "review.decided", "customer.checked")
+_BOTH = ("payment.captured", "inventory.reserved")
+#: The events of one order of each intent (contract.INTENTS) when nothing goes wrong, in
+#: an order they can be published in: what the search aims message faults at. Payment's
+#: and inventory's events after ``customer.checked`` may come in either order
+#: (``answers`` says what each follows; ``cause`` reads it).
 PATHS: dict[str, tuple[str, ...]] = {
-    "ok": (PLACED, *_FORWARD, "order.completed"),
+    "ok": (*_CHECKED, *_BOTH, "shipping.shipped", "order.completed"),
     "blocked": (PLACED, "customer.rejected", "order.failed"),
     "unknown_customer": (PLACED, "customer.rejected", "order.failed"),
-    "declined": (PLACED, "customer.checked", "payment.declined", "order.failed"),
-    "out_of_stock": (PLACED, *_FORWARD[:2], "inventory.rejected", "payment.refunded",
+    "declined": (*_CHECKED, "inventory.reserved", "payment.declined", "inventory.released",
+                 "payment.refunded", "order.failed"),
+    "out_of_stock": (*_CHECKED, "payment.captured", "inventory.rejected", "payment.refunded",
                      "order.failed"),
-    "undeliverable": (PLACED, *_FORWARD[:3], "shipping.rejected", "inventory.released",
+    "undeliverable": (*_CHECKED, *_BOTH, "shipping.rejected", "inventory.released",
                       "payment.refunded", "order.failed"),
-    "review_approve": (PLACED, "customer.review_requested", "review.decided",
-                       *_FORWARD, "order.completed"),
+    "review_approve": (*_REVIEWED, *_BOTH, "shipping.shipped", "order.completed"),
     "review_reject": (PLACED, "customer.review_requested", "review.decided",
                       "customer.rejected", "order.failed"),
     "review_timeout": (PLACED, "customer.review_requested", "customer.rejected",
@@ -123,6 +144,14 @@ def event_of(subject_: str) -> str | None:
     """The event a subject carries, or None for a subject outside the saga."""
     name = subject_.removeprefix(SUBJECT_PREFIX)
     return name if subject_.startswith(SUBJECT_PREFIX) and name in BY_NAME else None
+
+
+def cause(path: tuple[str, ...], event: str) -> str | None:
+    """The event on ``path`` that sets ``event`` off: the last one before it that it
+    answers (for a join, the later of the two). None for ``order.placed``, and for an
+    event a clock sets off (a review timeout's rejection answers no event of its path)."""
+    before = path[: path.index(event)]
+    return next((e for e in reversed(before) if e in BY_NAME[event].answers), None)
 
 
 def msg_id(order_id: str, event: str) -> str:

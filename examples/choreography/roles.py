@@ -77,52 +77,76 @@ async def _quote(ctx: Context, body: dict[str, Any], cus: dict[str, Any]) -> Out
                  quote_cents=need(quote.body, "amount_cents", int))
 
 
+class NotYet(Exception):
+    """The event came before the one it depends on (a compensation before the create it
+    undoes): the runtime gives it back to the broker, to be delivered again later."""
+
+
 async def payment(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
     oid, order = body["order_id"], body["order"]
     if event != "customer.checked":
         return await _refund(ctx, body)
-    if ctx.store.cancelled(oid) and not ctx.bug("cancel-first"):
-        return Outcome()  # refunded before it was captured: never capture it now
     total = sum(li["qty"] * li["unit_price_cents"] for li in order["lines"]) + body["quote_cents"]
     got = await ctx.services.call("payment", "POST", "/payments", oid, key=ctx.key(oid, "capture"),
                                   json={"order_id": oid, "amount_cents": total,
                                         "currency": order["currency"],
                                         "card_token": order["card_token"]})
-    if got.status == 402:
-        return _next(body, "payment.declined", reason="card-declined")
+    if got.status == 402:  # nothing made, and known: a refund after it has nothing to do
+        return Outcome([("payment.declined", {**body, "reason": "card-declined"})], created={})
     if got.status != 201:
         raise ValueError(f"capture answered {got.status}")
     made = {"payment_id": need(got.body, "payment_id", str), "amount_cents": total}
     return Outcome([("payment.captured", {**body, **made})], created=made)
 
 
+def _undo(ctx: Context, body: dict[str, Any], waits_for: str) -> dict[str, Any] | None:
+    """What this participant made for the order, which a compensation undoes: ``{}`` for
+    nothing (its step refused). Payment and inventory both act on ``customer.checked``,
+    so the other's failure can come first (a late delivery, a crash and restart): then
+    the compensation waits for the create, which may still be made. ``cancel-first``
+    takes "not made yet" for "nothing made", and the create that comes after it stays."""
+    made = ctx.store.created(body["order_id"])
+    if made is None and not ctx.bug("cancel-first"):
+        raise NotYet(f"{body['order_id']}: {waits_for} not handled yet")
+    return made or None
+
+
 async def _refund(ctx: Context, body: dict[str, Any]) -> Outcome:
     oid = body["order_id"]
-    made = ctx.store.created(oid)
-    if made is None and not ctx.bug("cancel-first"):
-        found = await ctx.services.call("payment", "GET", "/payments", oid,
-                                        params={"order_id": oid})
-        items = need(found.body, "items", list)
-        made = {"payment_id": need(items[0], "payment_id", str),
-                "amount_cents": need(items[0], "amount_cents", int)} if items else None
-        if made is None:
-            ctx.store.tombstone(oid)  # the capture may still come: it must not happen
-    if made is not None:
-        got = await ctx.services.call(
-            "payment", "POST", f"/payments/{made['payment_id']}/refunds", oid,
-            key=ctx.key(oid, "refund"), json={"amount_cents": made["amount_cents"]})
-        if got.status not in (201, 409):  # 409: refunded in full already
-            raise ValueError(f"refund answered {got.status}")
-        # A garbled 201 is no refund: taken as one, the failed order kept its charge.
-        refund_id = need(got.body, "refund_id", str) if got.status == 201 else None
-        return _next(body, "payment.refunded", refund_id=refund_id)
-    return _next(body, "payment.refunded", refund_id=None)
+    made = _undo(ctx, body, "customer.checked")
+    if made is None:
+        return _next(body, "payment.refunded", refund_id=None)
+    got = await ctx.services.call(
+        "payment", "POST", f"/payments/{made['payment_id']}/refunds", oid,
+        key=ctx.key(oid, "refund"), json={"amount_cents": made["amount_cents"]})
+    if got.status not in (201, 409):  # 409: refunded in full already
+        raise ValueError(f"refund answered {got.status}")
+    # A garbled 201 is no refund: taken as one, the failed order kept its charge.
+    refund_id = need(got.body, "refund_id", str) if got.status == 201 else None
+    return _next(body, "payment.refunded", refund_id=refund_id)
 
 
 async def inventory(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
     oid, order = body["order_id"], body["order"]
-    if event == "shipping.rejected":
-        rid = body["reservation_id"]
+    if event != "customer.checked":  # payment.declined or shipping.rejected
+        return await _release(ctx, body)
+    lines = [{"sku": li["sku"], "qty": li["qty"]} for li in order["lines"]]
+    got = await ctx.services.call("inventory", "POST", "/reservations", oid,
+                                  key=ctx.key(oid, "reserve"),
+                                  json={"order_id": oid, "lines": lines})
+    if got.status == 409:
+        return Outcome([("inventory.rejected", {**body, "reason": "out-of-stock"})], created={})
+    if got.status != 201:
+        raise ValueError(f"reserve answered {got.status}")
+    made = {"reservation_id": need(got.body, "reservation_id", str)}
+    return Outcome([("inventory.reserved", {**body, **made})], created=made)
+
+
+async def _release(ctx: Context, body: dict[str, Any]) -> Outcome:
+    oid = body["order_id"]
+    made = _undo(ctx, body, "customer.checked")
+    if made is not None:
+        rid = made["reservation_id"]
         got = await ctx.services.call("inventory", "POST", f"/reservations/{rid}/release", oid,
                                       key=ctx.key(oid, "release"))
         if got.status != 200:
@@ -131,21 +155,18 @@ async def inventory(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
             # A garbled 200 (wrong types, say) is no release: taken as one, the failed
             # order kept its stock held (found by a soak of this example, issue 20).
             raise ValueError(f"release answer out of the contract: {got.body!r:.200}")
-        return _next(body, "inventory.released")
-    lines = [{"sku": li["sku"], "qty": li["qty"]} for li in order["lines"]]
-    got = await ctx.services.call("inventory", "POST", "/reservations", oid,
-                                  key=ctx.key(oid, "reserve"),
-                                  json={"order_id": oid, "lines": lines})
-    if got.status == 409:
-        return _next(body, "inventory.rejected", reason="out-of-stock")
-    if got.status != 201:
-        raise ValueError(f"reserve answered {got.status}")
-    made = {"reservation_id": need(got.body, "reservation_id", str)}
-    return Outcome([("inventory.reserved", {**body, **made})], created=made)
+    return _next(body, "inventory.released")
+
+
+#: What shipping waits for: the capture and the reservation, in either order.
+JOINED = ("payment.captured", "inventory.reserved")
 
 
 async def shipping(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
     oid = body["order_id"]
+    body = ctx.store.join(oid, event, body, JOINED)
+    if body is None:
+        return Outcome()  # the other half is still to come
     got = await ctx.services.call("shipping", "POST", "/shipments", oid, key=ctx.key(oid, "ship"),
                                   json={"order_id": oid, "reservation_id": body["reservation_id"],
                                         "address": body["customer"]["address"]})

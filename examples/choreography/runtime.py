@@ -7,8 +7,9 @@ delivery; each ``--bug`` moves one of them (docs/choreography.md lists the defec
 - ``no-dedup``: no dedup mark and no idempotency key, so a redelivery acts twice;
 - ``no-outbox``: a failure or compensation event is published after the ack, outside
   the state change, so a crash in between loses it;
-- ``cancel-first``: a compensation that finds nothing to undo forgets it, so the
-  create that comes after it is made and never undone;
+- ``cancel-first``: a compensation that comes before the create it undoes (payment and
+  inventory act on one event side by side) finds nothing and goes on, so the create
+  made after it is never undone;
 - ``retry-no-msgid``: a publish whose ack did not come back is retried without its
   message id, so the broker stores it twice.
 """
@@ -25,7 +26,7 @@ import nats
 import view
 from calls import Services
 from health import serve
-from roles import HANDLERS, Outcome, view_status
+from roles import HANDLERS, NotYet, Outcome, view_status
 from store import Store
 
 from fracas.fakes.events import BY_NAME, MSG_ID_HEADER, event_of, msg_id, subject
@@ -99,9 +100,19 @@ class Participant:
         beat = asyncio.create_task(self._heartbeat(msg))
         try:
             outcome = await self._act(event, body)
+        except NotYet as wait:  # delivered again later; each wait counts as a delivery
+            print(f"{self.role}: {event}: {wait}", flush=True)
+            await msg.nak(delay=self.later(msg.metadata.num_delivered))
+            return
         finally:
             beat.cancel()
         await self._finish(msg, mid, outcome)
+
+    def later(self, delivered: int) -> float:
+        """How long an event that came too early waits before it is delivered again:
+        doubling from 0.1 s up to two ack waits, so the broker's ``max_deliver`` (20)
+        covers a minute of waiting, longer than any fault the search holds."""
+        return min(0.1 * 2 ** max(delivered - 1, 0), 2 * self.ack_wait)
 
     async def _act(self, event: str, body: dict[str, Any]) -> Outcome:
         """The role's handler, again after a garbled answer: its calls carry idempotency
@@ -117,7 +128,8 @@ class Participant:
 
     async def _finish(self, msg: Any, mid: str, outcome: Outcome) -> None:
         rows = [(e, msg_id(b["order_id"], e), b) for e, b in outcome.publish]
-        made = (rows[0][2]["order_id"], outcome.created) if outcome.created and rows else None
+        made = (rows[0][2]["order_id"], outcome.created) if outcome.created is not None and rows \
+            else None
         late = [r for r in rows if BY_NAME[r[0]].role in ("failure", "compensation")]
         if self.bug("no-outbox") and late:
             self.store.commit(mid, [], made)

@@ -3,8 +3,8 @@
 ``processed`` is the dedup of redelivered events (by message id), ``outbox`` holds the
 events a state change decided to publish, written in the same transaction, so a crash
 between the change and the publish loses nothing; ``created`` remembers what this
-participant made per order (what a compensation undoes), and ``tombstones`` a cancel
-that came before its create, so the create is never made afterwards.
+participant made per order (what a compensation undoes; ``{}`` for a step it refused),
+and ``joins`` the events a join waits for, until all of them are in.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ create table if not exists processed (msg_id text primary key);
 create table if not exists outbox (id integer primary key, event text, msg_id text,
                                    body text);
 create table if not exists created (order_id text primary key, body text);
-create table if not exists tombstones (order_id text primary key);
+create table if not exists joins (order_id text, event text, body text,
+                                  primary key (order_id, event));
 create table if not exists orders (order_id text primary key, body text);
 create table if not exists decisions (order_id text primary key, decision text);
 """
@@ -70,12 +71,22 @@ class Store:
         found = row.fetchone()
         return None if found is None else dict(json.loads(found[0]))
 
-    def tombstone(self, order_id: str) -> None:
-        self._db.execute("insert or ignore into tombstones values (?)", (order_id,))
-
-    def cancelled(self, order_id: str) -> bool:
-        row = self._db.execute("select 1 from tombstones where order_id = ?", (order_id,))
-        return row.fetchone() is not None
+    def join(self, order_id: str, event: str, body: dict[str, Any],
+             needs: tuple[str, ...]) -> dict[str, Any] | None:
+        """Record ``event`` of the order; once every event of ``needs`` is in, their bodies
+        merged (the same again each time one is delivered again), else None. No await
+        between the write and the read: two handlers of one process never both miss."""
+        with self._lock:
+            self._db.execute("insert or replace into joins values (?, ?, ?)",
+                             (order_id, event, json.dumps(body)))
+            rows = dict(self._db.execute("select event, body from joins where order_id = ?",
+                                         (order_id,)).fetchall())
+        if not all(e in rows for e in needs):
+            return None
+        merged: dict[str, Any] = {}
+        for e in needs:
+            merged.update(json.loads(rows[e]))
+        return merged
 
     def decision(self, order_id: str) -> str | None:
         row = self._db.execute("select decision from decisions where order_id = ?",

@@ -2,7 +2,8 @@
 
 The plan's ``message`` cells are a step x phase like any other (search/plan.py): the
 events of an order's intent (``events.PATHS``) say which event reports the step
-(``events.STEP_OF``) and which one set it off (the one before it on the path), and the
+(``events.STEP_OF``) and which one set it off (``events.cause``: the last one before it
+on the path that it answers; payment and inventory both answer ``customer.checked``), and the
 choreography's table says who consumes that one. In phase ``before_commit`` the fault is
 on the delivery that sets the step off (late, twice, to a participant paused or killed
 as it acks); in ``after_commit`` on what the step publishes (its acknowledgement lost,
@@ -23,7 +24,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from fracas.fakes.events import BY_NAME, EVENTS, PATHS, PLACED, STEP_OF
+from fracas.fakes.events import BY_NAME, EVENTS, PATHS, PLACED, STEP_OF, cause
 from fracas.harness.adapters.choreo_spec import ChoreographySpec
 from fracas.harness.faults.kinds.message_publish_crash import ORCHESTRATOR
 from fracas.harness.run.schedule import ScheduledFault
@@ -147,7 +148,7 @@ def _aims(intent: str, step: str, hybrid: bool = False) -> list[_Aim]:
     path = PATHS.get(intent, ())
     if hybrid:
         return [_Aim(path[-1], path[-1], None)] if path and step == HYBRID_STEP else []
-    return [_Aim(path[i - 1], e, path[i + 1] if i + 1 < len(path) else None)
+    return [_Aim(cause(path, e) or path[i - 1], e, path[i + 1] if i + 1 < len(path) else None)
             for i, e in enumerate(path) if i > 0 and STEP_OF.get(e) == step]  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from choreo_helpers import choreo_spec, remote_ports
 
-from fracas.fakes.events import END_STATUS, PATHS, STREAM
+from fracas.fakes.events import BY_NAME, END_STATUS, PATHS, STREAM
 from fracas.harness.kit.net import is_listening
 from fracas.harness.kit.waiting import wait_until
 from fracas.harness.model.history import History
@@ -38,11 +38,16 @@ def test_every_kind_of_order_ends_as_its_intent_and_the_checkers_agree(
             if m["kind"] == "published" and m["event"] in END_STATUS}  # fmt: skip
     assert ends == {(p.order_id, f"order.{result.statuses[p.order_id]}") for p in plans}
     # Each order's events are its intent's path (events.PATHS: what the search aims
-    # message faults at), in that order.
+    # message faults at), each published after what it answers (both, for a join).
     for p in plans:
-        published = [m["event"] for m in result.history.messages
-                     if m["kind"] == "published" and m["order_id"] == p.order_id]  # fmt: skip
-        assert list(dict.fromkeys(published)) == list(PATHS[p.intent]), (p.intent, published)
+        published = list(dict.fromkeys(
+            m["event"] for m in result.history.messages
+            if m["kind"] == "published" and m["order_id"] == p.order_id))
+        assert sorted(published) == sorted(PATHS[p.intent]), (p.intent, published)
+        for i, event in enumerate(published[1:], 1):
+            spec, before = BY_NAME[event], set(published[:i])
+            met = set(spec.answers) <= before if spec.join else bool(before & set(spec.answers))
+            assert met, (p.intent, event, published)
     assert History.from_json(result.history.to_json()).messages == result.history.messages
     story = result.history.timeline(plans[0].order_id)
     assert {"broker", "payment", "history"} <= {item["source"] for item in story}

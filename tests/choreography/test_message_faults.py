@@ -161,21 +161,21 @@ def test_a_lost_puback_is_retried_and_the_dedup_window_drops_the_copy(
 def test_a_late_delivery_arrives_after_the_rest_of_the_connection(
     start_topology: Callable[..., Topology],
 ) -> None:
-    """payment.captured held 1.5 s on its way to inventory: the broker sent it at once
+    """payment.captured held 1.5 s on its way to shipping: the broker sent it at once
     (its delivery record), and the ack comes only after the hold."""
     topo = start_topology(choreo_spec())
     plans = orders(2, seed=0)
     oid = plans[1].order_id
     schedule = [_entry("message_late", "broker", 15, event="payment.captured",
-                       order_id=oid, consumer="inventory", delay_ms=1500)]
+                       order_id=oid, consumer="shipping", delay_ms=1500)]
     result = run(topo, plans, schedule, RunOptions(settle_seconds=30), seed=0)
     result.assert_consistent()
-    moved = [m for m in result.history.messages if m.get("consumer") == "inventory"
+    moved = [m for m in result.history.messages if m.get("consumer") == "shipping"
              and m["order_id"] == oid and m["event"] == "payment.captured"]
     sent = next(m["t"] for m in moved if m["kind"] == "delivered")
     acked = next(m["t"] for m in moved if m["kind"] == "acked")
     assert acked - sent >= 1.4, (sent, acked)
-    other = next(m for m in result.history.messages if m.get("consumer") == "inventory"
+    other = next(m for m in result.history.messages if m.get("consumer") == "shipping"
                  and m["order_id"] == plans[0].order_id and m["kind"] == "acked")
     assert other["t"] - sent < 1.4  # the other order's delivery was not held
 
@@ -298,3 +298,37 @@ def test_a_participant_paused_past_the_ack_wait_gets_the_event_again(
         result.assert_consistent()
         return
     assert ("double-charge", oid) in _violations(result), result.failure_text()
+
+
+@pytest.mark.parametrize(("intent", "late_to", "bug"), [
+    ("out_of_stock", "payment", None), ("out_of_stock", "payment", "cancel-first"),
+    ("declined", "inventory", None), ("declined", "inventory", "cancel-first"),
+])  # fmt: skip
+def test_a_compensation_that_comes_before_its_create_waits_for_it(
+    start_topology: Callable[..., Topology], intent: str, late_to: str, bug: str | None,
+) -> None:
+    """Payment and inventory both act on customer.checked. Held 1.5 s on its way to one
+    of them, the other's failure (out of stock, declined) reaches it first. The correct
+    participant gives the compensation back to the broker (its nak is on record) until
+    it has handled customer.checked, then undoes what it made; ``--bug cancel-first``
+    undoes nothing at once, then makes the capture or reservation that no one undoes."""
+    topo = start_topology(choreo_spec(**({late_to: bug} if bug else {})))
+    plans = orders(1, seed=0, intents=(intent,))
+    oid = plans[0].order_id
+    compensation = {"payment": "inventory.rejected", "inventory": "payment.declined"}[late_to]
+    schedule = [_entry("message_late", "broker", 15, event="customer.checked", order_id=oid,
+                       consumer=late_to, delay_ms=1500)]
+    result = run(topo, plans, schedule, RunOptions(settle_seconds=20), seed=0)
+    assert result.statuses[oid] == "failed"
+    mine = [m for m in result.history.messages if m.get("consumer") == late_to
+            and m["order_id"] == oid]  # fmt: skip
+    acked = [m["event"] for m in mine if m["kind"] == "acked"]
+    assert compensation in acked and "customer.checked" in acked
+    if bug is None:
+        result.assert_consistent()
+        nacked = [m["event"] for m in mine if m["kind"] == "nacked"]
+        assert compensation in nacked, mine
+        assert acked.index("customer.checked") < acked.index(compensation), acked
+        return
+    assert ("failed-ledger", oid) in _violations(result), result.failure_text()
+    assert acked.index(compensation) < acked.index("customer.checked"), acked

@@ -94,7 +94,7 @@ def test_drawn_workloads_aim_message_faults_at_the_events_their_orders_take() ->
     """Every message fault the property search draws for the bundled choreography parses
     as a schedule entry, names an order of the workload, and an event on that order's
     intent's path that its target really sees."""
-    from fracas.fakes.events import PATHS
+    from fracas.fakes.events import PATHS, cause
     from fracas.harness.search.messages import Choreography
 
     choreo = Choreography.of(PARTICIPANTS, example_table()["view"])
@@ -105,9 +105,8 @@ def test_drawn_workloads_aim_message_faults_at_the_events_their_orders_take() ->
         assert params["event"] in PATHS[intent], (fault, PATHS[intent])
         who = params.get("consumer") or str(fault["target"]).removeprefix("participant:")
         if fault["kind"] == "message_publish_crash":
-            # the publisher: it acts on the event before this one on the order's path
-            path = PATHS[intent]
-            assert path[path.index(params["event"]) - 1] in consumed(PARTICIPANTS[who]), fault
+            # the publisher: it acts on the event that sets this one off on the path
+            assert cause(PATHS[intent], params["event"]) in consumed(PARTICIPANTS[who]), fault
         elif fault["kind"] != "message_lost_puback":
             assert params["event"] in consumed(PARTICIPANTS[who]), fault
         seen.append(str(fault["kind"]))
