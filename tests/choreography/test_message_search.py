@@ -195,3 +195,18 @@ def test_a_crash_cell_crashes_the_process_that_carries_the_step_out() -> None:
     crashes = _crash_targets(hybrid, caps, 0)
     assert crashes and all(t == ("participant:notify" if s == "notify" else "orchestrator")
                            for _, s, t in crashes), crashes  # fmt: skip
+
+
+def test_a_steps_doer_is_the_participant_that_publishes_its_event() -> None:
+    """Payment and inventory both act on customer.checked: the capture is payment's step
+    and the reservation inventory's (the contract names each event's publisher), so a
+    crash or a delivery fault aimed at one step lands on the process that carries it
+    out. A table whose names the contract does not know keeps every consumer."""
+    from fracas.harness.search.messages import Choreography, step_doers
+
+    choreo = Choreography.of(PARTICIPANTS, example_table()["view"])
+    assert step_doers(choreo, "ok", "capture") == ["payment"]
+    assert step_doers(choreo, "ok", "reserve") == ["inventory"]
+    assert step_doers(choreo, "undeliverable", "release") == ["inventory"]
+    renamed = {"cards": ["customer.checked"], "stock": ["customer.checked"], "view": ["*"]}
+    assert step_doers(Choreography.of(renamed, "view"), "ok", "reserve") == ["cards", "stock"]
