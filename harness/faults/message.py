@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from fracas.fakes.events import BY_NAME
 from fracas.harness.faults.base import Fault, Param, fault_kinds
 from fracas.harness.faults.context import FaultContext, FaultError
-from fracas.harness.faults.process import ensure_running, process_of
+from fracas.harness.faults.process import LIFECYCLE, ensure_running, process_of
 from fracas.harness.kit.toxiclient import ToxiClient, ToxiproxyError
 
 #: Numbers each application of a message fault in this process (``attributes``).
@@ -162,12 +162,17 @@ class ProcessMessageFault(MessageFault):
             try:
                 self._seen = super().fired(ctx)
                 if self._seen > 0:
-                    self.act(ctx)
+                    self.act_when_still(ctx)
                     return
             except (ToxiproxyError, FaultError):
                 continue  # the toxic is being removed: heal stops us next
             except RuntimeError:
                 return  # the run ended without healing it (its client is closed)
+
+    def act_when_still(self, ctx: FaultContext) -> None:
+        """``act``, once no heal is bringing a process back (``process.LIFECYCLE``)."""
+        with LIFECYCLE:
+            self.act(ctx)
 
     def heal(self, ctx: FaultContext) -> None:
         stop = getattr(self, "_stop", None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from fracas.harness.faults.base import Fault, missing_target
 from fracas.harness.faults.context import FaultContext
 from fracas.harness.kit.procs import ProcessHandle
@@ -14,13 +16,22 @@ def process_of(fault: Fault, ctx: FaultContext) -> ProcessHandle:
     return proc
 
 
+#: Held while a process is brought back (started, then waited healthy) and while a
+#: message fault's watcher acts on one (``message.ProcessMessageFault``): the nemesis's
+#: thread heals and the watchers' threads kill or pause, and a crash fault that fired on
+#: a restarted participant's first ack killed it in the middle of another fault's heal,
+#: which then failed the run with no verdict (a NemesisError, in a search's shrink).
+LIFECYCLE = threading.RLock()
+
+
 def ensure_running(target: str, proc: ProcessHandle, ctx: FaultContext) -> None:
     """Running, unpaused and healthy, whatever state it was left in."""
-    if proc.alive:
-        proc.resume()  # SIGCONT to a running process is harmless; a stale flag is not
-        return
-    proc.start()
-    ctx.wait_healthy(target)
+    with LIFECYCLE:
+        if proc.alive:
+            proc.resume()  # SIGCONT to a running process is harmless; a stale flag is not
+            return
+        proc.start()
+        ctx.wait_healthy(target)
 
 
 class ProcessFault(Fault):
