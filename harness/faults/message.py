@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from fracas.fakes.events import BY_NAME
 from fracas.harness.faults.base import Fault, Param, fault_kinds
 from fracas.harness.faults.context import FaultContext, FaultError
-from fracas.harness.faults.process import LIFECYCLE, ensure_running, process_of
+from fracas.harness.faults.process import LIFECYCLE, ensure_running, process_of, start_again
 from fracas.harness.kit.toxiclient import ToxiClient, ToxiproxyError
 
 #: Numbers each application of a message fault in this process (``attributes``).
@@ -180,7 +180,11 @@ class ProcessMessageFault(MessageFault):
             stop.set()
             self._watcher.join(10)
         super().heal(ctx)
-        ensure_running(self.target, process_of(self, ctx), ctx)
+        proc = process_of(self, ctx)
+        if proc is ctx.process("orchestrator"):  # the harness follows the orders through it
+            ensure_running(self.target, proc, ctx)
+        else:
+            start_again(proc)  # the runner waits for it once every fault is healed
 
 
 def refusal_text(kind: str, backend: str) -> str:

@@ -298,9 +298,10 @@ class Topology:
         for proc, healthy in self._participants().values():
             if not proc.alive:
                 proc.start()
-                proc.wait_healthy(healthy, self.orchestrator_timeout)
             elif proc.paused:
                 proc.resume()
+            # one a message fault's heal started without waiting (faults/process.py)
+            proc.wait_healthy(healthy, self.orchestrator_timeout)
 
     def _participants(self, view: bool = False) -> dict[str, tuple[ProcessHandle, Callable[[], bool]]]:
         """A choreography's participants with their health checks, the order view (which
