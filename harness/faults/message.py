@@ -25,13 +25,12 @@ from typing import Any, ClassVar
 from fracas.fakes.events import BY_NAME
 from fracas.harness.faults.base import Fault, Param, fault_kinds
 from fracas.harness.faults.context import FaultContext, FaultError
-from fracas.harness.faults.process import LIFECYCLE, ensure_running, process_of, start_again
+from fracas.harness.faults.process import LIFECYCLE, PARTICIPANT, ensure_running, process_of
 from fracas.harness.kit.toxiclient import ToxiClient, ToxiproxyError
 
 #: Numbers each application of a message fault in this process (``attributes``).
 _APPLICATIONS = itertools.count(1)
 BROKER = "broker"
-PARTICIPANT = "participant:"
 #: Seconds between reads of a toxic's ``fired`` count by a fault that acts on a process.
 WATCH_SECONDS = 0.02
 
@@ -170,7 +169,7 @@ class ProcessMessageFault(MessageFault):
                 return  # the run ended without healing it (its client is closed)
 
     def act_when_still(self, ctx: FaultContext) -> None:
-        """``act``, once no heal is bringing a process back (``process.LIFECYCLE``)."""
+        """``act``, never inside another fault's start of a process (``process.LIFECYCLE``)."""
         with LIFECYCLE:
             self.act(ctx)
 
@@ -180,11 +179,7 @@ class ProcessMessageFault(MessageFault):
             stop.set()
             self._watcher.join(10)
         super().heal(ctx)
-        proc = process_of(self, ctx)
-        if proc is ctx.process("orchestrator"):  # the harness follows the orders through it
-            ensure_running(self.target, proc, ctx)
-        else:
-            start_again(proc)  # the runner waits for it once every fault is healed
+        ensure_running(self.target, process_of(self, ctx), ctx)
 
 
 def refusal_text(kind: str, backend: str) -> str:
