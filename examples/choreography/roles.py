@@ -99,7 +99,7 @@ async def payment(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
     return Outcome([("payment.captured", {**body, **made})], created=made)
 
 
-def _undo(ctx: Context, body: dict[str, Any], waits_for: str) -> dict[str, Any] | None:
+def _undo(ctx: Context, body: dict[str, Any]) -> dict[str, Any] | None:
     """What this participant made for the order, which a compensation undoes: ``{}`` for
     nothing (its step refused). Payment and inventory both act on ``customer.checked``,
     so the other's failure can come first (a late delivery, a crash and restart): then
@@ -107,13 +107,13 @@ def _undo(ctx: Context, body: dict[str, Any], waits_for: str) -> dict[str, Any] 
     takes "not made yet" for "nothing made", and the create that comes after it stays."""
     made = ctx.store.created(body["order_id"])
     if made is None and not ctx.bug("cancel-first"):
-        raise NotYet(f"{body['order_id']}: {waits_for} not handled yet")
+        raise NotYet(f"{body['order_id']}: customer.checked not handled yet")
     return made or None
 
 
 async def _refund(ctx: Context, body: dict[str, Any]) -> Outcome:
     oid = body["order_id"]
-    made = _undo(ctx, body, "customer.checked")
+    made = _undo(ctx, body)
     if made is None:
         return _next(body, "payment.refunded", refund_id=None)
     got = await ctx.services.call(
@@ -144,7 +144,7 @@ async def inventory(ctx: Context, event: str, body: dict[str, Any]) -> Outcome:
 
 async def _release(ctx: Context, body: dict[str, Any]) -> Outcome:
     oid = body["order_id"]
-    made = _undo(ctx, body, "customer.checked")
+    made = _undo(ctx, body)
     if made is not None:
         rid = made["reservation_id"]
         got = await ctx.services.call("inventory", "POST", f"/reservations/{rid}/release", oid,
