@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import threading
 
 from fracas.harness.faults.base import Fault, missing_target
@@ -26,6 +27,23 @@ PARTICIPANT = "participant:"
 LIFECYCLE = threading.RLock()
 
 
+#: How often a message fault's watcher killed each process (by ``id``), read by a heal
+#: that waits for it: a kill it did not see coming is a fault acting, not the process
+#: failing to come back.
+_FAULT_KILLS: collections.Counter[int] = collections.Counter()
+#: How often a heal starts a process again that a message fault killed as it came up. A
+#: crash toxic fires once per application, so a second start is enough; the spare ones
+#: cover faults applied side by side.
+RESTARTS_AFTER_FAULT_KILL = 3
+
+
+def kill_by_fault(proc: ProcessHandle) -> None:
+    """SIGKILL from a message fault's watcher, counted for ``ensure_running``."""
+    with LIFECYCLE:
+        _FAULT_KILLS[id(proc)] += 1
+        proc.kill()
+
+
 def ensure_running(target: str, proc: ProcessHandle, ctx: FaultContext) -> None:
     """Running, unpaused and healthy, whatever state it was left in.
 
@@ -33,17 +51,28 @@ def ensure_running(target: str, proc: ProcessHandle, ctx: FaultContext) -> None:
     message fault's watcher may kill it again as it binds, or a network fault this
     nemesis thread has yet to heal keep it from the broker (each ended a search with no
     verdict). The runner waits for every participant once every fault is healed, and
-    fails the run then if one cannot come up."""
-    with LIFECYCLE:
-        if proc.alive:
-            proc.resume()  # SIGCONT to a running process is harmless; a stale flag is not
+    fails the run then if one cannot come up.
+
+    Any other target (a hybrid's orchestrator, whose end events a crash fault is aimed
+    at) that a message fault killed while this heal waited is started again: its
+    recovery published the aimed event (a soak slice ended with no verdict so). One that
+    exits by itself, or does not come up in time, fails the heal."""
+    for attempt in range(RESTARTS_AFTER_FAULT_KILL + 1):
+        with LIFECYCLE:
+            if not proc.alive:
+                proc.start()
+            elif attempt == 0:
+                proc.resume()  # SIGCONT to a running process is harmless; a stale flag is not
+                return
+            kills = _FAULT_KILLS[id(proc)]
+        try:
+            ctx.wait_healthy(target)
             return
-        proc.start()
-    try:
-        ctx.wait_healthy(target)
-    except ProcessFailed:
-        if not target.startswith(PARTICIPANT):
-            raise
+        except ProcessFailed:
+            if target.startswith(PARTICIPANT):
+                return
+            if _FAULT_KILLS[id(proc)] == kills or attempt == RESTARTS_AFTER_FAULT_KILL:
+                raise
 
 
 class ProcessFault(Fault):

@@ -132,14 +132,15 @@ def test_restart_that_never_gets_healthy_fails_loudly(tmp_path: Path) -> None:
         up.process.stop()
 
 
-def test_a_participant_killed_again_while_its_heal_waits_does_not_fail_the_heal(
+def test_a_process_killed_by_a_message_fault_while_its_heal_waits_does_not_fail_the_heal(
     tmp_path: Path,
 ) -> None:
-    """A message fault's watcher kills its participant from its own thread, and may do
-    so while a heal in the nemesis's thread waits for that participant to come back (its
-    toxic held the new process's publishes until it acted). That is no failure of the
-    heal: the run waits for every participant once every fault is healed. Any other
-    target that dies while its heal waits still fails the heal."""
+    """A message fault's watcher kills its process from its own thread, and may do so
+    while a heal in the nemesis's thread waits for that process to come back (its toxic
+    held the new process's publishes until it acted). That is no failure of the heal. A
+    participant is left as it is (the run waits for every participant once every fault
+    is healed); any other target (a hybrid's orchestrator) is started again and waited
+    for. A target that dies by other hands while its heal waits still fails the heal."""
     import threading
 
     from fracas.harness.faults.process import ensure_running
@@ -149,12 +150,13 @@ def test_a_participant_killed_again_while_its_heal_waits_does_not_fail_the_heal(
     crash = from_json({"kind": "message_crash", "target": "participant:svc",
                        "params": {"event": "customer.checked"}})  # fmt: skip
 
-    def killed_while_waited(target: str) -> SimpleFaultContext:
+    def killed_while_waited(target: str, by_fault: bool = True) -> SimpleFaultContext:
         fired: list[threading.Thread] = []
 
         def healthy() -> bool:
             if not fired:  # the crash fires while the heal waits for the process
-                fired.append(threading.Thread(target=crash.act_when_still, args=(ctx,)))  # type: ignore[attr-defined]
+                act = crash.act_when_still if by_fault else lambda _ctx: up.process.kill()  # type: ignore[attr-defined]
+                fired.append(threading.Thread(target=act, args=(ctx,)))
                 fired[0].start()
                 fired[0].join(10)
             return up.healthy()
@@ -167,7 +169,12 @@ def test_a_participant_killed_again_while_its_heal_waits_does_not_fail_the_heal(
         up.process.kill()
         ensure_running("participant:svc", up.process, killed_while_waited("participant:svc"))
         assert not up.process.alive and up.process.returncode == -9  # killed, and no raise
+        starts = up.process.starts
+        ensure_running("svc", up.process, killed_while_waited("svc"))
+        assert up.process.alive and up.healthy()  # started once more, and waited for
+        assert up.process.starts == starts + 2
+        up.process.kill()
         with pytest.raises(ProcessFailed):
-            ensure_running("svc", up.process, killed_while_waited("svc"))
+            ensure_running("svc", up.process, killed_while_waited("svc", by_fault=False))
     finally:
         up.process.stop()

@@ -12,7 +12,7 @@ from typing import Any
 from fracas.harness.faults.base import Param, register
 from fracas.harness.faults.context import FaultContext
 from fracas.harness.faults.message import EVENT, ORDER_ID, ProcessMessageFault
-from fracas.harness.faults.process import process_of
+from fracas.harness.faults.process import kill_by_fault, process_of
 
 MOMENTS = ("before_ack", "after_ack")
 
@@ -34,4 +34,4 @@ class MessageCrash(ProcessMessageFault):
         return {**super().attributes(), "after_ack": int(self.params["moment"] == "after_ack")}
 
     def act(self, ctx: FaultContext) -> None:
-        process_of(self, ctx).kill()
+        kill_by_fault(process_of(self, ctx))

@@ -13,7 +13,7 @@ from typing import Any
 from fracas.harness.faults.base import register
 from fracas.harness.faults.context import FaultContext
 from fracas.harness.faults.message import EVENT, ORDER_ID, MessageFault, ProcessMessageFault
-from fracas.harness.faults.process import process_of
+from fracas.harness.faults.process import kill_by_fault, process_of
 
 #: The publisher of a hybrid's events (the search aims there: search/messages.py).
 ORCHESTRATOR = "orchestrator"
@@ -38,4 +38,4 @@ class MessagePublishCrash(ProcessMessageFault):
         return MessageFault.attributes(self)  # any connection's publish: no consumer
 
     def act(self, ctx: FaultContext) -> None:
-        process_of(self, ctx).kill()
+        kill_by_fault(process_of(self, ctx))
