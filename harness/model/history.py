@@ -211,6 +211,17 @@ def is_http_rule(fault: Mapping[str, Any]) -> bool:
     return fault.get("kind") in http_fault_actions() and ("path" in params or "phase" in params)
 
 
+def is_client_input(fault: Mapping[str, Any]) -> bool:
+    """A client fault (the orchestrator's inputs, aimed by order), by its JSON alone: the
+    checkers' layer cannot ask the fault catalog for a family. A message fault names the
+    saga event it acts on; a hybrid's crash at its orchestrator's end-event publish is
+    aimed at an order on the orchestrator too, and was read as an input (its report said
+    "the client input message_publish_crash", and the input checker took it for no cause
+    of the order's own)."""
+    params = fault.get("params") or {}
+    return fault.get("target") == "orchestrator" and "order_id" in params and "event" not in params
+
+
 def describe_fault(fault: Mapping[str, Any]) -> str:
     """A short human name for a fault, whichever JSON shape it came in: the fault catalog's
     ``{"kind", "target", "params"}``, a raw toxiproxy toxic, or a fake's §4 fault rule."""
@@ -229,7 +240,7 @@ def describe_fault(fault: Mapping[str, Any]) -> str:
         if kind in _PROCESS_KINDS:
             extra = _kv(params)
             return f"a {kind}" + (f" ({extra})" if extra else "")
-        if fault.get("target") == "orchestrator" and "order_id" in params:
+        if is_client_input(fault):
             # A client fault: inputs the harness sends (a race says so in its kind and
             # in each input's story, harness/checkers/witness.py).
             extra = _kv(params, frozenset({"order_id"}))

@@ -157,6 +157,14 @@ def test_fault_labels_for_every_shape() -> None:
         == "a latency toxic (latency=800)"
     )
     assert describe_fault({"kind": "kill", "target": "notify", "params": {}}) == "a kill"
+    # a client input and a message fault are both aimed at an order on the orchestrator
+    # (a hybrid's crash at its end-event publish); only the input is one
+    assert describe_fault({"kind": "resubmit", "target": "orchestrator",
+                           "params": {"order_id": "ord-0001"}}) == (
+        "the client input resubmit on ord-0001")  # fmt: skip
+    assert describe_fault({"kind": "message_publish_crash", "target": "orchestrator",
+                           "params": {"order_id": "ord-0001", "event": "order.failed"}}) == (
+        "a message_publish_crash toxic (event=order.failed, order_id=ord-0001)")  # fmt: skip
     assert (
         describe_fault({"type": "timeout", "attributes": {"timeout": 0}})
         == "a timeout toxic (timeout=0)"

@@ -91,3 +91,18 @@ def test_another_body_refused_that_still_failed_the_order(world: SynthWorld) -> 
     world.notify("ord-low", "order_failed")
     world.report("ord-low", "failed")
     assert ("input-effects", "ord-low") in named(verdict(world))
+
+
+def test_a_message_fault_on_the_orchestrator_is_a_cause_not_an_input(world: SynthWorld) -> None:
+    """A hybrid's crash at its orchestrator's end-event publish is aimed at an order on
+    the orchestrator, as a client input is; it is a fault that hit the run, a cause of
+    the order's own (read as an input, it made the order above a violation)."""
+    world.order("ord-low", "cus-0001")
+    crash = {"kind": "message_publish_crash", "target": "orchestrator",
+             "params": {"order_id": "ord-low", "event": "order.failed"}}  # fmt: skip
+    world.history.fault_applied(crash, "orchestrator").healed()
+    another_body(world, "ord-low")
+    world.lookup("ord-low")
+    world.notify("ord-low", "order_failed")
+    world.report("ord-low", "failed")
+    assert ("input-effects", "ord-low") not in named(verdict(world))

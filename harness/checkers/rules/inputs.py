@@ -12,12 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from fracas.harness.checkers.registry import rule
 from fracas.harness.checkers.view import View, fmt_money, line_counts
 from fracas.harness.checkers.violation import Violation
-from fracas.harness.model.history import CLIENT_OPS, CLIENT_REVIEW, CLIENT_SUBMIT, REVIEW, Op
+from fracas.harness.model.history import (
+    CLIENT_OPS,
+    CLIENT_REVIEW,
+    CLIENT_SUBMIT,
+    REVIEW,
+    Op,
+    is_client_input,
+)
 
 #: The answers by which a service refuses a step for a business reason: the order has
 #: a cause to fail (declined, out of stock, undeliverable).
@@ -73,7 +79,7 @@ def _cause(view: View, oid: str) -> bool:
         svc, status = e.get("service"), e.get("status")
         if (svc, status) in REFUSALS and e.get("path") == EFFECT_PATHS.get(str(svc)):
             return True
-    return any(not _is_input(f.fault) for f in view.faults)
+    return any(not is_client_input(f.fault) for f in view.faults)
 
 
 def _failed_in_review(view: View, oid: str, inputs: Sequence[_Input]) -> bool:
@@ -89,11 +95,6 @@ def _failed_in_review(view: View, oid: str, inputs: Sequence[_Input]) -> bool:
     if not taken:
         return True
     return min(taken, key=lambda i: i.t).op.invoke.data.get("decision") == "reject"
-
-
-def _is_input(fault: dict[str, Any]) -> bool:
-    """A client fault (the orchestrator's inputs, aimed by order), by its JSON alone."""
-    return fault.get("target") == "orchestrator" and "order_id" in (fault.get("params") or {})
 
 
 def _violation(view: View, oid: str, message: str, inputs: Sequence[_Input]) -> Violation:
