@@ -18,11 +18,13 @@ seed and the slice, never on what ran before, so Hypothesis can replay and shrin
 Shrinking spends runs only on what can make the case smaller (harness/search/shrinking.py):
 a candidate with no fewer orders plus faults than a case that failed is not run, a case
 already confirmed is not run twice, and after ``SHRINK_SECONDS`` the smallest confirmed
-case is reported."""
+case is reported. One whose failure may hang on timing between its orders runs a few
+more times first, and a racy one gives way to a steady neighbour if one fails every
+time (harness/search/steady.py)."""
 
 import warnings
 
-from hypothesis import given, reject
+from hypothesis import given, note, reject
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure
 
@@ -32,6 +34,7 @@ from fracas.harness.run.shape import shape_key, shape_of
 from fracas.harness.search.messages import message_aim
 from fracas.harness.search.shrinking import Shrinking, races_in, size_of
 from fracas.harness.search.split import first_find
+from fracas.harness.search.steady import steadied
 from fracas.harness.search.strategies import planner_for, workloads
 
 #: Seconds the shrinker may spend running cases after the first failure, before the
@@ -80,6 +83,7 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
     unrepeated = []  # failures that did not happen again, alone or whole (see below)
     together = []  # big failures that happened again whole, but no part of them alone
     passed = []  # examples that ran, had a fault fire and passed
+    witness = {}  # smallest confirmed run -> (the run reported for it, what to say)
     shrinking = Shrinking(scaled(SHRINK_SECONDS))
     caps = fracas.orchestrator.capabilities
     choreography = message_aim(fracas.topology)
@@ -92,6 +96,28 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
         seed=fracas.seed, max_orders=5, max_faults=2, capabilities=caps,
         call_timeout=timeout, planner=planner, choreography=choreography,
     )  # fmt: skip
+
+    def reported():
+        """The smallest confirmed case, or the steady neighbour it gave way to."""
+        smallest = _smallest(found)
+        return witness[id(smallest)][0] if id(smallest) in witness else smallest
+
+    def steady(run):
+        """At the report: replay a case that may be a race, and take a steady
+        neighbour's run in its place if it is one (harness/search/steady.py)."""
+        smallest = _smallest(found)
+        if id(smallest) not in witness:  # (once per case: Hypothesis may ask again)
+            result, failed, runs = steadied(smallest.plans, smallest.schedule, smallest,
+                                            run, choreography)  # fmt: skip
+            said = None
+            if failed < runs:
+                said = (f"fracas: the case reported failed {failed} of {runs} runs "
+                        f"({_cause(result)}), and no order of it alone failed every time "
+                        "with one of its events held back: a replay may pass.")  # fmt: skip
+            witness[id(smallest)] = (result, said)
+        said = witness[id(smallest)][1]
+        if said:
+            note(said)  # Hypothesis prints the notes of its final replay only
 
     @given(data=st.data())
     def search(data):
@@ -106,7 +132,8 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
         if known is not None and times >= 2:
             # Hypothesis asks again for a case that already failed twice (its last
             # replay, after a find that did not shrink): a liveness run costs 20 s.
-            _smallest(found).assert_consistent()
+            steady(lambda plans, schedule: fracas.run(plans, schedule, settle_seconds=45))
+            reported().assert_consistent()
 
         def run(plans=workload.plans, schedule=workload.schedule):
             return fracas.run(plans, schedule, settle_seconds=45)
@@ -153,7 +180,7 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
                                       part_size)  # fmt: skip
                 if len(plans) == 1 and not races_in(schedule):
                     shrinking.enough()  # one order, thinned: no fault of it can go
-            _smallest(found).assert_consistent()
+            reported().assert_consistent()
         result.assert_consistent()
         passed.append(shape)
 
@@ -197,4 +224,4 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
                 "found a violation that did not reproduce when Hypothesis replayed it "
                 f"({cause}), so it was not shrunk ({why})"
             )
-        raise AssertionError(head + ":\n" + _smallest(found).failure_text()) from None
+        raise AssertionError(head + ":\n" + reported().failure_text()) from None

@@ -232,6 +232,10 @@ class Fault(ABC):
     #: Applied, it waits for one moment on the wire and acts then (``fired``): its
     #: ``for`` counts from that moment, not from its apply (run/nemesis.py).
     lies_in_wait: ClassVar[bool] = False
+    #: It acts on everything in flight at its target (a kill, a pause, a cut link), not
+    #: only on the message or request it is aimed at: with more than one order, which
+    #: of them it lands on is timing (search/steady.py looks for a witness without it).
+    spills: ClassVar[bool] = False
 
     def fired(self, ctx: Any) -> int:
         """How often a fault that ``lies_in_wait`` has acted so far."""

@@ -128,6 +128,7 @@ class ProcessMessageFault(MessageFault):
     thread reads its count and acts. The nemesis's thread is never blocked by the wait."""
 
     on_participant = True
+    spills = True  # a crash or pause of the participant stops every delivery it holds
 
     @property
     def participant(self) -> str:

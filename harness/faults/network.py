@@ -43,6 +43,7 @@ class ToxicFault(Fault):
     """One toxic per direction, named ``<id>-<stream>`` so heal finds exactly those."""
 
     family = "network"
+    spills = True
     toxic_type: ClassVar[str]
 
     def attributes(self) -> dict[str, Any]:

@@ -79,6 +79,7 @@ class ProcessFault(Fault):
     """Heal is the same for every process fault: the target is running and healthy."""
 
     family = "process"
+    spills = True
 
     def heal(self, ctx: FaultContext) -> None:
         ensure_running(self.target, process_of(self, ctx), ctx)

@@ -43,6 +43,8 @@ HOLD_SECONDS = 6.0
 #: process family's kill.
 RESTART_SECONDS = 1.0
 CRASHES = ("message_crash", "message_publish_crash")
+#: The holds a late delivery draws, in ms: within an ack wait, about one, past it.
+LATE_MS = (500, 1500, 3000)
 ON_BROKER = ("message_duplicate", "message_late", "message_reorder", "message_lost_puback")
 ON_PARTICIPANT = ("message_crash", "message_pause")
 
@@ -94,7 +96,7 @@ def _one(takes: Mapping[str, list[str]],
         else:
             params["consumer"] = name
             if kind == "message_late":
-                params["delay_ms"] = draw(st.sampled_from((500, 1500, 3000)))
+                params["delay_ms"] = draw(st.sampled_from(LATE_MS))
             elif kind == "message_reorder":
                 later = [e for e in takes[name] if e != event]
                 if not later:
@@ -255,6 +257,6 @@ def aimed(draw: st.DrawFn, choreo: Choreography, order_id: str, intent: str, ste
         else:
             params["consumer"] = doer
             if kind == "message_late":
-                params["delay_ms"] = draw(st.sampled_from((500, 1500, 3000)))
+                params["delay_ms"] = draw(st.sampled_from(LATE_MS))
     fault = {"kind": kind, "target": target, "params": params}
     return ScheduledFault(fault, at=0.0, duration=hold(kind), may_not_fire=True)

@@ -12,6 +12,7 @@ from fracas.harness.kit.toxiclient import ToxiproxyError
 class Down(Fault):
     kind = "down"
     family = "network"
+    spills = True
     summary = "disable the target's proxy: connects are refused, open connections closed"
     params_spec = ()
 

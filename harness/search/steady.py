@@ -1,0 +1,142 @@
+"""A witness that fails on every replay, where the search's own may not.
+
+While shrinking, a case counts when it fails twice in a row (search/shrinking.py), and
+that does not tell a case that always fails from one that fails two times in three. A
+fault that spills (``Fault.spills``: a kill, a pause, a cut link) acts on whatever is
+in flight at its target, so with more than one order, which order it lands on, and
+when, is timing. The choreography's cancel-first defect was found so on every seed (a
+crash of payment aimed at one order, landing while another's capture was unacked; a
+cut link to payment) and two seeds of five reported a case that replayed 3 and 4 times
+in 5.
+
+So before such a case is reported it runs ``REPLAYS`` more times. One that fails each
+time is reported as it is. One that does not is a race: each order its violations name
+is tried alone, with one event of its path held back from a participant the spilling
+faults hit (``message_late``: what a crash, a pause or a slow link does to the
+delivery, pinned to one message, with no timing left to it). The first such
+neighbour that fails on every one of ``REPLAYS`` + 2 runs is the witness: one order and
+one fault, the same defect shown every time. None does: the case is reported as found,
+and the report names the race.
+
+A neighbour is only tried for a choreography or a hybrid (the message family aims at
+one delivery). An orchestrator's HTTP rules aim at one request the same way (a delay of
+the step's call), and are not tried here yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
+
+from fracas.fakes.events import PATHS
+from fracas.harness.faults.base import fault_kinds
+from fracas.harness.model.steps import STEPS
+from fracas.harness.run.schedule import Schedule, ScheduledFault
+from fracas.harness.run.workload import OrderPlan
+from fracas.harness.search.messages import LATE_MS, Choreography, hold, step_doers
+from fracas.harness.search.split import aimed_at, named
+
+#: Runs of a suspect case beyond the two that confirmed it, before it is reported.
+REPLAYS = 3
+#: The most neighbours tried (each costs one run when it passes, the usual outcome).
+MAX_TRIES = 8
+PARTICIPANT = "participant:"
+
+
+class _Result(Protocol):
+    @property
+    def ok(self) -> bool: ...
+
+
+Run = Callable[[list[OrderPlan], Schedule], Any]
+
+
+def spilling(schedule: Schedule) -> list[ScheduledFault]:
+    """The entries whose fault acts on whatever is in flight at its target."""
+    kinds = fault_kinds()
+    out = []
+    for entry in schedule.faults:
+        cls = kinds.get(str(entry.fault.get("kind")))
+        if cls is not None and cls.spills:
+            out.append(entry)
+    return out
+
+
+def suspect(plans: Sequence[OrderPlan], schedule: Schedule) -> bool:
+    """Whether the case's failure may hang on timing between its orders."""
+    return len(plans) > 1 and bool(spilling(schedule))
+
+
+def _hit(choreo: Choreography, entry: ScheduledFault, intent: str) -> list[str]:
+    """The participants a spilling fault stops or slows for an order of ``intent``: the
+    one it targets, else those whose steps call the service it targets, else every one
+    that acts (a fault on the broker or on an orchestrator)."""
+    target = str(entry.fault.get("target") or "")
+    if target.startswith(PARTICIPANT):
+        return [target.removeprefix(PARTICIPANT)]
+    doers = sorted({d for step, svc, _m, _p in STEPS if svc == target
+                    for d in step_doers(choreo, intent, step)})  # fmt: skip
+    return doers or sorted(n for n in choreo.takes if n != choreo.view)
+
+
+def neighbours(
+    plans: Sequence[OrderPlan], schedule: Schedule, result: Any, choreo: Choreography
+) -> Iterator[tuple[list[OrderPlan], Schedule]]:
+    """One-order cases near a racy one: each order the violations name (then each the
+    spilling faults are aimed at), alone, with each event of its path that a hit
+    participant takes held back from it, in path order."""
+    by_id = {p.order_id: p for p in plans}
+    aimed = [aimed_at(e, plans) for e in spilling(schedule)]
+    orders = [o for o in sorted(named(result)) if o in by_id]
+    orders += [o for o in aimed if o is not None and o in by_id and o not in orders]
+    seen: set[tuple[str, str, str]] = set()
+    for oid in orders:
+        plan = by_id[oid]
+        for entry in spilling(schedule):
+            for who in _hit(choreo, entry, plan.intent):
+                for event in PATHS.get(plan.intent, ())[1:]:
+                    if event not in choreo.takes.get(who, ()) or (oid, who, event) in seen:
+                        continue
+                    seen.add((oid, who, event))
+                    late = {"kind": "message_late", "target": "broker",
+                            "params": {"event": event, "consumer": who, "order_id": oid,
+                                       "delay_ms": max(LATE_MS)}}  # fmt: skip
+                    fault = ScheduledFault(late, at=0.0, duration=hold("message_late"),
+                                           may_not_fire=True)  # fmt: skip
+                    yield [plan], Schedule((fault,))
+
+
+def _fails(plans: list[OrderPlan], schedule: Schedule, run: Run, times: int) -> Any:
+    """The last of ``times`` runs if every one failed, else None (at the first pass)."""
+    last = None
+    for _ in range(times):
+        last = run(plans, schedule)
+        if last.ok:
+            return None
+    return last
+
+
+def steadied(
+    plans: Sequence[OrderPlan], schedule: Schedule, result: Any, run: Run,
+    choreo: Choreography | None,
+) -> tuple[Any, int, int]:  # fmt: skip
+    """What to report for a confirmed case whose last failing run is ``result``: that
+    run, or a steady neighbour's last failing run (see the module docstring); with how
+    many of the case's runs failed, of how many (2 of 2 when it was not replayed)."""
+    if choreo is None or not suspect(plans, schedule):
+        return result, 2, 2
+    failed, runs = 2, 2
+    for _ in range(REPLAYS):
+        again = run(list(plans), schedule)
+        runs += 1
+        if not again.ok:
+            failed, result = failed + 1, again
+    if failed == runs:
+        return result, failed, runs
+    for tried, (near_plans, near_schedule) in enumerate(neighbours(plans, schedule, result, choreo)):
+        if tried >= MAX_TRIES:
+            break
+        steady = _fails(near_plans, near_schedule, run, REPLAYS + 2)
+        if steady is not None:
+            return steady, REPLAYS + 2, REPLAYS + 2
+    return result, failed, runs

@@ -1,0 +1,157 @@
+"""A racy witness gives way to a steady neighbour before it is reported
+(harness/search/steady.py). Draws only: the runs here are a function of the case, so
+what is replayed and what is tried can be checked exactly."""
+
+from __future__ import annotations
+
+import random
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fracas.fakes.world import build_world
+from fracas.harness.faults.base import fault_kinds
+from fracas.harness.run.schedule import Schedule, ScheduledFault
+from fracas.harness.run.workload import OrderPlan, make_order
+from fracas.harness.search.messages import Choreography
+from fracas.harness.search.steady import REPLAYS, neighbours, steadied, suspect
+
+#: The bundled choreography's table, as its participants declare it.
+_TABLE = tomllib.loads((Path(__file__).parents[2] / "examples/choreography/pyproject.toml")
+                       .read_text())["tool"]["fracas"]["choreography"]  # fmt: skip
+CHOREO = Choreography.of({p["name"]: p["consumes"] for p in _TABLE["participants"]}, "orders")
+
+
+def _orders() -> list[OrderPlan]:
+    world, rng = build_world(0), random.Random(1)
+    return [make_order(world, i, n + 1, rng) for n, i in enumerate(["ok", "out_of_stock", "ok"])]
+
+
+def _crash(order: OrderPlan) -> ScheduledFault:
+    fault = {"kind": "message_crash", "target": "participant:payment",
+             "params": {"event": "customer.checked", "moment": "before_ack",
+                        "order_id": order.order_id}}  # fmt: skip
+    return ScheduledFault(fault, at=0.0, duration=1.0, may_not_fire=True)
+
+
+@dataclass
+class _Violation:
+    order_id: str
+
+
+@dataclass
+class _Verdict:
+    violations: list[_Violation]
+
+
+@dataclass
+class _Run:
+    ok: bool
+    plans: list[OrderPlan]
+    schedule: Schedule
+    verdict: _Verdict = field(default_factory=lambda: _Verdict([]))
+
+
+def _late(schedule: Schedule) -> tuple[str, str, str] | None:
+    (entry,) = schedule.faults if len(schedule) == 1 else (None,)
+    if entry is None or entry.fault["kind"] != "message_late":
+        return None
+    p = entry.fault["params"]
+    return p["order_id"], p["consumer"], p["event"]
+
+
+def test_what_spills_is_stated_by_each_kind() -> None:
+    spills = {k for k, cls in fault_kinds().items() if cls.spills}
+    assert {"kill", "pause", "restart", "latency", "limit_data", "down", "message_crash",
+            "message_pause", "message_publish_crash"} <= spills  # fmt: skip
+    # aimed at one message or one request: no timing between orders in them
+    assert not spills & {"message_late", "message_duplicate", "message_reorder",
+                         "message_lost_puback", "drop", "delay", "resubmit"}  # fmt: skip
+
+
+def test_only_a_case_of_several_orders_with_a_spilling_fault_is_suspect() -> None:
+    a, b, _ = _orders()
+    assert suspect([a, b], Schedule((_crash(a),)))
+    assert not suspect([a], Schedule((_crash(a),)))
+    late = next(neighbours([a, b], Schedule((_crash(a),)), None, CHOREO))[1]
+    assert not suspect([a, b], late)
+
+
+def test_neighbours_hold_back_each_event_a_hit_participant_takes_named_order_first() -> None:
+    a, b, c = _orders()
+    schedule = Schedule((_crash(a),))
+    failed = _Run(False, [a, b, c], schedule, _Verdict([_Violation(b.order_id)]))
+    near = list(neighbours([a, b, c], schedule, failed, CHOREO))
+    assert all(len(plans) == 1 and _late(s) is not None for plans, s in near)
+    assert [_late(s) for _, s in near] == [
+        # the named order (out of stock): what payment takes of its path, in path order
+        (b.order_id, "payment", "customer.checked"), (b.order_id, "payment", "inventory.rejected"),
+        # then the order the crash is aimed at (ok)
+        (a.order_id, "payment", "customer.checked"),
+    ]  # fmt: skip
+    # a cut link to the payment service hits the participant that calls it
+    link = ScheduledFault({"kind": "limit_data", "target": "payment", "params": {"bytes": 900}},
+                          at=0.0)  # fmt: skip
+    failed = _Run(False, [a, b], Schedule((link,)), _Verdict([_Violation(b.order_id)]))
+    assert {_late(s)[1] for _, s in neighbours([a, b], Schedule((link,)), failed, CHOREO)} == {"payment"}  # type: ignore[index]
+
+
+def test_a_racy_case_gives_way_to_the_neighbour_that_fails_every_time() -> None:
+    a, b, c = _orders()
+    schedule = Schedule((_crash(a),))
+    found = _Run(False, [a, b, c], schedule, _Verdict([_Violation(b.order_id)]))
+    runs: list[object] = []
+
+    def run(plans: list[OrderPlan], s: Schedule) -> _Run:
+        runs.append(_late(s) or len(plans))
+        if len(plans) == 3:  # the race: fails one time in two
+            return _Run(len(runs) % 2 == 0, plans, s, found.verdict)
+        fails = _late(s) == (b.order_id, "payment", "customer.checked")
+        return _Run(not fails, plans, s, _Verdict([_Violation(b.order_id)] if fails else []))
+
+    result, failed, total = steadied([a, b, c], schedule, found, run, CHOREO)
+    assert [p.order_id for p in result.plans] == [b.order_id] and not result.ok
+    assert _late(result.schedule) == (b.order_id, "payment", "customer.checked")
+    assert (failed, total) == (REPLAYS + 2, REPLAYS + 2)
+    assert runs[:REPLAYS] == [3] * REPLAYS  # the case replayed first, then its neighbour
+    assert runs[REPLAYS:] == [(b.order_id, "payment", "customer.checked")] * (REPLAYS + 2)
+
+
+def test_a_case_that_fails_every_replay_is_reported_as_it_is() -> None:
+    a, b, _ = _orders()
+    schedule = Schedule((_crash(a),))
+    found = _Run(False, [a, b], schedule, _Verdict([_Violation(b.order_id)]))
+    runs: list[int] = []
+
+    def run(plans: list[OrderPlan], s: Schedule) -> _Run:
+        runs.append(len(plans))
+        return _Run(False, plans, s, found.verdict)
+
+    result, failed, total = steadied([a, b], schedule, found, run, CHOREO)
+    assert result.plans == [a, b] and (failed, total) == (2 + REPLAYS, 2 + REPLAYS)
+    assert runs == [2] * REPLAYS
+
+
+def test_no_steady_neighbour_leaves_the_case_with_its_count() -> None:
+    a, b, _ = _orders()
+    schedule = Schedule((_crash(a),))
+    found = _Run(False, [a, b], schedule, _Verdict([_Violation(b.order_id)]))
+    flips = iter([True, False, True])
+
+    def run(plans: list[OrderPlan], s: Schedule) -> _Run:
+        ok = next(flips) if len(plans) == 2 else True  # no neighbour fails
+        return _Run(ok, plans, s, found.verdict)
+
+    result, failed, total = steadied([a, b], schedule, found, run, CHOREO)
+    assert not result.ok and result.plans == [a, b] and (failed, total) == (3, 2 + REPLAYS)
+
+
+def test_nothing_is_replayed_for_an_orchestrator_or_a_one_order_case() -> None:
+    a, b, _ = _orders()
+    found = _Run(False, [a, b], Schedule((_crash(a),)), _Verdict([]))
+
+    def run(plans: list[OrderPlan], s: Schedule) -> _Run:
+        raise AssertionError("no run expected")
+
+    assert steadied([a, b], found.schedule, found, run, None) == (found, 2, 2)
+    assert steadied([a], found.schedule, found, run, CHOREO) == (found, 2, 2)
