@@ -166,25 +166,27 @@ class Sighting:
     connection (they run on one event loop): the reply subjects to act on, and marks."""
 
     subjects: set[str] = field(default_factory=set)
-    recorded: int = 0
+    #: How many answers it acted on.
+    acted: int = 0
     #: ``nats_reorder``: the order of the delivery it holds, and whether the later
     #: event of that order has passed.
     order: str | None = None
     passed: bool = False
 
-    def note(self, reply: str, times: int) -> bool:
-        """Keep the reply subject of an aimed frame, ``times`` at most; whether it did."""
-        if self.recorded >= times:
-            return False
-        self.recorded += 1
+    def note(self, reply: str) -> None:
+        """Keep the reply subject of an aimed frame: of every one, since a redelivery (or
+        a publish sent again) has a subject of its own and may be answered first. Kept
+        for the first only, a participant still busy with the first delivery when the
+        ack wait ran out acked the second, and a crash aimed at its ack never fired."""
         self.subjects.add(reply)
-        return True
 
-    def answers(self, subject: str) -> bool:
-        """Whether a frame on ``subject`` answers a kept one (which it then uses up)."""
-        if subject not in self.subjects:
+    def answers(self, subject: str, times: int) -> bool:
+        """Whether a frame on ``subject`` answers a kept one, while fewer than ``times``
+        answers were acted on (it then uses the subject up, and counts one)."""
+        if subject not in self.subjects or self.acted >= times:
             return False
         self.subjects.discard(subject)
+        self.acted += 1
         return True
 
 

@@ -1,7 +1,7 @@
 """``nats_lose_ack``: a participant's ack of one delivery never reaches the broker.
 
-On the downstream stream it notes the ack subject of each delivery it is aimed at (the
-first ``times``); on the upstream stream it drops the client's ack to that subject, so
+On the downstream stream it notes the ack subject of each delivery it is aimed at (a
+redelivery too); on the upstream stream it drops the first ``times`` acks to them, so
 JetStream, which heard nothing, delivers the event again once the ack wait is over: a
 duplicate made by the broker itself. Heartbeats (``+WPI``) and naks pass.
 
@@ -32,8 +32,9 @@ class NatsLoseAckToxic(KeyedToxic):
         seen = sighting(self.key)
         aim = Aim(self.event, self.order_id, self.consumer)
         if aim.delivery(frame):  # (a delivery is never an ack: the branches are apart)
-            seen.note(frame.reply, self.times)
-        elif frame.op == "PUB" and frame.payload in ACK_BODIES and seen.answers(frame.subject):
+            seen.note(frame.reply)
+        elif (frame.op == "PUB" and frame.payload in ACK_BODIES
+              and seen.answers(frame.subject, self.times)):  # fmt: skip
             self.fired += 1
             if not self.after_ack:
                 self.drop(frame, stub)
