@@ -236,6 +236,9 @@ class Fault(ABC):
     #: only on the message or request it is aimed at: with more than one order, which
     #: of them it lands on is timing (search/steady.py looks for a witness without it).
     spills: ClassVar[bool] = False
+    #: It kills its target process (heal, or a supervisor, starts it again): whatever
+    #: the target held in memory, a review timer say, starts over (run/runner.py).
+    kills: ClassVar[bool] = False
 
     def fired(self, ctx: Any) -> int:
         """How often a fault that ``lies_in_wait`` has acted so far."""

@@ -21,6 +21,7 @@ from typing import Any
 from fracas.harness.adapters import AdapterError, OrchestratorAdapter
 from fracas.harness.adapters.base import DEFAULT_CALL_TIMEOUT, call_timeout
 from fracas.harness.checkers import CheckConfig, CheckResult, Settle, Snapshot, check
+from fracas.harness.faults.base import fault_kinds
 from fracas.harness.faults.message import refusal
 from fracas.harness.kit.timescale import scaled
 from fracas.harness.model.coverage import entry_hits
@@ -353,7 +354,8 @@ def _resolve(
 ) -> tuple[RunOptions, Schedule]:
     """The options as this run applies them: the orchestrator's own call timeout unless
     one was given, and ``stuck_review_after_crash`` when the schedule kills or restarts
-    the orchestrator. Resolved before anything starts, so a bad schedule costs nothing."""
+    the orchestrator (a kind that ``kills``: a hybrid's ``message_publish_crash`` too).
+    Resolved before anything starts, so a bad schedule costs nothing."""
     opts = options or RunOptions()
     if opts.call_timeout is None:
         opts = replace(opts, call_timeout=call_timeout(topo.orchestrator))
@@ -362,8 +364,10 @@ def _resolve(
     refused = refusal([f.fault for f in sched.faults], backend.reads_nats, backend.name)
     if refused is not None:
         raise ScheduleError(refused)
+    kinds = fault_kinds()
     if any(
-        f.fault.get("target") == "orchestrator" and f.fault.get("kind") in ("kill", "restart")
+        f.fault.get("target") == "orchestrator"
+        and getattr(kinds.get(str(f.fault.get("kind"))), "kills", False)
         for f in sched.faults
     ):
         opts = replace(opts, stuck_review_after=max(opts.stuck_review_after,

@@ -10,6 +10,7 @@ from fracas.harness.faults.process import ProcessFault, process_of
 @register
 class Kill(ProcessFault):
     kind = "kill"
+    kills = True
     summary = "SIGKILL the target; it stays down until heal starts it on the same state dir"
     params_spec = ()
 

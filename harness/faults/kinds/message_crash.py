@@ -20,6 +20,7 @@ MOMENTS = ("before_ack", "after_ack")
 @register
 class MessageCrash(ProcessMessageFault):
     kind = "message_crash"
+    kills = True
     summary = "SIGKILL a participant as it acks an event: before the ack reaches the broker, or after"
     toxic_type = "nats_lose_ack"
     streams = ("downstream", "upstream")

@@ -22,6 +22,7 @@ ORCHESTRATOR = "orchestrator"
 @register
 class MessagePublishCrash(ProcessMessageFault):
     kind = "message_publish_crash"
+    kills = True
     summary = "SIGKILL the process that publishes an event, at its publish: the event is lost"
     toxic_type = "nats_lose_publish"
     streams = ("upstream",)

@@ -10,6 +10,7 @@ from fracas.harness.faults.process import ProcessFault, process_of
 @register
 class Restart(ProcessFault):
     kind = "restart"
+    kills = True
     summary = "kill (or stop) the target and start it again on the same state dir"
     params_spec = (
         Param(
