@@ -97,18 +97,21 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
         call_timeout=timeout, planner=planner, choreography=choreography,
     )  # fmt: skip
 
+    def run_case(plans, schedule):
+        return fracas.run(plans, schedule, settle_seconds=45)
+
     def reported():
         """The smallest confirmed case, or the steady neighbour it gave way to."""
         smallest = _smallest(found)
         return witness[id(smallest)][0] if id(smallest) in witness else smallest
 
-    def steady(run):
+    def steady():
         """At the report: replay a case that may be a race, and take a steady
         neighbour's run in its place if it is one (harness/search/steady.py)."""
         smallest = _smallest(found)
         if id(smallest) not in witness:  # (once per case: Hypothesis may ask again)
             result, failed, runs = steadied(smallest.plans, smallest.schedule, smallest,
-                                            run, choreography)  # fmt: skip
+                                            run_case, choreography)  # fmt: skip
             said = None
             if failed < runs:
                 said = (f"fracas: the case reported failed {failed} of {runs} runs "
@@ -132,11 +135,11 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
         if known is not None and times >= 2:
             # Hypothesis asks again for a case that already failed twice (its last
             # replay, after a find that did not shrink): a liveness run costs 20 s.
-            steady(lambda plans, schedule: fracas.run(plans, schedule, settle_seconds=45))
+            steady()
             reported().assert_consistent()
 
         def run(plans=workload.plans, schedule=workload.schedule):
-            return fracas.run(plans, schedule, settle_seconds=45)
+            return run_case(plans, schedule)
 
         result = run()
         if result.ok and not any(result.entry_hits.values()):

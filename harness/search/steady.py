@@ -26,10 +26,11 @@ the step's call), and are not tried here yet.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from fracas.fakes.events import PATHS
 from fracas.harness.faults.base import fault_kinds
+from fracas.harness.faults.process import PARTICIPANT
 from fracas.harness.model.steps import STEPS
 from fracas.harness.run.schedule import Schedule, ScheduledFault
 from fracas.harness.run.workload import OrderPlan
@@ -40,13 +41,6 @@ from fracas.harness.search.split import aimed_at, named
 REPLAYS = 3
 #: The most neighbours tried (each costs one run when it passes, the usual outcome).
 MAX_TRIES = 8
-PARTICIPANT = "participant:"
-
-
-class _Result(Protocol):
-    @property
-    def ok(self) -> bool: ...
-
 
 Run = Callable[[list[OrderPlan], Schedule], Any]
 
@@ -86,13 +80,14 @@ def neighbours(
     spilling faults are aimed at), alone, with each event of its path that a hit
     participant takes held back from it, in path order."""
     by_id = {p.order_id: p for p in plans}
-    aimed = [aimed_at(e, plans) for e in spilling(schedule)]
+    spills = spilling(schedule)
+    aimed = [aimed_at(e, plans) for e in spills]
     orders = [o for o in sorted(named(result)) if o in by_id]
     orders += [o for o in aimed if o is not None and o in by_id and o not in orders]
     seen: set[tuple[str, str, str]] = set()
     for oid in orders:
         plan = by_id[oid]
-        for entry in spilling(schedule):
+        for entry in spills:
             for who in _hit(choreo, entry, plan.intent):
                 for event in PATHS.get(plan.intent, ())[1:]:
                     if event not in choreo.takes.get(who, ()) or (oid, who, event) in seen:
