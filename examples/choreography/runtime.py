@@ -33,6 +33,8 @@ from fracas.fakes.events import BY_NAME, MSG_ID_HEADER, event_of, msg_id, subjec
 
 BUGS = ("ack-first", "no-dedup", "no-outbox", "cancel-first", "retry-no-msgid")
 PUBLISH_TIMEOUT = 1.0
+#: Events one participant works on at once (each order's, side by side).
+IN_FLIGHT = 32
 
 
 class Participant:
@@ -62,18 +64,43 @@ class Participant:
         await self.flush()
         self.ready = True
         async with server:
-            while True:
-                try:
-                    msgs = await sub.fetch(32, timeout=1.0)
-                except (nats.errors.TimeoutError, nats.errors.ConnectionClosedError):
-                    continue
-                except Exception:  # noqa: BLE001 - a broker under faults: fetch again
-                    await asyncio.sleep(0.1)
-                    continue
-                for failed in await asyncio.gather(*(self.handle(m) for m in msgs),
-                                                   return_exceptions=True):
-                    if isinstance(failed, Exception):  # unacked: the broker gives it again
-                        print(f"{self.role}: {type(failed).__name__}: {failed}", flush=True)
+            await self.consume(sub)
+
+    async def consume(self, sub: Any) -> None:
+        """Fetch again while earlier events are still being handled, up to ``IN_FLIGHT``
+        at once. Handled a batch at a time, one slow event (a call waiting out a
+        ``Retry-After``, a join waiting for its other half) held back every order behind
+        it at this participant: with a fault on one order, all seven orders of an
+        example ended together, seconds after the one the fault hit."""
+        room = asyncio.Semaphore(IN_FLIGHT)
+        working: set[asyncio.Task[None]] = set()
+        while True:
+            await room.acquire()
+            want = 1
+            while want < IN_FLIGHT and not room.locked():
+                await room.acquire()
+                want += 1
+            try:
+                msgs = await sub.fetch(want, timeout=1.0)
+            except (nats.errors.TimeoutError, nats.errors.ConnectionClosedError):
+                msgs = []
+            except Exception:  # noqa: BLE001 - a broker under faults: fetch again
+                msgs = []
+                await asyncio.sleep(0.1)
+            for _ in range(want - len(msgs)):
+                room.release()
+            for msg in msgs:
+                task = asyncio.create_task(self._handle_in(msg, room))
+                working.add(task)
+                task.add_done_callback(working.discard)
+
+    async def _handle_in(self, msg: Any, room: asyncio.Semaphore) -> None:
+        try:
+            await self.handle(msg)
+        except Exception as failed:  # noqa: BLE001 - unacked: the broker gives it again
+            print(f"{self.role}: {type(failed).__name__}: {failed}", flush=True)
+        finally:
+            room.release()
 
     async def route(self, method: str, path: str, sent: Any) -> tuple[int, Any]:
         return await view.route(self, method, path, sent)

@@ -210,3 +210,39 @@ def test_a_steps_doer_is_the_participant_that_publishes_its_event() -> None:
     assert step_doers(choreo, "undeliverable", "release") == ["inventory"]
     renamed = {"cards": ["customer.checked"], "stock": ["customer.checked"], "view": ["*"]}
     assert step_doers(Choreography.of(renamed, "view"), "ok", "reserve") == ["cards", "stock"]
+
+
+def test_a_choreographys_crash_cells_are_its_participants_deaths_at_each_point() -> None:
+    """In a choreography the crash group is the death of the participant carrying the
+    step out, at its request, at its ack or at its publish (messages.DEATHS); the message
+    group keeps what the broker does to events. Among the message kinds, a death after
+    the commit came up in about half of the message cells; the crash cells were kills at
+    the request, which only bring the event again. An orchestrator's crash cells, and a
+    hybrid's message cells, are as they were."""
+    from collections import Counter
+
+    from fracas.harness.search.messages import DEATHS, Choreography
+    from fracas.harness.search.strategies import planned_cells
+
+    caps = frozenset({"crash", "restart", "pause", "review", "messages"})
+    choreo = Choreography.of(PARTICIPANTS, example_table()["view"])
+    deaths = {k for ks in DEATHS.values() for k in ks}
+    named: Counter[tuple[str, str]] = Counter()
+    for seed in range(20):
+        for c in planned_cells(seed, caps, choreography=choreo):
+            if c.tier == "step" and c.group in ("crash", "message"):
+                assert (c.kind in deaths) == (c.group == "crash" and c.kind != "kill"), c
+                named[(str(c.group), str(c.kind))] += 1
+    assert {k for g, k in named if g == "crash"} == deaths | {"kill"}, named
+    # each of the after-commit crash kinds, at each step, about a third of the seeds
+    assert named[("crash", "message_publish_crash")] >= 20 * 7 // 4, named
+    plain = planned_cells(0, caps - {"messages"})
+    assert {c.kind for c in plain if c.group == "crash" and c.tier == "step"} == {"kill",
+                                                                                  "restart"}
+    # drawn: a death in a crash cell is a message fault on the step's own participant
+    drawn = _drawn(choreo, caps, 0) + _drawn(choreo, caps, 1)
+    died = [(w, e.fault) for w, pack in drawn if any(c.group == "crash" for c in pack)
+            for e in w.schedule.faults if e.fault["kind"] in deaths]  # fmt: skip
+    assert died, "no crash cell drew a death at the ack or the publish"
+    for _, fault in died:
+        assert str(fault["target"]).startswith("participant:"), fault
