@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from fracas.fakes.events import BY_NAME, EVENTS, PATHS, PLACED, STEP_OF, cause
 from fracas.harness.adapters.choreo_spec import ChoreographySpec
+from fracas.harness.broker.settings import DEFAULT_ACK_WAIT
 from fracas.harness.faults.kinds.message_publish_crash import ORCHESTRATOR
 from fracas.harness.run.schedule import ScheduledFault
 
@@ -43,15 +44,32 @@ HOLD_SECONDS = 6.0
 #: process family's kill.
 RESTART_SECONDS = 1.0
 CRASHES = ("message_crash", "message_publish_crash")
-#: The holds a late delivery draws, in ms: within an ack wait, about one, past it.
-LATE_MS = (500, 1500, 3000)
+#: The holds a late delivery draws, in ack waits: within one, about one, past it; and a
+#: pause, past one and well past it. Fixed at 0.5, 1.5 and 3 s and at 3 and 5 s (what
+#: they are at the bundled examples' 2 s), a choreography with the server's default of
+#: 30 s would never have been paused past its ack wait, nor an event held past it.
+LATE_WAITS = (0.25, 0.75, 1.5)
+PAUSE_WAITS = (1.5, 2.5)
+
+
+def late_ms(ack_wait: float) -> tuple[int, ...]:
+    """The holds, in ms, a late delivery draws under this ack wait (seconds)."""
+    return tuple(round(f * ack_wait * 1000) for f in LATE_WAITS)
+
+
+def pause_seconds(ack_wait: float) -> tuple[float, ...]:
+    """The pauses, in seconds, a participant's pause draws under this ack wait."""
+    return tuple(round(f * ack_wait, 3) for f in PAUSE_WAITS)
+
+
 ON_BROKER = ("message_duplicate", "message_late", "message_reorder", "message_lost_puback")
 ON_PARTICIPANT = ("message_crash", "message_pause")
 
 
-def hold(kind: str) -> float:
-    """How long after it acted a drawn message fault of ``kind`` is healed."""
-    return RESTART_SECONDS if kind in CRASHES else HOLD_SECONDS
+def hold(kind: str, ack_wait: float = DEFAULT_ACK_WAIT) -> float:
+    """How long after it acted a drawn message fault of ``kind`` is healed: at least
+    three ack waits for what lies in wait (``HOLD_SECONDS`` at 2 s)."""
+    return RESTART_SECONDS if kind in CRASHES else max(HOLD_SECONDS, 3 * ack_wait)
 
 
 def consumed(consumes: Sequence[str]) -> list[str]:
@@ -64,17 +82,19 @@ def message_faults(
     order_ids: Sequence[str],
     reads_nats: bool = True,
     max_size: int = 2,
+    ack_wait: float = DEFAULT_ACK_WAIT,
 ) -> st.SearchStrategy[list[dict[str, Any]]]:
     """Schedule entries of message faults: ``participants`` maps each participant's name
-    to what it consumes (the choreography's table), ``order_ids`` the run's orders."""
+    to what it consumes (the choreography's table), ``order_ids`` the run's orders;
+    delays and pauses are reckoned from its ``ack_wait`` (seconds)."""
     takes = {name: consumed(c) for name, c in participants.items() if consumed(c)}
     if not reads_nats or not takes or not order_ids:
         return st.just([])
-    return st.lists(_one(takes, list(order_ids)), max_size=max_size)
+    return st.lists(_one(takes, list(order_ids), ack_wait), max_size=max_size)
 
 
-def _one(takes: Mapping[str, list[str]],
-         order_ids: list[str]) -> st.SearchStrategy[dict[str, Any]]:  # fmt: skip
+def _one(takes: Mapping[str, list[str]], order_ids: list[str],
+         ack_wait: float) -> st.SearchStrategy[dict[str, Any]]:  # fmt: skip
     published = sorted(e.name for e in EVENTS if e.name != PLACED)
 
     @st.composite
@@ -92,11 +112,11 @@ def _one(takes: Mapping[str, list[str]],
             if kind == "message_crash":
                 params["moment"] = draw(st.sampled_from(("before_ack", "after_ack")))
             else:
-                params["seconds"] = draw(st.sampled_from((3.0, 5.0)))
+                params["seconds"] = draw(st.sampled_from(pause_seconds(ack_wait)))
         else:
             params["consumer"] = name
             if kind == "message_late":
-                params["delay_ms"] = draw(st.sampled_from(LATE_MS))
+                params["delay_ms"] = draw(st.sampled_from(late_ms(ack_wait)))
             elif kind == "message_reorder":
                 later = [e for e in takes[name] if e != event]
                 if not later:
@@ -104,7 +124,7 @@ def _one(takes: Mapping[str, list[str]],
                 else:
                     params["then_event"] = draw(st.sampled_from(later))
         fault = {"kind": kind, "target": target, "params": params}
-        return {"fault": fault, "at": 0, "for": hold(kind), "may_not_fire": True}
+        return {"fault": fault, "at": 0, "for": hold(kind, ack_wait), "may_not_fire": True}
 
     return entry()
 
@@ -152,12 +172,15 @@ class Choreography:
     #: A hybrid: the orchestrator publishes each order's end event (contract §8), and
     #: the participants act on it; no other event is on the broker (``HYBRID_STEP``).
     hybrid: bool = False
+    #: Seconds before the broker gives an unacked event again: what late deliveries and
+    #: pauses are reckoned from (``late_ms``, ``pause_seconds``).
+    ack_wait: float = DEFAULT_ACK_WAIT
 
     @staticmethod
-    def of(participants: Mapping[str, Sequence[str]], view: str,
-           hybrid: bool = False) -> Choreography:  # fmt: skip
+    def of(participants: Mapping[str, Sequence[str]], view: str, hybrid: bool = False,
+           ack_wait: float = DEFAULT_ACK_WAIT) -> Choreography:  # fmt: skip
         return Choreography({n: tuple(consumed(c)) for n, c in participants.items()}, view,
-                            hybrid)  # fmt: skip
+                            hybrid, ack_wait)  # fmt: skip
 
     def doers(self, event: str) -> list[str]:
         """The participants that act on ``event`` (the view only reports it)."""
@@ -200,8 +223,8 @@ def message_aim(topology: Any) -> Choreography | None:
     table = ChoreographySpec.from_json(spec)
     takes = {p.name: p.consumes for p in table.participants}
     if table.view is None:  # a hybrid: its events are the orchestrator's end events
-        return Choreography.of(takes, "", hybrid=True)
-    return Choreography.of(takes, table.view)
+        return Choreography.of(takes, "", hybrid=True, ack_wait=table.ack_wait)
+    return Choreography.of(takes, table.view, ack_wait=table.ack_wait)
 
 
 def _doers(choreo: Choreography, aim: _Aim) -> list[str]:
@@ -275,10 +298,11 @@ def aimed(draw: st.DrawFn, choreo: Choreography, order_id: str, intent: str, ste
             if kind == "message_crash":
                 params["moment"] = "before_ack" if phase == "before_commit" else "after_ack"
             else:
-                params["seconds"] = draw(st.sampled_from((3.0, 5.0)))
+                params["seconds"] = draw(st.sampled_from(pause_seconds(choreo.ack_wait)))
         else:
             params["consumer"] = doer
             if kind == "message_late":
-                params["delay_ms"] = draw(st.sampled_from(LATE_MS))
+                params["delay_ms"] = draw(st.sampled_from(late_ms(choreo.ack_wait)))
     fault = {"kind": kind, "target": target, "params": params}
-    return ScheduledFault(fault, at=0.0, duration=hold(kind), may_not_fire=True)
+    return ScheduledFault(fault, at=0.0, duration=hold(kind, choreo.ack_wait),
+                          may_not_fire=True)  # fmt: skip

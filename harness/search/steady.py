@@ -34,7 +34,7 @@ from fracas.harness.faults.process import PARTICIPANT
 from fracas.harness.model.steps import STEPS
 from fracas.harness.run.schedule import Schedule, ScheduledFault
 from fracas.harness.run.workload import OrderPlan
-from fracas.harness.search.messages import LATE_MS, Choreography, hold, step_doers
+from fracas.harness.search.messages import Choreography, hold, late_ms, step_doers
 from fracas.harness.search.split import aimed_at, named
 
 #: Runs of a suspect case beyond the two that confirmed it, before it is reported.
@@ -95,8 +95,9 @@ def neighbours(
                     seen.add((oid, who, event))
                     late = {"kind": "message_late", "target": "broker",
                             "params": {"event": event, "consumer": who, "order_id": oid,
-                                       "delay_ms": max(LATE_MS)}}  # fmt: skip
-                    fault = ScheduledFault(late, at=0.0, duration=hold("message_late"),
+                                       "delay_ms": max(late_ms(choreo.ack_wait))}}  # fmt: skip
+                    fault = ScheduledFault(late, at=0.0,
+                                           duration=hold("message_late", choreo.ack_wait),
                                            may_not_fire=True)  # fmt: skip
                     yield [plan], Schedule((fault,))
 

@@ -213,3 +213,59 @@ def test_a_garbled_answer_to_a_compensation_is_not_taken_for_it(
     result.assert_consistent()
     assert result.statuses == {oid: "failed"}
     assert all(result.entry_hits.values()), result.entry_hits  # both answers were garbled
+
+
+def test_a_slow_event_holds_back_its_own_order_only(
+    start_topology: Callable[..., Topology],
+) -> None:
+    """Payment's capture of the first order is held past its 1 s call timeout six times
+    over (some 9 s with its backoff); the second order's `customer.checked` reaches
+    payment 2.5 s in, while the first is still at it. Payment works on both at once
+    (runtime.Participant.consume): the second order ends seconds before the first.
+    Fetched a batch at a time, it waited for the first order's batch."""
+    topo = start_topology(choreo_spec())
+    first, second = orders(2, seed=3)
+    schedule = [
+        {"fault": {"kind": "delay", "target": "payment",
+                   "params": {"ms": 3000, "times": 6, "method": "POST", "path": "/payments",
+                              "order_id": first.order_id, "phase": "before_commit"}},
+         "at": 0},
+        {"fault": {"kind": "message_late", "target": "broker",
+                   "params": {"event": "customer.checked", "consumer": "payment",
+                              "order_id": second.order_id, "delay_ms": 2500}},
+         "at": 0, "for": 6, "may_not_fire": True},
+    ]  # fmt: skip
+    result = run(topo, [first, second], schedule, RunOptions(settle_seconds=30), seed=3)
+    result.assert_consistent()
+    assert result.statuses == {first.order_id: "completed", second.order_id: "completed"}
+    assert result.fired("message_late") >= 1 and result.fired("delay") == 6
+    ended = result.history.terminal_times()
+    assert ended[second.order_id] + 3.0 < ended[first.order_id], ended
+    assert result.timings["workload"] < 20, result.timings
+
+
+def test_an_orders_events_are_handled_one_at_a_time_by_a_participant(
+    start_topology: Callable[..., Topology],
+) -> None:
+    """An out-of-stock order: payment's capture is held past its call timeout three
+    times over, and inventory's rejection reaches payment while the capture is under
+    way. Payment handles the rejection once the capture is done, so even with
+    ``cancel-first`` planted (a refund that finds no capture goes on) the capture is
+    refunded. Handled at once, the refund found nothing and the capture stayed."""
+    topo = start_topology(choreo_spec(payment="cancel-first"))
+    (plan,) = orders(1, seed=4, intents=("out_of_stock",))
+    schedule = [{"fault": {"kind": "delay", "target": "payment",
+                           "params": {"ms": 3000, "times": 3, "method": "POST",
+                                      "path": "/payments", "order_id": plan.order_id,
+                                      "phase": "before_commit"}},
+                 "at": 0}]  # fmt: skip
+    result = run(topo, [plan], schedule, RunOptions(settle_seconds=30), seed=4)
+    result.assert_consistent()
+    assert result.statuses == {plan.order_id: "failed"}
+    got = [(m["kind"], m["event"]) for m in result.history.messages
+           if m.get("consumer") == "payment" and m["kind"] in ("delivered", "acked")]  # fmt: skip
+    # the rejection came while the capture was under way, and waited for it
+    assert got.index(("delivered", "inventory.rejected")) \
+        < got.index(("acked", "customer.checked")) \
+        < got.index(("acked", "inventory.rejected")), got
+    assert result.fired("delay") == 3

@@ -246,3 +246,22 @@ def test_a_choreographys_crash_cells_are_its_participants_deaths_at_each_point()
     assert died, "no crash cell drew a death at the ack or the publish"
     for _, fault in died:
         assert str(fault["target"]).startswith("participant:"), fault
+
+
+def test_delays_and_pauses_are_reckoned_from_the_choreographys_ack_wait() -> None:
+    """A late delivery within, about and past one ack wait, a pause past it: fixed at
+    0.5 to 3 s and 3 or 5 s, a choreography with the server's 30 s ack wait was never
+    paused past it. At the bundled 2 s they are what they were."""
+    from fracas.harness.search.messages import Choreography, hold, late_ms, pause_seconds
+
+    assert late_ms(2.0) == (500, 1500, 3000) and pause_seconds(2.0) == (3.0, 5.0)
+    assert hold("message_late", 2.0) == 6.0 and hold("message_crash", 30.0) == 1.0
+    caps = frozenset({"crash", "restart", "pause", "review", "messages"})
+    slow = Choreography.of(PARTICIPANTS, example_table()["view"], ack_wait=10.0)
+    drawn = _drawn(slow, caps, 0) + _drawn(slow, caps, 1)
+    faults = [e for w, _ in drawn for e in w.schedule.faults]
+    lates = {e.fault["params"]["delay_ms"] for e in faults if e.fault["kind"] == "message_late"}
+    pauses = {e.fault["params"]["seconds"] for e in faults if e.fault["kind"] == "message_pause"}
+    assert lates and lates <= {2500, 7500, 15000}, lates
+    assert pauses and pauses <= {15.0, 25.0} and max(pauses) > 10.0, pauses
+    assert {e.duration for e in faults if e.fault["kind"] == "message_late"} == {30.0}
