@@ -29,19 +29,10 @@ from health import serve
 from roles import HANDLERS, NotYet, Outcome, view_status
 from store import Store
 
-from fracas.fakes.events import (
-    BY_NAME,
-    CORRELATION_HEADER,
-    MSG_ID_HEADER,
-    event_of,
-    msg_id,
-    subject,
-)
+from fracas.fakes.events import BY_NAME, MSG_ID_HEADER, event_of, msg_id, subject
 
 BUGS = ("ack-first", "no-dedup", "no-outbox", "cancel-first", "retry-no-msgid")
 PUBLISH_TIMEOUT = 1.0
-#: Events one participant works on at once (each order's, side by side).
-IN_FLIGHT = 32
 
 
 class Participant:
@@ -53,8 +44,6 @@ class Participant:
         self.ready = False
         self.js: Any = None
         self._outbox_lock = asyncio.Lock()
-        self._orders: dict[str, asyncio.Lock] = {}  # one per order being handled
-        self._users: dict[str, int] = {}  # events holding or awaiting each of those
 
     def bug(self, name: str) -> bool:
         return name in self.bugs
@@ -73,59 +62,18 @@ class Participant:
         await self.flush()
         self.ready = True
         async with server:
-            await self.consume(sub)
-
-    async def consume(self, sub: Any) -> None:
-        """Fetch again while earlier events are still being handled, up to ``IN_FLIGHT``
-        at once: each order's events one at a time, in the order they came, and orders
-        side by side (``_handle_in``). Handled a batch at a time, one slow event (a call
-        waiting out a ``Retry-After``) held back every order behind it at this
-        participant: with a fault on one order, all seven orders of an example ended
-        together, seconds after the one the fault hit."""
-        room = asyncio.Semaphore(IN_FLIGHT)
-        working: set[asyncio.Task[None]] = set()
-        while True:
-            await room.acquire()
-            want = 1
-            while want < IN_FLIGHT and not room.locked():
-                await room.acquire()
-                want += 1
-            try:
-                msgs = await sub.fetch(want, timeout=1.0)
-            except (nats.errors.TimeoutError, nats.errors.ConnectionClosedError):
-                msgs = []
-            except Exception:  # noqa: BLE001 - a broker under faults: fetch again
-                msgs = []
-                await asyncio.sleep(0.1)
-            for _ in range(want - len(msgs)):
-                room.release()
-            for msg in msgs:
-                task = asyncio.create_task(self._handle_in(msg, room))
-                working.add(task)
-                task.add_done_callback(working.discard)
-
-    async def _handle_in(self, msg: Any, room: asyncio.Semaphore) -> None:
-        """Handle ``msg`` once no other event of its order is being handled here. Two
-        events of one order worked on at once raced: a refund handled while the capture
-        it undoes was still under way found nothing to refund, on some runs and not
-        others. The event that waits keeps its heartbeat, so the broker does not give
-        it again meanwhile."""
-        key = (msg.headers or {}).get(CORRELATION_HEADER) or _order_of(msg.data)
-        lock = self._orders.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        beat = asyncio.create_task(self._heartbeat(msg)) if lock.locked() else None
-        try:
-            async with lock:
-                if beat is not None:
-                    beat.cancel()
-                await self.handle(msg)
-        except Exception as failed:  # noqa: BLE001 - unacked: the broker gives it again
-            print(f"{self.role}: {type(failed).__name__}: {failed}", flush=True)
-        finally:
-            room.release()
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key], self._orders[key]
+            while True:
+                try:
+                    msgs = await sub.fetch(32, timeout=1.0)
+                except (nats.errors.TimeoutError, nats.errors.ConnectionClosedError):
+                    continue
+                except Exception:  # noqa: BLE001 - a broker under faults: fetch again
+                    await asyncio.sleep(0.1)
+                    continue
+                for failed in await asyncio.gather(*(self.handle(m) for m in msgs),
+                                                   return_exceptions=True):
+                    if isinstance(failed, Exception):  # unacked: the broker gives it again
+                        print(f"{self.role}: {type(failed).__name__}: {failed}", flush=True)
 
     async def route(self, method: str, path: str, sent: Any) -> tuple[int, Any]:
         return await view.route(self, method, path, sent)
@@ -212,7 +160,7 @@ class Participant:
                 self.store.sent(row_id)
 
     async def publish(self, event: str, mid: str, body: dict[str, Any]) -> None:
-        headers = {MSG_ID_HEADER: mid, CORRELATION_HEADER: body["order_id"]}
+        headers = {MSG_ID_HEADER: mid, "X-Correlation-ID": body["order_id"]}
         data = json.dumps(body).encode()
         while True:
             try:
@@ -220,14 +168,5 @@ class Participant:
                 return
             except Exception:  # noqa: BLE001 - no ack: stored or not, we cannot tell
                 if self.bug("retry-no-msgid"):
-                    headers = {CORRELATION_HEADER: body["order_id"]}
+                    headers = {"X-Correlation-ID": body["order_id"]}
                 await asyncio.sleep(0.1)
-
-
-def _order_of(data: bytes) -> str:
-    """The order an event without a correlation header is about, or "" (none known)."""
-    try:
-        body = json.loads(data)
-    except ValueError:
-        return ""
-    return str(body.get("order_id", "")) if isinstance(body, dict) else ""
