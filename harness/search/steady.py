@@ -18,6 +18,15 @@ neighbour that fails on every one of ``REPLAYS`` + 2 runs is the witness: one or
 one fault, the same defect shown every time. None does: the case is reported as found,
 and the report names the race.
 
+One order alone races too when a participant is killed after it acked an event
+(``message_crash`` ``after_ack``): the kill, sent when the ack is seen on the wire,
+races what the participant goes on to do, another event of the order it was about to
+handle, say (no-outbox's fourth seed: payment killed after acking an out-of-stock
+order's ``customer.checked`` lost the refund it went on to publish on 3 runs in 5). Such
+a case is replayed likewise, and its neighbours pin each thing the kill may have cut:
+the same participant killed as it publishes each later event of the order that it
+publishes (``message_publish_crash``), the crash left out.
+
 A neighbour is only tried for a choreography or a hybrid (the message family aims at
 one delivery). An orchestrator's HTTP rules aim at one request the same way (a delay of
 the step's call), and are not tried here yet.
@@ -28,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from fracas.fakes.events import PATHS
+from fracas.fakes.events import PATHS, STEP_OF
 from fracas.harness.faults.base import fault_kinds
 from fracas.harness.faults.process import PARTICIPANT
 from fracas.harness.model.steps import STEPS
@@ -57,8 +66,41 @@ def spilling(schedule: Schedule) -> list[ScheduledFault]:
 
 
 def suspect(plans: Sequence[OrderPlan], schedule: Schedule) -> bool:
-    """Whether the case's failure may hang on timing between its orders."""
-    return len(plans) > 1 and bool(spilling(schedule))
+    """Whether the case's failure may hang on timing: between its orders, or between a
+    kill after an ack and what the participant did next."""
+    return (len(plans) > 1 and bool(spilling(schedule))) or bool(after_ack(schedule))
+
+
+def after_ack(schedule: Schedule) -> list[ScheduledFault]:
+    """The entries that kill a participant once its ack is on the wire."""
+    return [e for e in schedule.faults if e.fault.get("kind") == "message_crash"
+            and (e.fault.get("params") or {}).get("moment") == "after_ack"]  # fmt: skip
+
+
+def _cut(plans: Sequence[OrderPlan], schedule: Schedule, choreo: Choreography
+         ) -> Iterator[tuple[list[OrderPlan], Schedule]]:  # fmt: skip
+    """For each crash after an ack: its order alone, the crash replaced by a crash of
+    the same participant as it publishes each later event of the order's path that it
+    publishes (the doer of the step the event reports), the other faults kept."""
+    by_id = {p.order_id: p for p in plans}
+    for entry in after_ack(schedule):
+        params = entry.fault.get("params") or {}
+        who = str(entry.fault.get("target") or "").removeprefix(PARTICIPANT)
+        plan = by_id.get(str(params.get("order_id"))) or (plans[0] if len(plans) == 1 else None)
+        path = list(PATHS.get(plan.intent, ())) if plan is not None else []
+        if plan is None or params.get("event") not in path:
+            continue
+        rest = tuple(e for e in schedule.faults if e is not entry
+                     and (e.fault.get("params") or {}).get("order_id") in (None, plan.order_id))  # fmt: skip
+        for event in path[path.index(str(params["event"])) + 1:]:
+            step = STEP_OF.get(event)
+            if step is None or who not in step_doers(choreo, plan.intent, step):
+                continue
+            crash = {"kind": "message_publish_crash", "target": f"{PARTICIPANT}{who}",
+                     "params": {"event": event, "order_id": plan.order_id}}  # fmt: skip
+            fault = ScheduledFault(crash, at=0.0, duration=hold("message_publish_crash"),
+                                   may_not_fire=True)  # fmt: skip
+            yield [plan], Schedule((*rest, fault))
 
 
 def _hit(choreo: Choreography, entry: ScheduledFault, intent: str) -> list[str]:
@@ -76,9 +118,13 @@ def _hit(choreo: Choreography, entry: ScheduledFault, intent: str) -> list[str]:
 def neighbours(
     plans: Sequence[OrderPlan], schedule: Schedule, result: Any, choreo: Choreography
 ) -> Iterator[tuple[list[OrderPlan], Schedule]]:
-    """One-order cases near a racy one: each order the violations name (then each the
-    spilling faults are aimed at), alone, with each event of its path that a hit
-    participant takes held back from it, in path order."""
+    """One-order cases near a racy one: for a crash after an ack, its order with each
+    later publish of that participant crashed instead (``_cut``); then each order the
+    violations name (then each the spilling faults are aimed at), alone, with each
+    event of its path that a hit participant takes held back from it, in path order."""
+    yield from _cut(plans, schedule, choreo)
+    if len(plans) < 2:
+        return
     by_id = {p.order_id: p for p in plans}
     spills = spilling(schedule)
     aimed = [aimed_at(e, plans) for e in spills]

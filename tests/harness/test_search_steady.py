@@ -155,3 +155,46 @@ def test_nothing_is_replayed_for_an_orchestrator_or_a_one_order_case() -> None:
 
     assert steadied([a, b], found.schedule, found, run, None) == (found, 2, 2)
     assert steadied([a], found.schedule, found, run, CHOREO) == (found, 2, 2)
+
+
+def _after_ack(order: OrderPlan) -> ScheduledFault:
+    fault = {"kind": "message_crash", "target": "participant:payment",
+             "params": {"event": "customer.checked", "moment": "after_ack",
+                        "order_id": order.order_id}}  # fmt: skip
+    return ScheduledFault(fault, at=0.0, duration=1.0, may_not_fire=True)
+
+
+def _published(schedule: Schedule) -> tuple[str, str] | None:
+    (entry,) = schedule.faults if len(schedule) == 1 else (None,)
+    if entry is None or entry.fault["kind"] != "message_publish_crash":
+        return None
+    return str(entry.fault["target"]), entry.fault["params"]["event"]
+
+
+def test_a_kill_after_an_ack_gives_way_to_a_crash_at_each_later_publish() -> None:
+    """One order, payment killed once its ack of ``customer.checked`` is on the wire: the
+    kill races what payment does next, so the case is suspect alone, and its neighbours
+    crash payment as it publishes each later event of the order that it publishes (an
+    out-of-stock order's capture, then its refund). The first that fails every time is
+    the witness (no-outbox's fourth seed at 483200e replayed 3 times in 5)."""
+    _, b, _ = _orders()  # out of stock
+    schedule = Schedule((_after_ack(b),))
+    assert suspect([b], schedule) and not suspect([b], Schedule((_crash(b),)))
+    near = [_published(s) for _, s in neighbours([b], schedule, None, CHOREO)]
+    assert near == [("participant:payment", "payment.captured"),
+                    ("participant:payment", "payment.refunded")]  # fmt: skip
+    found = _Run(False, [b], schedule, _Verdict([_Violation(b.order_id)]))
+    runs: list[object] = []
+
+    def run(plans: list[OrderPlan], s: Schedule) -> _Run:
+        runs.append(_published(s))
+        if _published(s) is None:  # the race: passes one replay in three
+            return _Run(len(runs) == 2, plans, s, found.verdict)
+        fails = _published(s) == ("participant:payment", "payment.refunded")
+        return _Run(not fails, plans, s, _Verdict([_Violation(b.order_id)] if fails else []))
+
+    result, failed, total = steadied([b], schedule, found, run, CHOREO)
+    assert _published(result.schedule) == ("participant:payment", "payment.refunded")
+    assert (failed, total) == (REPLAYS + 2, REPLAYS + 2) and not result.ok
+    assert runs == [None] * REPLAYS + [("participant:payment", "payment.captured")] \
+        + [("participant:payment", "payment.refunded")] * (REPLAYS + 2)
