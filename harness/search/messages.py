@@ -135,32 +135,6 @@ BY_PHASE = {
     "after_commit": ("message_lost_puback", "message_crash", "message_reorder",
                      "message_publish_crash"),
 }
-#: The message kinds that kill the participant carrying a step out and pin what it
-#: loses: as it acks the event that sets the step off (the ack dropped) and as it
-#: publishes the event that reports the step (that publish dropped). In a choreography
-#: they are the ``crash`` group's (plan.kinds_at), beside a kill at the step's request,
-#: and the ``message`` group keeps what the broker does to events, the pause, and a
-#: crash after the ack. Among the message group's kinds, a death after the commit came
-#: up in one cell in four, and a crash between a compensation's ack and its publish (the
-#: no-outbox defect) took 76.6 s median to find; the crash cells were a kill or a restart
-#: at the request, which only brings the event again. A crash after the ack stays a
-#: message kind: it races what the participant does next, and a participant that acks
-#: before its effect lost its capture on 3 replays in 5 of such a crash (a kill aimed
-#: at that call, the crash group's kill, pins it).
-DEATHS = {"before_commit": ("message_crash",), "after_commit": ("message_publish_crash",)}
-
-
-def group_kinds(group: str, phase: str, deaths_crash: bool) -> tuple[str, ...]:
-    """The message kinds of ``group`` (``message`` or ``crash``) in ``phase``: with
-    ``deaths_crash`` (a choreography whose participants may be killed) the deaths are
-    the crash group's, else all are the message group's."""
-    if group == "crash":
-        return DEATHS[phase] if deaths_crash else ()
-    if group == "message":
-        return tuple(k for k in BY_PHASE[phase] if not (deaths_crash and k in DEATHS[phase]))
-    return ()
-
-
 #: What a hybrid's broker cannot take: one end event per order, so no later event of
 #: the order overtakes it.
 HYBRID_LACKS = frozenset({"message_reorder"})

@@ -242,7 +242,7 @@ def plan_cells(
     ]
     rng.shuffle(first)
     rng.shuffle(second)
-    second = together(spread_kinds(second, rng, crash_ok, kinds, hybrid))
+    second = together(spread_kinds(second, rng, crash_ok, kinds))
     return (*_spread_groups(first, reaches, rng, crash_ok, kinds, hybrid), *second)
 
 
@@ -264,43 +264,26 @@ def together(cells: Sequence[Cell]) -> list[Cell]:
     return out
 
 
-def kinds_at(cell: Cell, crash_ok: bool, kinds: Sequence[str] | None,
-             hybrid: bool = False) -> list[str]:  # fmt: skip
+def kinds_at(cell: Cell, crash_ok: bool, kinds: Sequence[str] | None) -> list[str]:
     """The kinds a step cell's fault may be, by its group (the strategies draw within
-    these: search/strategies.py). In a choreography the crash group is the death of the
-    participant that carries the step out, at each point of the step: at its request
-    (a kill; a restart at the same point is the process family's), at its ack, at its
-    publish (``deaths_crash``)."""
+    these: search/strategies.py)."""
     group, phase, step = cell.group, str(cell.phase), str(cell.step)
     if group == "http":
         return plain_http(kinds)
     if group in ("network", "process"):
         return kinds_of(group, kinds)
     if group == "crash":
-        if deaths_crash(crash_ok, kinds, hybrid):
-            return ([k for k in kinds_of("process", kinds) if k == "kill"]
-                    + [k for k in kinds_of("message", kinds) if k in messages.DEATHS[phase]])
         return [k for k in kinds_of("process", kinds) if crash_ok and k in CRASH_KINDS]
     if group == "client":
         names = inputs.group_kinds(step, phase)
         return [k for k in kinds_of("client", kinds) if k in names]
     if group == "message":
-        mine = messages.group_kinds("message", phase, deaths_crash(crash_ok, kinds, hybrid))
-        return [k for k in kinds_of("message", kinds) if k in mine]
+        return [k for k in kinds_of("message", kinds) if k in messages.BY_PHASE[phase]]
     return []  # ``late`` is one kind; a ``review`` cell has its own already
 
 
-def deaths_crash(crash_ok: bool, kinds: Sequence[str] | None, hybrid: bool) -> bool:
-    """Whether the crash group holds a choreography's deaths at the ack and the publish
-    (messages.DEATHS): where message faults are drawn, not for a hybrid (its steps are
-    the orchestrator's, its one message step has a cell per kind already), and only
-    where the participants may be killed."""
-    return crash_ok and not hybrid and bool(kinds_of("message", kinds))
-
-
 def spread_kinds(
-    cells: Sequence[Cell], rng: random.Random, crash_ok: bool, kinds: Sequence[str] | None,
-    hybrid: bool = False,
+    cells: Sequence[Cell], rng: random.Random, crash_ok: bool, kinds: Sequence[str] | None
 ) -> list[Cell]:
     """Give each step cell of a group with several kinds the kind its group and phase
     used least so far (ties in an order shuffled by the seed), so the plan's first cells
@@ -309,14 +292,13 @@ def spread_kinds(
     at example 12 of 20, a garbled answer on one seed of two. A group with fewer cells
     than kinds gets a cell per kind (``_every_kind``): a hybrid's broker has one message
     cell per phase, and four of the six message kinds it can take were never drawn."""
-    cells = _every_kind(cells, crash_ok, kinds, hybrid)
+    cells = _every_kind(cells, crash_ok, kinds)
     order = {g: rng.sample(k, len(k)) for g in GROUPS
-             for k in [sorted({x for c in cells if c.group == g
-                               for x in kinds_at(c, crash_ok, kinds, hybrid)})]}  # fmt: skip
+             for k in [sorted({x for c in cells if c.group == g for x in kinds_at(c, crash_ok, kinds)})]}  # fmt: skip
     used: dict[tuple[str, str, str], int] = {}
     out: list[Cell] = []
     for cell in cells:
-        here = kinds_at(cell, crash_ok, kinds, hybrid) if cell.kind is None else []
+        here = kinds_at(cell, crash_ok, kinds) if cell.kind is None else []
         if len(here) < 2:
             out.append(cell)
             continue
@@ -327,8 +309,7 @@ def spread_kinds(
     return out
 
 
-def _every_kind(cells: Sequence[Cell], crash_ok: bool, kinds: Sequence[str] | None,
-                hybrid: bool = False) -> list[Cell]:  # fmt: skip
+def _every_kind(cells: Sequence[Cell], crash_ok: bool, kinds: Sequence[str] | None) -> list[Cell]:
     """The step cells; a group with fewer cells than kinds has each of its cells named
     for a kind, and a copy of one of them (in turn) per kind left, placed after it (the
     plan is shuffled already: as random a place as any). (Spreading the network's nine
@@ -341,8 +322,8 @@ def _every_kind(cells: Sequence[Cell], crash_ok: bool, kinds: Sequence[str] | No
         if cell.tier == "step" and cell.kind is None:
             groups.setdefault(str(cell.group), []).append(cell)
     for mine in groups.values():
-        offered = {k: [c for c in mine if k in kinds_at(c, crash_ok, kinds, hybrid)]
-                   for c in mine for k in kinds_at(c, crash_ok, kinds, hybrid)}  # fmt: skip
+        offered = {k: [c for c in mine if k in kinds_at(c, crash_ok, kinds)]
+                   for c in mine for k in kinds_at(c, crash_ok, kinds)}  # fmt: skip
         if len(offered) <= len(mine):
             continue
         named: dict[int, list[Cell]] = {}  # what each cell of the group becomes

@@ -41,7 +41,6 @@ from fracas.harness.search.plan import (
     Cell,
     Pack,
     Planner,
-    deaths_crash,
     fits,
     groups_at,
     kinds_of,
@@ -410,8 +409,7 @@ def _groups(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[str]:
     if _STEP[step][0] in aim.down_fakes:
         groups = [g for g in groups if g not in ("http", "late")]
     for group in ("crash", "process"):
-        if (group in groups and not _process_options(plan, step, aim, group == "crash")
-                and not (group == "crash" and _deaths(plan, step, phase, aim))):
+        if group in groups and not _process_options(plan, step, aim, group == "crash"):
             groups.remove(group)
     for group in ("client", "review"):
         if group in groups and not _input_kinds(plan, step, phase, aim, group):
@@ -430,24 +428,7 @@ def _message_kinds(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[st
     if aim.choreography.hybrid and not _crash_ok(aim.capabilities, aim.kinds):
         # a hybrid's publisher is the orchestrator, which this one cannot have killed
         kinds = [k for k in kinds if k != "message_publish_crash"]
-    mine = messages.group_kinds("message", phase, _deaths_crash(aim))
-    return [k for k in kinds if k in mine]
-
-
-def _deaths_crash(aim: _Aim) -> bool:
-    """Whether the crash group holds the participants' deaths (plan.deaths_crash)."""
-    return aim.choreography is not None and deaths_crash(
-        _crash_ok(aim.capabilities, aim.kinds), aim.kinds, aim.choreography.hybrid)
-
-
-def _deaths(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[str]:
-    """The deaths at the ack or the publish this order's step can take in the crash
-    group (messages.DEATHS): none but in a choreography whose participants may die."""
-    if aim.choreography is None or not _deaths_crash(aim):
-        return []
-    kinds = messages.options(aim.choreography, plan.intent, step, phase,
-                             kinds_of("message", aim.kinds))  # fmt: skip
-    return [k for k in kinds if k in messages.group_kinds("crash", phase, True)]
+    return kinds
 
 
 def _input_kinds(plan: OrderPlan, step: str, phase: str, aim: _Aim, group: str) -> list[str]:
@@ -540,15 +521,6 @@ def aimed_faults(
         assert choreography is not None  # (_groups keeps ``message`` only with one)
         mine = _prefer(_message_kinds(plan, step, phase, aim), prefer)
         return draw(messages.aimed(choreography, plan.order_id, plan.intent, step, phase, mine))
-    deaths = _deaths(plan, step, phase, aim) if group == "crash" else []
-    if deaths:  # a choreography's participant dies at the request, its ack or its publish
-        kills = sorted({k for k, _ in _process_options(plan, step, aim, True)})
-        kind = draw(st.sampled_from(_prefer([*kills, *deaths], prefer)))
-        if kind in deaths:
-            assert choreography is not None
-            return draw(messages.aimed(choreography, plan.order_id, plan.intent, step, phase,
-                                       [kind]))  # fmt: skip
-        prefer = kind
     return _process_fault(draw, plan, step, when, aim, group == "crash", prefer)
 
 

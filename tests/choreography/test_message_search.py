@@ -212,44 +212,6 @@ def test_a_steps_doer_is_the_participant_that_publishes_its_event() -> None:
     assert step_doers(Choreography.of(renamed, "view"), "ok", "reserve") == ["cards", "stock"]
 
 
-def test_a_choreographys_crash_cells_are_its_participants_deaths_at_each_point() -> None:
-    """In a choreography the crash group is the death of the participant carrying the
-    step out, at each point that pins what it loses: at its request, as it acks (the
-    ack dropped), as it publishes (messages.DEATHS); the message group keeps what the
-    broker does to events, the pause, and a crash after the ack. Among the message
-    kinds, a death after the commit came up in one message cell in four; the crash
-    cells were kills at the request, which only bring the event again. An
-    orchestrator's crash cells are as they were."""
-    from collections import Counter
-
-    from fracas.harness.search.messages import DEATHS, Choreography
-    from fracas.harness.search.strategies import planned_cells
-
-    caps = frozenset({"crash", "restart", "pause", "review", "messages"})
-    choreo = Choreography.of(PARTICIPANTS, example_table()["view"])
-    named: Counter[tuple[str, str, str]] = Counter()
-    for seed in range(20):
-        for c in planned_cells(seed, caps, choreography=choreo):
-            if c.tier == "step" and c.group in ("crash", "message"):
-                deaths = DEATHS[str(c.phase)]
-                assert (c.kind in deaths) == (c.group == "crash" and c.kind != "kill"), c
-                named[(str(c.group), str(c.phase), str(c.kind))] += 1
-    assert {(p, k) for g, p, k in named if g == "crash"} == {
-        (p, k) for p in DEATHS for k in ("kill", *DEATHS[p])}, named
-    # a publish crash in half the after-commit crash cells (7 a plan, one a step)
-    assert named[("crash", "after_commit", "message_publish_crash")] >= 20 * 7 * 2 // 5, named
-    plain = planned_cells(0, caps - {"messages"})
-    assert {c.kind for c in plain if c.group == "crash" and c.tier == "step"} == {"kill",
-                                                                                  "restart"}
-    # drawn: a death in a crash cell is a message fault on the step's own participant
-    died = [e.fault for w, pack in _drawn(choreo, caps, 0) if any(c.group == "crash" for c in pack)
-            for e in w.schedule.faults if e.fault["kind"] in DEATHS["after_commit"]
-            or e.fault.get("params", {}).get("moment") == "before_ack"]  # fmt: skip
-    assert died, "no crash cell drew a death at the ack or the publish"
-    for fault in died:
-        assert str(fault["target"]).startswith("participant:"), fault
-
-
 def test_delays_and_pauses_are_reckoned_from_the_choreographys_ack_wait() -> None:
     """A late delivery within, about and past one ack wait, a pause past it: fixed at
     0.5 to 3 s and 3 or 5 s, a choreography with the server's 30 s ack wait was never
