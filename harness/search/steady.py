@@ -87,7 +87,7 @@ def _cut(plans: Sequence[OrderPlan], schedule: Schedule, choreo: Choreography
         params = entry.fault.get("params") or {}
         who = str(entry.fault.get("target") or "").removeprefix(PARTICIPANT)
         plan = by_id.get(str(params.get("order_id"))) or (plans[0] if len(plans) == 1 else None)
-        path = list(PATHS.get(plan.intent, ())) if plan is not None else []
+        path = PATHS.get(plan.intent, ()) if plan is not None else ()
         if plan is None or params.get("event") not in path:
             continue
         rest = tuple(e for e in schedule.faults if e is not entry
