@@ -1,15 +1,16 @@
 """What the property search draws of the message family, for a choreography.
 
-The plan's ``message`` cells are a step x phase like any other (search/plan.py): the
-events of an order's intent (``events.PATHS``) say which event reports the step
-(``events.STEP_OF``) and which one set it off (``events.cause``: the last one before it
-on the path that it answers; payment and inventory both answer ``customer.checked``), and the
-choreography's table says who consumes that one. In phase ``before_commit`` the fault is
-on the delivery that sets the step off (late, twice, to a participant paused or killed
-as it acks); in ``after_commit`` on what the step publishes (its acknowledgement lost,
-its publish lost to a crash after the ack or to its publisher killed at the publish, or
-overtaken by the next event). Each entry is
-the catalog's JSON, ``at`` 0, healed ``hold(kind)`` after it acted.
+The plan's ``message`` and ``death`` cells are a step x phase like any other
+(search/plan.py): the events of an order's intent (``events.PATHS``) say which event
+reports the step (``events.STEP_OF``) and which one set it off (``events.cause``: the
+last one before it on the path that it answers; payment and inventory both answer
+``customer.checked``), and the choreography's table says who consumes that one. In phase
+``before_commit`` a message fault is on the delivery that sets the step off (late,
+twice, to a participant paused or killed as it acks); in ``after_commit`` on what the
+step publishes (its acknowledgement lost, or overtaken by the next event). A death
+(``after_commit`` only) loses what the step publishes to its doer's crash after the ack
+or at the publish (``BY_GROUP``). Each entry is the catalog's JSON, ``at`` 0, healed
+``hold(kind)`` after it acted.
 
 ``message_faults`` draws free entries over any order and event. With a real Toxiproxy as
 the backend (``reads_nats`` false) neither draws anything: the schedule would refuse
@@ -129,12 +130,26 @@ def _one(takes: Mapping[str, list[str]], order_ids: list[str],
     return entry()
 
 
-#: The message kinds of each phase of a step (see the module docstring).
-BY_PHASE = {
-    "before_commit": ("message_duplicate", "message_late", "message_pause", "message_crash"),
-    "after_commit": ("message_lost_puback", "message_crash", "message_reorder",
-                     "message_publish_crash"),
+#: The kinds of each plan group of the message family, by phase of a step (see the
+#: module docstring): ``message``, what the broker does to an event, or a participant
+#: killed or paused as the event that sets the step off reaches it; ``death``, the
+#: step's doer dying between its own commit and the event it must publish (killed after
+#: its ack, or at the publish), the dual-write window at-least-once delivery leaves
+#: open. The orchestrator's crash is a group of its own for the same reason (plan.py):
+#: as two kinds of the four a message cell after the commit drew, a death at the publish
+#: came up about three times in a plan of some fourteen message cells, and the plan's
+#: one at a compensation (a refund or a release whose event is lost) about once.
+BY_GROUP = {
+    "message": {
+        "before_commit": ("message_duplicate", "message_late", "message_pause",
+                          "message_crash"),
+        "after_commit": ("message_lost_puback", "message_reorder"),
+    },
+    "death": {"before_commit": (), "after_commit": ("message_crash", "message_publish_crash")},
 }
+#: The message kinds of each phase of a step, whatever the group.
+BY_PHASE = {ph: tuple(k for g in BY_GROUP.values() for k in g[ph])
+            for ph in ("before_commit", "after_commit")}  # fmt: skip
 #: What a hybrid's broker cannot take: one end event per order, so no later event of
 #: the order overtakes it.
 HYBRID_LACKS = frozenset({"message_reorder"})
@@ -230,10 +245,12 @@ def has_step(intent: str, step: str, hybrid: bool = False) -> bool:
 
 
 def options(choreo: Choreography, intent: str, step: str, phase: str,
-            kinds: Sequence[str]) -> list[str]:  # fmt: skip
-    """The message kinds an order of ``intent`` can take at this step and phase."""
+            kinds: Sequence[str], group: str = "message") -> list[str]:  # fmt: skip
+    """The kinds of ``group`` (``BY_GROUP``) an order of ``intent`` can take at this step
+    and phase."""
     aims = _aims(intent, step, choreo.hybrid)
-    return [k for k in BY_PHASE[phase] if k in kinds and any(_takes(choreo, a, k) for a in aims)]
+    return [k for k in BY_GROUP[group][phase]
+            if k in kinds and any(_takes(choreo, a, k) for a in aims)]  # fmt: skip
 
 
 def _takes(choreo: Choreography, aim: _Aim, kind: str) -> bool:

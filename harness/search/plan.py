@@ -69,9 +69,14 @@ from fracas.harness.search import inputs, messages
 #: about once in four process faults, and a crash while compensating or resuming was a
 #: rare draw.
 #: A choreography's step also has a ``message`` cell: a fault on the event that sets the
-#: step off or on the one it publishes (search/messages.py), drawn only where the run has
-#: a broker whose traffic the fault proxy reads.
-GROUPS = ("http", "late", "network", "crash", "process", "client", "review", "message")
+#: step off or on the one it publishes, and after the commit a ``death`` cell: the step's
+#: participant killed between its ack and its publish, a group of its own as the
+#: orchestrator's crash is (search/messages.py, ``BY_GROUP``). Both are drawn only where
+#: the run has a broker whose traffic the fault proxy reads.
+GROUPS = ("http", "late", "network", "crash", "process", "client", "review", "message",
+          "death")
+#: The groups of the message family, each with its kinds by phase.
+MESSAGE_GROUPS = ("message", "death")
 PHASES = ("before_commit", "after_commit")
 #: HTTP kinds the ``http`` group leaves out: a delay is the ``late`` group's, and a
 #: hold parks a request until the workload ends (a trigger's hold is the nemesis's).
@@ -170,8 +175,8 @@ def _groups_now(step: str, phase: str, crash_ok: bool, kinds: Sequence[str] | No
     # (the one before review), to an order that awaits review or to one that never asks;
     # a repeated or changed POST /orders at the others.
     client = kinds_of("client", kinds)
-    if set(kinds_of("message", kinds)) & set(messages.BY_PHASE[phase]):
-        out.append("message")
+    out += [g for g in MESSAGE_GROUPS
+            if set(kinds_of("message", kinds)) & set(messages.BY_GROUP[g][phase])]
     if step == "customer":
         return (out + (["client"] if set(client) & inputs.unasked_kinds(phase) else [])
                 + (["review"] if set(client) & inputs.review_kinds(phase) else []))  # fmt: skip
@@ -198,7 +203,7 @@ def fits(intent: str, step: str, group: str, kind: str | None = None,
     declined was one in five of a late capture's draws, and showed nothing)."""
     if group == "late" and step == REFUSED_AT.get(intent):
         return False
-    if group == "message":  # (a ``hybrid``'s events: the orchestrator's end events)
+    if group in MESSAGE_GROUPS:  # (a ``hybrid``'s events: the orchestrator's end events)
         return messages.has_step(intent, step, hybrid)
     if step != "customer" or group not in ("client", "review"):
         return True
@@ -277,8 +282,8 @@ def kinds_at(cell: Cell, crash_ok: bool, kinds: Sequence[str] | None) -> list[st
     if group == "client":
         names = inputs.group_kinds(step, phase)
         return [k for k in kinds_of("client", kinds) if k in names]
-    if group == "message":
-        return [k for k in kinds_of("message", kinds) if k in messages.BY_PHASE[phase]]
+    if group in MESSAGE_GROUPS:
+        return [k for k in kinds_of("message", kinds) if k in messages.BY_GROUP[group][phase]]
     return []  # ``late`` is one kind; a ``review`` cell has its own already
 
 
@@ -348,8 +353,11 @@ def _spread_groups(
     elements aimed 4 intent examples in 9 at the first step and the first kind (a CRM
     read's answer dropped), so the tier that runs first barely crashed or delayed
     anything."""
-    groups = list(GROUPS)
+    # A death takes its turn after the message group's: it was one of the message
+    # family's kinds (shuffling the longer tuple would draw every plan's turns anew)
+    groups = [g for g in GROUPS if g != "death"]
     rng.shuffle(groups)
+    groups.insert(groups.index("message") + 1, "death")
     out: list[Cell] = []
     # The groups not used yet in this round come first, so a group an intent cannot
     # take is given to a later one instead of being skipped for the round.

@@ -36,6 +36,7 @@ from fracas.harness.search.family import family, presence
 from fracas.harness.search.messages import Choreography
 from fracas.harness.search.plan import (
     CRASH_KINDS,
+    MESSAGE_GROUPS,
     NOT_PLAIN_HTTP,
     PHASES,
     Cell,
@@ -414,17 +415,20 @@ def _groups(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[str]:
     for group in ("client", "review"):
         if group in groups and not _input_kinds(plan, step, phase, aim, group):
             groups.remove(group)
-    if "message" in groups and not _message_kinds(plan, step, phase, aim):
-        groups.remove("message")
+    for group in MESSAGE_GROUPS:
+        if group in groups and not _message_kinds(plan, step, phase, aim, group):
+            groups.remove(group)
     return groups
 
 
-def _message_kinds(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[str]:
-    """The message kinds this order's step and phase can take on this choreography."""
+def _message_kinds(plan: OrderPlan, step: str, phase: str, aim: _Aim,
+                   group: str) -> list[str]:  # fmt: skip
+    """The kinds of the message family's ``group`` this order's step and phase can take
+    on this choreography."""
     if aim.choreography is None:
         return []
     kinds = messages.options(aim.choreography, plan.intent, step, phase,
-                             kinds_of("message", aim.kinds))  # fmt: skip
+                             kinds_of("message", aim.kinds), group)  # fmt: skip
     if aim.choreography.hybrid and not _crash_ok(aim.capabilities, aim.kinds):
         # a hybrid's publisher is the orchestrator, which this one cannot have killed
         kinds = [k for k in kinds if k != "message_publish_crash"]
@@ -517,9 +521,9 @@ def aimed_faults(
         if group == "review" and prefer is not None and kinds_here != [prefer]:
             reject()  # e.g. no opposite decision for an order meant to time out
         return inputs.client_fault(draw, plan, step, phase, when, kinds_here)
-    if group == "message":
-        assert choreography is not None  # (_groups keeps ``message`` only with one)
-        mine = _prefer(_message_kinds(plan, step, phase, aim), prefer)
+    if group in MESSAGE_GROUPS:
+        assert choreography is not None  # (_groups keeps these only with one)
+        mine = _prefer(_message_kinds(plan, step, phase, aim, group), prefer)
         return draw(messages.aimed(choreography, plan.order_id, plan.intent, step, phase, mine))
     return _process_fault(draw, plan, step, when, aim, group == "crash", prefer)
 

@@ -42,18 +42,22 @@ def test_nothing_is_drawn_with_a_real_toxiproxy(data: st.DataObject) -> None:
 
 def test_the_plan_has_message_cells_only_where_the_run_can_fault_messages() -> None:
     """A choreography on the embedded proxy (the capability ``messages``) gets a message
-    cell per step and phase its events allow; an orchestrator's plan is as before."""
+    cell per step and phase its events allow, and a death cell per step after the
+    commit; an orchestrator's plan is as before."""
     from fracas.harness.search.strategies import planned_cells
 
     caps = frozenset({"crash", "restart", "pause", "review"})
     plain = planned_cells(0, caps)
-    assert not [c for c in plain if c.group == "message"]
+    assert not [c for c in plain if c.group in ("message", "death")]
     cells = planned_cells(0, caps | {"messages"})
+    every = ("customer", "capture", "reserve", "ship", "release", "refund", "notify")
     steps = {(c.step, c.phase) for c in cells if c.group == "message" and c.tier == "step"}
-    assert steps == {(s, p) for s in ("customer", "capture", "reserve", "ship", "release",
-                                      "refund", "notify")
-                     for p in ("before_commit", "after_commit")}  # fmt: skip
-    assert [c for c in cells if c.group != "message"] != []
+    assert steps == {(s, p) for s in every for p in ("before_commit", "after_commit")}
+    deaths = [c for c in cells if c.group == "death" and c.tier == "step"]
+    assert sorted(str(c.step) for c in deaths) == sorted(every)
+    assert {c.phase for c in deaths} == {"after_commit"}
+    assert {c.kind for c in deaths} == {"message_crash", "message_publish_crash"}
+    assert [c for c in cells if c.group not in ("message", "death")] != []
 
 
 def _drawn(choreo: Any, caps: frozenset[str], seed: int = 0) -> list[tuple[Any, Any]]:
@@ -135,7 +139,8 @@ def test_a_hybrids_message_cells_are_on_its_end_event_alone() -> None:
     caps = frozenset({"crash", "restart", "pause", "review", "messages"})
     hybrid = Choreography.of(takes, "", hybrid=True)
     cells = planned_cells(0, caps, choreography=hybrid)
-    steps = {(c.step, c.phase) for c in cells if c.group == "message" and c.tier == "step"}
+    steps = {(c.step, c.phase) for c in cells
+             if c.group in ("message", "death") and c.tier == "step"}  # fmt: skip
     assert steps == {("notify", "before_commit"), ("notify", "after_commit")}
     seen: set[str] = set()
     for intent, fault in _message_faults(_drawn(hybrid, caps, 0) + _drawn(hybrid, caps, 1)):
@@ -150,7 +155,7 @@ def test_a_hybrids_message_cells_are_on_its_end_event_alone() -> None:
     assert {"message_lost_puback", "message_duplicate"} & seen and len(seen) >= 3, seen
     # its two message cells would bring two kinds of seven: each kind has a cell of its
     # own (plan._every_kind), all but a reorder, which needs a later event of the order
-    named = {c.kind for c in cells if c.group == "message" and c.tier == "step"}
+    named = {c.kind for c in cells if c.group in ("message", "death") and c.tier == "step"}
     assert named == {"message_crash", "message_lost_puback", "message_publish_crash",
                      "message_duplicate", "message_late", "message_pause"}  # fmt: skip
     assert "message_publish_crash" in seen
