@@ -238,17 +238,30 @@ def step_doers(choreo: Choreography, intent: str, step: str) -> list[str]:
     return sorted({d for a in _aims(intent, step, choreo.hybrid) for d in _doers(choreo, a)})
 
 
-def has_step(intent: str, step: str, hybrid: bool = False) -> bool:
+def _aims_of(intent: str, step: str, hybrid: bool, event: str | None) -> list[_Aim]:
+    """``_aims``, only those reporting ``event`` when one is given."""
+    return [a for a in _aims(intent, step, hybrid) if event is None or a.event == event]
+
+
+def has_step(intent: str, step: str, hybrid: bool = False, event: str | None = None) -> bool:
     """Whether an order of ``intent`` has an event that sets ``step`` off or reports it
-    (in a ``hybrid``, only its end event, which sets the notification off)."""
-    return bool(_aims(intent, step, hybrid))
+    (in a ``hybrid``, only its end event, which sets the notification off); with
+    ``event``, whether that event reports the step on the order's path."""
+    return bool(_aims_of(intent, step, hybrid, event))
+
+
+def reported(step: str, intents: Sequence[str], hybrid: bool = False) -> list[str]:
+    """The events that report ``step`` on the paths of ``intents``: a death cell each
+    (plan.py), sorted."""
+    return sorted({a.event for i in intents for a in _aims(i, step, hybrid)})
 
 
 def options(choreo: Choreography, intent: str, step: str, phase: str,
-            kinds: Sequence[str], group: str = "message") -> list[str]:  # fmt: skip
+            kinds: Sequence[str], group: str = "message",
+            event: str | None = None) -> list[str]:  # fmt: skip
     """The kinds of ``group`` (``BY_GROUP``) an order of ``intent`` can take at this step
-    and phase."""
-    aims = _aims(intent, step, choreo.hybrid)
+    and phase (on ``event``, the one reporting the step, when given)."""
+    aims = _aims_of(intent, step, choreo.hybrid, event)
     return [k for k in BY_GROUP[group][phase]
             if k in kinds and any(_takes(choreo, a, k) for a in aims)]  # fmt: skip
 
@@ -266,11 +279,11 @@ def _takes(choreo: Choreography, aim: _Aim, kind: str) -> bool:
 
 @st.composite
 def aimed(draw: st.DrawFn, choreo: Choreography, order_id: str, intent: str, step: str,
-          phase: str, kinds: Sequence[str]) -> ScheduledFault:  # fmt: skip
+          phase: str, kinds: Sequence[str], event: str | None = None) -> ScheduledFault:  # fmt: skip
     """One message fault on this order's step, in phase, of one of ``kinds`` (which
-    ``options`` gave)."""
+    ``options`` gave), where ``event`` reports the step when given."""
     kind = draw(st.sampled_from(list(kinds)))
-    aims = _aims(intent, step, choreo.hybrid)
+    aims = _aims_of(intent, step, choreo.hybrid, event)
     aim = draw(st.sampled_from([a for a in aims if _takes(choreo, a, kind)]))
     params: dict[str, Any] = {"order_id": order_id}
     target = "broker"

@@ -422,13 +422,13 @@ def _groups(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[str]:
 
 
 def _message_kinds(plan: OrderPlan, step: str, phase: str, aim: _Aim,
-                   group: str) -> list[str]:  # fmt: skip
+                   group: str, event: str | None = None) -> list[str]:  # fmt: skip
     """The kinds of the message family's ``group`` this order's step and phase can take
-    on this choreography."""
+    on this choreography (on ``event``, the one reporting the step, when given)."""
     if aim.choreography is None:
         return []
     kinds = messages.options(aim.choreography, plan.intent, step, phase,
-                             kinds_of("message", aim.kinds), group)  # fmt: skip
+                             kinds_of("message", aim.kinds), group, event)  # fmt: skip
     if aim.choreography.hybrid and not _crash_ok(aim.capabilities, aim.kinds):
         # a hybrid's publisher is the orchestrator, which this one cannot have killed
         kinds = [k for k in kinds if k != "message_publish_crash"]
@@ -523,8 +523,12 @@ def aimed_faults(
         return inputs.client_fault(draw, plan, step, phase, when, kinds_here)
     if group in MESSAGE_GROUPS:
         assert choreography is not None  # (_groups keeps these only with one)
-        mine = _prefer(_message_kinds(plan, step, phase, aim, group), prefer)
-        return draw(messages.aimed(choreography, plan.order_id, plan.intent, step, phase, mine))
+        event = cell.event if cell is not None else None
+        mine = _prefer(_message_kinds(plan, step, phase, aim, group, event), prefer)
+        if not mine:
+            reject()  # (a death cell's event is not this order's: the planner's always is)
+        return draw(messages.aimed(choreography, plan.order_id, plan.intent, step, phase,
+                                   mine, event))  # fmt: skip
     return _process_fault(draw, plan, step, when, aim, group == "crash", prefer)
 
 
@@ -682,7 +686,8 @@ def _packed(
             continue
         able = [i for i in b.reaches
                 if cell.step in b.reaches[i]
-                and fits(i, str(cell.step), str(cell.group), cell.kind, _hybrid(b.choreography))]
+                and fits(i, str(cell.step), str(cell.group), cell.kind, _hybrid(b.choreography),
+                         cell.event)]  # fmt: skip
         if cell.tier == "step" and not able:
             reject()  # a plan made for other capabilities (the planner's never is)
         intent = str(cell.intent) if cell.tier == "intent" else draw(st.sampled_from(able))

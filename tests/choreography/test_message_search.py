@@ -42,8 +42,10 @@ def test_nothing_is_drawn_with_a_real_toxiproxy(data: st.DataObject) -> None:
 
 def test_the_plan_has_message_cells_only_where_the_run_can_fault_messages() -> None:
     """A choreography on the embedded proxy (the capability ``messages``) gets a message
-    cell per step and phase its events allow, and a death cell per step after the
-    commit; an orchestrator's plan is as before."""
+    cell per step and phase its events allow, and after the commit a death cell per
+    event that reports a step, the failure and compensation events among them; an
+    orchestrator's plan is as before."""
+    from fracas.fakes.events import STEP_OF
     from fracas.harness.search.strategies import planned_cells
 
     caps = frozenset({"crash", "restart", "pause", "review"})
@@ -54,7 +56,7 @@ def test_the_plan_has_message_cells_only_where_the_run_can_fault_messages() -> N
     steps = {(c.step, c.phase) for c in cells if c.group == "message" and c.tier == "step"}
     assert steps == {(s, p) for s in every for p in ("before_commit", "after_commit")}
     deaths = [c for c in cells if c.group == "death" and c.tier == "step"]
-    assert sorted(str(c.step) for c in deaths) == sorted(every)
+    assert sorted((str(c.event), str(c.step)) for c in deaths) == sorted(STEP_OF.items())
     assert {c.phase for c in deaths} == {"after_commit"}
     assert {c.kind for c in deaths} == {"message_crash", "message_publish_crash"}
     assert [c for c in cells if c.group not in ("message", "death")] != []
@@ -123,6 +125,33 @@ def test_drawn_workloads_aim_message_faults_at_the_events_their_orders_take() ->
             assert params["event"] in consumed(PARTICIPANTS[who]), fault
         seen.append(str(fault["kind"]))
     assert len(set(seen)) >= 4, seen
+
+
+def test_a_death_cell_kills_the_participant_that_publishes_its_event() -> None:
+    """Each death cell of the drawn packs puts a crash on an order whose path has the
+    cell's event: at its publish, or after the ack of the event that sets it off, by the
+    participant that publishes it."""
+    from fracas.fakes.events import BY_NAME, PATHS, cause
+    from fracas.harness.search.messages import Choreography
+
+    choreo = Choreography.of(PARTICIPANTS, example_table()["view"])
+    caps = frozenset({"crash", "restart", "pause", "review", "messages"})
+    seen = set()
+    for w, pack in _drawn(choreo, caps, 3):
+        intents = {p.order_id: p.intent for p in w.plans}
+        for cell in (c for c in pack if c.group == "death" and c.tier == "step"):
+            event = str(cell.event)
+            hits = [
+                f for f in (e.fault for e in w.schedule.faults)
+                if f["kind"] in ("message_crash", "message_publish_crash")
+                and event in PATHS[intents[f["params"]["order_id"]]]
+                and f["target"] == f"participant:{BY_NAME[event].by}"
+                and f["params"]["event"] in (
+                    event, cause(PATHS[intents[f["params"]["order_id"]]], event))
+            ]  # fmt: skip
+            assert hits, (cell, [e.fault for e in w.schedule.faults])
+            seen.add(event)
+    assert len(seen) >= 3, seen
 
 
 def test_a_hybrids_message_cells_are_on_its_end_event_alone() -> None:
