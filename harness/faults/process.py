@@ -75,6 +75,23 @@ def ensure_running(target: str, proc: ProcessHandle, ctx: FaultContext) -> None:
                 raise
 
 
+def restart(target: str, proc: ProcessHandle, ctx: FaultContext, crash: bool) -> None:
+    """Kill (or stop) and start again, then wait for health. A participant that does not
+    come up here is, as in ``ensure_running``, another fault acting: a death (a message
+    fault's watcher) aimed at the event the restarted participant is given again kills
+    it as it comes up (a dev search ended with no verdict so, a restart and a death on
+    payment in one pack), or a cut link keeps it from the broker. The heals bring it
+    back, and the runner fails the run if it cannot come up once every fault is healed.
+    Any other target fails the restart unless a message fault killed it meanwhile."""
+    kills = _FAULT_KILLS[id(proc)]
+    proc.restart(crash=crash)
+    try:
+        ctx.wait_healthy(target)
+    except ProcessFailed:
+        if not target.startswith(PARTICIPANT) and _FAULT_KILLS[id(proc)] == kills:
+            raise
+
+
 class ProcessFault(Fault):
     """Heal is the same for every process fault: the target is running and healthy."""
 

@@ -178,3 +178,49 @@ def test_a_process_killed_by_a_message_fault_while_its_heal_waits_does_not_fail_
             ensure_running("svc", up.process, killed_while_waited("svc", by_fault=False))
     finally:
         up.process.stop()
+
+
+def test_a_restart_whose_process_a_message_fault_kills_as_it_comes_up_does_not_fail(
+    tmp_path: Path,
+) -> None:
+    """A restart waits for its process to come back; a death aimed at the event the
+    restarted participant is given again may kill it meanwhile (a dev search ended with
+    no verdict so). That is another fault acting, not the restart failing: its heal
+    starts the process again. Killed by other hands while the restart waits, a target
+    that is not a participant still fails it."""
+    import threading
+
+    from fracas.harness.kit.procs import ProcessFailed
+
+    up = start_upstream(tmp_path, "svc")
+    crash = from_json({"kind": "message_crash", "target": "participant:svc",
+                       "params": {"event": "customer.checked"}})  # fmt: skip
+
+    def killed_while_waited(target: str, by_fault: bool = True) -> SimpleFaultContext:
+        fired: list[threading.Thread] = []
+
+        def healthy() -> bool:
+            if not fired:
+                act = crash.act_when_still if by_fault else lambda _ctx: up.process.kill()  # type: ignore[attr-defined]
+                fired.append(threading.Thread(target=act, args=(ctx,)))
+                fired[0].start()
+                fired[0].join(10)
+            return up.healthy()
+
+        ctx = SimpleFaultContext(processes={target: up.process, "participant:svc": up.process},
+                                 health={target: healthy}, health_timeout=2)  # fmt: skip
+        return ctx
+
+    try:
+        for target in ("participant:svc", "svc"):
+            starts = up.process.starts
+            from_json({"kind": "restart", "target": target}).apply(killed_while_waited(target))
+            assert up.process.starts == starts + 1
+            assert not up.process.alive and up.process.returncode == -9  # killed; no raise
+            up.process.start()  # what the restart's heal does
+            wait_until(up.healthy, timeout=15)
+        with pytest.raises(ProcessFailed):
+            from_json({"kind": "restart", "target": "svc"}).apply(
+                killed_while_waited("svc", by_fault=False))
+    finally:
+        up.process.stop()

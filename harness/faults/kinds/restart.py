@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fracas.harness.faults.base import Param, register
 from fracas.harness.faults.context import FaultContext
-from fracas.harness.faults.process import ProcessFault, process_of
+from fracas.harness.faults.process import ProcessFault, process_of, restart
 
 
 @register
@@ -22,6 +22,4 @@ class Restart(ProcessFault):
     )
 
     def apply(self, ctx: FaultContext) -> None:
-        proc = process_of(self, ctx)
-        proc.restart(crash=not self.params["graceful"])
-        ctx.wait_healthy(self.target)
+        restart(self.target, process_of(self, ctx), ctx, crash=not self.params["graceful"])
