@@ -132,6 +132,31 @@ def test_restart_that_never_gets_healthy_fails_loudly(tmp_path: Path) -> None:
         up.process.stop()
 
 
+def _killed_while_waited(
+    up: Upstream, target: str, by_fault: bool = True, timeout: float = 15
+) -> SimpleFaultContext:
+    """A context whose first health check of ``target`` has ``up``'s process killed from
+    another thread, by a message fault's watcher (``by_fault``) or by other hands: what
+    happens when a crash toxic fires while the nemesis waits for the process."""
+    import threading
+
+    crash = from_json({"kind": "message_crash", "target": "participant:svc",
+                       "params": {"event": "customer.checked"}})  # fmt: skip
+    fired: list[threading.Thread] = []
+
+    def healthy() -> bool:
+        if not fired:  # the crash fires while the nemesis waits for the process
+            act = crash.act_when_still if by_fault else lambda _ctx: up.process.kill()  # type: ignore[attr-defined]
+            fired.append(threading.Thread(target=act, args=(ctx,)))
+            fired[0].start()
+            fired[0].join(10)
+        return up.healthy()
+
+    ctx = SimpleFaultContext(processes={target: up.process, "participant:svc": up.process},
+                             health={target: healthy}, health_timeout=timeout)  # fmt: skip
+    return ctx
+
+
 def test_a_process_killed_by_a_message_fault_while_its_heal_waits_does_not_fail_the_heal(
     tmp_path: Path,
 ) -> None:
@@ -141,41 +166,21 @@ def test_a_process_killed_by_a_message_fault_while_its_heal_waits_does_not_fail_
     participant is left as it is (the run waits for every participant once every fault
     is healed); any other target (a hybrid's orchestrator) is started again and waited
     for. A target that dies by other hands while its heal waits still fails the heal."""
-    import threading
-
     from fracas.harness.faults.process import ensure_running
     from fracas.harness.kit.procs import ProcessFailed
 
     up = start_upstream(tmp_path, "svc")
-    crash = from_json({"kind": "message_crash", "target": "participant:svc",
-                       "params": {"event": "customer.checked"}})  # fmt: skip
-
-    def killed_while_waited(target: str, by_fault: bool = True) -> SimpleFaultContext:
-        fired: list[threading.Thread] = []
-
-        def healthy() -> bool:
-            if not fired:  # the crash fires while the heal waits for the process
-                act = crash.act_when_still if by_fault else lambda _ctx: up.process.kill()  # type: ignore[attr-defined]
-                fired.append(threading.Thread(target=act, args=(ctx,)))
-                fired[0].start()
-                fired[0].join(10)
-            return up.healthy()
-
-        ctx = SimpleFaultContext(processes={target: up.process, "participant:svc": up.process},
-                                 health={target: healthy}, health_timeout=15)  # fmt: skip
-        return ctx
-
     try:
         up.process.kill()
-        ensure_running("participant:svc", up.process, killed_while_waited("participant:svc"))
+        ensure_running("participant:svc", up.process, _killed_while_waited(up, "participant:svc"))
         assert not up.process.alive and up.process.returncode == -9  # killed, and no raise
         starts = up.process.starts
-        ensure_running("svc", up.process, killed_while_waited("svc"))
+        ensure_running("svc", up.process, _killed_while_waited(up, "svc"))
         assert up.process.alive and up.healthy()  # started once more, and waited for
         assert up.process.starts == starts + 2
         up.process.kill()
         with pytest.raises(ProcessFailed):
-            ensure_running("svc", up.process, killed_while_waited("svc", by_fault=False))
+            ensure_running("svc", up.process, _killed_while_waited(up, "svc", by_fault=False))
     finally:
         up.process.stop()
 
@@ -188,39 +193,20 @@ def test_a_restart_whose_process_a_message_fault_kills_as_it_comes_up_does_not_f
     no verdict so). That is another fault acting, not the restart failing: its heal
     starts the process again. Killed by other hands while the restart waits, a target
     that is not a participant still fails it."""
-    import threading
-
     from fracas.harness.kit.procs import ProcessFailed
 
     up = start_upstream(tmp_path, "svc")
-    crash = from_json({"kind": "message_crash", "target": "participant:svc",
-                       "params": {"event": "customer.checked"}})  # fmt: skip
-
-    def killed_while_waited(target: str, by_fault: bool = True) -> SimpleFaultContext:
-        fired: list[threading.Thread] = []
-
-        def healthy() -> bool:
-            if not fired:
-                act = crash.act_when_still if by_fault else lambda _ctx: up.process.kill()  # type: ignore[attr-defined]
-                fired.append(threading.Thread(target=act, args=(ctx,)))
-                fired[0].start()
-                fired[0].join(10)
-            return up.healthy()
-
-        ctx = SimpleFaultContext(processes={target: up.process, "participant:svc": up.process},
-                                 health={target: healthy}, health_timeout=2)  # fmt: skip
-        return ctx
-
     try:
         for target in ("participant:svc", "svc"):
             starts = up.process.starts
-            from_json({"kind": "restart", "target": target}).apply(killed_while_waited(target))
+            from_json({"kind": "restart", "target": target}).apply(
+                _killed_while_waited(up, target, timeout=2))
             assert up.process.starts == starts + 1
             assert not up.process.alive and up.process.returncode == -9  # killed; no raise
             up.process.start()  # what the restart's heal does
             wait_until(up.healthy, timeout=15)
         with pytest.raises(ProcessFailed):
             from_json({"kind": "restart", "target": "svc"}).apply(
-                killed_while_waited("svc", by_fault=False))
+                _killed_while_waited(up, "svc", by_fault=False, timeout=2))
     finally:
         up.process.stop()
