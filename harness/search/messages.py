@@ -147,9 +147,6 @@ BY_GROUP = {
     },
     "death": {"before_commit": (), "after_commit": ("message_crash", "message_publish_crash")},
 }
-#: The message kinds of each phase of a step, whatever the group.
-BY_PHASE = {ph: tuple(k for g in BY_GROUP.values() for k in g[ph])
-            for ph in ("before_commit", "after_commit")}  # fmt: skip
 #: What a hybrid's broker cannot take: one end event per order, so no later event of
 #: the order overtakes it.
 HYBRID_LACKS = frozenset({"message_reorder"})

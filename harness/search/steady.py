@@ -28,9 +28,10 @@ a case is replayed likewise, and its neighbours pin each thing the kill may have
 the same participant killed as it publishes each later event of the order that it
 publishes (``message_publish_crash``), the crash left out.
 
-A find that did not fail again at all (Hypothesis could neither replay nor shrink it,
-and the search reports it as it was) is given the same chance at the end of the
-search: its first steady neighbour is reported in its place (``steady_neighbour``).
+A find the search would report as it was (it did not fail again, whole or any order of
+it alone; or it failed again whole but no order of it alone did, so Hypothesis could
+not shrink it) is given the same chance at the end of the search: its first steady
+neighbour is reported in its place (``steady_neighbour``).
 
 A neighbour is only tried for a choreography or a hybrid (the message family aims at
 one delivery). An orchestrator's HTTP rules aim at one request the same way (a delay of

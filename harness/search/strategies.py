@@ -522,14 +522,21 @@ def aimed_faults(
             reject()  # e.g. no opposite decision for an order meant to time out
         return inputs.client_fault(draw, plan, step, phase, when, kinds_here)
     if group in MESSAGE_GROUPS:
-        assert choreography is not None  # (_groups keeps these only with one)
-        event = cell.event if cell is not None else None
-        mine = _prefer(_message_kinds(plan, step, phase, aim, group, event), prefer)
-        if not mine:
-            reject()  # (a death cell's event is not this order's: the planner's always is)
-        return draw(messages.aimed(choreography, plan.order_id, plan.intent, step, phase,
-                                   mine, event))  # fmt: skip
+        return _message_fault(draw, plan, step, phase, aim, group, cell, prefer)
     return _process_fault(draw, plan, step, when, aim, group == "crash", prefer)
+
+
+def _message_fault(draw: st.DrawFn, plan: OrderPlan, step: str, phase: str, aim: _Aim,
+                   group: str, cell: Cell | None, prefer: str | None) -> ScheduledFault:  # fmt: skip
+    """A fault of the message family's ``group`` on this order's step, on the event a
+    death cell names."""
+    assert aim.choreography is not None  # (_groups keeps these groups only with one)
+    event = cell.event if cell is not None else None
+    mine = _prefer(_message_kinds(plan, step, phase, aim, group, event), prefer)
+    if not mine:
+        reject()  # (a death cell's event is not this order's: the planner's always is)
+    return draw(messages.aimed(aim.choreography, plan.order_id, plan.intent, step, phase,
+                               mine, event))  # fmt: skip
 
 
 def _services_ahead(plan: OrderPlan, step: str) -> list[str]:
