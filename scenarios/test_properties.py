@@ -195,9 +195,10 @@ def test_any_schedule_keeps_orders_consistent(fracas, fracas_slice):
             steady_run = racy and steady_neighbour(racy[0].plans, racy[0].schedule, racy[0],
                                                    run_case, choreography)  # fmt: skip
             if steady_run:
-                # Nothing in the budget failed twice as drawn, but one order of the find
-                # alone, with one of its events held back, fails every time: that is
-                # reported, and it replays (harness/search/steady.py).
+                # Nothing in the budget shrank (the find failed again only whole, or
+                # never), but one order of it alone, with one of its events held back,
+                # fails every time: that is reported, and it replays
+                # (harness/search/steady.py).
                 raise AssertionError(
                     f"found a violation that hangs on timing ({_cause(racy[0])}), with "
                     f"{len(racy[0].plans)} orders; one of them alone, with one of its events "

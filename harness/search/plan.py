@@ -255,14 +255,15 @@ def plan_cells(
     rng = random.Random(f"fracas-plan:{seed}")
     first = [Cell("intent", intent=i) for i in intents if reaches.get(i)]
     steps = list(dict.fromkeys(s for i in intents for s in reaches.get(i, ())))
+    takers = {s: [i for i in intents if s in reaches.get(i, ())] for s in steps}
     second = [
         Cell("step", step=s, group=g, phase=p, kind=k, event=e)
         for s in steps
         for p in PHASES
         for g in groups_at(s, p, crash_ok, kinds)
         for k in _review_kinds(g, p, kinds)
-        for e in death_events(g, s, [i for i in intents if s in reaches.get(i, ())], hybrid)
-        if any(fits(i, s, g, k, hybrid, e) for i in intents if s in reaches.get(i, ()))
+        for e in death_events(g, s, takers[s], hybrid)
+        if any(fits(i, s, g, k, hybrid, e) for i in takers[s])
     ]
     rng.shuffle(first)
     rng.shuffle(second)
