@@ -25,6 +25,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from fracas.fakes.contract import compensations
 from fracas.fakes.events import BY_NAME, EVENTS, PATHS, PLACED, STEP_OF, cause
 from fracas.harness.adapters.choreo_spec import ChoreographySpec
 from fracas.harness.broker.settings import DEFAULT_ACK_WAIT
@@ -251,6 +252,43 @@ def reported(step: str, intents: Sequence[str], hybrid: bool = False) -> list[st
     """The events that report ``step`` on the paths of ``intents``: a death cell each
     (plan.py), sorted."""
     return sorted({a.event for i in intents for a in _aims(i, step, hybrid)})
+
+
+def after(path: Sequence[str], event: str) -> set[str]:
+    """The events on ``path`` that ``event`` follows from: what it answers (both halves
+    of a join), and what those follow from."""
+    spec = BY_NAME[event]
+    before = path[: list(path).index(event)]
+    if spec.join:
+        direct = [e for e in before if e in spec.answers]
+    else:
+        one = cause(tuple(path), event)
+        direct = [one] if one is not None else []
+    return {a for e in direct for a in (e, *after(path, e))}
+
+
+def overtaken(intents: Sequence[str], hybrid: bool = False) -> list[tuple[str, str]]:
+    """``(intent, step)`` where an order of ``intent`` undoes a step on a branch the
+    step's own event does not lead to: the undo can come before the step was made.
+    Payment and inventory both act on ``customer.checked``; a declined card sets off the
+    release of a reservation that inventory, its own delivery late, may not have made
+    yet (an out-of-stock order, the refund of a capture). A choreography must handle
+    both orders of a create and its undo, as it handles both of its branches' events;
+    an undo that follows the step's own report (an undeliverable address, after the
+    join) has one order only. None in a ``hybrid``: its orchestrator runs the steps."""
+    if hybrid:
+        return []
+    undoes = compensations()
+    out: list[tuple[str, str]] = []
+    for intent in intents:
+        path = PATHS.get(intent, ())
+        for undo in path:
+            step = undoes.get(STEP_OF.get(undo, ""))
+            made = [e for e in path if step and STEP_OF.get(e) == step
+                    and BY_NAME[e].role == "forward"]  # fmt: skip
+            if step and made and made[0] not in after(path, undo):
+                out.append((intent, step))
+    return out
 
 
 def options(choreo: Choreography, intent: str, step: str, phase: str,

@@ -480,6 +480,10 @@ def aimed_faults(
     ruled = cell is not None and cell.group in RULED  # rules aimed by the customer's path
     pairs = [(p, s) for p, s in _aim_pairs(plans, cell.step if cell else None) if s != besides
              and not (ruled and s == "customer" and p.order.get("customer_id") in read_before)]  # fmt: skip
+    if cell is not None and cell.tier == "intent" and cell.step is not None:
+        # An undo-first cell (plan.undo_first): its step is on the order's events, not
+        # always on the orchestrator's steps (a declined order reserves beside the capture).
+        pairs = [(p, cell.step) for p in plans if p.intent == cell.intent]
     if cell is not None and cell.group is not None and cell.step is None:
         # (only where the group can be drawn, and below at a phase where it can: a
         # draw that could not was a rejected example)
@@ -541,8 +545,9 @@ def _message_fault(draw: st.DrawFn, plan: OrderPlan, step: str, phase: str, aim:
 
 def _services_ahead(plan: OrderPlan, step: str) -> list[str]:
     """The fakes this order calls at ``step`` and after it, each once, in call order."""
-    steps = REACHES[plan.intent]  # ``step`` was drawn from these
-    return list(dict.fromkeys(_STEP[s][0] for s in steps[steps.index(step):]))
+    steps = REACHES[plan.intent]  # ``step`` was drawn from these, or is an undo-first
+    rest = steps[steps.index(step):] if step in steps else (step,)  # cell's (its events')
+    return list(dict.fromkeys(_STEP[s][0] for s in rest))
 
 
 @st.composite

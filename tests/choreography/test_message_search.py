@@ -154,6 +154,50 @@ def test_a_death_cell_kills_the_participant_that_publishes_its_event() -> None:
     assert len(seen) >= 3, seen
 
 
+def test_an_undo_that_another_branch_sets_off_can_overtake_its_create() -> None:
+    """Payment and inventory both act on customer.checked: a declined card sets off the
+    release of a reservation, out of stock the refund of a capture, each on the other
+    branch, so the undo can come first. After the join (an undeliverable address) the
+    undo follows the create's own event: one order only. A hybrid's orchestrator runs
+    its steps itself."""
+    from fracas.fakes.events import PATHS
+    from fracas.harness.search.messages import after, overtaken
+
+    assert overtaken(list(PATHS)) == [("declined", "reserve"), ("out_of_stock", "capture")]
+    assert overtaken(list(PATHS), hybrid=True) == []
+    undeliverable = PATHS["undeliverable"]
+    assert {"payment.captured", "inventory.reserved"} <= after(undeliverable, "payment.refunded")
+    assert "inventory.reserved" not in after(PATHS["declined"], "inventory.released")
+
+
+def test_the_first_packs_deliver_a_create_late_after_its_undo() -> None:
+    """Each undo-first cell is in the intent tier (the first packs a search runs), and
+    its example holds customer.checked back from the step's doer, on an order of the
+    intent that undoes the step; no orchestrator's plan has one."""
+    from fracas.harness.search.messages import Choreography
+    from fracas.harness.search.strategies import planned_cells
+
+    caps = frozenset({"crash", "restart", "pause", "review"})
+    assert not [c for c in planned_cells(0, caps) if c.tier == "intent" and c.step]
+    choreo = Choreography.of(PARTICIPANTS, example_table()["view"])
+    firsts = [c for c in planned_cells(0, caps | {"messages"}, choreography=choreo)
+              if c.tier == "intent" and c.step]  # fmt: skip
+    assert sorted((c.intent, c.step, c.kind) for c in firsts) == [
+        ("declined", "reserve", "message_late"), ("out_of_stock", "capture", "message_late")]
+    doer = {"reserve": "inventory", "capture": "payment"}
+    seen = set()
+    for w, pack in _drawn(choreo, caps | {"messages"}, 0)[:3]:
+        intents = {p.order_id: p.intent for p in w.plans}
+        for cell in (c for c in pack if c.tier == "intent" and c.step):
+            late = [f for f in (e.fault for e in w.schedule.faults)
+                    if f["kind"] == "message_late" and f["params"]["event"] == "customer.checked"
+                    and f["params"]["consumer"] == doer[str(cell.step)]
+                    and intents[f["params"]["order_id"]] == cell.intent]  # fmt: skip
+            assert late, (cell, [e.fault for e in w.schedule.faults])
+            seen.add(cell.step)
+    assert seen == {"reserve", "capture"}
+
+
 def test_a_hybrids_message_cells_are_on_its_end_event_alone() -> None:
     """A hybrid's broker carries the orchestrator's end events only (contract §8): its
     plan has message cells at the step they set off, the notification, and every drawn
