@@ -477,13 +477,7 @@ def aimed_faults(
     the orchestrator's scale, or at once for a crash-and-restart. Nothing here waits on
     the wall clock to pick *where* a fault lands, so a replay lands it on the same step."""
     aim = _Aim(frozenset(capabilities), kinds, down_fakes, call_timeout, choreography)
-    ruled = cell is not None and cell.group in RULED  # rules aimed by the customer's path
-    pairs = [(p, s) for p, s in _aim_pairs(plans, cell.step if cell else None) if s != besides
-             and not (ruled and s == "customer" and p.order.get("customer_id") in read_before)]  # fmt: skip
-    if cell is not None and cell.tier == "intent" and cell.step is not None:
-        # An undo-first cell (plan.undo_first): its step is on the order's events, not
-        # always on the orchestrator's steps (a declined order reserves beside the capture).
-        pairs = [(p, cell.step) for p in plans if p.intent == cell.intent]
+    pairs = _cell_pairs(plans, cell, besides, read_before)
     if cell is not None and cell.group is not None and cell.step is None:
         # (only where the group can be drawn, and below at a phase where it can: a
         # draw that could not was a rejected example)
@@ -528,6 +522,19 @@ def aimed_faults(
     if group in MESSAGE_GROUPS:
         return _message_fault(draw, plan, step, phase, aim, group, cell, prefer)
     return _process_fault(draw, plan, step, when, aim, group == "crash", prefer)
+
+
+def _cell_pairs(plans: Sequence[OrderPlan], cell: Cell | None, besides: str | None,
+                read_before: frozenset[str]) -> list[tuple[OrderPlan, str]]:  # fmt: skip
+    """The (order, step) pairs ``aimed_faults`` may aim ``cell``'s fault at. An
+    undo-first cell's (plan.undo_first) is on its intent's order, at a step of the
+    order's events, not always of the orchestrator's (a declined order reserves beside
+    the capture)."""
+    if cell is not None and cell.tier == "intent" and cell.step is not None:
+        return [(p, cell.step) for p in plans if p.intent == cell.intent]
+    ruled = cell is not None and cell.group in RULED  # rules aimed by the customer's path
+    return [(p, s) for p, s in _aim_pairs(plans, cell.step if cell else None) if s != besides
+            and not (ruled and s == "customer" and p.order.get("customer_id") in read_before)]  # fmt: skip
 
 
 def _message_fault(draw: st.DrawFn, plan: OrderPlan, step: str, phase: str, aim: _Aim,
