@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,6 +26,14 @@ from fracas.harness.kit.procs import ManagedProcess, ProcessFailed
 DEFAULT_CAPABILITIES = frozenset({"crash", "restart", "pause", "review"})
 
 __all__ = ["DEFAULT_CAPABILITIES", "PortTaken", "ProcessAdapter"]
+
+#: What a process that lost its port says as it exits, in the words of most runtimes
+#: (Python's and Go's "address already in use", Node's EADDRINUSE). The port is chosen
+#: free and bound by the child a moment later; another process (a second search's
+#: participant, killed again since) took it in between, and with nobody listening by
+#: the time the child's exit was seen the start was an error, not a port to change
+#: (one replay run of 125 in a two-at-once bench).
+LOST_BIND = re.compile(r"address already in use|EADDRINUSE", re.IGNORECASE)
 
 
 class ProcessAdapter:
@@ -145,11 +154,12 @@ class ProcessAdapter:
         try:
             self._proc.wait_healthy(self._healthy_child, timeout)
         except ProcessFailed as exc:
-            if self._env is not None and is_listening(
-                self._env.listen_port, self._env.listen_host
+            if self._env is not None and (
+                is_listening(self._env.listen_port, self._env.listen_host)
+                or LOST_BIND.search(str(exc))
             ):
                 raise PortTaken(
-                    f"{self.name} exited while another process listens on its port "
+                    f"{self.name} exited: another process took its port "
                     f"{self._env.listen_port}:\n{exc}"
                 ) from None
             code = self._proc.returncode

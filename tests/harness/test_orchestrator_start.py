@@ -68,6 +68,30 @@ def test_a_taken_port_is_refused_before_the_start(start_topology) -> None:
         sock.close()
 
 
+def test_a_child_that_loses_its_port_to_a_socket_that_does_not_listen_means_another_port(
+    tmp_path,
+) -> None:
+    """Bound and not listening (another process's socket between its bind and its
+    listen, or one gone by the time the exit is seen), the port answers no connect: the
+    child's own "address already in use" is what says the port, not the child, failed,
+    and the topology then starts it on another."""
+    from fracas.harness.adapters.base import OrchestratorEnv
+
+    holder = socket.socket()
+    holder.bind((LOOPBACK, 0))  # no listen(): is_listening says no
+    port = int(holder.getsockname()[1])
+    serve = "import os, socket; h, p = os.environ['FRACAS_LISTEN'].rsplit(':', 1); " \
+            "socket.socket().bind((h, int(p)))"  # fmt: skip
+    adapter = ProcessAdapter([sys.executable, "-c", serve], name="participant")
+    env = OrchestratorEnv({}, LOOPBACK, port, tmp_path, tmp_path / "child.log")
+    try:
+        with pytest.raises(PortTaken, match=str(port)):
+            adapter.start(env, timeout=10)
+    finally:
+        adapter.stop()
+        holder.close()
+
+
 def test_reset_starts_a_fresh_orchestrator_each_time_from_its_spares(start_topology) -> None:
     topo = start_topology()
     adapter = topo.orchestrator
