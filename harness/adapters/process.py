@@ -29,10 +29,10 @@ __all__ = ["DEFAULT_CAPABILITIES", "PortTaken", "ProcessAdapter"]
 
 #: What a process that lost its port says as it exits, in the words of most runtimes
 #: (Python's and Go's "address already in use", Node's EADDRINUSE). The port is chosen
-#: free and bound by the child a moment later; another process (a second search's
-#: participant, killed again since) took it in between, and with nobody listening by
-#: the time the child's exit was seen the start was an error, not a port to change
-#: (one replay run of 125 in a two-at-once bench).
+#: free and bound by the child a moment later; another process took it in between
+#: (two searches at once choose from one range), and with nobody listening by the time
+#: the child's exit was seen the start was an error, not a port to change (one replay
+#: run of 125 in a two-at-once bench).
 LOST_BIND = re.compile(r"address already in use|EADDRINUSE", re.IGNORECASE)
 
 

@@ -281,9 +281,10 @@ def undo_first(reaches: dict[str, tuple[str, ...]], intents: Sequence[str],
     (``messages.overtaken``): an order of an intent that undoes a step on another branch,
     with the event that sets the step off delivered late, after the undo came. The
     intent tier covers each outcome, and in a choreography an outcome with an undo on
-    another branch is reached in two orders, each to cover. As a message cell of the
-    step tier, drawn on an order of any intent that reaches the step, it was one plan
-    cell in some 115, on the intent that undoes the step about one draw in six."""
+    another branch is reached in two orders, each to cover. Left to the step tier it
+    was a late delivery in one message cell of some 100, on an out-of-stock order one
+    draw in five at the capture, and never at a declined order's reservation (the step
+    tier aims by ``strategies.REACHES``, where a declined order reserves nothing)."""
     if "message_late" not in kinds_of("message", kinds):
         return []
     return [Cell("intent", intent=i, step=s, group="message", phase="before_commit",
