@@ -62,9 +62,10 @@ def test_the_plan_has_message_cells_only_where_the_run_can_fault_messages() -> N
     assert [c for c in cells if c.group not in ("message", "death")] != []
 
 
-def _drawn(choreo: Any, caps: frozenset[str], seed: int = 0) -> list[tuple[Any, Any]]:
-    """(workload, its pack) of 25 examples the property search draws for ``choreo``;
-    each schedule parses."""
+def _drawn(choreo: Any, caps: frozenset[str], seed: int = 0,
+           examples: int = 25) -> list[tuple[Any, Any]]:  # fmt: skip
+    """(workload, its pack) of the first ``examples`` the property search draws for
+    ``choreo``; each schedule parses."""
     from hypothesis import HealthCheck
 
     from fracas.harness.search.strategies import planner_for, workloads
@@ -74,7 +75,7 @@ def _drawn(choreo: Any, caps: frozenset[str], seed: int = 0) -> list[tuple[Any, 
                          planner=planner, choreography=choreo)  # fmt: skip
     out: list[tuple[Any, Any]] = []
 
-    @settings(max_examples=25, database=None, deadline=None,
+    @settings(max_examples=examples, database=None, deadline=None,
               suppress_health_check=[HealthCheck.filter_too_much])  # fmt: skip
     @given(st.data())
     def draw(data: st.DataObject) -> None:
@@ -186,7 +187,7 @@ def test_the_first_packs_deliver_a_create_late_after_its_undo() -> None:
         ("declined", "reserve", "message_late"), ("out_of_stock", "capture", "message_late")]
     doer = {"reserve": "inventory", "capture": "payment"}
     seen = set()
-    for w, pack in _drawn(choreo, caps | {"messages"}, 0)[:3]:
+    for w, pack in _drawn(choreo, caps | {"messages"}, 0, examples=3):
         intents = {p.order_id: p.intent for p in w.plans}
         for cell in (c for c in pack if c.tier == "intent" and c.step):
             late = [f for f in (e.fault for e in w.schedule.faults)
