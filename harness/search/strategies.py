@@ -403,10 +403,12 @@ def _process_fault(
     return ScheduledFault(_fault(kind, target, params), when=when, duration=duration)
 
 
-def _groups(plan: OrderPlan, step: str, phase: str, aim: _Aim) -> list[str]:
-    """The groups a fault on this order's step can be drawn from here."""
+def _groups(plan: OrderPlan, step: str, phase: str, aim: _Aim,
+            only: str | None = None) -> list[str]:  # fmt: skip
+    """The groups a fault on this order's step can be drawn from here (of ``only``, when
+    given: the others' options are not worked out)."""
     groups = [g for g in groups_at(step, phase, _crash_ok(aim.capabilities, aim.kinds), aim.kinds)
-              if fits(plan.intent, step, g, None, _hybrid(aim.choreography))]  # fmt: skip
+              if only in (None, g) and fits(plan.intent, step, g, None, _hybrid(aim.choreography))]  # fmt: skip
     if _STEP[step][0] in aim.down_fakes:
         groups = [g for g in groups if g not in ("http", "late")]
     for group in ("crash", "process"):
@@ -494,7 +496,7 @@ def aimed_faults(
         phase = draw(st.sampled_from(_phases_for(plan, step, cell.group, aim)))
     else:
         phase = draw(PHASE)
-    groups = [g for g in _groups(plan, step, phase, aim) if cell is None or cell.group in (None, g)]
+    groups = _groups(plan, step, phase, aim, cell.group if cell is not None else None)
     if not groups:
         reject()
     group = draw(st.sampled_from(groups))
@@ -552,9 +554,8 @@ def _message_fault(draw: st.DrawFn, plan: OrderPlan, step: str, phase: str, aim:
 
 def _services_ahead(plan: OrderPlan, step: str) -> list[str]:
     """The fakes this order calls at ``step`` and after it, each once, in call order."""
-    steps = REACHES[plan.intent]  # ``step`` was drawn from these, or is an undo-first
-    rest = steps[steps.index(step):] if step in steps else (step,)  # cell's (its events')
-    return list(dict.fromkeys(_STEP[s][0] for s in rest))
+    steps = REACHES[plan.intent]  # ``step`` was drawn from these
+    return list(dict.fromkeys(_STEP[s][0] for s in steps[steps.index(step):]))
 
 
 @st.composite
@@ -795,7 +796,7 @@ def _can_follow(plan: OrderPlan, first: str | None, b: _Bounds, group: str,
 
 def _phases_for(plan: OrderPlan, step: str, group: str, aim: _Aim) -> list[str]:
     """The phases at which this order's step can take a fault of ``group``."""
-    return [ph for ph in PHASES if group in _groups(plan, step, ph, aim)]
+    return [ph for ph in PHASES if group in _groups(plan, step, ph, aim, group)]
 
 
 def _step_of(entry: ScheduledFault) -> str | None:
