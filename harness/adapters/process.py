@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,20 +19,12 @@ from fracas.harness.adapters.base import (
     SubmitResult,
 )
 from fracas.harness.adapters.command import check_command
-from fracas.harness.kit.net import is_listening, listener_in_session
+from fracas.harness.kit.net import is_listening, listener_in_session, says_port_lost
 from fracas.harness.kit.procs import ManagedProcess, ProcessFailed
 
 DEFAULT_CAPABILITIES = frozenset({"crash", "restart", "pause", "review"})
 
 __all__ = ["DEFAULT_CAPABILITIES", "PortTaken", "ProcessAdapter"]
-
-#: What a process that lost its port says as it exits, in the words of most runtimes
-#: (Python's and Go's "address already in use", Node's EADDRINUSE). The port is chosen
-#: free and bound by the child a moment later; another process took it in between
-#: (two searches at once choose from one range), and with nobody listening by the time
-#: the child's exit was seen the start was an error, not a port to change (one replay
-#: run of 125 in a two-at-once bench).
-LOST_BIND = re.compile(r"address already in use|EADDRINUSE", re.IGNORECASE)
 
 
 class ProcessAdapter:
@@ -154,9 +145,12 @@ class ProcessAdapter:
         try:
             self._proc.wait_healthy(self._healthy_child, timeout)
         except ProcessFailed as exc:
+            # A port taken by another process means another port: one that listens
+            # there now, or one the child's exit names (nobody listening by the time it
+            # was seen: one replay run of 125 in a two-at-once bench).
             if self._env is not None and (
                 is_listening(self._env.listen_port, self._env.listen_host)
-                or LOST_BIND.search(str(exc))
+                or says_port_lost(str(exc))
             ):
                 raise PortTaken(
                     f"{self.name} exited: another process took its port "

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from fracas.harness.kit.net import LOOPBACK, free_port
+from fracas.harness.kit.net import LOOPBACK, free_port, says_port_lost
 from fracas.harness.kit.procs import ManagedProcess, ProcessFailed
 
 EXECUTABLE = "nats-server"
@@ -97,6 +97,6 @@ def start_broker(state_dir: Path, log_dir: Path, timeout: float) -> BrokerProces
             return broker.wait_healthy(timeout)
         except ProcessFailed as exc:
             broker.process.kill()
-            if "address already in use" not in str(exc) or attempt == PORT_ATTEMPTS - 1:
+            if not says_port_lost(str(exc)) or attempt == PORT_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")

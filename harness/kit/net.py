@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import re
 import socket
 import threading
 from collections import deque
@@ -58,6 +59,18 @@ def free_port(host: str = LOOPBACK) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+#: What a process that lost its port says as it exits, in the words of most runtimes
+#: (Python's and Go's "address already in use", Node's EADDRINUSE).
+_LOST_BIND = re.compile(r"address already in use|EADDRINUSE", re.IGNORECASE)
+
+
+def says_port_lost(text: str) -> bool:
+    """Whether a process's last words (a ``ProcessFailed``'s text, its log's tail) say
+    that it could not bind its port: ``free_port`` only says a port *was* free, and the
+    child binds it a moment later, so another process may have taken it in between."""
+    return bool(_LOST_BIND.search(text))
 
 
 def _bindable(host: str, port: int) -> bool:
