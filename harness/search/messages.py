@@ -284,9 +284,11 @@ def overtaken(intents: Sequence[str], hybrid: bool = False) -> list[tuple[str, s
         path = PATHS.get(intent, ())
         for undo in path:
             step = undoes.get(STEP_OF.get(undo, ""))
-            made = [e for e in path if step and STEP_OF.get(e) == step
-                    and BY_NAME[e].role == "forward"]  # fmt: skip
-            if step and made and made[0] not in after(path, undo):
+            if step is None:
+                continue  # not an undo
+            made = next((e for e in path if STEP_OF.get(e) == step
+                         and BY_NAME[e].role == "forward"), None)  # fmt: skip
+            if made is not None and made not in after(path, undo):
                 out.append((intent, step))
     return out
 
