@@ -63,6 +63,37 @@ def test_a_fake_on_a_taken_port_exits_with_its_own_code(tmp_path: Path) -> None:
         held.close()
 
 
+def test_a_fake_whose_port_another_process_answers_health_on_is_not_taken_for_healthy(
+    tmp_path: Path,
+) -> None:
+    """Another process took the port first and answers GET /healthz 200 there (a
+    choreography participant of another xdist worker did): the fake exits with its port
+    taken, and that answer is not the fake's."""
+    import http.server
+    import threading
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    other = http.server.HTTPServer((LOOPBACK, 0), Health)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        fake = spawn_fake("crm", tmp_path / "crm", port=int(other.server_address[1]))
+        assert fake.healthy()  # the other process's answer, on the fake's URL
+        with pytest.raises(PortTaken, match="taken by another process"):
+            fake.wait_healthy(15.0)
+        assert fake.process.returncode == EXIT_PORT_TAKEN
+    finally:
+        other.shutdown()
+        other.server_close()
+
+
 def test_a_fake_whose_port_was_taken_starts_again_on_another(tmp_path: Path) -> None:
     held = _listen(0)
     port = int(held.getsockname()[1])
